@@ -1,0 +1,118 @@
+# Makefile - oshirase (plain GNU make)
+# SPDX-License-Identifier: MIT
+#
+#   make                  build the oshirase tool (and the daemon, when present)
+#   make check            unit and integration tests; ends with "N passed, N failed"
+#   make check SANITIZE=address,undefined
+#   make bench            benchmarks (see README), printing ratios to baselines
+#   make install          PREFIX=/usr/local DESTDIR=
+#   make fuzz             libFuzzer targets (clang)
+#   WERROR=1              turn warnings into errors (CI sets it)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share/oshirase
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+
+PKGS := libzmq lmdb libcurl libsodium inih
+define pkg_check
+$(if $(shell $(PKG_CONFIG) --exists $(1) && echo yes),,$(error $(1) not found by $(PKG_CONFIG); install its -dev package (tools/install-deps) or set $(2)_CFLAGS/$(2)_LIBS))
+endef
+
+# Each library can be given by hand where it ships no .pc file.
+LMDB_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags lmdb 2>/dev/null)
+LMDB_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs lmdb 2>/dev/null),$(call pkg_check,lmdb,LMDB))
+ZMQ_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libzmq 2>/dev/null)
+ZMQ_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libzmq 2>/dev/null),$(call pkg_check,libzmq,ZMQ))
+CURL_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null),$(call pkg_check,libcurl,CURL))
+SODIUM_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libsodium 2>/dev/null)
+SODIUM_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null),$(call pkg_check,libsodium,SODIUM))
+INIH_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
+INIH_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs inih 2>/dev/null),$(call pkg_check,inih,INIH))
+# libcsv ships no .pc file in Debian.
+CSV_CFLAGS ?=
+CSV_LIBS ?= -lcsv
+CMOCKA_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null),-lcmocka)
+
+WARN := -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wno-format-nonliteral
+HARDEN := -D_FORTIFY_SOURCE=2 -fPIE -fstack-protector-strong
+OPT ?= -O2 -g
+CFLAGS ?=
+LDFLAGS ?=
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+BUILD := build
+ifneq ($(SANITIZE),)
+BUILD := build-san
+OPT := -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+HARDEN := -fPIE
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ALL_CFLAGS := $(WARN) $(OPT) $(HARDEN) -D_GNU_SOURCE -pthread -MMD -MP \
+	-Idaemon -Itools $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) \
+	$(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -pthread $(LDFLAGS)
+LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) -lm
+
+# daemon/ holds the modules; daemon/main.c (oshirased) is the only program there.
+CORE_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+TOOL_SRCS := $(filter-out tools/oshirase.c,$(wildcard tools/*.c))
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+PROGS := $(BUILD)/oshirase
+ifneq ($(wildcard daemon/main.c),)
+PROGS += $(BUILD)/oshirased
+endif
+
+.PHONY: all check bench install clean fuzz unit
+all: $(PROGS)
+	@ln -sf $(BUILD)/oshirase oshirase
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/liboshirase.a: $(CORE_OBJS) $(TOOL_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/oshirase: $(BUILD)/tools/oshirase.o $(BUILD)/liboshirase.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/oshirased: $(BUILD)/daemon/main.o $(BUILD)/liboshirase.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liboshirase.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(BUILD)/liboshirase.a $(LIBS) $(CMOCKA_LIBS)
+
+unit: $(UNIT_BINS)
+
+check: $(PROGS) $(UNIT_BINS)
+	@OSHIRASE=$(CURDIR)/$(BUILD)/oshirase BUILD=$(CURDIR)/$(BUILD) \
+		sh tests/run-tests.sh $(UNIT_BINS)
+
+bench: all
+	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 rules/*.ini $(DESTDIR)$(SHAREDIR)/rules/
+
+clean:
+	rm -rf build build-san oshirase
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

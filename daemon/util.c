@@ -1,0 +1,254 @@
+/* util.c - small helpers shared by the daemon and the tools
+ * SPDX-License-Identifier: MIT
+ */
+#include "util.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatal("xmalloc");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		fatal("xcalloc");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		fatal("xrealloc");
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatal("xstrdup");
+	return p;
+}
+
+void
+hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digit[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digit[in[i] >> 4];
+		out[2 * i + 1] = digit[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+hex_decode(const char *in, size_t inlen, uint8_t *out, size_t n)
+{
+	if (inlen != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int
+utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = s[i];
+		uint32_t cp;
+		size_t len;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else
+			return 0;
+		if (n - i < len)
+			return 0;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+int
+secret_write(const char *path, const uint8_t *key, size_t len)
+{
+	char hex[2 * 64 + 2];
+	int fd, rc = 0;
+	size_t n;
+
+	if (len > 64)
+		return -EINVAL;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	hex_encode(key, len, hex);
+	n = 2 * len;
+	hex[n++] = '\n';
+	if (write(fd, hex, n) != (ssize_t)n || fsync(fd) != 0)
+		rc = errno ? -errno : -EIO;
+	sodium_memzero(hex, sizeof(hex));
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc != 0)
+		unlink(path);
+	return rc;
+}
+
+uint8_t *
+secret_read(const char *path, const char **err, int *err_code)
+{
+	char buf[2 * SECRET_LEN + 3];
+	uint8_t *key = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	*err_code = EXIT_NOINPUT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*err = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0) {
+		*err = strerror(errno);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		log_warnx("%s: key file is accessible to group or others; "
+		    "chmod 600 it", path);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	*err_code = EXIT_DATAERR;
+	if (n < 0) {
+		*err_code = EXIT_IOERR;
+		*err = strerror(errno);
+		goto out;
+	}
+	if (n == 2 * SECRET_LEN + 1 && buf[2 * SECRET_LEN] == '\n')
+		n--;
+	if (n != 2 * SECRET_LEN) {
+		*err = "a key file holds 64 hex digits and a newline";
+		goto out;
+	}
+	key = sodium_malloc(SECRET_LEN);
+	if (key == NULL) {
+		*err_code = EXIT_SOFTWARE;
+		*err = "sodium_malloc failed";
+		goto out;
+	}
+	if (hex_decode(buf, 2 * SECRET_LEN, key, SECRET_LEN) != 0) {
+		sodium_free(key);
+		key = NULL;
+		*err = "a key file holds 64 hex digits and a newline";
+	}
+out:
+	sodium_memzero(buf, sizeof(buf));
+	return key;
+}
+
+char *
+file_read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - n < 65536) {
+			cap = cap ? cap * 2 : 1 << 20;
+			buf = xrealloc(buf, cap + 1);
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		free(buf);
+		fclose(f);
+		errno = e ? e : EIO;
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+double
+util_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

@@ -1,0 +1,57 @@
+/* util.h - small helpers shared by the daemon and the tools
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef OSHIRASE_UTIL_H
+#define OSHIRASE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses of CONTRACT.md (the values of sysexits.h). */
+#define EXIT_CHECK_FAILED 1
+#define EXIT_USAGE 2
+#define EXIT_DATAERR 65
+#define EXIT_NOINPUT 66
+#define EXIT_UNAVAILABLE 69
+#define EXIT_SOFTWARE 70
+#define EXIT_CANTCREAT 73
+#define EXIT_IOERR 74
+#define EXIT_CONFIG 78
+
+#define OSHIRASE_VERSION "0.1.0"
+
+/* Allocation that exits with status 70 on failure. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Lowercase hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
+void hex_encode(const uint8_t *in, size_t n, char *out);
+/* Decode exactly 2n hex digits (either case) into n bytes: 0 or -1. */
+int hex_decode(const char *in, size_t inlen, uint8_t *out, size_t n);
+
+/* 1 if the n bytes are well-formed UTF-8 (no overlongs, no surrogates, no
+ * code points above U+10FFFF). */
+int utf8_valid(const uint8_t *s, size_t n);
+
+/*
+ * A 32-byte secret kept in a file as 64 hex digits and a newline, mode 0600.
+ * secret_write creates the file with O_EXCL: returns 0, -EEXIST if it
+ * exists, or another -errno.  secret_read returns a sodium_malloc'ed buffer
+ * of 32 bytes (free with sodium_free) or NULL with *err set to a message;
+ * *err_code is EXIT_NOINPUT for a missing or unreadable file and
+ * EXIT_DATAERR for bad content.
+ */
+#define SECRET_LEN 32
+int secret_write(const char *path, const uint8_t *key, size_t len);
+uint8_t *secret_read(const char *path, const char **err, int *err_code);
+
+/* Read a whole file into a malloc'ed buffer (NUL-terminated, *len without
+ * the NUL).  NULL and errno set on failure. */
+char *file_read_all(const char *path, size_t *len);
+
+/* Monotonic seconds, for progress and benchmarks. */
+double util_now(void);
+
+#endif

@@ -1,0 +1,15 @@
+/* cmd.h - the subcommands of the oshirase tool
+ * SPDX-License-Identifier: MIT
+ *
+ * Each takes the arguments after the subcommand name (argv[0] is the
+ * subcommand) and returns the process exit status (util.h EXIT_*).
+ */
+#ifndef OSHIRASE_CMD_H
+#define OSHIRASE_CMD_H
+
+int cmd_keygen(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+#endif
