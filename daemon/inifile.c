@@ -1,0 +1,134 @@
+/* inifile.c - read an INI file with inih, with line numbers
+ * SPDX-License-Identifier: MIT
+ */
+#include "inifile.h"
+#include "util.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct reader {
+	FILE *f;
+	int line;		/* line of the text last handed to inih */
+	int toolong;		/* line number of an overlong line */
+	int badutf8;
+	inifile_handler handler;
+	void *user;
+	struct inifile_err *err;
+	int failed;
+};
+
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct reader *r = stream;
+	size_t len;
+
+	if (r->failed)
+		return NULL;
+	if (fgets(str, num, r->f) == NULL)
+		return NULL;
+	r->line++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] == '\n')
+		len--;
+	else if (!feof(r->f)) {
+		r->toolong = r->line;
+		r->failed = 1;
+		return NULL;
+	}
+	if (len > INIFILE_MAX_LINE) {
+		r->toolong = r->line;
+		r->failed = 1;
+		return NULL;
+	}
+	if (!utf8_valid((const uint8_t *)str, len)) {
+		r->badutf8 = r->line;
+		r->failed = 1;
+		return NULL;
+	}
+	return str;
+}
+
+static int
+dispatch(void *user, const char *section, const char *name, const char *value)
+{
+	struct reader *r = user;
+
+	if (r->failed)
+		return 0;
+	if (r->handler(r->user, section, name, value, r->line) != 0) {
+		r->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+void
+inifile_error(struct inifile_err *err, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->line = line;
+	err->col = col;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+int
+inifile_parse(const char *path, inifile_handler handler, void *user,
+    struct inifile_err *err)
+{
+	struct reader r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(err, 0, sizeof(*err));
+	r.f = fopen(path, "r");
+	if (r.f == NULL) {
+		int e = errno;
+
+		inifile_error(err, 0, 0, "%s", strerror(e));
+		errno = e;
+		return -2;
+	}
+	r.handler = handler;
+	r.user = user;
+	r.err = err;
+	rc = ini_parse_stream(read_line, &r, dispatch, &r);
+	if (ferror(r.f)) {
+		int e = errno;
+
+		fclose(r.f);
+		inifile_error(err, r.line, 0, "read error: %s", strerror(e));
+		errno = e;
+		return -2;
+	}
+	fclose(r.f);
+	if (r.toolong) {
+		inifile_error(err, r.toolong, INIFILE_MAX_LINE + 1,
+		    "line longer than %d bytes; split the value over "
+		    "continuation lines", INIFILE_MAX_LINE);
+		return -1;
+	}
+	if (r.badutf8) {
+		inifile_error(err, r.badutf8, 0, "not valid UTF-8");
+		return -1;
+	}
+	if (r.failed)
+		return -1;	/* the handler filled err */
+	if (rc > 0) {
+		inifile_error(err, rc, 1, "syntax error (expected [section], "
+		    "name = value, or a comment)");
+		return -1;
+	}
+	if (rc < 0) {
+		inifile_error(err, 0, 0, "inih failed (%d)", rc);
+		return -1;
+	}
+	return 0;
+}

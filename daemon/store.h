@@ -1,0 +1,173 @@
+/* store.h - the LMDB store: residents, contacts, vocabulary, metadata
+ * SPDX-License-Identifier: MIT
+ *
+ * One LMDB environment (a directory) per city, named databases inside:
+ *
+ *   residents    key  hh[32] || res[32]          (household pseudonym, then
+ *                                                resident pseudonym; raw bytes)
+ *                value resident record (below)
+ *                A cursor pass meets a household's members together.
+ *   resident_hh  key  res[32]   value hh[32]     (which household a resident
+ *                                                is in: re-import, removal)
+ *   contacts     key  res[32] || channel[1]      value contact record (below)
+ *   contact_keys key  u32 big-endian import number
+ *                value the import's ephemeral X25519 public key[32] (addrbox.h)
+ *   vocab        key  kind[1] || word            value u16 LE store word id
+ *                The store numbers words the first time an import meets
+ *                them, so vocabulary.ini can grow without a migration.
+ *   meta         key  name                       value per name:
+ *                "format" u32 LE STORE_FORMAT; "import.residents" and
+ *                "import.contacts" struct store_import_meta;
+ *                "contacts.seq" u32 LE last contact import number.
+ *
+ * Pseudonyms are keyed BLAKE2b-256 (CONTRACT.md); the store never holds a
+ * resident id, a name or a raw household id, and contact addresses only
+ * encrypted (addrbox.h).
+ *
+ * Resident record, STORE_RECORD_V1, little-endian, no alignment:
+ *   u8 version | u8 relationship | u8 sex | u8 insurance | u8 bits
+ *   (bit 0 tax_exempt, bit 1 single_parent) | u8 disability_physical |
+ *   u8 disability_intellectual | u8 disability_mental | i32 birth (date_t) |
+ *   i64 income (-1 = unknown) | i64 dependents | u8 ward_len, ward bytes |
+ *   u16 nbenefits, u16 ids | u16 nflags, u16 ids |
+ *   u16 nhistory, entries of (u16 event id, i32 date) sorted by (id, date),
+ *   distinct.
+ * Contact record, STORE_CONTACT_V1:
+ *   u8 version | u8 language | u8 consent bits | u8 status |
+ *   u32 import number | u8 nonce[24] | u16 ct_len | ciphertext
+ *   (ct_len 0 for a withdrawn contact: its address is not kept).
+ *
+ * Changing a format: bump its version constant, teach the decoder the old
+ * version or write a migration run by `oshirase import` on open, and bump
+ * STORE_FORMAT when the database layout itself changes; a build refuses a
+ * store whose format it does not know.
+ *
+ * Thread safety: one struct store per process (opened after any fork);
+ * transactions per thread as LMDB requires.
+ */
+#ifndef OSHIRASE_STORE_H
+#define OSHIRASE_STORE_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dates.h"
+
+#define STORE_FORMAT 1
+#define STORE_RECORD_V1 1
+#define STORE_CONTACT_V1 1
+#define STORE_PSEUDO_LEN 32
+#define STORE_RES_KEY_LEN (2 * STORE_PSEUDO_LEN)
+
+enum store_rel { REL_HEAD = 0, REL_SPOUSE, REL_CHILD, REL_PARENT, REL_OTHER };
+enum store_ins { INS_NHI = 0, INS_LATE_ELDERLY, INS_EMPLOYEE, INS_WELFARE, INS_NONE };
+enum store_channel { CHANNEL_LINE = 1, CHANNEL_EMAIL = 2 };
+enum store_lang { LANG_JA = 0, LANG_EN = 1 };
+#define CONSENT_HEALTH 1u
+#define CONSENT_CHILD 2u
+#define CONSENT_WELFARE 4u
+#define CONSENT_TAX 8u
+enum store_contact_status { CONTACT_ACTIVE = 0, CONTACT_WITHDRAWN = 1 };
+
+extern const char *const store_rel_names[5];
+extern const char *const store_ins_names[5];
+
+/* A decoded resident.  The list pointers point into the encoded bytes
+ * (valid as long as they are: an LMDB value dies with its transaction);
+ * read entries with store_u16 / store_i32. */
+struct resident {
+	uint8_t relationship, sex, insurance, tax_exempt, single_parent;
+	uint8_t disability_physical, disability_intellectual, disability_mental;
+	date_t birth;
+	int64_t income;		/* -1 = unknown */
+	int64_t dependents;
+	const uint8_t *ward;
+	uint8_t ward_len;
+	uint16_t nbenefits, nflags, nhistory;
+	const uint8_t *benefits;	/* nbenefits u16 store word ids */
+	const uint8_t *flags;		/* nflags u16 */
+	const uint8_t *history;		/* nhistory (u16 id, i32 date) */
+};
+#define STORE_HIST_ENTRY 6
+
+static inline uint16_t
+store_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline int32_t
+store_i32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+/* Encode r (whose lists are arrays of host-order values given separately)
+ * into buf.  Returns the length, or 0 if buf (cap bytes) is too small. */
+size_t store_resident_encode(const struct resident *r,
+    const uint16_t *benefits, const uint16_t *flags,
+    const uint16_t *hist_ids, const int32_t *hist_dates,
+    uint8_t *buf, size_t cap);
+/* Decode; returns 0, or -1 for a short, trailing or unknown-version value. */
+int store_resident_decode(const void *buf, size_t len, struct resident *r);
+
+struct contact {
+	uint8_t language, consent, status;
+	uint32_t import_no;
+	const uint8_t *nonce;	/* 24 bytes */
+	const uint8_t *ct;
+	uint16_t ct_len;
+};
+#define STORE_NONCE_LEN 24
+size_t store_contact_encode(const struct contact *c, uint8_t *buf, size_t cap);
+int store_contact_decode(const void *buf, size_t len, struct contact *c);
+
+/* Metadata of the last import of each kind. */
+struct store_import_meta {
+	int64_t time;		/* Unix seconds */
+	int32_t date;		/* the date taken as today */
+	uint32_t rows, replaced, added, removed;
+};
+
+struct store;
+
+#define STORE_RDONLY 1
+#define STORE_CREATE 2
+
+struct store_dbi {
+	MDB_dbi residents, resident_hh, contacts, contact_keys, vocab, meta;
+};
+
+/*
+ * Open (STORE_CREATE: create the directory, mode 0700, and the databases)
+ * the store in dir.  Returns 0, or a negative value with a message in err:
+ * STORE_ENOENT (no store there), STORE_EFORMAT (unknown format version),
+ * STORE_ELMDB (LMDB error).  Free with store_close.
+ */
+#define STORE_ENOENT (-2)
+#define STORE_EFORMAT (-3)
+#define STORE_ELMDB (-4)
+int store_open(const char *dir, int flags, struct store **out, char *err,
+    size_t errlen);
+void store_close(struct store *s);
+MDB_env *store_env(struct store *s);
+const struct store_dbi *store_dbi(const struct store *s);
+const char *store_dir(const struct store *s);
+
+/* Store word ids for a vocabulary kind: map the word to its id, assigning
+ * the next free id (in txn, a write transaction) if the store has none.
+ * Returns 0 and *id, or an LMDB error code. */
+int store_word_id(MDB_txn *txn, const struct store_dbi *dbi, int kind,
+    const char *word, int assign, uint16_t *id);
+
+/* Read / write a metadata value.  store_meta_get returns 0, MDB_NOTFOUND,
+ * or an LMDB error; the value is copied into buf (up to cap bytes) and its
+ * length put in *len. */
+int store_meta_get(MDB_txn *txn, const struct store_dbi *dbi, const char *name,
+    void *buf, size_t cap, size_t *len);
+int store_meta_put(MDB_txn *txn, const struct store_dbi *dbi, const char *name,
+    const void *val, size_t len);
+
+#endif

@@ -1,0 +1,87 @@
+/* common.c - options every oshirase subcommand shares
+ * SPDX-License-Identifier: MIT
+ */
+#include "common.h"
+#include "addrbox.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void
+common_init(struct common *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->date = date_today_jst();
+	optind = 0;		/* getopt may have run before */
+}
+
+int
+common_option(struct common *c, int opt, const char *arg)
+{
+	int rc;
+
+	switch (opt) {
+	case 'c':
+		c->config_path = arg;
+		return 1;
+	case OPT_DB:
+		c->db = arg;
+		return 1;
+	case OPT_RULES:
+		c->rules = arg;
+		return 1;
+	case OPT_KEY:
+		c->key = arg;
+		return 1;
+	case OPT_DATE:
+		rc = date_parse(arg, strlen(arg), &c->date);
+		if (rc != DATE_OK) {
+			log_warnx("--date '%s': %s", arg, date_strerror(rc));
+			return -1;
+		}
+		c->have_date = 1;
+		return 1;
+	case 'q':
+		c->quiet = 1;
+		return 1;
+	case OPT_HELP:
+		c->help = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+common_finish(struct common *c)
+{
+	char err[1200];
+	int rc = config_load(c->config_path, &c->cfg, err, sizeof(err));
+
+	if (rc != 0) {
+		log_warnx("%s", err);
+		return rc;
+	}
+	if (c->db == NULL)
+		c->db = c->cfg.db;
+	if (c->rules == NULL)
+		c->rules = c->cfg.rules;
+	if (c->key == NULL)
+		c->key = c->cfg.key;
+	return 0;
+}
+
+void
+common_contacts_paths(const struct common *c, char *pub, char *sec, size_t len)
+{
+	if (c->cfg.contacts_pub[0])
+		snprintf(pub, len, "%s", c->cfg.contacts_pub);
+	else
+		snprintf(pub, len, "%s/%s", c->db, ADDRBOX_PUB_FILE);
+	if (c->cfg.contacts_sec[0])
+		snprintf(sec, len, "%s", c->cfg.contacts_sec);
+	else
+		snprintf(sec, len, "%s/%s", c->db, ADDRBOX_SEC_FILE);
+}

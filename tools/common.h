@@ -1,0 +1,52 @@
+/* common.h - options every oshirase subcommand shares
+ * SPDX-License-Identifier: MIT
+ *
+ * -c FILE (config), --db DIR, --rules DIR, --key FILE, --date YYYY-MM-DD,
+ * -q.  Command-line options override the config file, which overrides the
+ * built-in defaults (CONTRACT.md, "Names").
+ */
+#ifndef OSHIRASE_COMMON_H
+#define OSHIRASE_COMMON_H
+
+#include <getopt.h>
+
+#include "config.h"
+#include "dates.h"
+
+enum {
+	OPT_DB = 1000, OPT_RULES, OPT_KEY, OPT_DATE, OPT_HELP,
+	OPT_FIRST_LOCAL		/* subcommands number their own from here */
+};
+
+#define COMMON_LONGOPTS \
+	{ "config", required_argument, NULL, 'c' }, \
+	{ "db", required_argument, NULL, OPT_DB }, \
+	{ "rules", required_argument, NULL, OPT_RULES }, \
+	{ "key", required_argument, NULL, OPT_KEY }, \
+	{ "date", required_argument, NULL, OPT_DATE }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "help", no_argument, NULL, OPT_HELP }
+#define COMMON_SHORTOPTS "c:q"
+
+struct common {
+	const char *config_path;
+	const char *db, *rules, *key;
+	date_t date;		/* --date, else today in Japan */
+	int have_date;
+	int quiet;
+	int help;
+	struct config cfg;
+};
+
+void common_init(struct common *c);
+/* Handle a common option: 1 if it was one, 0 if not, -1 on a bad value
+ * (message printed; exit EXIT_USAGE). */
+int common_option(struct common *c, int opt, const char *arg);
+/* Load the config and settle db, rules and key.  Returns 0 or an exit
+ * status (message printed). */
+int common_finish(struct common *c);
+/* Paths of the contact key files: the config's, else DIR/contacts.*. */
+void common_contacts_paths(const struct common *c, char *pub, char *sec,
+    size_t len);
+
+#endif

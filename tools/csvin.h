@@ -1,0 +1,65 @@
+/* csvin.h - read a CSV extract (RFC 4180) with libcsv, by named columns
+ * SPDX-License-Identifier: MIT
+ *
+ * Owns the file-level rules of CONTRACT.md shared by the resident and the
+ * contact files: UTF-8 (a BOM allowed) or Shift_JIS/CP932 converted with
+ * iconv; quoted fields with commas, quotes and line breaks; CRLF or LF;
+ * empty lines ignored; a header naming every expected column once, in any
+ * order, and no other; every field valid UTF-8; every row as many fields
+ * as the header.  Errors are reported as "FILE:LINE: column: reason", LINE
+ * being the line on which the record starts.
+ *
+ * The caller sees one record at a time: csvin_field for each field (by
+ * column id, the index in the names given), then csvin_row at its end.
+ * Never touches the store; knows nothing of what the columns mean.
+ */
+#ifndef OSHIRASE_CSVIN_H
+#define OSHIRASE_CSVIN_H
+
+#include <stddef.h>
+
+struct csvin;
+
+struct csvin_ops {
+	/* A field of the current record: NUL-terminated, len bytes, valid
+	 * UTF-8.  Not called for fields of a row with a bad field count. */
+	void (*field)(struct csvin *in, void *user, unsigned col,
+	    const char *s, size_t len);
+	/* The end of a record whose fields were all delivered. */
+	void (*row)(struct csvin *in, void *user);
+};
+
+/* For the callbacks: the current record's first line. */
+unsigned csvin_line(const struct csvin *in);
+/* Report a bad field of the current record: "FILE:LINE: COLUMN: msg".
+ * Prints the first max_errors messages, counts all. */
+void csvin_error(struct csvin *in, unsigned col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same at a given line, for errors found after the record (duplicates,
+ * household checks). */
+void csvin_error_at(struct csvin *in, unsigned line, unsigned col,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+unsigned long csvin_errors(const struct csvin *in);
+/* Errors reported for the current record so far. */
+unsigned long csvin_row_errors(const struct csvin *in);
+const char *csvin_column(const struct csvin *in, unsigned col);
+
+/* A reader of path expecting the given columns; free with csvin_free. */
+struct csvin *csvin_new(const char *path, const char *const *columns,
+    unsigned ncolumns, int max_errors);
+void csvin_free(struct csvin *in);
+/*
+ * Read the file.  encoding is "utf-8" (or NULL) or "shift_jis" (CP932).
+ * Returns 0 when the file was read through (field errors reported by the
+ * callbacks are counted by csvin_errors), EXIT_NOINPUT if it cannot be
+ * read, or EXIT_DATAERR after a structural error (bad header, broken
+ * quoting, undecodable bytes) that stops reading.  The reader stays usable
+ * for csvin_error_at afterwards.
+ */
+int csvin_run(struct csvin *in, const char *encoding,
+    const struct csvin_ops *ops, void *user);
+/* Print "... and N more errors" if messages were suppressed. */
+void csvin_finish(struct csvin *in);
+unsigned long csvin_rows(const struct csvin *in);
+
+#endif

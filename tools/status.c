@@ -1,0 +1,179 @@
+/* status.c - oshirase status: what the store holds, as counts
+ * SPDX-License-Identifier: MIT
+ *
+ * Reads the store in one read transaction and prints aggregate counts only
+ * (never a pseudonym, never an address): residents, households and their
+ * sizes, an age pyramid on the reference date, insurance, contacts by
+ * channel, language, consent and status, and the last imports.
+ */
+#include "cmd.h"
+#include "common.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: oshirase status [--db DIR] [--date D] [-c CONFIG]\n"
+	    "Print what the store holds: counts only, no personal data.\n");
+}
+
+static void
+pct_line(const char *label, unsigned long n, unsigned long total)
+{
+	printf("  %-22s %9lu  %5.1f%%\n", label, n,
+	    total ? 100.0 * (double)n / (double)total : 0.0);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	static const char *const bands[] = { "0-14", "15-39", "40-64", "65-74", "75+" };
+	struct common c;
+	struct store *s;
+	const struct store_dbi *dbi;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	char err[1400], meta[256], path[CONFIG_PATH_MAX + 32];
+	unsigned long residents = 0, households = 0, size_hist[7] = { 0 };
+	unsigned long band[5] = { 0 }, ins[5] = { 0 }, unborn = 0, members = 0;
+	unsigned long ch[3] = { 0 }, withdrawn = 0, lang_en = 0, consent[4] = { 0 };
+	uint8_t last_hh[STORE_PSEUDO_LEN];
+	struct stat st;
+	size_t len;
+	int opt, rc;
+
+	common_init(&c);
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1)
+		if (common_option(&c, opt, optarg) <= 0) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	if (c.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((rc = common_finish(&c)) != 0)
+		return rc;
+	rc = store_open(c.db, STORE_RDONLY, &s, err, sizeof(err));
+	if (rc != 0) {
+		log_warnx("%s", err);
+		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_DATAERR;
+	}
+	dbi = store_dbi(s);
+	if ((rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn)) != 0)
+		fatalx("mdb_txn_begin: %s", mdb_strerror(rc));
+
+	if ((rc = mdb_cursor_open(txn, dbi->residents, &cur)) != 0)
+		fatalx("mdb_cursor_open: %s", mdb_strerror(rc));
+	memset(last_hh, 0, sizeof(last_hh));
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct resident r;
+		int age;
+
+		if (store_resident_decode(v.mv_data, v.mv_size, &r) != 0) {
+			log_warnx("%s: a resident record does not decode", c.db);
+			continue;
+		}
+		if (residents == 0 || memcmp(last_hh, k.mv_data, STORE_PSEUDO_LEN) != 0) {
+			if (residents > 0)
+				size_hist[members > 6 ? 6 : members]++;
+			households++;
+			members = 0;
+			memcpy(last_hh, k.mv_data, STORE_PSEUDO_LEN);
+		}
+		residents++;
+		members++;
+		age = date_age(r.birth, c.date);
+		if (age < 0)
+			unborn++;
+		else
+			band[age < 15 ? 0 : age < 40 ? 1 : age < 65 ? 2 : age < 75 ? 3 : 4]++;
+		if (r.insurance < 5)
+			ins[r.insurance]++;
+	}
+	if (residents > 0)
+		size_hist[members > 6 ? 6 : members]++;
+	mdb_cursor_close(cur);
+
+	if ((rc = mdb_cursor_open(txn, dbi->contacts, &cur)) != 0)
+		fatalx("mdb_cursor_open: %s", mdb_strerror(rc));
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct contact ct;
+
+		if (store_contact_decode(v.mv_data, v.mv_size, &ct) != 0 ||
+		    k.mv_size != STORE_PSEUDO_LEN + 1)
+			continue;
+		if (ct.status == CONTACT_WITHDRAWN) {
+			withdrawn++;
+			continue;
+		}
+		ch[((const uint8_t *)k.mv_data)[STORE_PSEUDO_LEN] == CHANNEL_LINE ? 1 : 2]++;
+		lang_en += ct.language == LANG_EN;
+		for (int i = 0; i < 4; i++)
+			consent[i] += (ct.consent >> i) & 1;
+	}
+	mdb_cursor_close(cur);
+
+	printf("store %s (format %d)\n", c.db, STORE_FORMAT);
+	snprintf(path, sizeof(path), "%s/data.mdb", c.db);
+	if (stat(path, &st) == 0)
+		printf("  size on disk           %9.1f MiB\n",
+		    (double)st.st_blocks * 512 / 1048576.0);
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "import.contacts" : "import.residents";
+
+		if (store_meta_get(txn, dbi, name, meta, sizeof(meta) - 1, &len) == 0) {
+			meta[len < sizeof(meta) ? len : sizeof(meta) - 1] = '\0';
+			printf("  last %-17s %s\n", name + 7, meta);
+		}
+	}
+	char d[DATE_STRLEN + 1];
+
+	date_format(c.date, d);
+	printf("\nresidents %lu in %lu households (%.2f per household)\n",
+	    residents, households,
+	    households ? (double)residents / (double)households : 0.0);
+	printf("household size:\n");
+	for (int i = 1; i <= 6; i++) {
+		char label[16];
+
+		snprintf(label, sizeof(label), i == 6 ? "%d or more" : "%d", i);
+		pct_line(label, size_hist[i], households);
+	}
+	printf("age on %s:\n", d);
+	for (int i = 0; i < 5; i++)
+		pct_line(bands[i], band[i], residents);
+	if (unborn)
+		pct_line("born after this date", unborn, residents);
+	printf("insurance:\n");
+	for (int i = 0; i < 5; i++)
+		pct_line(store_ins_names[i], ins[i], residents);
+	printf("\ncontacts %lu active, %lu withdrawn\n", ch[1] + ch[2], withdrawn);
+	pct_line("line", ch[1], ch[1] + ch[2]);
+	pct_line("email", ch[2], ch[1] + ch[2]);
+	pct_line("language en", lang_en, ch[1] + ch[2]);
+	printf("consent given for:\n");
+	{
+		static const char *const cn[4] = { "health", "child", "welfare", "tax" };
+
+		for (int i = 0; i < 4; i++)
+			pct_line(cn[i], consent[i], ch[1] + ch[2]);
+	}
+	mdb_txn_abort(txn);
+	store_close(s);
+	return 0;
+}
