@@ -11,5 +11,6 @@ int cmd_keygen(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_pseudonym(int argc, char **argv);
 
 #endif
