@@ -56,6 +56,7 @@ void date_format(date_t t, char *buf);
 /* Today's date in Japan (UTC+9, no daylight saving time). */
 date_t date_today_jst(void);
 
+/* months must be >= 0. */
 date_t date_anniversary(date_t birth, int months);
 /* months on `on`; -1 if on < birth (the person does not exist yet). */
 int date_months(date_t birth, date_t on);

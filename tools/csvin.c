@@ -270,6 +270,14 @@ cb_row(int c, void *user)
 	in->ops->row(in, in->user);
 }
 
+/* No character is trimmed: libcsv's default (NULL) trims spaces and tabs. */
+static int
+no_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
 static char *
 to_utf8(struct csvin *in, const char *buf, size_t len, size_t *outlen)
 {
@@ -356,7 +364,7 @@ csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
 		free(raw);
 		return EXIT_SOFTWARE;
 	}
-	csv_set_space_func(&in->p, NULL);
+	csv_set_space_func(&in->p, no_space);
 	show = isatty(STDERR_FILENO) && len > (8u << 20);
 	step = len / 100 + 1;
 	next_report = step;

@@ -1,0 +1,138 @@
+/* test_crypto.c - pseudonyms (CONTRACT.md test vector) and contact boxes
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addrbox.h"
+#include "pseudo.h"
+#include "util.h"
+
+static uint8_t seq_key[32];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if (sodium_init() < 0)
+		return -1;
+	for (int i = 0; i < 32; i++)
+		seq_key[i] = (uint8_t)i;
+	return 0;
+}
+
+/* Values from Python's hashlib.blake2b(id, key=bytes(range(32)),
+ * digest_size=32), an implementation independent of libsodium. */
+static void
+test_pseudonym_vector(void **state)
+{
+	static const struct { const char *id, *hex; } v[] = {
+		{ "0000000001", "04e4405012c2fc2fe293d7e0898f54bff52928395a516c7fb608e6da840adaf0" },
+		{ "住民-01", "cb50710a7b3fee35918100a3d160c34b7f8d4e5fd710f121d864be532fd3eead" },
+		{ "H000000001", "22537aa76456565d1fea274b0f320f08936dd5febc2b1b407661bebc6c6c0a20" },
+	};
+	uint8_t out[PSEUDO_LEN];
+	char hex[PSEUDO_HEXLEN + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		pseudo_compute(seq_key, v[i].id, strlen(v[i].id), out);
+		hex_encode(out, PSEUDO_LEN, hex);
+		assert_string_equal(hex, v[i].hex);
+	}
+}
+
+static void
+test_key_file_roundtrip(void **state)
+{
+	char dir[] = "/tmp/oshirase-crypto.XXXXXX", path[64];
+	uint8_t *k;
+	const char *err;
+	int code;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/k", dir);
+	assert_int_equal(secret_write(path, seq_key, 32), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 65);
+	assert_int_equal(secret_write(path, seq_key, 32), -EEXIST);
+	k = secret_read(path, &err, &code);
+	assert_non_null(k);
+	assert_memory_equal(k, seq_key, 32);
+	sodium_free(k);
+	/* A truncated key file is bad data, not a shorter key. */
+	assert_int_equal(truncate(path, 40), 0);
+	assert_null(secret_read(path, &err, &code));
+	assert_int_equal(code, 65);
+	unlink(path);
+	assert_null(secret_read(path, &err, &code));
+	assert_int_equal(code, 66);
+	rmdir(dir);
+}
+
+static void
+test_addrbox_roundtrip(void **state)
+{
+	uint8_t pk[32], sk[32], e_pk[32], nonce[24], ct[64 + 16], res[32] = { 7 };
+	const char *addr = "taro@mail.example.com";
+	char out[64];
+	struct addrbox *seal, *open_;
+
+	(void)state;
+	crypto_box_keypair(pk, sk);
+	seal = addrbox_sealer_new(pk, e_pk);
+	assert_non_null(seal);
+	assert_int_equal(addrbox_seal(seal, res, 2, addr, strlen(addr), nonce, ct), 0);
+	/* The ciphertext does not contain the address. */
+	assert_null(memmem(ct, strlen(addr) + 16, "taro", 4));
+	open_ = addrbox_opener_new(sk, pk, e_pk);
+	assert_non_null(open_);
+	assert_int_equal(addrbox_open(open_, res, 2, nonce, ct, strlen(addr) + 16, out), 0);
+	assert_string_equal(out, addr);
+	/* Moved to another resident or channel: does not authenticate. */
+	res[0] = 8;
+	assert_int_equal(addrbox_open(open_, res, 2, nonce, ct, strlen(addr) + 16, out), -1);
+	res[0] = 7;
+	assert_int_equal(addrbox_open(open_, res, 1, nonce, ct, strlen(addr) + 16, out), -1);
+	ct[3] ^= 1;
+	assert_int_equal(addrbox_open(open_, res, 2, nonce, ct, strlen(addr) + 16, out), -1);
+	addrbox_free(open_);
+	/* Another daemon key cannot open it. */
+	{
+		uint8_t pk2[32], sk2[32];
+
+		ct[3] ^= 1;
+		crypto_box_keypair(pk2, sk2);
+		open_ = addrbox_opener_new(sk2, pk2, e_pk);
+		assert_int_equal(addrbox_open(open_, res, 2, nonce, ct,
+		    strlen(addr) + 16, out), -1);
+		addrbox_free(open_);
+	}
+	addrbox_free(seal);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pseudonym_vector),
+		cmocka_unit_test(test_key_file_roundtrip),
+		cmocka_unit_test(test_addrbox_roundtrip),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

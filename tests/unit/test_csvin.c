@@ -1,0 +1,252 @@
+/* test_csvin.c - the CSV layer: RFC 4180 quoting, line numbers, headers
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csvin.h"
+
+static const char *const cols[3] = { "id", "name", "note" };
+
+struct seen {
+	char text[4096];	/* "line:col=value|" per field, "/" per row */
+	size_t len;
+	int rows;
+};
+
+static void
+on_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
+{
+	struct seen *sn = user;
+
+	sn->len += (size_t)snprintf(sn->text + sn->len, sizeof(sn->text) - sn->len,
+	    "%u:%s=%.*s|", csvin_line(in), cols[col], (int)len, s);
+}
+
+static void
+on_row(struct csvin *in, void *user)
+{
+	struct seen *sn = user;
+
+	(void)in;
+	sn->rows++;
+	sn->len += (size_t)snprintf(sn->text + sn->len, sizeof(sn->text) - sn->len, "/");
+}
+
+/* Write content to a temp file, read it with stderr captured into err. */
+static int
+run(const char *content, size_t len, const char *encoding, struct seen *sn,
+    char *err, size_t errlen, unsigned long *nerr)
+{
+	char path[] = "/tmp/oshirase-csv.XXXXXX", epath[] = "/tmp/oshirase-err.XXXXXX";
+	struct csvin_ops ops = { on_field, on_row };
+	struct csvin *in;
+	int fd = mkstemp(path), efd = mkstemp(epath), saved, rc;
+	ssize_t n;
+
+	assert_true(fd >= 0 && efd >= 0);
+	assert_int_equal(write(fd, content, len), (ssize_t)len);
+	close(fd);
+	memset(sn, 0, sizeof(*sn));
+	fflush(stderr);
+	saved = dup(2);
+	dup2(efd, 2);
+	in = csvin_new(path, cols, 3, 100);
+	rc = csvin_run(in, encoding, &ops, sn);
+	*nerr = csvin_errors(in);
+	csvin_free(in);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	lseek(efd, 0, SEEK_SET);
+	n = read(efd, err, errlen - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(efd);
+	unlink(path);
+	unlink(epath);
+	return rc;
+}
+
+#define RUN(s) run(s, sizeof(s) - 1, NULL, &sn, err, sizeof(err), &nerr)
+
+static void
+test_plain_and_order(void **state)
+{
+	struct seen sn;
+	char err[1024];
+	unsigned long nerr;
+
+	(void)state;
+	/* Columns in another order; values keep their spaces. */
+	assert_int_equal(RUN("note,id,name\nx y,1, a\n"), 0);
+	assert_int_equal(nerr, 0);
+	assert_string_equal(sn.text, "2:note=x y|2:id=1|2:name= a|/");
+}
+
+static void
+test_quoting(void **state)
+{
+	struct seen sn;
+	char err[1024];
+	unsigned long nerr;
+
+	(void)state;
+	assert_int_equal(RUN("id,name,note\n\"1\",\"a,b\",\"say \"\"hi\"\"\"\n"
+	    "2,\"two\nlines\",\n3,c,\"\"\n"), 0);
+	assert_int_equal(nerr, 0);
+	assert_int_equal(sn.rows, 3);
+	assert_string_equal(sn.text,
+	    "2:id=1|2:name=a,b|2:note=say \"hi\"|/"
+	    "3:id=2|3:name=two\nlines|3:note=|/"
+	    "5:id=3|5:name=c|5:note=|/");
+}
+
+static void
+test_crlf_bom_empty_lines(void **state)
+{
+	struct seen sn;
+	char err[1024];
+	unsigned long nerr;
+
+	(void)state;
+	assert_int_equal(RUN("\xef\xbb\xbfid,name,note\r\n\r\n1,a,b\r\n\r\n\r\n2,\"x\r\ny\",c"), 0);
+	assert_int_equal(nerr, 0);
+	assert_string_equal(sn.text, "3:id=1|3:name=a|3:note=b|/6:id=2|6:name=x\r\ny|6:note=c|/");
+}
+
+static void
+test_line_numbers_in_errors(void **state)
+{
+	struct seen sn;
+	char err[1024];
+	unsigned long nerr;
+
+	(void)state;
+	/* A short row starting on line 4, after a field spanning two lines. */
+	assert_int_equal(RUN("id,name,note\n1,\"a\nb\",c\n2,x\n3,y,z\n"), 0);
+	assert_int_equal(nerr, 1);
+	assert_non_null(strstr(err, ":4: row has 2 fields, the header 3"));
+	assert_string_equal(sn.text, "2:id=1|2:name=a\nb|2:note=c|/5:id=3|5:name=y|5:note=z|/");
+	/* A long row. */
+	assert_int_equal(RUN("id,name,note\n1,a,b,c\n"), 0);
+	assert_int_equal(nerr, 1);
+	assert_non_null(strstr(err, ":2: row has 4 fields"));
+}
+
+static void
+test_broken_quoting(void **state)
+{
+	struct seen sn;
+	char err[1024];
+	unsigned long nerr;
+
+	(void)state;
+	assert_int_equal(RUN("id,name,note\n1,a,b\n2,a\"b,c\n"), 65);
+	assert_non_null(strstr(err, ":3: "));
+	assert_int_equal(RUN("id,name,note\n1,a,b\n2,\"ab\"x,c\n"), 65);
+	assert_non_null(strstr(err, ":3: "));
+	/* Unterminated: named at the line where its record starts. */
+	assert_int_equal(RUN("id,name,note\n1,a,b\n2,\"ab,c\n3,d,e\n"), 65);
+	assert_non_null(strstr(err, ":3: unterminated quoted field"));
+}
+
+static void
+test_header_errors(void **state)
+{
+	struct seen sn;
+	char err[1024];
+	unsigned long nerr;
+
+	(void)state;
+	assert_int_equal(RUN("id,name,note,extra\n1,a,b,c\n"), 65);
+	assert_non_null(strstr(err, ":1: header: unknown column 'extra'"));
+	assert_int_equal(RUN("id,name\n1,a\n"), 65);
+	assert_non_null(strstr(err, ":1: header: missing column 'note'"));
+	assert_int_equal(RUN("id,name,id,note\n1,a,1,b\n"), 65);
+	assert_non_null(strstr(err, "column 'id' appears twice"));
+	assert_int_equal(RUN(""), 65);
+	assert_non_null(strstr(err, "no header row"));
+	assert_int_equal(RUN("ID,name,note\n"), 65);	/* names are exact */
+	assert_int_equal(sn.rows, 0);
+}
+
+static void
+test_bad_utf8(void **state)
+{
+	struct seen sn;
+	char err[1024];
+	unsigned long nerr;
+
+	(void)state;
+	assert_int_equal(RUN("id,name,note\n1,\xff,b\n2,\xe3\x81,c\n3,\xed\xa0\x80,d\n"), 0);
+	assert_int_equal(nerr, 3);
+	assert_non_null(strstr(err, ":2: name: not valid UTF-8"));
+	assert_non_null(strstr(err, ":3: name: not valid UTF-8"));
+	assert_non_null(strstr(err, ":4: name: not valid UTF-8"));
+}
+
+static void
+test_shift_jis(void **state)
+{
+	/* 中央区 in CP932 is 92 86 89 9b 8b e6; ～ (0x8160) maps to U+FF5E. */
+	static const char sjis[] = "id,name,note\n1,\x92\x86\x89\x9b\x8b\xe6,\x81\x60\n";
+	static const char bad[] = "id,name,note\n1,a,b\n2,\x82,c\n";
+	struct seen sn;
+	char err[1024];
+	unsigned long nerr;
+
+	(void)state;
+	assert_int_equal(run(sjis, sizeof(sjis) - 1, "shift_jis", &sn, err,
+	    sizeof(err), &nerr), 0);
+	assert_string_equal(sn.text, "2:id=1|2:name=中央区|2:note=～|/");
+	assert_int_equal(run(bad, sizeof(bad) - 1, "shift_jis", &sn, err,
+	    sizeof(err), &nerr), 65);
+	assert_non_null(strstr(err, ":3: not valid Shift_JIS"));
+}
+
+static void
+test_error_limit(void **state)
+{
+	char buf[8192], err[8192];
+	size_t n = 0;
+	struct seen sn;
+	unsigned long nerr;
+	int lines = 0;
+
+	(void)state;
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "id,name,note\n");
+	for (int i = 0; i < 150; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%d\n", i);
+	assert_int_equal(run(buf, n, NULL, &sn, err, sizeof(err), &nerr), 0);
+	assert_int_equal(nerr, 150);
+	for (char *p = err; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	assert_int_equal(lines, 100);	/* the first 100 are printed */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_and_order),
+		cmocka_unit_test(test_quoting),
+		cmocka_unit_test(test_crlf_bom_empty_lines),
+		cmocka_unit_test(test_line_numbers_in_errors),
+		cmocka_unit_test(test_broken_quoting),
+		cmocka_unit_test(test_header_errors),
+		cmocka_unit_test(test_bad_utf8),
+		cmocka_unit_test(test_shift_jis),
+		cmocka_unit_test(test_error_limit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

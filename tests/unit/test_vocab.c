@@ -1,0 +1,191 @@
+/* test_vocab.c - the vocabulary file, the INI layer under it, the config
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "vocab.h"
+
+static char dir[64];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/oshirase-vocab.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/%s", dir, VOCAB_FILE);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/c.conf", dir);
+	unlink(path);
+	return rmdir(dir);
+}
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+load(const char *text, struct vocab **v, char *err)
+{
+	write_file(VOCAB_FILE, text);
+	return vocab_load(dir, v, err, 512);
+}
+
+static void
+test_shipped_vocabulary(void **state)
+{
+	struct vocab *v;
+	char err[512];
+	const char *top = getenv("TOP");
+	char rules[512];
+
+	(void)state;
+	snprintf(rules, sizeof(rules), "%s/rules", top ? top : "../..");
+	assert_int_equal(vocab_load(rules, &v, err, sizeof(err)), 0);
+	/* programs.md's 29 program ids, CONTRACT.md's 14 events, 1 flag. */
+	assert_int_equal(vocab_count(v, VOCAB_BENEFIT), 29);
+	assert_int_equal(vocab_count(v, VOCAB_EVENT), 14);
+	assert_int_equal(vocab_count(v, VOCAB_FLAG), 1);
+	assert_true(vocab_find(v, VOCAB_BENEFIT, "child-rearing-allowance", 23) >= 0);
+	assert_true(vocab_find(v, VOCAB_BENEFIT, "low-income-household-benefit", 28) >= 0);
+	assert_true(vocab_find(v, VOCAB_EVENT, "colorectal-screening", 20) >= 0);
+	assert_true(vocab_find(v, VOCAB_FLAG, "institutional_care", 18) >= 0);
+	/* Words are per kind. */
+	assert_int_equal(vocab_find(v, VOCAB_EVENT, "child-rearing-allowance", 23), -1);
+	vocab_free(v);
+}
+
+static void
+test_good_file_and_suggestions(void **state)
+{
+	struct vocab *v;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load("; comment\n[benefit]\nfoo-a = 説明\n[event]\nmr = x\n"
+	    "dt = y\n[flag]\nbar_b = z\n", &v, err), 0);
+	assert_int_equal(vocab_count(v, VOCAB_EVENT), 2);
+	assert_int_equal(vocab_find(v, VOCAB_EVENT, "dt", 2), 1);
+	assert_int_equal(vocab_find(v, VOCAB_EVENT, "d", 1), -1);
+	assert_int_equal(vocab_find(v, VOCAB_EVENT, "dtx", 3), -1);
+	assert_string_equal(vocab_suggest(v, VOCAB_FLAG, "bar-b", 5), "bar_b");
+	assert_null(vocab_suggest(v, VOCAB_FLAG, "quite-different", 15));
+	vocab_free(v);
+	assert_int_equal(vocab_distance("fyage", 5, "fage", 4, 2), 1);
+	assert_int_equal(vocab_distance("kitten", 6, "sitting", 7, 5), 3);
+	assert_int_equal(vocab_distance("abc", 3, "xyz", 3, 1), 2);	/* capped */
+}
+
+static void
+test_errors_name_the_line(void **state)
+{
+	struct vocab *v;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load("[benefit]\na = 1\n\n[benefit]\na = 2\n", &v, err), 65);
+	assert_non_null(strstr(err, "vocabulary.ini:5: benefit word 'a' declared twice"));
+	assert_int_equal(load("[benefits]\na = 1\n", &v, err), 65);
+	assert_non_null(strstr(err, ":2: unknown section [benefits]"));
+	assert_int_equal(load("[event]\nBad = 1\n", &v, err), 65);
+	assert_non_null(strstr(err, ":2: bad word 'Bad'"));
+	assert_int_equal(load("[event]\nok = 1\nno equals sign\n", &v, err), 65);
+	assert_non_null(strstr(err, ":3: syntax error"));
+	assert_int_equal(load("[event]\nok = \xff\n", &v, err), 65);
+	assert_non_null(strstr(err, ":2: not valid UTF-8"));
+}
+
+static void
+test_overlong_line_is_refused(void **state)
+{
+	struct vocab *v;
+	char err[512], text[600];
+
+	(void)state;
+	/* Exactly the longest line accepted, then one byte more. */
+	snprintf(text, sizeof(text), "[event]\nmr = %0*d\n", 198 - 5, 0);
+	assert_int_equal(load(text, &v, err), 0);
+	vocab_free(v);
+	snprintf(text, sizeof(text), "[event]\nmr = %0*d\ndt = 1\n", 199 - 5, 0);
+	assert_int_equal(load(text, &v, err), 65);
+	assert_non_null(strstr(err, ":2: line longer than 198 bytes"));
+	snprintf(text, sizeof(text), "[event]\nmr = %0*d\n", 400, 0);
+	assert_int_equal(load(text, &v, err), 65);
+	assert_non_null(strstr(err, ":2: line longer"));
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct vocab *v;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(vocab_load("/nonexistent-dir", &v, err, sizeof(err)), 66);
+	assert_null(v);
+}
+
+static void
+test_config_table(void **state)
+{
+	struct config cfg;
+	char err[1400], path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/c.conf", dir);
+	write_file("c.conf", "[store]\ndb = /srv/city\n[import]\nmax_errors = 7\n");
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.db, "/srv/city");
+	assert_int_equal(cfg.max_errors, 7);
+	assert_string_equal(cfg.key, OSHIRASE_SYSCONFDIR "/pseudonym.key");
+	write_file("c.conf", "[store]\ndb = /srv\nsize = 3\n");
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 78);
+	assert_non_null(strstr(err, "c.conf:3: unknown key 'size' in section [store]"));
+	write_file("c.conf", "[import]\nmax_errors = 0\n");
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 78);
+	assert_non_null(strstr(err, ":2: [import] max_errors: '0' is not an integer in 1..1000000"));
+	/* A missing file named explicitly is an error; the default may be missing. */
+	assert_int_equal(config_load("/nonexistent.conf", &cfg, err, sizeof(err)), 66);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_vocabulary),
+		cmocka_unit_test(test_good_file_and_suggestions),
+		cmocka_unit_test(test_errors_name_the_line),
+		cmocka_unit_test(test_overlong_line_is_refused),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_config_table),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
