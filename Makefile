@@ -75,7 +75,7 @@ ifneq ($(wildcard daemon/main.c),)
 PROGS += $(BUILD)/oshirased
 endif
 
-.PHONY: all check bench install clean fuzz unit
+.PHONY: all check bench install clean fuzz unit demo
 all: $(PROGS)
 	@ln -sf $(BUILD)/oshirase oshirase
 
@@ -102,7 +102,10 @@ unit: $(UNIT_BINS)
 
 check: $(PROGS) $(UNIT_BINS)
 	@OSHIRASE=$(CURDIR)/$(BUILD)/oshirase BUILD=$(CURDIR)/$(BUILD) \
-		sh tests/run-tests.sh $(UNIT_BINS)
+		sh tests/run-tests.sh $(abspath $(UNIT_BINS))
+
+demo: all
+	@sh tools/demo.sh $(RESIDENTS)
 
 bench: all
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase

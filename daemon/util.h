@@ -55,3 +55,17 @@ char *file_read_all(const char *path, size_t *len);
 double util_now(void);
 
 #endif
+
+/*
+ * Sort n entries by a 64-bit key (LSD radix sort, 8 passes of 8 bits;
+ * stable, so equal keys keep their order).  tmp must hold n entries.
+ * Used to order store keys by their first 8 bytes (util_key_prefix) and
+ * settle ties with a full comparison afterwards.
+ */
+struct sort_ent {
+	uint64_t key;
+	uint32_t idx;
+};
+void util_radix_sort(struct sort_ent *a, struct sort_ent *tmp, size_t n);
+/* The first 8 bytes of p as a big-endian integer: orders like memcmp. */
+uint64_t util_key_prefix(const uint8_t *p);

@@ -46,6 +46,9 @@ common_option(struct common *c, int opt, const char *arg)
 	case 'q':
 		c->quiet = 1;
 		return 1;
+	case 'v':
+		log_init(NULL, LOG_LEVEL_DEBUG);
+		return 1;
 	case OPT_HELP:
 		c->help = 1;
 		return 1;

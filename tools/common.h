@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT
  *
  * -c FILE (config), --db DIR, --rules DIR, --key FILE, --date YYYY-MM-DD,
- * -q.  Command-line options override the config file, which overrides the
+ * -q, -v.  Command-line options override the config file, which overrides the
  * built-in defaults (CONTRACT.md, "Names").
  */
 #ifndef OSHIRASE_COMMON_H
@@ -25,8 +25,9 @@ enum {
 	{ "key", required_argument, NULL, OPT_KEY }, \
 	{ "date", required_argument, NULL, OPT_DATE }, \
 	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "help", no_argument, NULL, OPT_HELP }
-#define COMMON_SHORTOPTS "c:q"
+#define COMMON_SHORTOPTS "c:qv"
 
 struct common {
 	const char *config_path;

@@ -142,13 +142,15 @@ csvin_error_at(struct csvin *in, unsigned line, unsigned col,
 	va_end(ap);
 }
 
+/* An error about the file's structure rather than one field: the column
+ * part of the message is "header" or "row". */
 static void
 plain_error(struct csvin *in, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	verror(in, line, NULL, fmt, ap);
+	verror(in, line, in->header_done ? "row" : "header", fmt, ap);
 	va_end(ap);
 }
 
@@ -167,7 +169,7 @@ header_field(struct csvin *in, unsigned pos, const char *s, size_t len)
 	int col = -1;
 
 	if (pos >= MAX_COLUMNS) {
-		plain_error(in, in->rec_line, "header: more than %d columns",
+		plain_error(in, in->rec_line, "more than %d columns",
 		    MAX_COLUMNS);
 		in->stop = 1;
 		return;
@@ -176,11 +178,11 @@ header_field(struct csvin *in, unsigned pos, const char *s, size_t len)
 		if (strlen(in->names[i]) == len && memcmp(in->names[i], s, len) == 0)
 			col = (int)i;
 	if (col < 0) {
-		plain_error(in, in->rec_line, "header: unknown column '%.*s'",
+		plain_error(in, in->rec_line, "unknown column '%.*s'",
 		    (int)(len > 64 ? 64 : len), s);
 		in->stop = 1;
 	} else if (in->seen[col]) {
-		plain_error(in, in->rec_line, "header: column '%s' appears twice",
+		plain_error(in, in->rec_line, "column '%s' appears twice",
 		    in->names[col]);
 		in->stop = 1;
 	} else
@@ -195,7 +197,7 @@ header_end(struct csvin *in)
 	for (unsigned i = 0; i < in->ncols; i++)
 		if (!in->seen[i]) {
 			plain_error(in, in->rec_line,
-			    "header: missing column '%s'", in->names[i]);
+			    "missing column '%s'", in->names[i]);
 			in->stop = 1;
 		}
 	in->header_done = 1;
@@ -253,7 +255,7 @@ cb_row(int c, void *user)
 	}
 	in->rows++;
 	if (in->field_no != in->nfile) {
-		plain_error(in, in->rec_line, "row has %u fields, the header %u",
+		plain_error(in, in->rec_line, "%u fields, the header has %u",
 		    in->field_no, in->nfile);
 		return;
 	}
@@ -310,8 +312,10 @@ to_utf8(struct csvin *in, const char *buf, size_t len, size_t *outlen)
 
 		for (const char *q = buf; q < ip; q++)
 			line += *q == '\n';
+		in->header_done = line > 1;	/* for the message's column */
 		plain_error(in, line, "not valid Shift_JIS (CP932) at byte %zu",
 		    (size_t)(ip - buf));
+		in->header_done = 0;
 		iconv_close(cd);
 		free(out);
 		return NULL;
@@ -401,7 +405,7 @@ csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
 	if (show)
 		progress(in, len, len, 1);
 	if (!in->stop && !in->header_done) {
-		plain_error(in, 1, "header: the file is empty (no header row)");
+		plain_error(in, 1, "the file is empty (no header row)");
 		in->stop = 1;
 	}
 	if (in->stop)

@@ -201,6 +201,9 @@ struct res_import {
 	/* the record being read */
 	struct resident r;
 	uint8_t hh[PSEUDO_LEN], res[PSEUDO_LEN];
+	char last_hh_id[ID_MAX];		/* cache of the last household */
+	size_t last_hh_len;
+	uint8_t last_hh[PSEUDO_LEN];
 	uint8_t ward[WARD_MAX];
 	uint16_t ben[256], flg[256];
 	struct hist_ent *hist;
@@ -345,7 +348,18 @@ res_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
 			csvin_error(in, col, "longer than %d bytes", ID_MAX);
 			return;
 		}
-		pseudo_compute(ri->im.key, s, len, col == R_RID ? ri->res : ri->hh);
+		if (col == R_RID) {
+			pseudo_compute(ri->im.key, s, len, ri->res);
+			return;
+		}
+		/* Extracts list a household's members together: hash each
+		 * household id once. */
+		if (len != ri->last_hh_len || memcmp(s, ri->last_hh_id, len) != 0) {
+			pseudo_compute(ri->im.key, s, len, ri->last_hh);
+			memcpy(ri->last_hh_id, s, len);
+			ri->last_hh_len = len;
+		}
+		memcpy(ri->hh, ri->last_hh, PSEUDO_LEN);
 		return;
 	case R_REL:
 		if ((w = enum_field(in, col, s, len, store_rel_names, 5)) >= 0)
@@ -523,23 +537,49 @@ next:
 	ri->remove = 0;
 }
 
-static int
-cmp_key(const void *a, const void *b)
+/*
+ * Order the rows by the store key bytes [off, off + len) and then by line:
+ * a radix sort on the first 8 bytes (pseudonyms are uniformly random), then
+ * an insertion sort inside each run of equal prefixes (a household's
+ * members share their first 32 bytes; a duplicate id shares all).
+ * Returns a malloc'ed array of row indexes.
+ */
+static uint32_t *
+order_rows(const struct row *rows, size_t n, size_t off, size_t len)
 {
-	const struct row *x = a, *y = b;
-	int c = memcmp(x->key, y->key, STORE_RES_KEY_LEN);
+	struct sort_ent *a = xmalloc((n + 1) * sizeof(*a));
+	struct sort_ent *tmp = xmalloc((n + 1) * sizeof(*tmp));
+	uint32_t *idx = xmalloc((n + 1) * sizeof(*idx));
 
-	return c ? c : (x->line > y->line) - (x->line < y->line);
-}
+	for (size_t i = 0; i < n; i++) {
+		a[i].key = util_key_prefix(rows[i].key + off);
+		a[i].idx = (uint32_t)i;
+	}
+	util_radix_sort(a, tmp, n);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = a[i].idx;
+	for (size_t lo = 0; lo < n;) {
+		size_t hi = lo + 1;
 
-static int
-cmp_res(const void *a, const void *b)
-{
-	const struct row *x = *(const struct row *const *)a;
-	const struct row *y = *(const struct row *const *)b;
-	int c = memcmp(x->key + PSEUDO_LEN, y->key + PSEUDO_LEN, PSEUDO_LEN);
+		while (hi < n && a[hi].key == a[lo].key)
+			hi++;
+		for (size_t i = lo + 1; i < hi; i++) {
+			uint32_t x = idx[i];
+			size_t j = i;
 
-	return c ? c : (x->line > y->line) - (x->line < y->line);
+			/* Rows are in file order, so equal keys stay by line. */
+			while (j > lo && memcmp(rows[idx[j - 1]].key + off,
+			    rows[x].key + off, len) > 0) {
+				idx[j] = idx[j - 1];
+				j--;
+			}
+			idx[j] = x;
+		}
+		lo = hi;
+	}
+	free(a);
+	free(tmp);
+	return idx;
 }
 
 struct affected {
@@ -547,54 +587,72 @@ struct affected {
 	uint32_t line;
 };
 
+/* Check that household hh has exactly one head now; line is the first row
+ * of the file that touched it. */
 static int
-cmp_affected(const void *a, const void *b)
+check_household(struct res_import *ri, MDB_cursor *cur, const uint8_t *hh,
+    uint32_t line)
 {
-	const struct affected *x = a, *y = b;
-	int c = memcmp(x->hh, y->hh, PSEUDO_LEN);
+	MDB_val k = { PSEUDO_LEN, (void *)hh }, v;
+	unsigned heads = 0, members = 0;
+	int rc;
 
-	return c ? c : (x->line > y->line) - (x->line < y->line);
+	/* In key order the cursor often already stands on this household:
+	 * look there before seeking. */
+	rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+	if (rc != 0 || k.mv_size != STORE_RES_KEY_LEN ||
+	    memcmp(k.mv_data, hh, PSEUDO_LEN) != 0) {
+		k.mv_size = PSEUDO_LEN;
+		k.mv_data = (void *)hh;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	}
+	while (rc == 0 && k.mv_size == STORE_RES_KEY_LEN &&
+	    memcmp(k.mv_data, hh, PSEUDO_LEN) == 0) {
+		members++;
+		if (v.mv_size > 1 && ((const uint8_t *)v.mv_data)[1] == REL_HEAD)
+			heads++;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (members > 0 && heads != 1)
+		csvin_error_at(ri->im.in, line, R_REL, heads == 0 ?
+		    "the household has no head after this file is applied "
+		    "(%u members)" : "the household has %u heads after this "
+		    "file is applied", heads ? heads : members);
+	return 0;
 }
 
-/* Every household the file touched must have exactly one head now. */
+/* Every household the file touched must have exactly one head now: those
+ * of its rows (in key order, so each household once) and those residents
+ * left (moved, in any order). */
 static int
-check_households(struct res_import *ri, struct affected *aff, size_t naff)
+check_households(struct res_import *ri, const uint32_t *bykey,
+    const struct affected *moved, size_t nmoved)
 {
-	const struct store_dbi *dbi = store_dbi(ri->im.store);
 	MDB_cursor *cur;
 	int rc;
 
-	qsort(aff, naff, sizeof(*aff), cmp_affected);
-	rc = mdb_cursor_open(ri->im.txn, dbi->residents, &cur);
+	rc = mdb_cursor_open(ri->im.txn, store_dbi(ri->im.store)->residents, &cur);
 	if (rc != 0)
 		return rc;
-	for (size_t i = 0; i < naff; i++) {
-		MDB_val k = { PSEUDO_LEN, aff[i].hh }, v;
-		unsigned heads = 0, members = 0;
+	for (size_t lo = 0; lo < ri->nrows && rc == 0;) {
+		const uint8_t *hh = ri->rows[bykey[lo]].key;
+		uint32_t line = ri->rows[bykey[lo]].line;
+		size_t hi = lo + 1;
 
-		if (i > 0 && memcmp(aff[i].hh, aff[i - 1].hh, PSEUDO_LEN) == 0)
-			continue;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		while (rc == 0 && k.mv_size == STORE_RES_KEY_LEN &&
-		    memcmp(k.mv_data, aff[i].hh, PSEUDO_LEN) == 0) {
-			members++;
-			if (v.mv_size > 1 && ((const uint8_t *)v.mv_data)[1] == REL_HEAD)
-				heads++;
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-		}
-		if (rc != 0 && rc != MDB_NOTFOUND) {
-			mdb_cursor_close(cur);
-			return rc;
-		}
-		if (members > 0 && heads != 1)
-			csvin_error_at(ri->im.in, aff[i].line, R_REL,
-			    heads == 0 ? "the household has no head after "
-			    "this file is applied (%u members)" :
-			    "the household has %u heads after this file is "
-			    "applied", heads ? heads : members);
+		/* Name the household's first row in the file. */
+		for (; hi < ri->nrows &&
+		    memcmp(ri->rows[bykey[hi]].key, hh, PSEUDO_LEN) == 0; hi++)
+			if (ri->rows[bykey[hi]].line < line)
+				line = ri->rows[bykey[hi]].line;
+		rc = check_household(ri, cur, hh, line);
+		lo = hi;
 	}
+	for (size_t i = 0; i < nmoved && rc == 0; i++)
+		rc = check_household(ri, cur, moved[i].hh, moved[i].line);
 	mdb_cursor_close(cur);
-	return 0;
+	return rc;
 }
 
 struct counts {
@@ -606,9 +664,9 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 {
 	const struct store_dbi *dbi = store_dbi(ri->im.store);
 	MDB_txn *txn = ri->im.txn;
-	struct row **byres;
-	struct affected *aff;
-	size_t naff = 0;
+	uint32_t *bykey = NULL, *byres;
+	struct affected *moved;
+	size_t nmoved = 0;
 	MDB_stat st;
 	int rc, empty;
 	unsigned put_flags;
@@ -619,26 +677,27 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 	empty = st.ms_entries == 0;
 	put_flags = empty ? MDB_APPEND : 0;
 
-	qsort(ri->rows, ri->nrows, sizeof(*ri->rows), cmp_key);
-	byres = xmalloc((ri->nrows + 1) * sizeof(*byres));
-	for (size_t i = 0; i < ri->nrows; i++)
-		byres[i] = &ri->rows[i];
-	qsort(byres, ri->nrows, sizeof(*byres), cmp_res);
-	for (size_t i = 1; i < ri->nrows; i++)
-		if (memcmp(byres[i]->key + PSEUDO_LEN, byres[i - 1]->key + PSEUDO_LEN,
-		    PSEUDO_LEN) == 0)
-			csvin_error_at(ri->im.in, byres[i]->line, R_RID,
-			    "appears twice in the file (also on line %u)",
-			    byres[i - 1]->line);
+	double t0 = util_now();
+
+	byres = order_rows(ri->rows, ri->nrows, PSEUDO_LEN, PSEUDO_LEN);
+	for (size_t i = 1; i < ri->nrows; i++) {
+		const struct row *a = &ri->rows[byres[i - 1]], *b = &ri->rows[byres[i]];
+
+		if (memcmp(a->key + PSEUDO_LEN, b->key + PSEUDO_LEN, PSEUDO_LEN) == 0)
+			csvin_error_at(ri->im.in, b->line, R_RID,
+			    "appears twice in the file (also on line %u)", a->line);
+	}
 	if (csvin_errors(ri->im.in) != 0) {
 		free(byres);
 		return EXIT_DATAERR;
 	}
+	bykey = order_rows(ri->rows, ri->nrows, 0, STORE_RES_KEY_LEN);
+	log_debug("import: sorted in %.2f s", util_now() - t0);
 
-	aff = xmalloc((2 * ri->nrows + 1) * sizeof(*aff));
+	moved = xmalloc((ri->nrows + 1) * sizeof(*moved));
 	/* Rows in key order: the residents database. */
 	for (size_t i = 0; i < ri->nrows; i++) {
-		struct row *row = &ri->rows[i];
+		struct row *row = &ri->rows[bykey[i]];
 		MDB_val k = { PSEUDO_LEN, row->key + PSEUDO_LEN }, v;
 
 		if (!empty) {
@@ -653,8 +712,8 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 					rc = mdb_del(txn, dbi->residents, &ok, NULL);
 					if (rc != 0 && rc != MDB_NOTFOUND)
 						goto fail;
-					memcpy(aff[naff].hh, old, PSEUDO_LEN);
-					aff[naff++].line = row->line;
+					memcpy(moved[nmoved].hh, old, PSEUDO_LEN);
+					moved[nmoved++].line = row->line;
 				}
 				if (row->remove)
 					cnt->removed++;
@@ -671,8 +730,6 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 			cnt->absent++;
 		else
 			cnt->added++;
-		memcpy(aff[naff].hh, row->key, PSEUDO_LEN);
-		aff[naff++].line = row->line;
 		if (row->remove)
 			continue;
 		k.mv_size = STORE_RES_KEY_LEN;
@@ -686,7 +743,7 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 	/* Rows in resident order: the resident -> household index, and the
 	 * contacts of removed residents. */
 	for (size_t i = 0; i < ri->nrows; i++) {
-		struct row *row = byres[i];
+		struct row *row = &ri->rows[byres[i]];
 		MDB_val k = { PSEUDO_LEN, row->key + PSEUDO_LEN };
 		MDB_val v = { PSEUDO_LEN, row->key };
 
@@ -713,14 +770,18 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 			goto fail;
 	}
 	free(byres);
-	rc = check_households(ri, aff, naff);
-	free(aff);
+	log_debug("import: written in %.2f s", util_now() - t0);
+	rc = check_households(ri, bykey, moved, nmoved);
+	log_debug("import: households checked in %.2f s", util_now() - t0);
+	free(bykey);
+	free(moved);
 	if (rc != 0)
 		return lmdb_fail(&ri->im, "household check", rc);
 	return csvin_errors(ri->im.in) ? EXIT_DATAERR : 0;
 fail:
 	free(byres);
-	free(aff);
+	free(bykey);
+	free(moved);
 	return lmdb_fail(&ri->im, "write", rc);
 }
 
@@ -797,8 +858,10 @@ import_residents(struct common *c, const char *file, const char *encoding)
 		goto out;
 	ri.im.in = csvin_new(file, rcols, R_NCOLS, (int)c->cfg.max_errors);
 	rc = csvin_run(ri.im.in, encoding, &ops, &ri);
+	log_debug("import: read and checked in %.2f s", util_now() - t0);
 	if (rc == 0 && csvin_errors(ri.im.in) == 0)
 		rc = apply_residents(&ri, &cnt);
+	log_debug("import: applied at %.2f s", util_now() - t0);
 	if (rc == 0 && csvin_errors(ri.im.in) != 0)
 		rc = EXIT_DATAERR;
 	if (rc == 0)
@@ -807,6 +870,7 @@ import_residents(struct common *c, const char *file, const char *encoding)
 	csvin_finish(ri.im.in);
 out:
 	xrc = import_close(&ri.im, rc == 0);
+	log_debug("import: committed at %.2f s", util_now() - t0);
 	if (rc == 0)
 		rc = xrc;
 	if (rc == EXIT_DATAERR)

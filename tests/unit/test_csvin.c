@@ -134,12 +134,12 @@ test_line_numbers_in_errors(void **state)
 	/* A short row starting on line 4, after a field spanning two lines. */
 	assert_int_equal(RUN("id,name,note\n1,\"a\nb\",c\n2,x\n3,y,z\n"), 0);
 	assert_int_equal(nerr, 1);
-	assert_non_null(strstr(err, ":4: row has 2 fields, the header 3"));
+	assert_non_null(strstr(err, ":4: row: 2 fields, the header has 3"));
 	assert_string_equal(sn.text, "2:id=1|2:name=a\nb|2:note=c|/5:id=3|5:name=y|5:note=z|/");
 	/* A long row. */
 	assert_int_equal(RUN("id,name,note\n1,a,b,c\n"), 0);
 	assert_int_equal(nerr, 1);
-	assert_non_null(strstr(err, ":2: row has 4 fields"));
+	assert_non_null(strstr(err, ":2: row: 4 fields"));
 }
 
 static void
@@ -151,12 +151,12 @@ test_broken_quoting(void **state)
 
 	(void)state;
 	assert_int_equal(RUN("id,name,note\n1,a,b\n2,a\"b,c\n"), 65);
-	assert_non_null(strstr(err, ":3: "));
+	assert_non_null(strstr(err, ":3: row: "));
 	assert_int_equal(RUN("id,name,note\n1,a,b\n2,\"ab\"x,c\n"), 65);
-	assert_non_null(strstr(err, ":3: "));
+	assert_non_null(strstr(err, ":3: row: "));
 	/* Unterminated: named at the line where its record starts. */
 	assert_int_equal(RUN("id,name,note\n1,a,b\n2,\"ab,c\n3,d,e\n"), 65);
-	assert_non_null(strstr(err, ":3: unterminated quoted field"));
+	assert_non_null(strstr(err, ":3: row: unterminated quoted field"));
 }
 
 static void
@@ -210,7 +210,7 @@ test_shift_jis(void **state)
 	assert_string_equal(sn.text, "2:id=1|2:name=中央区|2:note=～|/");
 	assert_int_equal(run(bad, sizeof(bad) - 1, "shift_jis", &sn, err,
 	    sizeof(err), &nerr), 65);
-	assert_non_null(strstr(err, ":3: not valid Shift_JIS"));
+	assert_non_null(strstr(err, ":3: row: not valid Shift_JIS"));
 }
 
 static void
