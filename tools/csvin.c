@@ -1,6 +1,10 @@
 /* csvin.c - read a CSV extract with libcsv, by named columns
  * SPDX-License-Identifier: MIT
  *
+ * Large files are cut into chunks at record boundaries and read by one
+ * thread each (the caller gives one callback context per chunk); messages
+ * are kept per chunk and printed in file order afterwards.
+ *
  * libcsv runs in strict mode with no space trimming (a space is data, and
  * the value checks then refuse it where the contract forbids spaces).  To
  * know the line on which each record starts, the text is fed one line at a
@@ -15,6 +19,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +56,17 @@ struct csvin {
 	size_t fbuf_len, fbuf_cap;
 	size_t foff[MAX_COLUMNS + 1];
 	size_t flen[MAX_COLUMNS + 1];
+
+	/* A chunk reader (a child of the reader the caller made) keeps its
+	 * messages until every chunk is done, so they print in file order. */
+	int buffered;
+	char *msgs;
+	size_t msgs_len, msgs_cap;
+	unsigned long printed;	/* messages printed or buffered */
+	/* its part of the text, and whether to show progress */
+	const char *text;
+	size_t start, end;
+	int show;
 };
 
 struct csvin *
@@ -72,6 +88,7 @@ csvin_free(struct csvin *in)
 	if (in == NULL)
 		return;
 	free(in->fbuf);
+	free(in->msgs);
 	free(in);
 }
 
@@ -109,16 +126,32 @@ static void
 verror(struct csvin *in, unsigned line, const char *col, const char *fmt,
     va_list ap)
 {
-	char msg[512];
+	char msg[512], out[1024];
+	int n;
 
 	in->errors++;
-	if (in->errors > (unsigned long)in->max_errors)
+	if (in->printed >= (unsigned long)in->max_errors)
 		return;
+	in->printed++;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (col != NULL)
-		fprintf(stderr, "%s:%u: %s: %s\n", in->path, line, col, msg);
+		n = snprintf(out, sizeof(out), "%s:%u: %s: %s\n", in->path, line, col, msg);
 	else
-		fprintf(stderr, "%s:%u: %s\n", in->path, line, msg);
+		n = snprintf(out, sizeof(out), "%s:%u: %s\n", in->path, line, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(out))
+		n = sizeof(out) - 1;
+	if (!in->buffered) {
+		fputs(out, stderr);
+		return;
+	}
+	if (in->msgs_len + (size_t)n + 1 > in->msgs_cap) {
+		in->msgs_cap = (in->msgs_len + (size_t)n + 1) * 2;
+		in->msgs = xrealloc(in->msgs, in->msgs_cap);
+	}
+	memcpy(in->msgs + in->msgs_len, out, (size_t)n + 1);
+	in->msgs_len += (size_t)n;
 }
 
 void
@@ -157,10 +190,10 @@ plain_error(struct csvin *in, unsigned line, const char *fmt, ...)
 void
 csvin_finish(struct csvin *in)
 {
-	if (in->errors > (unsigned long)in->max_errors)
+	if (in->errors > in->printed)
 		fprintf(stderr, "%s: ... and %lu more errors not shown "
-		    "(%lu in all)\n", in->path,
-		    in->errors - (unsigned long)in->max_errors, in->errors);
+		    "(%lu in all)\n", in->path, in->errors - in->printed,
+		    in->errors);
 }
 
 static void
@@ -330,23 +363,155 @@ static void
 progress(const struct csvin *in, size_t done, size_t total, int final)
 {
 	if (final) {
-		fprintf(stderr, "\r%s: %lu rows read%20s\n", in->path, in->rows, "");
+		fprintf(stderr, "\r%s: read%30s\n", in->path, "");
 		return;
 	}
-	fprintf(stderr, "\r%s: %3d%% (%lu rows)", in->path,
-	    (int)(100.0 * (double)done / (double)total), in->rows);
+	fprintf(stderr, "\r%s: %3d%%", in->path,
+	    (int)(100.0 * (double)done / (double)total));
 }
+
+static void
+parser_init(struct csvin *in)
+{
+	if (csv_init(&in->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+		fatalx("csv_init failed");
+	csv_set_space_func(&in->p, no_space);
+}
+
+/*
+ * Feed in->text[in->start, in->end) line by line.  With header_only, stop
+ * after the header record; in->start is then where the data begins.
+ * in->line must be the number of the line before the first one fed.
+ */
+static void
+feed(struct csvin *in, int header_only)
+{
+	size_t off = in->start, step = (in->end - in->start) / 100 + 1;
+	size_t next_report = off + step;
+
+	while (off < in->end && !in->stop) {
+		const char *nl = memchr(in->text + off, '\n', in->end - off);
+		size_t n = nl ? (size_t)(nl - (in->text + off)) + 1 : in->end - off;
+
+		in->line++;
+		if (csv_parse(&in->p, in->text + off, n, cb_field, cb_row, in) != n) {
+			plain_error(in, in->in_rec ? in->rec_line : in->next_line,
+			    "%s in the record starting here (a quote inside "
+			    "an unquoted field, or text after a closing quote)",
+			    csv_strerror(csv_error(&in->p)));
+			in->stop = 1;
+			break;
+		}
+		off += n;
+		if (!in->in_rec && !in->p.quoted)
+			in->next_line = in->line + 1;
+		if (header_only && in->header_done)
+			break;
+		if (in->show && off >= next_report) {
+			progress(in, off - in->start, in->end - in->start, 0);
+			next_report = off + step;
+		}
+	}
+	in->start = off;
+	if (header_only && in->header_done)
+		return;
+	if (!in->stop && csv_fini(&in->p, cb_field, cb_row, in) != 0) {
+		plain_error(in, in->in_rec ? in->rec_line : in->next_line,
+		    "unterminated quoted field (a quote opened in the record "
+		    "starting here is never closed)");
+		in->stop = 1;
+	}
+}
+
+/*
+ * Where to cut text[start, len) into k parts at record boundaries: after a
+ * line end with an even number of quotes before it (RFC 4180 quotes come in
+ * pairs outside quoted fields and doubled inside them).  A file whose
+ * quotes are not so paired is broken, and its first chunk reports it.
+ */
+static unsigned
+split_chunks(const char *text, size_t start, size_t len, unsigned k,
+    size_t *cut)
+{
+	size_t pos = start, quotes = 0;
+	unsigned n = 0;
+
+	cut[n++] = start;
+	for (unsigned i = 1; i < k; i++) {
+		size_t target = start + (len - start) / k * i;
+		const char *q;
+
+		if (target < pos)
+			continue;
+		while ((q = memchr(text + pos, '"', target - pos)) != NULL) {
+			quotes++;
+			pos = (size_t)(q - text) + 1;
+		}
+		pos = target;
+		for (;;) {
+			const char *nl = memchr(text + pos, '\n', len - pos);
+
+			if (nl == NULL) {
+				pos = len;
+				break;
+			}
+			while ((q = memchr(text + pos, '"', (size_t)(nl - text) - pos)) != NULL) {
+				quotes++;
+				pos = (size_t)(q - text) + 1;
+			}
+			pos = (size_t)(nl - text) + 1;
+			if (quotes % 2 == 0)
+				break;
+		}
+		if (pos >= len)
+			break;
+		cut[n++] = pos;
+	}
+	cut[n] = len;
+	return n;
+}
+
+static unsigned
+count_lines(const char *text, size_t from, size_t to)
+{
+	unsigned n = 0;
+	const char *p = text + from, *end = text + to;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+static void *
+chunk_main(void *arg)
+{
+	struct csvin *in = arg;
+
+	feed(in, 0);
+	csv_free(&in->p);
+	return NULL;
+}
+
+#define MAX_CHUNKS 16
+#define MIN_CHUNK_BYTES (4u << 20)
 
 int
 csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
-    void *user)
+    void *const *users, unsigned nusers)
 {
+	struct csvin *child[MAX_CHUNKS];
+	pthread_t tid[MAX_CHUNKS];
+	size_t cut[MAX_CHUNKS + 1];
 	char *raw, *text;
-	size_t rawlen, len, off, step, next_report;
-	int rc = 0, show;
+	size_t rawlen, len;
+	unsigned k, first_line;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc = 0;
 
 	in->ops = ops;
-	in->user = user;
+	in->user = users[0];
 	raw = file_read_all(in->path, &rawlen);
 	if (raw == NULL) {
 		fprintf(stderr, "%s: %s\n", in->path, strerror(errno));
@@ -361,56 +526,94 @@ csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
 		if (text == NULL)
 			return EXIT_DATAERR;
 	}
-	off = 0;
-	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-		off = 3;
-	if (csv_init(&in->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-		free(raw);
-		return EXIT_SOFTWARE;
-	}
-	csv_set_space_func(&in->p, no_space);
-	show = isatty(STDERR_FILENO) && len > (8u << 20);
-	step = len / 100 + 1;
-	next_report = step;
+	in->text = text;
+	in->start = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	in->end = len;
 	in->line = 0;
 	in->next_line = 1;
-	while (off < len && !in->stop) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - (text + off)) + 1 : len - off;
+	parser_init(in);
+	feed(in, 1);
+	if (!in->header_done) {
+		if (!in->stop)
+			plain_error(in, 1, "the file is empty (no header row)");
+		csv_free(&in->p);
+		free(raw);
+		return EXIT_DATAERR;
+	}
+	csv_free(&in->p);
 
-		in->line++;
-		if (csv_parse(&in->p, text + off, n, cb_field, cb_row, in) != n) {
-			plain_error(in, in->in_rec ? in->rec_line : in->next_line,
-			    "%s in the record starting here (a quote inside "
-			    "an unquoted field, or text after a closing quote)",
-			    csv_strerror(csv_error(&in->p)));
+	/* The data: in chunks, one thread each, when it is large. */
+	k = nusers < MAX_CHUNKS ? nusers : MAX_CHUNKS;
+	if (ncpu > 0 && k > (unsigned)ncpu)
+		k = (unsigned)ncpu;
+	if ((len - in->start) / MIN_CHUNK_BYTES < k)
+		k = (unsigned)((len - in->start) / MIN_CHUNK_BYTES);
+	if (k < 1)
+		k = 1;
+	k = split_chunks(text, in->start, len, k, cut);
+	first_line = in->next_line;
+	for (unsigned i = 0; i < k; i++) {
+		struct csvin *c = xcalloc(1, sizeof(*c));
+
+		c->path = in->path;
+		c->names = in->names;
+		c->ncols = in->ncols;
+		c->max_errors = in->max_errors;
+		c->ops = ops;
+		c->user = users[i];
+		memcpy(c->map, in->map, sizeof(c->map));
+		c->nfile = in->nfile;
+		c->header_done = 1;
+		c->buffered = 1;
+		c->text = text;
+		c->start = cut[i];
+		c->end = cut[i + 1];
+		c->show = i == 0 && isatty(STDERR_FILENO) && len > (8u << 20);
+		if (i == 0)
+			c->line = first_line - 1;
+		else
+			c->line = child[i - 1]->line +
+			    count_lines(text, cut[i - 1], cut[i]);
+		c->next_line = c->line + 1;
+		parser_init(c);
+		child[i] = c;
+	}
+	for (unsigned i = 1; i < k; i++)
+		if (pthread_create(&tid[i], NULL, chunk_main, child[i]) != 0)
+			fatalx("pthread_create failed");
+	chunk_main(child[0]);
+	for (unsigned i = 1; i < k; i++)
+		pthread_join(tid[i], NULL);
+	if (child[0]->show)
+		progress(in, 1, 1, 1);
+
+	/* Messages in file order, up to max_errors; after a chunk that could
+	 * not be read through, later chunks are not reliable and are dropped. */
+	for (unsigned i = 0; i < k; i++) {
+		struct csvin *c = child[i];
+		const char *m = c->msgs;
+
+		for (size_t off = 0; m != NULL && off < c->msgs_len;) {
+			const char *nl = memchr(m + off, '\n', c->msgs_len - off);
+			size_t n = nl ? (size_t)(nl - (m + off)) + 1 : c->msgs_len - off;
+
+			if (in->printed < (unsigned long)in->max_errors) {
+				fwrite(m + off, 1, n, stderr);
+				in->printed++;
+			}
+			off += n;
+		}
+		in->errors += c->errors;
+		in->rows += c->rows;
+		if (c->stop) {
 			in->stop = 1;
 			break;
 		}
-		off += n;
-		if (!in->in_rec && !in->p.quoted)
-			in->next_line = in->line + 1;
-		if (show && off >= next_report) {
-			progress(in, off, len, 0);
-			next_report = off + step;
-		}
 	}
-	if (!in->stop && csv_fini(&in->p, cb_field, cb_row, in) != 0) {
-		plain_error(in, in->in_rec ? in->rec_line : in->next_line,
-		    "unterminated quoted field "
-		    "(a quote opened in the record starting here is never "
-		    "closed)");
-		in->stop = 1;
-	}
-	if (show)
-		progress(in, len, len, 1);
-	if (!in->stop && !in->header_done) {
-		plain_error(in, 1, "the file is empty (no header row)");
-		in->stop = 1;
-	}
+	for (unsigned i = 0; i < k; i++)
+		csvin_free(child[i]);
 	if (in->stop)
 		rc = EXIT_DATAERR;
-	csv_free(&in->p);
 	free(raw);
 	return rc;
 }

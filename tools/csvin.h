@@ -50,6 +50,11 @@ struct csvin *csvin_new(const char *path, const char *const *columns,
 void csvin_free(struct csvin *in);
 /*
  * Read the file.  encoding is "utf-8" (or NULL) or "shift_jis" (CP932).
+ * users holds nusers callback contexts: a large file is read in up to
+ * nusers chunks (at most one per CPU) by parallel threads, chunk i calling
+ * the callbacks with users[i] and its own struct csvin; chunk i's records
+ * all come before chunk i+1's in the file.  The callbacks must therefore
+ * touch only their own context (and shared read-only data).
  * Returns 0 when the file was read through (field errors reported by the
  * callbacks are counted by csvin_errors), EXIT_NOINPUT if it cannot be
  * read, or EXIT_DATAERR after a structural error (bad header, broken
@@ -57,7 +62,7 @@ void csvin_free(struct csvin *in);
  * for csvin_error_at afterwards.
  */
 int csvin_run(struct csvin *in, const char *encoding,
-    const struct csvin_ops *ops, void *user);
+    const struct csvin_ops *ops, void *const *users, unsigned nusers);
 /* Print "... and N more errors" if messages were suppressed. */
 void csvin_finish(struct csvin *in);
 unsigned long csvin_rows(const struct csvin *in);

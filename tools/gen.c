@@ -3,7 +3,7 @@
  *
  * Writes DIR/residents.csv and DIR/contacts.csv in the formats of
  * CONTRACT.md for a made-up designated city with six wards, shaped like a
- * Japanese one: about 2.2 residents per household, about 27% aged 65 or
+ * Japanese one: about 2.1 residents per household, about 27% aged 65 or
  * over and 12% under 15.  No real person's data goes in: every value comes
  * from a seeded PRNG (xoshiro256**, seeded through splitmix64), so the same
  * --residents, --seed and --date give byte-identical files everywhere.
@@ -1373,6 +1373,13 @@ cmd_gen(int argc, char **argv)
 	rc = 0;
 	log_info("gen: %" PRIu64 " residents, %" PRIu64 " households, %"
 	    PRIu64 " contacts", n, g->households, g->contacts);
+	log_debug("gen: households: %" PRIu64 " elderly alone, %" PRIu64
+	    " single, %" PRIu64 " couple, %" PRIu64 " couple with children, %"
+	    PRIu64 " single parent, %" PRIu64 " three generations, %" PRIu64
+	    " other", g->shapes[SH_ELDER_ALONE], g->shapes[SH_SINGLE],
+	    g->shapes[SH_COUPLE], g->shapes[SH_COUPLE_KIDS],
+	    g->shapes[SH_SINGLE_PARENT], g->shapes[SH_THREE_GEN],
+	    g->shapes[SH_OTHER]);
 done:
 	if (g->res.fd >= 0)
 		close(g->res.fd);

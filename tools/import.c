@@ -336,6 +336,7 @@ res_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
 	int64_t v;
 	int rc, w;
 
+	ri->im.in = in;		/* this chunk's reader, for the helpers */
 	if (len == 0 && col != R_WARD && col != R_INCOME && col != R_BEN &&
 	    col != R_HIST && col != R_FLAGS && col != R_STATUS) {
 		csvin_error(in, col, "empty value");
@@ -590,16 +591,18 @@ struct affected {
 /* Check that household hh has exactly one head now; line is the first row
  * of the file that touched it. */
 static int
-check_household(struct res_import *ri, MDB_cursor *cur, const uint8_t *hh,
-    uint32_t line)
+check_household(struct res_import *ri, MDB_cursor *cur, int *at_next,
+    const uint8_t *hh, uint32_t line)
 {
 	MDB_val k = { PSEUDO_LEN, (void *)hh }, v;
 	unsigned heads = 0, members = 0;
-	int rc;
+	int rc = MDB_NOTFOUND;
 
-	/* In key order the cursor often already stands on this household:
-	 * look there before seeking. */
-	rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+	/* After a household the cursor stands on the first record of the
+	 * next one (*at_next); in key order that is often the household
+	 * wanted, so look there before seeking. */
+	if (*at_next)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
 	if (rc != 0 || k.mv_size != STORE_RES_KEY_LEN ||
 	    memcmp(k.mv_data, hh, PSEUDO_LEN) != 0) {
 		k.mv_size = PSEUDO_LEN;
@@ -613,6 +616,7 @@ check_household(struct res_import *ri, MDB_cursor *cur, const uint8_t *hh,
 			heads++;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
+	*at_next = rc == 0;
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	if (members > 0 && heads != 1)
@@ -631,7 +635,7 @@ check_households(struct res_import *ri, const uint32_t *bykey,
     const struct affected *moved, size_t nmoved)
 {
 	MDB_cursor *cur;
-	int rc;
+	int rc, at_next = 0;
 
 	rc = mdb_cursor_open(ri->im.txn, store_dbi(ri->im.store)->residents, &cur);
 	if (rc != 0)
@@ -646,11 +650,12 @@ check_households(struct res_import *ri, const uint32_t *bykey,
 		    memcmp(ri->rows[bykey[hi]].key, hh, PSEUDO_LEN) == 0; hi++)
 			if (ri->rows[bykey[hi]].line < line)
 				line = ri->rows[bykey[hi]].line;
-		rc = check_household(ri, cur, hh, line);
+		rc = check_household(ri, cur, &at_next, hh, line);
 		lo = hi;
 	}
 	for (size_t i = 0; i < nmoved && rc == 0; i++)
-		rc = check_household(ri, cur, moved[i].hh, moved[i].line);
+		rc = check_household(ri, cur, &at_next, moved[i].hh,
+		    moved[i].line);
 	mdb_cursor_close(cur);
 	return rc;
 }
@@ -785,6 +790,56 @@ fail:
 	return lmdb_fail(&ri->im, "write", rc);
 }
 
+#define MAX_CHUNKS 16
+
+/* Read the file in chunks, each with its own copy of the reading state,
+ * then gather the rows in file order into ri. */
+static int
+read_residents(struct res_import *ri, const char *encoding,
+    const struct csvin_ops *ops)
+{
+	struct res_import *ck[MAX_CHUNKS];
+	void *users[MAX_CHUNKS];
+	struct csvin *parent = ri->im.in;
+	int rc;
+
+	ck[0] = ri;
+	for (int i = 1; i < MAX_CHUNKS; i++) {
+		ck[i] = xmalloc(sizeof(**ck));
+		*ck[i] = *ri;	/* shares only read-only state: key, vocab, ids */
+	}
+	for (int i = 0; i < MAX_CHUNKS; i++)
+		users[i] = ck[i];
+	rc = csvin_run(parent, encoding, ops, users, MAX_CHUNKS);
+	ri->im.in = parent;
+	for (int i = 1; i < MAX_CHUNKS; i++) {
+		struct res_import *c = ck[i];
+
+		if (c->nrows > 0) {
+			if (ri->arena_len + c->arena_len > ri->arena_cap) {
+				ri->arena_cap = ri->arena_len + c->arena_len;
+				ri->arena = xrealloc(ri->arena, ri->arena_cap);
+			}
+			memcpy(ri->arena + ri->arena_len, c->arena, c->arena_len);
+			if (ri->nrows + c->nrows > ri->rows_cap) {
+				ri->rows_cap = ri->nrows + c->nrows;
+				ri->rows = xrealloc(ri->rows, ri->rows_cap * sizeof(*ri->rows));
+			}
+			for (size_t j = 0; j < c->nrows; j++) {
+				ri->rows[ri->nrows + j] = c->rows[j];
+				ri->rows[ri->nrows + j].off += ri->arena_len;
+			}
+			ri->nrows += c->nrows;
+			ri->arena_len += c->arena_len;
+		}
+		free(c->rows);
+		free(c->arena);
+		free(c->hist);
+		free(c);
+	}
+	return rc;
+}
+
 static int
 map_vocab(struct res_import *ri)
 {
@@ -857,7 +912,7 @@ import_residents(struct common *c, const char *file, const char *encoding)
 	if ((rc = map_vocab(&ri)) != 0)
 		goto out;
 	ri.im.in = csvin_new(file, rcols, R_NCOLS, (int)c->cfg.max_errors);
-	rc = csvin_run(ri.im.in, encoding, &ops, &ri);
+	rc = read_residents(&ri, encoding, &ops);
 	log_debug("import: read and checked in %.2f s", util_now() - t0);
 	if (rc == 0 && csvin_errors(ri.im.in) == 0)
 		rc = apply_residents(&ri, &cnt);
@@ -963,6 +1018,7 @@ con_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
 	struct con_import *ci = user;
 	int w;
 
+	ci->im.in = in;
 	if (len == 0 && col != C_CONSENT) {
 		csvin_error(in, col, "empty value");
 		return;
@@ -1064,6 +1120,41 @@ next:
 	memset(&ci->cur, 0, sizeof(ci->cur));
 	ci->channel = 0;
 	ci->addr_len = 0;
+}
+
+static int
+read_contacts(struct con_import *ci, const char *encoding,
+    const struct csvin_ops *ops)
+{
+	struct con_import *ck[MAX_CHUNKS];
+	void *users[MAX_CHUNKS];
+	struct csvin *parent = ci->im.in;
+	int rc;
+
+	ck[0] = ci;
+	for (int i = 1; i < MAX_CHUNKS; i++) {
+		ck[i] = xmalloc(sizeof(**ck));
+		*ck[i] = *ci;	/* shares only the sealing key and the pseudonym key */
+	}
+	for (int i = 0; i < MAX_CHUNKS; i++)
+		users[i] = ck[i];
+	rc = csvin_run(parent, encoding, ops, users, MAX_CHUNKS);
+	ci->im.in = parent;
+	for (int i = 1; i < MAX_CHUNKS; i++) {
+		struct con_import *c = ck[i];
+
+		if (c->nrows > 0) {
+			if (ci->nrows + c->nrows > ci->cap) {
+				ci->cap = ci->nrows + c->nrows;
+				ci->rows = xrealloc(ci->rows, ci->cap * sizeof(*ci->rows));
+			}
+			memcpy(ci->rows + ci->nrows, c->rows, c->nrows * sizeof(*c->rows));
+			ci->nrows += c->nrows;
+		}
+		free(c->rows);
+		free(c);
+	}
+	return rc;
 }
 
 static int
@@ -1181,7 +1272,7 @@ import_contacts(struct common *c, const char *file, const char *encoding)
 		goto out;
 	}
 	ci.im.in = csvin_new(file, ccols, C_NCOLS, (int)c->cfg.max_errors);
-	rc = csvin_run(ci.im.in, encoding, &ops, &ci);
+	rc = read_contacts(&ci, encoding, &ops);
 	if (rc == 0 && csvin_errors(ci.im.in) == 0)
 		rc = apply_contacts(&ci, e_pk, &absent);
 	if (rc == 0 && csvin_errors(ci.im.in) != 0)

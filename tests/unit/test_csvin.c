@@ -61,7 +61,11 @@ run(const char *content, size_t len, const char *encoding, struct seen *sn,
 	saved = dup(2);
 	dup2(efd, 2);
 	in = csvin_new(path, cols, 3, 100);
-	rc = csvin_run(in, encoding, &ops, sn);
+	{
+		void *users[1] = { sn };
+
+		rc = csvin_run(in, encoding, &ops, users, 1);
+	}
 	*nerr = csvin_errors(in);
 	csvin_free(in);
 	fflush(stderr);
