@@ -15,8 +15,11 @@
 #define CTX "oshirase contacts v1"
 #define AD_PREFIX "oshirase contact"
 
+#define NONCE_PREFIX 16
+
 struct addrbox {
 	uint8_t *key;		/* sodium_malloc, 32 bytes */
+	uint8_t prefix[NONCE_PREFIX];	/* sealing: random per import */
 };
 
 static int
@@ -100,6 +103,8 @@ addrbox_sealer_new(const uint8_t pk[ADDRBOX_PK_LEN], uint8_t e_pk[ADDRBOX_PK_LEN
 	crypto_box_keypair(e_pk, e_sk);
 	b = derive(e_sk, pk, e_pk, pk);
 	sodium_free(e_sk);
+	if (b != NULL)
+		randombytes_buf(b->prefix, sizeof(b->prefix));
 	return b;
 }
 
@@ -130,8 +135,9 @@ make_ad(uint8_t *ad, const uint8_t *pseudo, uint8_t channel)
 #define AD_LEN (sizeof(AD_PREFIX) - 1 + 32 + 1)
 
 int
-addrbox_seal(const struct addrbox *b, const uint8_t *pseudo, uint8_t channel,
-    const char *addr, size_t len, uint8_t nonce[ADDRBOX_NONCE_LEN], uint8_t *ct)
+addrbox_seal(const struct addrbox *b, uint64_t seq, const uint8_t *pseudo,
+    uint8_t channel, const char *addr, size_t len,
+    uint8_t nonce[ADDRBOX_NONCE_LEN], uint8_t *ct)
 {
 	uint8_t ad[AD_LEN];
 	unsigned long long clen;
@@ -139,7 +145,9 @@ addrbox_seal(const struct addrbox *b, const uint8_t *pseudo, uint8_t channel,
 	if (len > ADDRBOX_MAX_ADDR)
 		return -1;
 	make_ad(ad, pseudo, channel);
-	randombytes_buf(nonce, ADDRBOX_NONCE_LEN);
+	memcpy(nonce, b->prefix, NONCE_PREFIX);
+	for (int i = 0; i < 8; i++)
+		nonce[NONCE_PREFIX + i] = (uint8_t)(seq >> (8 * i));
 	return crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &clen,
 	    (const uint8_t *)addr, len, ad, sizeof(ad), NULL, nonce, b->key);
 }

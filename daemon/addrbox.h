@@ -14,7 +14,10 @@
  *     k = BLAKE2b-256(key = X25519(e_sk, pk), "oshirase contacts v1" ||
  *                      e_pk || pk); e_sk and the shared secret are wiped;
  *     e_pk is kept in the store under the import's number.
- *   per address: XChaCha20-Poly1305-IETF(k, random 24-byte nonce,
+ *   per address: XChaCha20-Poly1305-IETF(k, nonce = a random 16-byte
+ *     prefix drawn once per import || a 64-bit number unique within the
+ *     import (the caller's row sequence), so no nonce repeats under k and
+ *     no system call is made per address,
  *     associated data = "oshirase contact" || resident pseudonym[32] ||
  *     channel[1]), so a ciphertext cannot be moved to another resident or
  *     channel without failing authentication.
@@ -51,11 +54,12 @@ struct addrbox *addrbox_opener_new(const uint8_t *sk,
     const uint8_t pk[ADDRBOX_PK_LEN], const uint8_t e_pk[ADDRBOX_PK_LEN]);
 void addrbox_free(struct addrbox *b);
 
-/* Encrypt len (<= ADDRBOX_MAX_ADDR) bytes: writes a fresh nonce and
- * len + ADDRBOX_TAG_LEN bytes of ciphertext.  0 or -1. */
-int addrbox_seal(const struct addrbox *b, const uint8_t *pseudo, uint8_t channel,
-    const char *addr, size_t len, uint8_t nonce[ADDRBOX_NONCE_LEN],
-    uint8_t *ct);
+/* Encrypt len (<= ADDRBOX_MAX_ADDR) bytes: writes the nonce (for seq,
+ * which must differ for every call on one sealer) and len +
+ * ADDRBOX_TAG_LEN bytes of ciphertext.  0 or -1.  Thread-safe. */
+int addrbox_seal(const struct addrbox *b, uint64_t seq, const uint8_t *pseudo,
+    uint8_t channel, const char *addr, size_t len,
+    uint8_t nonce[ADDRBOX_NONCE_LEN], uint8_t *ct);
 /* Decrypt into out (at least ct_len - ADDRBOX_TAG_LEN + 1 bytes, NUL
  * added).  0, or -1 if the ciphertext does not authenticate. */
 int addrbox_open(const struct addrbox *b, const uint8_t *pseudo, uint8_t channel,

@@ -1107,7 +1107,8 @@ con_row(struct csvin *in, void *user)
 		ci->cur.nonce = NULL;
 		ci->cur.ct_len = 0;
 	} else {
-		if (addrbox_seal(ci->box, ci->res, (uint8_t)ci->channel, ci->addr,
+		/* The line is unique per row: the nonce's counter. */
+		if (addrbox_seal(ci->box, row->line, ci->res, (uint8_t)ci->channel, ci->addr,
 		    ci->addr_len, nonce, ct) != 0)
 			fatalx("addrbox_seal failed");
 		ci->cur.nonce = nonce;
@@ -1157,13 +1158,42 @@ read_contacts(struct con_import *ci, const char *encoding,
 	return rc;
 }
 
-static int
-cmp_crow(const void *a, const void *b)
+/* Order contact rows by key (resident pseudonym, channel), then line. */
+static uint32_t *
+order_crows(const struct crow *rows, size_t n)
 {
-	const struct crow *x = a, *y = b;
-	int c = memcmp(x->key, y->key, sizeof(x->key));
+	struct sort_ent *a = xmalloc((n + 1) * sizeof(*a));
+	struct sort_ent *tmp = xmalloc((n + 1) * sizeof(*tmp));
+	uint32_t *idx = xmalloc((n + 1) * sizeof(*idx));
 
-	return c ? c : (x->line > y->line) - (x->line < y->line);
+	for (size_t i = 0; i < n; i++) {
+		a[i].key = util_key_prefix(rows[i].key);
+		a[i].idx = (uint32_t)i;
+	}
+	util_radix_sort(a, tmp, n);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = a[i].idx;
+	for (size_t lo = 0; lo < n;) {
+		size_t hi = lo + 1;
+
+		while (hi < n && a[hi].key == a[lo].key)
+			hi++;
+		for (size_t i = lo + 1; i < hi; i++) {
+			uint32_t x = idx[i];
+			size_t j = i;
+
+			while (j > lo && memcmp(rows[idx[j - 1]].key, rows[x].key,
+			    sizeof(rows[x].key)) > 0) {
+				idx[j] = idx[j - 1];
+				j--;
+			}
+			idx[j] = x;
+		}
+		lo = hi;
+	}
+	free(a);
+	free(tmp);
+	return idx;
 }
 
 static int
@@ -1171,56 +1201,63 @@ apply_contacts(struct con_import *ci, uint8_t *e_pk, unsigned long *absent)
 {
 	const struct store_dbi *dbi = store_dbi(ci->im.store);
 	MDB_txn *txn = ci->im.txn;
-	uint8_t nokey[4];
+	uint8_t nokey[4], seq[4];
+	uint32_t *order;
+	const char *what = "write";
 	MDB_stat st;
 	int rc, empty;
 
-	qsort(ci->rows, ci->nrows, sizeof(*ci->rows), cmp_crow);
-	for (size_t i = 1; i < ci->nrows; i++)
-		if (memcmp(ci->rows[i].key, ci->rows[i - 1].key, PSEUDO_LEN + 1) == 0)
-			csvin_error_at(ci->im.in, ci->rows[i].line, C_CHANNEL,
-			    "a second %s contact for the same resident (also on "
-			    "line %u)", ci->rows[i].key[PSEUDO_LEN] == CHANNEL_LINE ?
-			    "line" : "email", ci->rows[i - 1].line);
-	if (csvin_errors(ci->im.in) != 0)
-		return EXIT_DATAERR;
+	order = order_crows(ci->rows, ci->nrows);
+	for (size_t i = 1; i < ci->nrows; i++) {
+		const struct crow *a = &ci->rows[order[i - 1]], *b = &ci->rows[order[i]];
 
-	nokey[0] = (uint8_t)(ci->import_no >> 24);
-	nokey[1] = (uint8_t)(ci->import_no >> 16);
-	nokey[2] = (uint8_t)(ci->import_no >> 8);
-	nokey[3] = (uint8_t)ci->import_no;
+		if (memcmp(a->key, b->key, PSEUDO_LEN + 1) == 0)
+			csvin_error_at(ci->im.in, b->line, C_CHANNEL,
+			    "a second %s contact for the same resident (also on "
+			    "line %u)", b->key[PSEUDO_LEN] == CHANNEL_LINE ?
+			    "line" : "email", a->line);
+	}
+	if (csvin_errors(ci->im.in) != 0) {
+		free(order);
+		return EXIT_DATAERR;
+	}
+
+	/* The import's ephemeral key, under its number (big-endian, so the
+	 * keys sort by number), and the number itself. */
+	for (int i = 0; i < 4; i++) {
+		nokey[i] = (uint8_t)(ci->import_no >> (24 - 8 * i));
+		seq[i] = (uint8_t)(ci->import_no >> (8 * i));
+	}
 	{
 		MDB_val k = { 4, nokey }, v = { ADDRBOX_PK_LEN, e_pk };
-		uint8_t seq[4];
 
-		rc = mdb_put(txn, dbi->contact_keys, &k, &v, 0);
-		if (rc != 0)
-			return lmdb_fail(&ci->im, "contact key", rc);
-		for (int i = 0; i < 4; i++)
-			seq[i] = (uint8_t)(ci->import_no >> (8 * i));
-		rc = store_meta_put(txn, dbi, "contacts.seq", seq, 4);
-		if (rc != 0)
-			return lmdb_fail(&ci->im, "metadata", rc);
+		what = "contact key";
+		if ((rc = mdb_put(txn, dbi->contact_keys, &k, &v, 0)) != 0 ||
+		    (rc = store_meta_put(txn, dbi, "contacts.seq", seq, 4)) != 0 ||
+		    (rc = mdb_stat(txn, dbi->contacts, &st)) != 0)
+			goto fail;
 	}
-	rc = mdb_stat(txn, dbi->contacts, &st);
-	if (rc != 0)
-		return lmdb_fail(&ci->im, "mdb_stat", rc);
 	empty = st.ms_entries == 0;
+	what = "write";
 	for (size_t i = 0; i < ci->nrows; i++) {
-		MDB_val k = { PSEUDO_LEN + 1, ci->rows[i].key };
-		MDB_val v = { ci->rows[i].len, ci->rows[i].val };
-		MDB_val rk = { PSEUDO_LEN, ci->rows[i].key }, rv;
+		struct crow *row = &ci->rows[order[i]];
+		MDB_val k = { PSEUDO_LEN + 1, row->key }, v = { row->len, row->val };
+		MDB_val rk = { PSEUDO_LEN, row->key }, rv;
 
 		rc = mdb_put(txn, dbi->contacts, &k, &v, empty ? MDB_APPEND : 0);
 		if (rc != 0)
-			return lmdb_fail(&ci->im, "write", rc);
+			goto fail;
 		rc = mdb_get(txn, dbi->resident_hh, &rk, &rv);
 		if (rc == MDB_NOTFOUND)
 			(*absent)++;
 		else if (rc != 0)
-			return lmdb_fail(&ci->im, "lookup", rc);
+			goto fail;
 	}
+	free(order);
 	return 0;
+fail:
+	free(order);
+	return lmdb_fail(&ci->im, what, rc);
 }
 
 static int

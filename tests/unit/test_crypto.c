@@ -96,7 +96,15 @@ test_addrbox_roundtrip(void **state)
 	crypto_box_keypair(pk, sk);
 	seal = addrbox_sealer_new(pk, e_pk);
 	assert_non_null(seal);
-	assert_int_equal(addrbox_seal(seal, res, 2, addr, strlen(addr), nonce, ct), 0);
+	assert_int_equal(addrbox_seal(seal, 1, res, 2, addr, strlen(addr), nonce, ct), 0);
+	/* Another sequence number gives another nonce. */
+	{
+		uint8_t nonce2[24], ct2[64 + 16];
+
+		assert_int_equal(addrbox_seal(seal, 2, res, 2, addr, strlen(addr), nonce2, ct2), 0);
+		assert_memory_not_equal(nonce, nonce2, 24);
+		assert_memory_not_equal(ct, ct2, strlen(addr) + 16);
+	}
 	/* The ciphertext does not contain the address. */
 	assert_null(memmem(ct, strlen(addr) + 16, "taro", 4));
 	open_ = addrbox_opener_new(sk, pk, e_pk);
