@@ -688,6 +688,9 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 	for (size_t i = 1; i < ri->nrows; i++) {
 		const struct row *a = &ri->rows[byres[i - 1]], *b = &ri->rows[byres[i]];
 
+		if (i + 16 < ri->nrows)
+			__builtin_prefetch(&ri->rows[byres[i + 16]]);
+
 		if (memcmp(a->key + PSEUDO_LEN, b->key + PSEUDO_LEN, PSEUDO_LEN) == 0)
 			csvin_error_at(ri->im.in, b->line, R_RID,
 			    "appears twice in the file (also on line %u)", a->line);
@@ -704,6 +707,13 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 	for (size_t i = 0; i < ri->nrows; i++) {
 		struct row *row = &ri->rows[bykey[i]];
 		MDB_val k = { PSEUDO_LEN, row->key + PSEUDO_LEN }, v;
+
+		/* Rows are visited in key order, scattered in memory: fetch
+		 * ahead (the row, then its record). */
+		if (i + 16 < ri->nrows)
+			__builtin_prefetch(&ri->rows[bykey[i + 16]]);
+		if (i + 8 < ri->nrows)
+			__builtin_prefetch(ri->arena + ri->rows[bykey[i + 8]].off);
 
 		if (!empty) {
 			rc = mdb_get(txn, dbi->resident_hh, &k, &v);
@@ -751,6 +761,9 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 		struct row *row = &ri->rows[byres[i]];
 		MDB_val k = { PSEUDO_LEN, row->key + PSEUDO_LEN };
 		MDB_val v = { PSEUDO_LEN, row->key };
+
+		if (i + 16 < ri->nrows)
+			__builtin_prefetch(&ri->rows[byres[i + 16]]);
 
 		if (row->remove) {
 			if (empty)
