@@ -495,7 +495,8 @@ res_row(struct csvin *in, void *user)
 	if (csvin_row_errors(in) != 0)
 		goto next;
 	/* The same event twice on one date is one event. */
-	qsort(ri->hist, ri->nhist, sizeof(*ri->hist), hist_cmp);
+	if (ri->nhist > 1)
+		qsort(ri->hist, ri->nhist, sizeof(*ri->hist), hist_cmp);
 	if (ri->nhist > 4096) {
 		hidp = xmalloc(ri->nhist * sizeof(*hidp));
 		hdatep = xmalloc(ri->nhist * sizeof(*hdatep));
@@ -805,6 +806,9 @@ fail:
 
 #define MAX_CHUNKS 16
 
+/* --threads: readers of a large file (at most one per CPU is used). */
+static unsigned import_threads = MAX_CHUNKS;
+
 /* Read the file in chunks, each with its own copy of the reading state,
  * then gather the rows in file order into ri. */
 static int
@@ -823,7 +827,7 @@ read_residents(struct res_import *ri, const char *encoding,
 	}
 	for (int i = 0; i < MAX_CHUNKS; i++)
 		users[i] = ck[i];
-	rc = csvin_run(parent, encoding, ops, users, MAX_CHUNKS);
+	rc = csvin_run(parent, encoding, ops, users, import_threads);
 	ri->im.in = parent;
 	for (int i = 1; i < MAX_CHUNKS; i++) {
 		struct res_import *c = ck[i];
@@ -1152,7 +1156,7 @@ read_contacts(struct con_import *ci, const char *encoding,
 	}
 	for (int i = 0; i < MAX_CHUNKS; i++)
 		users[i] = ck[i];
-	rc = csvin_run(parent, encoding, ops, users, MAX_CHUNKS);
+	rc = csvin_run(parent, encoding, ops, users, import_threads);
 	ci->im.in = parent;
 	for (int i = 1; i < MAX_CHUNKS; i++) {
 		struct con_import *c = ck[i];
@@ -1368,6 +1372,8 @@ usage(FILE *f)
 	    "  --rules DIR       where vocabulary.ini is (residents)\n"
 	    "  --date D          the date taken as today (default: today in Japan)\n"
 	    "  --encoding E      utf-8 (default) or shift_jis (CP932)\n"
+	    "  --threads N       read a large file with up to N threads (default:\n"
+	    "                    one per CPU)\n"
 	    "  -c FILE           config file; -q quiet\n"
 	    "The whole file is applied in one transaction or not at all: a bad\n"
 	    "row is reported as FILE:LINE: column: reason and nothing changes\n"
@@ -1377,10 +1383,11 @@ usage(FILE *f)
 int
 cmd_import(int argc, char **argv)
 {
-	enum { OPT_ENCODING = OPT_FIRST_LOCAL };
+	enum { OPT_ENCODING = OPT_FIRST_LOCAL, OPT_THREADS };
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
 		{ "encoding", required_argument, NULL, OPT_ENCODING },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct common c;
@@ -1389,7 +1396,17 @@ cmd_import(int argc, char **argv)
 
 	common_init(&c);
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if (opt == OPT_ENCODING) {
+		if (opt == OPT_THREADS) {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+
+			if (*end != '\0' || n < 1 || n > MAX_CHUNKS) {
+				log_warnx("--threads: '%s' is not a number in 1..%d",
+				    optarg, MAX_CHUNKS);
+				return EXIT_USAGE;
+			}
+			import_threads = (unsigned)n;
+		} else if (opt == OPT_ENCODING) {
 			if (strcmp(optarg, "utf-8") != 0 && strcmp(optarg, "utf8") != 0 &&
 			    strcmp(optarg, "shift_jis") != 0 && strcmp(optarg, "cp932") != 0) {
 				log_warnx("--encoding: '%s' is not utf-8 or shift_jis", optarg);
