@@ -877,7 +877,7 @@ map_vocab(struct res_import *ri)
 
 static void
 write_meta(struct import *im, const char *name, date_t today, unsigned long rows,
-    const struct counts *cnt)
+    const struct counts *cnt, const char *removed)
 {
 	char buf[256], d[DATE_STRLEN + 1], when[32];
 	time_t now = time(NULL) + 9 * 3600;
@@ -888,8 +888,8 @@ write_meta(struct import *im, const char *name, date_t today, unsigned long rows
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S+09:00", &tm);
 	n = snprintf(buf, sizeof(buf), "at=%s date=%s rows=%lu added=%u "
-	    "replaced=%u removed=%u", when, d, rows, cnt->added,
-	    cnt->replaced, cnt->removed);
+	    "replaced=%u %s=%u", when, d, rows, cnt->added,
+	    cnt->replaced, removed, cnt->removed);
 	rc = store_meta_put(im->txn, store_dbi(im->store), name, buf, (size_t)n);
 	if (rc != 0)
 		log_warnx("%s: metadata: %s", im->c->db, mdb_strerror(rc));
@@ -938,7 +938,7 @@ import_residents(struct common *c, const char *file, const char *encoding)
 		rc = EXIT_DATAERR;
 	if (rc == 0)
 		write_meta(&ri.im, "import.residents", c->date,
-		    csvin_rows(ri.im.in), &cnt);
+		    csvin_rows(ri.im.in), &cnt, "removed");
 	csvin_finish(ri.im.in);
 out:
 	xrc = import_close(&ri.im, rc == 0);
@@ -1214,7 +1214,8 @@ order_crows(const struct crow *rows, size_t n)
 }
 
 static int
-apply_contacts(struct con_import *ci, uint8_t *e_pk, unsigned long *absent)
+apply_contacts(struct con_import *ci, uint8_t *e_pk, unsigned long *absent,
+    struct counts *cnt)
 {
 	const struct store_dbi *dbi = store_dbi(ci->im.store);
 	MDB_txn *txn = ci->im.txn;
@@ -1261,9 +1262,20 @@ apply_contacts(struct con_import *ci, uint8_t *e_pk, unsigned long *absent)
 		MDB_val k = { PSEUDO_LEN + 1, row->key }, v = { row->len, row->val };
 		MDB_val rk = { PSEUDO_LEN, row->key }, rv;
 
+		if (!empty) {
+			MDB_val old;
+
+			rc = mdb_get(txn, dbi->contacts, &k, &old);
+			if (rc == 0)
+				cnt->replaced++;
+			else if (rc != MDB_NOTFOUND)
+				goto fail;
+		}
 		rc = mdb_put(txn, dbi->contacts, &k, &v, empty ? MDB_APPEND : 0);
 		if (rc != 0)
 			goto fail;
+		if (row->val[3] == CONTACT_WITHDRAWN)
+			cnt->removed++;
 		rc = mdb_get(txn, dbi->resident_hh, &rk, &rv);
 		if (rc == MDB_NOTFOUND)
 			(*absent)++;
@@ -1328,13 +1340,13 @@ import_contacts(struct common *c, const char *file, const char *encoding)
 	ci.im.in = csvin_new(file, ccols, C_NCOLS, (int)c->cfg.max_errors);
 	rc = read_contacts(&ci, encoding, &ops);
 	if (rc == 0 && csvin_errors(ci.im.in) == 0)
-		rc = apply_contacts(&ci, e_pk, &absent);
+		rc = apply_contacts(&ci, e_pk, &absent, &cnt);
 	if (rc == 0 && csvin_errors(ci.im.in) != 0)
 		rc = EXIT_DATAERR;
 	if (rc == 0) {
-		cnt.added = (uint32_t)ci.nrows;
+		cnt.added = (uint32_t)ci.nrows - cnt.replaced;
 		write_meta(&ci.im, "import.contacts", c->date,
-		    csvin_rows(ci.im.in), &cnt);
+		    csvin_rows(ci.im.in), &cnt, "withdrawn");
 	}
 	csvin_finish(ci.im.in);
 out:
@@ -1349,8 +1361,9 @@ out:
 			log_warnx("%s: warning: %lu contacts are for residents not "
 			    "(yet) in the store; they are kept", file, absent);
 		if (!c->quiet)
-			fprintf(stderr, "%s: %zu contacts in %.2f s\n", file,
-			    ci.nrows, util_now() - t0);
+			fprintf(stderr, "%s: %zu contacts in %.2f s: %u added, "
+			    "%u replaced, %u withdrawn\n", file, ci.nrows,
+			    util_now() - t0, cnt.added, cnt.replaced, cnt.removed);
 	}
 	addrbox_free(ci.box);
 	csvin_free(ci.im.in);
