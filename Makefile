@@ -12,6 +12,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SHAREDIR ?= $(PREFIX)/share/oshirase
+SYSCONFDIR ?= /etc/oshirase
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 CC ?= cc
@@ -56,7 +57,8 @@ HARDEN := -fPIE
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-ALL_CFLAGS := $(WARN) $(OPT) $(HARDEN) -D_GNU_SOURCE -pthread -MMD -MP \
+PATHS := -DOSHIRASE_RULES_DIR='"$(SHAREDIR)/rules"' -DOSHIRASE_SYSCONFDIR='"$(SYSCONFDIR)"'
+ALL_CFLAGS := $(WARN) $(OPT) $(HARDEN) $(PATHS) -D_GNU_SOURCE -pthread -MMD -MP \
 	-Idaemon -Itools $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) \
 	$(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -pthread $(LDFLAGS)
@@ -114,6 +116,8 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 rules/*.ini $(DESTDIR)$(SHAREDIR)/rules/
+	@echo "installed; the default config path is $(SYSCONFDIR)/oshirase.conf"
+
 
 clean:
 	rm -rf build build-san oshirase

@@ -294,3 +294,42 @@ util_key_prefix(const uint8_t *p)
 		v = v << 8 | p[i];
 	return v;
 }
+
+uint32_t *
+util_order_keys(const void *base, size_t stride, size_t n, size_t key_off,
+    size_t key_len)
+{
+	const uint8_t *b = (const uint8_t *)base + key_off;
+	struct sort_ent *a = xmalloc((n + 1) * sizeof(*a));
+	struct sort_ent *tmp = xmalloc((n + 1) * sizeof(*tmp));
+	uint32_t *idx = xmalloc((n + 1) * sizeof(*idx));
+
+	for (size_t i = 0; i < n; i++) {
+		a[i].key = util_key_prefix(b + i * stride);
+		a[i].idx = (uint32_t)i;
+	}
+	util_radix_sort(a, tmp, n);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = a[i].idx;
+	for (size_t lo = 0; lo < n;) {
+		size_t hi = lo + 1;
+
+		while (hi < n && a[hi].key == a[lo].key)
+			hi++;
+		for (size_t i = lo + 1; i < hi; i++) {
+			uint32_t x = idx[i];
+			size_t j = i;
+
+			while (j > lo && memcmp(b + idx[j - 1] * stride,
+			    b + (size_t)x * stride, key_len) > 0) {
+				idx[j] = idx[j - 1];
+				j--;
+			}
+			idx[j] = x;
+		}
+		lo = hi;
+	}
+	free(a);
+	free(tmp);
+	return idx;
+}

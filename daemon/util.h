@@ -69,3 +69,13 @@ struct sort_ent {
 void util_radix_sort(struct sort_ent *a, struct sort_ent *tmp, size_t n);
 /* The first 8 bytes of p as a big-endian integer: orders like memcmp. */
 uint64_t util_key_prefix(const uint8_t *p);
+/*
+ * The order of n records (stride bytes apart from base) by the key_len
+ * bytes at key_off in each, as memcmp orders them; equal keys keep their
+ * order (records in file order stay so).  For keys whose first 8 bytes are
+ * spread out (pseudonyms): a radix sort on them, then an insertion sort of
+ * each run of equal prefixes.  key_len must be at least 8.  Returns a
+ * malloc'ed array of n indexes.
+ */
+uint32_t *util_order_keys(const void *base, size_t stride, size_t n,
+    size_t key_off, size_t key_len);

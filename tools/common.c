@@ -58,6 +58,31 @@ common_option(struct common *c, int opt, const char *arg)
 }
 
 int
+common_parse(struct common *c, int argc, char **argv, int min_ops, int max_ops,
+    void (*usage)(FILE *))
+{
+	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	int opt, rc;
+
+	common_init(c);
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1)
+		if (common_option(c, opt, optarg) <= 0) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	if (c->help) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc - optind < min_ops || (max_ops >= 0 && argc - optind > max_ops)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	rc = common_finish(c);
+	return rc != 0 ? rc : -1;
+}
+
+int
 common_finish(struct common *c)
 {
 	char err[1200];

@@ -9,6 +9,7 @@
 #define OSHIRASE_COMMON_H
 
 #include <getopt.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "dates.h"
@@ -43,6 +44,14 @@ void common_init(struct common *c);
 /* Handle a common option: 1 if it was one, 0 if not, -1 on a bad value
  * (message printed; exit EXIT_USAGE). */
 int common_option(struct common *c, int opt, const char *arg);
+/*
+ * For commands with only the common options: parse them, handle --help,
+ * check that the operand count is within [min_ops, max_ops] (max_ops < 0:
+ * no limit), and load the config.  Returns -1 to go on (operands start at
+ * optind) or the exit status to return.
+ */
+int common_parse(struct common *c, int argc, char **argv, int min_ops,
+    int max_ops, void (*usage)(FILE *));
 /* Load the config and settle db, rules and key.  Returns 0 or an exit
  * status (message printed). */
 int common_finish(struct common *c);

@@ -25,6 +25,7 @@
 #include "vocab.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -539,51 +540,7 @@ next:
 	ri->remove = 0;
 }
 
-/*
- * Order the rows by the store key bytes [off, off + len) and then by line:
- * a radix sort on the first 8 bytes (pseudonyms are uniformly random), then
- * an insertion sort inside each run of equal prefixes (a household's
- * members share their first 32 bytes; a duplicate id shares all).
- * Returns a malloc'ed array of row indexes.
- */
-static uint32_t *
-order_rows(const struct row *rows, size_t n, size_t off, size_t len)
-{
-	struct sort_ent *a = xmalloc((n + 1) * sizeof(*a));
-	struct sort_ent *tmp = xmalloc((n + 1) * sizeof(*tmp));
-	uint32_t *idx = xmalloc((n + 1) * sizeof(*idx));
-
-	for (size_t i = 0; i < n; i++) {
-		a[i].key = util_key_prefix(rows[i].key + off);
-		a[i].idx = (uint32_t)i;
-	}
-	util_radix_sort(a, tmp, n);
-	for (size_t i = 0; i < n; i++)
-		idx[i] = a[i].idx;
-	for (size_t lo = 0; lo < n;) {
-		size_t hi = lo + 1;
-
-		while (hi < n && a[hi].key == a[lo].key)
-			hi++;
-		for (size_t i = lo + 1; i < hi; i++) {
-			uint32_t x = idx[i];
-			size_t j = i;
-
-			/* Rows are in file order, so equal keys stay by line. */
-			while (j > lo && memcmp(rows[idx[j - 1]].key + off,
-			    rows[x].key + off, len) > 0) {
-				idx[j] = idx[j - 1];
-				j--;
-			}
-			idx[j] = x;
-		}
-		lo = hi;
-	}
-	free(a);
-	free(tmp);
-	return idx;
-}
-
+/* A household a resident left, and the line that moved them. */
 struct affected {
 	uint8_t hh[PSEUDO_LEN];
 	uint32_t line;
@@ -685,7 +642,8 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 
 	double t0 = util_now();
 
-	byres = order_rows(ri->rows, ri->nrows, PSEUDO_LEN, PSEUDO_LEN);
+	byres = util_order_keys(ri->rows, sizeof(*ri->rows), ri->nrows,
+	    offsetof(struct row, key) + PSEUDO_LEN, PSEUDO_LEN);
 	for (size_t i = 1; i < ri->nrows; i++) {
 		const struct row *a = &ri->rows[byres[i - 1]], *b = &ri->rows[byres[i]];
 
@@ -700,7 +658,8 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 		free(byres);
 		return EXIT_DATAERR;
 	}
-	bykey = order_rows(ri->rows, ri->nrows, 0, STORE_RES_KEY_LEN);
+	bykey = util_order_keys(ri->rows, sizeof(*ri->rows), ri->nrows,
+	    offsetof(struct row, key), STORE_RES_KEY_LEN);
 	log_debug("import: sorted in %.2f s", util_now() - t0);
 
 	moved = xmalloc((ri->nrows + 1) * sizeof(*moved));
@@ -809,52 +768,59 @@ fail:
 /* --threads: readers of a large file (at most one per CPU is used). */
 static unsigned import_threads = MAX_CHUNKS;
 
-/* Read the file in chunks, each with its own copy of the reading state,
- * then gather the rows in file order into ri. */
+/*
+ * Read im->in's file in chunks (csvin.h), each chunk with its own copy of
+ * the reading state `first` (size bytes; the copies share only read-only
+ * state such as keys and vocabulary).  Afterwards merge(first, copy) is
+ * called for each copy in file order, and the copy freed.
+ */
 static int
-read_residents(struct res_import *ri, const char *encoding,
-    const struct csvin_ops *ops)
+read_chunked(struct import *im, void *first, size_t size, const char *encoding,
+    const struct csvin_ops *ops, void (*merge)(void *into, void *from))
 {
-	struct res_import *ck[MAX_CHUNKS];
 	void *users[MAX_CHUNKS];
-	struct csvin *parent = ri->im.in;
+	struct csvin *parent = im->in;
 	int rc;
 
-	ck[0] = ri;
+	users[0] = first;
 	for (int i = 1; i < MAX_CHUNKS; i++) {
-		ck[i] = xmalloc(sizeof(**ck));
-		*ck[i] = *ri;	/* shares only read-only state: key, vocab, ids */
+		users[i] = xmalloc(size);
+		memcpy(users[i], first, size);
 	}
-	for (int i = 0; i < MAX_CHUNKS; i++)
-		users[i] = ck[i];
 	rc = csvin_run(parent, encoding, ops, users, import_threads);
-	ri->im.in = parent;
+	im->in = parent;	/* the callbacks pointed it at their chunk */
 	for (int i = 1; i < MAX_CHUNKS; i++) {
-		struct res_import *c = ck[i];
-
-		if (c->nrows > 0) {
-			if (ri->arena_len + c->arena_len > ri->arena_cap) {
-				ri->arena_cap = ri->arena_len + c->arena_len;
-				ri->arena = xrealloc(ri->arena, ri->arena_cap);
-			}
-			memcpy(ri->arena + ri->arena_len, c->arena, c->arena_len);
-			if (ri->nrows + c->nrows > ri->rows_cap) {
-				ri->rows_cap = ri->nrows + c->nrows;
-				ri->rows = xrealloc(ri->rows, ri->rows_cap * sizeof(*ri->rows));
-			}
-			for (size_t j = 0; j < c->nrows; j++) {
-				ri->rows[ri->nrows + j] = c->rows[j];
-				ri->rows[ri->nrows + j].off += ri->arena_len;
-			}
-			ri->nrows += c->nrows;
-			ri->arena_len += c->arena_len;
-		}
-		free(c->rows);
-		free(c->arena);
-		free(c->hist);
-		free(c);
+		merge(first, users[i]);
+		free(users[i]);
 	}
 	return rc;
+}
+
+static void
+merge_residents(void *into, void *from)
+{
+	struct res_import *ri = into, *c = from;
+
+	if (c->nrows > 0) {
+		if (ri->arena_len + c->arena_len > ri->arena_cap) {
+			ri->arena_cap = ri->arena_len + c->arena_len;
+			ri->arena = xrealloc(ri->arena, ri->arena_cap);
+		}
+		memcpy(ri->arena + ri->arena_len, c->arena, c->arena_len);
+		if (ri->nrows + c->nrows > ri->rows_cap) {
+			ri->rows_cap = ri->nrows + c->nrows;
+			ri->rows = xrealloc(ri->rows, ri->rows_cap * sizeof(*ri->rows));
+		}
+		for (size_t j = 0; j < c->nrows; j++) {
+			ri->rows[ri->nrows + j] = c->rows[j];
+			ri->rows[ri->nrows + j].off += ri->arena_len;
+		}
+		ri->nrows += c->nrows;
+		ri->arena_len += c->arena_len;
+	}
+	free(c->rows);
+	free(c->arena);
+	free(c->hist);
 }
 
 static int
@@ -929,7 +895,7 @@ import_residents(struct common *c, const char *file, const char *encoding)
 	if ((rc = map_vocab(&ri)) != 0)
 		goto out;
 	ri.im.in = csvin_new(file, rcols, R_NCOLS, (int)c->cfg.max_errors);
-	rc = read_residents(&ri, encoding, &ops);
+	rc = read_chunked(&ri.im, &ri, sizeof(ri), encoding, &ops, merge_residents);
 	log_debug("import: read and checked in %.2f s", util_now() - t0);
 	if (rc == 0 && csvin_errors(ri.im.in) == 0)
 		rc = apply_residents(&ri, &cnt);
@@ -1140,77 +1106,20 @@ next:
 	ci->addr_len = 0;
 }
 
-static int
-read_contacts(struct con_import *ci, const char *encoding,
-    const struct csvin_ops *ops)
+static void
+merge_contacts(void *into, void *from)
 {
-	struct con_import *ck[MAX_CHUNKS];
-	void *users[MAX_CHUNKS];
-	struct csvin *parent = ci->im.in;
-	int rc;
+	struct con_import *ci = into, *c = from;
 
-	ck[0] = ci;
-	for (int i = 1; i < MAX_CHUNKS; i++) {
-		ck[i] = xmalloc(sizeof(**ck));
-		*ck[i] = *ci;	/* shares only the sealing key and the pseudonym key */
-	}
-	for (int i = 0; i < MAX_CHUNKS; i++)
-		users[i] = ck[i];
-	rc = csvin_run(parent, encoding, ops, users, import_threads);
-	ci->im.in = parent;
-	for (int i = 1; i < MAX_CHUNKS; i++) {
-		struct con_import *c = ck[i];
-
-		if (c->nrows > 0) {
-			if (ci->nrows + c->nrows > ci->cap) {
-				ci->cap = ci->nrows + c->nrows;
-				ci->rows = xrealloc(ci->rows, ci->cap * sizeof(*ci->rows));
-			}
-			memcpy(ci->rows + ci->nrows, c->rows, c->nrows * sizeof(*c->rows));
-			ci->nrows += c->nrows;
+	if (c->nrows > 0) {
+		if (ci->nrows + c->nrows > ci->cap) {
+			ci->cap = ci->nrows + c->nrows;
+			ci->rows = xrealloc(ci->rows, ci->cap * sizeof(*ci->rows));
 		}
-		free(c->rows);
-		free(c);
+		memcpy(ci->rows + ci->nrows, c->rows, c->nrows * sizeof(*c->rows));
+		ci->nrows += c->nrows;
 	}
-	return rc;
-}
-
-/* Order contact rows by key (resident pseudonym, channel), then line. */
-static uint32_t *
-order_crows(const struct crow *rows, size_t n)
-{
-	struct sort_ent *a = xmalloc((n + 1) * sizeof(*a));
-	struct sort_ent *tmp = xmalloc((n + 1) * sizeof(*tmp));
-	uint32_t *idx = xmalloc((n + 1) * sizeof(*idx));
-
-	for (size_t i = 0; i < n; i++) {
-		a[i].key = util_key_prefix(rows[i].key);
-		a[i].idx = (uint32_t)i;
-	}
-	util_radix_sort(a, tmp, n);
-	for (size_t i = 0; i < n; i++)
-		idx[i] = a[i].idx;
-	for (size_t lo = 0; lo < n;) {
-		size_t hi = lo + 1;
-
-		while (hi < n && a[hi].key == a[lo].key)
-			hi++;
-		for (size_t i = lo + 1; i < hi; i++) {
-			uint32_t x = idx[i];
-			size_t j = i;
-
-			while (j > lo && memcmp(rows[idx[j - 1]].key, rows[x].key,
-			    sizeof(rows[x].key)) > 0) {
-				idx[j] = idx[j - 1];
-				j--;
-			}
-			idx[j] = x;
-		}
-		lo = hi;
-	}
-	free(a);
-	free(tmp);
-	return idx;
+	free(c->rows);
 }
 
 static int
@@ -1225,7 +1134,8 @@ apply_contacts(struct con_import *ci, uint8_t *e_pk, unsigned long *absent,
 	MDB_stat st;
 	int rc, empty;
 
-	order = order_crows(ci->rows, ci->nrows);
+	order = util_order_keys(ci->rows, sizeof(*ci->rows), ci->nrows,
+	    offsetof(struct crow, key), sizeof(ci->rows[0].key));
 	for (size_t i = 1; i < ci->nrows; i++) {
 		const struct crow *a = &ci->rows[order[i - 1]], *b = &ci->rows[order[i]];
 
@@ -1338,7 +1248,7 @@ import_contacts(struct common *c, const char *file, const char *encoding)
 		goto out;
 	}
 	ci.im.in = csvin_new(file, ccols, C_NCOLS, (int)c->cfg.max_errors);
-	rc = read_contacts(&ci, encoding, &ops);
+	rc = read_chunked(&ci.im, &ci, sizeof(ci), encoding, &ops, merge_contacts);
 	if (rc == 0 && csvin_errors(ci.im.in) == 0)
 		rc = apply_contacts(&ci, e_pk, &absent, &cnt);
 	if (rc == 0 && csvin_errors(ci.im.in) != 0)

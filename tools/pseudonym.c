@@ -38,26 +38,11 @@ print_one(const uint8_t *key, const char *id, size_t len)
 int
 cmd_pseudonym(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct common c;
 	uint8_t *key;
-	int opt, rc;
+	int rc;
 
-	common_init(&c);
-	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1)
-		if (common_option(&c, opt, optarg) <= 0) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	if (c.help) {
-		usage(stdout);
-		return 0;
-	}
-	if (optind == argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((rc = common_finish(&c)) != 0)
+	if ((rc = common_parse(&c, argc, argv, 1, -1, usage)) >= 0)
 		return rc;
 	if ((key = pseudo_key_load(c.key, &rc)) == NULL)
 		return rc;

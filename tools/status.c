@@ -33,7 +33,6 @@ pct_line(const char *label, unsigned long n, unsigned long total)
 int
 cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	static const char *const bands[] = { "0-14", "15-39", "40-64", "65-74", "75+" };
 	struct common c;
 	struct store *s;
@@ -48,23 +47,9 @@ cmd_status(int argc, char **argv)
 	uint8_t last_hh[STORE_PSEUDO_LEN];
 	struct stat st;
 	size_t len;
-	int opt, rc;
+	int rc;
 
-	common_init(&c);
-	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1)
-		if (common_option(&c, opt, optarg) <= 0) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	if (c.help) {
-		usage(stdout);
-		return 0;
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((rc = common_finish(&c)) != 0)
+	if ((rc = common_parse(&c, argc, argv, 0, 0, usage)) >= 0)
 		return rc;
 	rc = store_open(c.db, STORE_RDONLY, &s, err, sizeof(err));
 	if (rc != 0) {
