@@ -112,6 +112,25 @@ demo: all
 bench: all
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase
 
+# libFuzzer targets (clang): make fuzz [FUZZ_SECONDS=60]
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -pthread \
+	-Idaemon -Itools $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS)
+fuzz:
+	@mkdir -p build-fuzz
+	@for src in $(FUZZ_SRCS); do \
+		name=$$(basename $$src .c); \
+		clang $(FUZZ_CFLAGS) -o build-fuzz/$$name $$src $(CORE_SRCS) \
+			$(TOOL_SRCS) $(LIBS) || exit 1; \
+		mkdir -p build-fuzz/corpus-$$name; \
+		echo "== $$name for $(FUZZ_SECONDS) s"; \
+		./build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			build-fuzz/corpus-$$name tests/data/bad >/dev/null 2>build-fuzz/$$name.log \
+			|| { tail -40 build-fuzz/$$name.log; exit 1; }; \
+		tail -1 build-fuzz/$$name.log; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
@@ -120,6 +139,6 @@ install: all
 
 
 clean:
-	rm -rf build build-san oshirase
+	rm -rf build build-san build-fuzz oshirase
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)
