@@ -74,11 +74,16 @@ struct load_ctx {
 
 static int
 handler(void *user, const char *section, const char *name, const char *value,
-    int line)
+    int line, const char *raw)
 {
 	struct load_ctx *ctx = user;
 	char why[160];
 
+	if (raw[0] == ' ' || raw[0] == '\t') {
+		inifile_error(ctx->err, line, 1, "a config value is one line "
+		    "(this line starts with white space)");
+		return -1;
+	}
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (strcmp(keys[i].section, section) != 0 ||
 		    strcmp(keys[i].name, name) != 0)

@@ -19,6 +19,7 @@ struct reader {
 	void *user;
 	struct inifile_err *err;
 	int failed;
+	char raw[INIFILE_MAX_LINE + 4];	/* the line last read */
 };
 
 static char *
@@ -50,6 +51,10 @@ read_line(char *str, int num, void *stream)
 		r->failed = 1;
 		return NULL;
 	}
+	memcpy(r->raw, str, len);
+	r->raw[len] = '\0';
+	if (len > 0 && r->raw[len - 1] == '\r')
+		r->raw[len - 1] = '\0';
 	return str;
 }
 
@@ -60,7 +65,7 @@ dispatch(void *user, const char *section, const char *name, const char *value)
 
 	if (r->failed)
 		return 0;
-	if (r->handler(r->user, section, name, value, r->line) != 0) {
+	if (r->handler(r->user, section, name, value, r->line, r->raw) != 0) {
 		r->failed = 1;
 		return 0;
 	}

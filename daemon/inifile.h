@@ -17,10 +17,14 @@
 
 #define INIFILE_MAX_LINE 198	/* bytes before the line end */
 
-/* Return 0 to go on, or nonzero to stop with an error the handler has put
+/* Called for each name = value line, and again with the same name for
+ * each continuation line (one that starts with white space).  raw is the
+ * line as it is in the file (without its line end): a continuation starts
+ * with white space, and the value's column is where it stands in raw.
+ * Return 0 to go on, or nonzero to stop with an error the handler has put
  * into the error buffer with inifile_error(). */
 typedef int (*inifile_handler)(void *user, const char *section,
-    const char *name, const char *value, int line);
+    const char *name, const char *value, int line, const char *raw);
 
 struct inifile_err {
 	int line;		/* 0 when the error is not about one line */

@@ -45,7 +45,7 @@ word_ok(const char *w, size_t len)
 
 static int
 load_handler(void *user, const char *section, const char *name,
-    const char *value, int line)
+    const char *value, int line, const char *raw)
 {
 	struct load_ctx *ctx = user;
 	struct vocab *v = ctx->v;
@@ -53,6 +53,11 @@ load_handler(void *user, const char *section, const char *name,
 	int kind = -1;
 
 	(void)value;
+	if (raw[0] == ' ' || raw[0] == '\t') {
+		inifile_error(ctx->err, line, 1, "one word a line (this line "
+		    "starts with white space)");
+		return -1;
+	}
 	for (int k = 0; k < VOCAB_NKINDS; k++)
 		if (strcmp(section, kind_names[k]) == 0)
 			kind = k;

@@ -12,5 +12,6 @@ int cmd_import(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_pseudonym(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 #endif

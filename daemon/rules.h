@@ -1,0 +1,129 @@
+/* rules.h - the rule language: program files, compiled conditions, tests
+ * SPDX-License-Identifier: MIT
+ *
+ * Owns the rule files of rules/ (one INI file per program, format in
+ * rules/README.md): their metadata, their eligibility condition compiled
+ * to a small typed bytecode, their message templates and their test cases.
+ * Knows nothing of LMDB, of pseudonyms or of who is notified: it answers
+ * "does this member of this household satisfy this program on date D".
+ *
+ * Evaluation allocates nothing and is safe from any number of threads at
+ * once on one loaded rule set (the set is read-only after rules_load).
+ *
+ * Logic is three-valued: a comparison that reads an unknown value (an empty
+ * income) is unknown, `not unknown` is unknown, `false and x` is false and
+ * `true or x` is true; a program holds only when its condition is true, so
+ * an unknown never qualifies (programs.md).
+ */
+#ifndef OSHIRASE_RULES_H
+#define OSHIRASE_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dates.h"
+#include "store.h"
+#include "vocab.h"
+
+#define RULES_MAX_PROGRAMS 128
+#define RULES_ID_MAX 64
+
+enum rules_subject { SUBJECT_PERSON = 0, SUBJECT_HEAD = 1 };
+enum rules_cycle { CYCLE_FY = 0, CYCLE_ONCE = 1 };
+
+/* The facts of one person on the reference date, computed once per run
+ * (rules_person_init) and read by every program. */
+enum rules_slot {
+	SLOT_AGE, SLOT_MONTHS, SLOT_FYAGE, SLOT_BIRTH, SLOT_SEX, SLOT_REL,
+	SLOT_INS, SLOT_TAX_EXEMPT, SLOT_INCOME, SLOT_DEPENDENTS,
+	SLOT_SINGLE_PARENT, SLOT_DPHYS, SLOT_DINT, SLOT_DMENT,
+	SLOT_COUNT
+};
+
+struct rules_person {
+	int64_t f[SLOT_COUNT];
+	uint8_t income_known;
+	const struct resident *r;	/* lists: benefits, flags, history */
+};
+
+struct rules_household {
+	unsigned n;			/* members born on or before D */
+	int head;			/* index of the head, or -1 */
+	const struct rules_person *m;
+};
+
+/* The reference date and what follows from it. */
+struct rules_ctx {
+	date_t d;
+	int fy;
+};
+void rules_ctx_init(struct rules_ctx *ctx, date_t d);
+/* Facts of r on ctx's date.  Returns 0, or -1 if born after the date (not
+ * a person yet: no one's subject, no member of any household). */
+int rules_person_init(struct rules_person *p, const struct resident *r,
+    const struct rules_ctx *ctx);
+
+struct rules_program {
+	char id[RULES_ID_MAX + 1];
+	char *name_ja, *name_en, *department, *page;
+	uint8_t category;		/* CONSENT_* bit of store.h */
+	uint8_t subject;		/* enum rules_subject */
+	uint8_t cycle;			/* enum rules_cycle */
+	uint8_t tax;			/* 1: needs `tax` consent too */
+	char *msg_ja, *msg_en;		/* templates, see rules/README.md */
+	char *path;			/* the file it came from */
+	/* compiled condition: the clauses (`when` lines) are and-ed */
+	unsigned nclauses;
+	struct rules_clause *clauses;
+	struct rules_code *code;
+	unsigned ntests;
+	struct rules_test *tests;
+};
+
+struct rules_set {
+	unsigned n;
+	struct rules_program *p[RULES_MAX_PROGRAMS];	/* sorted by id */
+	struct vocab *vocab;
+	/* vocabulary index -> store word id, per kind; identity until
+	 * rules_bind_store is called */
+	uint16_t *word_ids[VOCAB_NKINDS];
+	/* a digest of every rule file, for the sealed log and reloads */
+	uint8_t version[32];
+};
+
+/*
+ * Load every *.ini in dir but vocabulary.ini, and the vocabulary.
+ * Returns 0 and *out, EXIT_NOINPUT, or EXIT_DATAERR; every error is
+ * printed to err (a stream, usually stderr) as FILE:LINE:COLUMN: message,
+ * with a suggestion where one is near.  Nothing is returned on error.
+ */
+int rules_load(const char *dir, FILE *err, struct rules_set **out);
+void rules_free(struct rules_set *s);
+/* Map the rules' words to the store's word ids (within txn).  A word the
+ * store has never seen gets an id no record carries.  0 or an LMDB error. */
+int rules_bind_store(struct rules_set *s, MDB_txn *txn,
+    const struct store_dbi *dbi);
+/* Index of the program with this id, or -1. */
+int rules_find(const struct rules_set *s, const char *id);
+
+/* Does member `who` of h satisfy program p?  1 yes; 0 no (false or
+ * unknown).  For a `head` program, only the head can. */
+int rules_eval(const struct rules_set *s, const struct rules_program *p,
+    const struct rules_household *h, unsigned who, const struct rules_ctx *ctx);
+
+/* Print each clause of p for member who: its text, its value (true, false
+ * or unknown) and the fields it read with their values.  Returns what
+ * rules_eval returns. */
+int rules_explain(const struct rules_set *s, const struct rules_program *p,
+    const struct rules_household *h, unsigned who, const struct rules_ctx *ctx,
+    FILE *out);
+
+/* Run the test cases of every program (or of the one named): prints a line
+ * per failing case to out and a summary.  Returns the number failed. */
+unsigned rules_run_tests(const struct rules_set *s, const char *only, FILE *out,
+    unsigned *ntests);
+
+const char *rules_category_name(uint8_t category);
+
+#endif

@@ -1,0 +1,91 @@
+/* rulescmd.c - oshirase rules check|test [DIR]
+ * SPDX-License-Identifier: MIT
+ *
+ *   rules check [DIR]   load and type-check every rule file: exit 0, or 65
+ *                       with FILE:LINE:COLUMN: messages
+ *   rules test [DIR] [--program ID]
+ *                       run the test cases in the rule files: exit 0, 1 if
+ *                       a case does not hold, 65 if a file does not load
+ * DIR defaults to --rules / the config's [rules] dir.
+ */
+#include "cmd.h"
+#include "common.h"
+#include "log.h"
+#include "rules.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: oshirase rules check [DIR]\n"
+	    "       oshirase rules test [DIR] [--program ID]\n"
+	    "Check the rule files (names, words, types), or run their test\n"
+	    "cases.  DIR defaults to --rules or the config's [rules] dir.\n");
+}
+
+int
+cmd_rules(int argc, char **argv)
+{
+	enum { OPT_PROGRAM = OPT_FIRST_LOCAL };
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "program", required_argument, NULL, OPT_PROGRAM },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct common c;
+	struct rules_set *set;
+	const char *what, *dir, *only = NULL;
+	unsigned n, failed, ntests = 0;
+	int opt, rc;
+
+	common_init(&c);
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		if (opt == OPT_PROGRAM)
+			only = optarg;
+		else if (common_option(&c, opt, optarg) <= 0) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (c.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc - optind < 1 || argc - optind > 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	what = argv[optind];
+	if (strcmp(what, "check") != 0 && strcmp(what, "test") != 0) {
+		log_warnx("rules: '%s' is not check or test", what);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((rc = common_finish(&c)) != 0)
+		return rc;
+	dir = argc - optind == 2 ? argv[optind + 1] : c.rules;
+	rc = rules_load(dir, stderr, &set);
+	if (rc != 0)
+		return rc;
+	if (strcmp(what, "check") == 0) {
+		n = 0;
+		for (unsigned i = 0; i < set->n; i++)
+			n += set->p[i]->nclauses;
+		if (!c.quiet)
+			printf("%s: %u programs, %u clauses: ok\n", dir, set->n, n);
+		rules_free(set);
+		return 0;
+	}
+	if (only != NULL && rules_find(set, only) < 0) {
+		log_warnx("rules: no program '%s' in %s", only, dir);
+		rules_free(set);
+		return EXIT_USAGE;
+	}
+	failed = rules_run_tests(set, only, stdout, &ntests);
+	printf("rules: %u passed, %u failed\n", ntests - failed, failed);
+	rules_free(set);
+	return failed ? EXIT_CHECK_FAILED : 0;
+}
