@@ -13,5 +13,7 @@ int cmd_gen(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_pseudonym(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_eligible(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static const struct {
 	{ "import", cmd_import, "import a resident or contact extract (CSV) into the store" },
 	{ "gen", cmd_gen, "generate a synthetic city (resident and contact CSV)" },
 	{ "status", cmd_status, "print what the store holds (counts only, no personal data)" },
+	{ "eligible", cmd_eligible, "list who is eligible for what on a date (dry run)" },
+	{ "explain", cmd_explain, "show why a resident is or is not eligible" },
 	{ "rules", cmd_rules, "check the rule files, or run their test cases" },
 	{ "pseudonym", cmd_pseudonym, "print the pseudonyms of resident or household ids" },
 };
