@@ -1,0 +1,296 @@
+/* test_rules.c - the rule language: parsing, types, positions, three-valued
+ * logic, quantifiers, history windows
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rules.h"
+
+static char dir[64];
+
+static const char vocab_text[] =
+    "[benefit]\nchild-rearing-allowance = x\nwater-rate-reduction = x\n"
+    "[event]\nmr = x\nlung-screening = x\n[flag]\ninstitutional_care = x\n";
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/oshirase-rules.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	write_file("vocabulary.ini", vocab_text);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+/* A program file around the given [eligible] and [test] text. */
+static void
+program(const char *subject, const char *body)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text),
+	    "[program]\nid = p\nname_ja = テスト\nname_en = test\n"
+	    "department = d\ncategory = health\nsubject = %s\ncycle = fy\n"
+	    "tax = no\npage = x.html\n%s\n[message]\nja = {name}\nen = {name}\n",
+	    subject, body);
+	write_file("p.ini", text);
+}
+
+/* Load; return the exit status and the first error line in err. */
+static int
+load(struct rules_set **rs, char *err, size_t errlen)
+{
+	FILE *f = tmpfile();
+	size_t n;
+	int rc;
+
+	assert_non_null(f);
+	rc = rules_load(dir, f, rs);
+	rewind(f);
+	n = fread(err, 1, errlen - 1, f);
+	err[n] = '\0';
+	fclose(f);
+	return rc;
+}
+
+/* Run the file's tests; return the number that failed. */
+static unsigned
+program_tests(unsigned *n)
+{
+	struct rules_set *rs;
+	char err[2048];
+	unsigned failed;
+	FILE *f = tmpfile();
+
+	if (load(&rs, err, sizeof(err)) != 0)
+		fail_msg("load failed: %s", err);
+	failed = rules_run_tests(rs, NULL, f, n);
+	fclose(f);
+	rules_free(rs);
+	return failed;
+}
+
+static void
+expect_error(const char *subject, const char *body, const char *want)
+{
+	struct rules_set *rs = NULL;
+	char err[2048];
+
+	program(subject, body);
+	assert_int_equal(load(&rs, err, sizeof(err)), 65);
+	assert_null(rs);
+	if (strstr(err, want) == NULL)
+		fail_msg("wanted '%s' in:\n%s", want, err);
+}
+
+static void
+test_errors_have_positions_and_suggestions(void **state)
+{
+	(void)state;
+	/* [eligible] starts on line 11 of the generated file */
+	expect_error("person", "[eligible]\nwhen = fage >= 40\n",
+	    "p.ini:12:8: unknown name 'fage' (did you mean");
+	expect_error("person", "[eligible]\nwhen = fyage >= 40 and\n  insurnce = nhi\n",
+	    "p.ini:13:3: unknown name 'insurnce' (did you mean insurance?)");
+	expect_error("person", "[eligible]\nwhen = insurance = 3\n",
+	    "p.ini:12:18: cannot compare an insurance with an integer");
+	expect_error("person", "[eligible]\nwhen = has(child-rearing-allowanse)\n",
+	    "p.ini:12:12: unknown benefit word 'child-rearing-allowanse' (did you "
+	    "mean child-rearing-allowance?)");
+	expect_error("person", "[eligible]\nwhen = events(mmr in FY) = 0\n",
+	    "unknown event word 'mmr' (did you mean mr?)");
+	expect_error("person", "[eligible]\nwhen = flag(institutional-care)\n",
+	    "did you mean institutional_care?");
+	expect_error("person", "[eligible]\nwhen = age + 1\n",
+	    "a `when` must be a condition, this is an integer");
+	expect_error("person", "[eligible]\nwhen = age and sex = 1\n",
+	    "'and' joins conditions");
+	expect_error("person", "[eligible]\nwhen = (age > 1\n", "expected ')'");
+	expect_error("person", "[eligible]\nwhen = age > 1 sex = 1\n",
+	    "a missing 'and' or 'or'?");
+	expect_error("person", "[eligible]\nwhen = birth_date < 2023-02-29\n",
+	    "'2023-02-29' is not a calendar date");
+	expect_error("person", "[eligible]\nwhen = age / 0 = 1\n", "division by zero");
+	expect_error("person", "[eligible]\nwhen = relationship < head\n",
+	    "can only be compared with = or !=");
+	expect_error("person", "[eligible]\nwhen = any kids (age < 1)\n",
+	    "expected 'members'");
+	expect_error("person", "[eligible]\nwhen = known(age)\n", "known(...) takes income");
+	expect_error("person", "[eligible]\nwhen = age > 1\n[test: t]\ndate = 2026-01-01\n"
+	    "a = head 1990-01-01\nexpect = b\n", "expect: no member 'b'");
+	expect_error("person", "[eligible]\nwhen = age > 1\n[mesage]\nja = x\n",
+	    "unknown section [mesage]");
+}
+
+static void
+test_three_valued_logic(void **state)
+{
+	unsigned n;
+
+	(void)state;
+	/* unknown income: a comparison, its negation and a sum all fail */
+	program("person", "[eligible]\nwhen = income < 100 or not (income < 100)\n"
+	    "[test: unknown]\ndate = 2026-01-01\na = head 1990-01-01\nexpect = none\n"
+	    "[test: known]\ndate = 2026-01-01\na = head 1990-01-01 income=100\nexpect = a\n");
+	assert_int_equal(program_tests(&n), 0);
+	assert_int_equal(n, 2);
+	/* true or unknown is true; false and unknown is false */
+	program("person", "[eligible]\nwhen = age >= 0 or income > 5\n"
+	    "when = not (age < 0 and income > 5)\n"
+	    "[test: t]\ndate = 2026-01-01\na = head 1990-01-01\nexpect = a\n");
+	assert_int_equal(program_tests(&n), 0);
+	/* known() is never unknown */
+	program("person", "[eligible]\nwhen = not known(income)\n"
+	    "[test: t]\ndate = 2026-01-01\na = head 1990-01-01\n"
+	    "b = child 2010-01-01 income=0\nexpect = a\n");
+	assert_int_equal(program_tests(&n), 0);
+	/* a test that is wrong is reported */
+	program("person", "[eligible]\nwhen = known(income)\n"
+	    "[test: t]\ndate = 2026-01-01\na = head 1990-01-01\nexpect = a\n");
+	assert_int_equal(program_tests(&n), 1);
+}
+
+static void
+test_quantifiers_and_head(void **state)
+{
+	unsigned n;
+
+	(void)state;
+	program("head", "[eligible]\nwhen = any children (age < 18)\n"
+	    "when = count children (age < 18) = 2\n"
+	    "when = all members (tax_exempt)\n"
+	    "[test: two minors, all exempt]\ndate = 2026-01-01\n"
+	    "m = head 1990-01-01 tax_exempt=1\nx = child 2010-01-01 tax_exempt=1\n"
+	    "y = child 2012-01-01 tax_exempt=1\nexpect = m\n"
+	    "[test: one not exempt]\ndate = 2026-01-01\n"
+	    "m = head 1990-01-01 tax_exempt=1\nx = child 2010-01-01 tax_exempt=1\n"
+	    "y = child 2012-01-01\nexpect = none\n"
+	    "[test: a member not born yet is no member]\ndate = 2026-01-01\n"
+	    "m = head 1990-01-01 tax_exempt=1\nx = child 2010-01-01 tax_exempt=1\n"
+	    "y = child 2012-01-01 tax_exempt=1\nz = child 2026-01-02\nexpect = m\n"
+	    "[test: a child turning 18 today]\ndate = 2028-01-01\n"
+	    "m = head 1990-01-01 tax_exempt=1\nx = child 2010-01-01 tax_exempt=1\n"
+	    "y = child 2012-01-01 tax_exempt=1\nexpect = none\n");
+	assert_int_equal(program_tests(&n), 0);
+	assert_int_equal(n, 4);
+	/* head.income: unknown without a head */
+	program("person", "[eligible]\nwhen = known(head.income)\n"
+	    "when = head.income < 100 + 10 * head.dependents\n"
+	    "[test: head at the limit]\ndate = 2026-01-01\n"
+	    "h = head 1990-01-01 income=110 dependents=1\nc = child 2015-01-01\nexpect = none\n"
+	    "[test: one below]\ndate = 2026-01-01\n"
+	    "h = head 1990-01-01 income=109 dependents=1\nc = child 2015-01-01\nexpect = h c\n"
+	    "[test: no head]\ndate = 2026-01-01\nc = child 2015-01-01\nexpect = none\n");
+	assert_int_equal(program_tests(&n), 0);
+}
+
+static void
+test_history_windows(void **state)
+{
+	unsigned n;
+
+	(void)state;
+	/* FY of 2026-11-23 is 2026: 2026-04-01 .. 2027-03-31 */
+	program("person", "[eligible]\nwhen = events(lung-screening in FY) = 0\n"
+	    "when = events(lung-screening in FY-1..FY) < 2\n"
+	    "when = events(mr) = events(mr in FY-3..FY)\n"
+	    "[test: t]\ndate = 2026-11-23\n"
+	    "a = head 1960-01-01 history=lung-screening@2026-03-31\n"
+	    "b = spouse 1960-01-01 history=lung-screening@2026-04-01\n"
+	    "c = parent 1930-01-01 history=lung-screening@2026-11-24\n"
+	    "d = other 1950-01-01 history=lung-screening@2025-04-01;lung-screening@2026-03-31\n"
+	    "e = other 1950-01-01 history=lung-screening@2025-03-31;lung-screening@2026-03-31\n"
+	    "f = other 1950-01-01 history=mr@2023-03-31\n"
+	    "g = other 1950-01-01 history=mr@2023-04-01;mr@2023-04-01\n"
+	    "expect = a c e g\n");
+	assert_int_equal(program_tests(&n), 0);
+}
+
+static void
+test_sets_ranges_chains_dates(void **state)
+{
+	unsigned n;
+
+	(void)state;
+	program("person", "[eligible]\nwhen = fyage in {40, 45} or 60 <= age < 62\n"
+	    "when = relationship in {head, spouse}\n"
+	    "when = birth_date in 1900-01-01..D\n"
+	    "when = fyage % 5 = 0 or age ≥ 60\n"
+	    "when = FY = 2026\n"
+	    "[test: t]\ndate = 2026-11-23\n"
+	    "a = head 1987-04-01\nb = spouse 1987-04-02\n"
+	    "c = spouse 1964-11-24\nd = head 1966-11-24\ne = child 1981-06-01\n"
+	    "f = spouse 1965-02-28\n"
+	    "expect = a c f\n");
+	assert_int_equal(program_tests(&n), 0);
+}
+
+static void
+test_shipped_rules_load(void **state)
+{
+	struct rules_set *rs;
+	const char *top = getenv("TOP");
+	char rules[512];
+	unsigned n, failed;
+	FILE *f = tmpfile();
+
+	(void)state;
+	snprintf(rules, sizeof(rules), "%s/rules", top ? top : "../..");
+	assert_int_equal(rules_load(rules, stderr, &rs), 0);
+	assert_true(rs->n >= 1);
+	for (unsigned i = 1; i < rs->n; i++)
+		assert_true(strcmp(rs->p[i - 1]->id, rs->p[i]->id) < 0);
+	failed = rules_run_tests(rs, NULL, f, &n);
+	assert_int_equal(failed, 0);
+	assert_true(n >= rs->n);
+	fclose(f);
+	rules_free(rs);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_errors_have_positions_and_suggestions),
+		cmocka_unit_test(test_three_valued_logic),
+		cmocka_unit_test(test_quantifiers_and_head),
+		cmocka_unit_test(test_history_windows),
+		cmocka_unit_test(test_sets_ranges_chains_dates),
+		cmocka_unit_test(test_shipped_rules_load),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
