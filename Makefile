@@ -109,7 +109,10 @@ check: $(PROGS) $(UNIT_BINS)
 demo: all
 	@sh tools/demo.sh $(RESIDENTS)
 
-bench: all
+$(BUILD)/bench-handwritten: tests/bench/handwritten.c $(BUILD)/liboshirase.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
+
+bench: all $(BUILD)/bench-handwritten
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase
 
 # libFuzzer targets (clang): make fuzz [FUZZ_SECONDS=60]
