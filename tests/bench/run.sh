@@ -65,3 +65,45 @@ printf '  oshirase import   %7.3f s  %9.0f rows/s\n' "$t_c" \
 printf '  sqlite3 .import   %7.3f s  %9.0f rows/s (baseline)\n' "$t_csql" \
     "$(awk -v n="$crows" -v t="$t_csql" 'BEGIN { print n / t }')"
 echo "  ratio oshirase/sqlite time: $(ratio "$t_c" "$t_csql")"
+
+# ---------------------------------------------------------------------------
+# eligible --counts against (a) hand-written C over the same store with the
+# same threads and (b) SQLite running the 29 programs as SQL with the date
+# cutoffs computed once (tests/bench/programs.sql); all three must agree.
+D=2026-11-23
+threads=$(nproc)
+bin=$(dirname "$O")
+sq="$B/sqlite-rules"
+rm -rf "$sq"
+mkdir -p "$sq"
+: >"$sq/ben.csv"; : >"$sq/flag.csv"; : >"$sq/hist.csv"
+awk -v out="$sq" -f "$top/tests/bench/flatten.awk" "$city/residents.csv"
+(cd "$sq" && sqlite3 s.db <"$top/tests/bench/sqlite-load.sql" &&
+    "$bin/bench-cutoffs" $D | sqlite3 s.db)
+
+echo "== eligibility of $rows residents for the rule set, D $D, $threads threads"
+"$O" eligible --db "$B/db" --rules "$top/rules" --date $D --counts >/dev/null	# warm the cache
+t0=$(now)
+"$O" eligible --db "$B/db" --rules "$top/rules" --date $D --counts >"$B/counts.osh"
+t_el=$(elapsed "$t0" "$(now)")
+t0=$(now)
+"$bin/bench-handwritten" "$B/db" $D "$threads" >"$B/counts.hw"
+t_hw=$(elapsed "$t0" "$(now)")
+t0=$(now)
+(cd "$sq" && sqlite3 s.db <"$top/tests/bench/programs.sql") | tr '|' ' ' >"$B/counts.sql"
+t_sql=$(elapsed "$t0" "$(now)")
+t0=$(now)
+"$O" eligible --db "$B/db" --rules "$top/rules" --date $D | wc -l >"$B/pairs.n"
+t_list=$(elapsed "$t0" "$(now)")
+tail -n +2 "$B/counts.osh" | awk '{ print $1, $2, $3 }' >"$B/counts.osh3"
+nprog=$(wc -l <"$B/counts.osh3")
+if [ "$nprog" -eq 29 ] && cmp -s "$B/counts.osh3" "$B/counts.hw" && cmp -s "$B/counts.hw" "$B/counts.sql"; then
+	echo "  all three agree on subjects and households for all 29 programs"
+else
+	echo "  MISMATCH between the three counts ($nprog programs in the rule set):"
+	paste -d' ' "$B/counts.osh3" "$B/counts.hw" "$B/counts.sql" | awk '$2 != $5 || $2 != $8 || $3 != $6 || $3 != $9'
+fi
+printf '  oshirase eligible --counts  %7.3f s\n' "$t_el"
+printf '  (a) hand-written C          %7.3f s   ratio %s (goal <= 1.5)\n' "$t_hw" "$(ratio "$t_el" "$t_hw")"
+printf '  (b) SQLite, 29 queries      %7.3f s   ratio %s (goal <= 0.1)\n' "$t_sql" "$(ratio "$t_el" "$t_sql")"
+printf '  oshirase eligible (listing %s pairs) %7.3f s\n' "$(cat "$B/pairs.n")" "$t_list"
