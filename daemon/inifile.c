@@ -62,9 +62,26 @@ static int
 dispatch(void *user, const char *section, const char *name, const char *value)
 {
 	struct reader *r = user;
+	char cont[INIFILE_MAX_LINE + 4];
 
 	if (r->failed)
 		return 0;
+	/* Debian's inih leaves " ; comment" on continuation lines: cut it as
+	 * it cuts it on first lines, so both read alike. */
+	if (r->raw[0] == ' ' || r->raw[0] == '\t') {
+		size_t n;
+
+		snprintf(cont, sizeof(cont), "%s", value);
+		for (n = 1; cont[0] != '\0' && cont[n] != '\0'; n++)
+			if (cont[n] == ';' && (cont[n - 1] == ' ' || cont[n - 1] == '\t')) {
+				cont[n] = '\0';
+				break;
+			}
+		n = strlen(cont);
+		while (n > 0 && (cont[n - 1] == ' ' || cont[n - 1] == '\t'))
+			cont[--n] = '\0';
+		value = cont;
+	}
 	if (r->handler(r->user, section, name, value, r->line, r->raw) != 0) {
 		r->failed = 1;
 		return 0;

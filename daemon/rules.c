@@ -222,7 +222,7 @@ enum tok {
 static const char *const tok_names[] = {
 	"the end of the clause", "a number", "a date", "a name", "'('", "')'",
 	"'{'", "'}'", "','", "'.'", "'..'", "'+'", "'-'", "'*'", "'/'", "'%'",
-	"'<'", "'<='", "'>'", "'>='", "'='", "'!='", "a character"
+	"'<'", "'<='", "'>'", "'>='", "'='", "'!='", "an unexpected character"
 };
 
 struct lexer {

@@ -245,7 +245,8 @@ test_sets_ranges_chains_dates(void **state)
 	unsigned n;
 
 	(void)state;
-	program("person", "[eligible]\nwhen = fyage in {40, 45} or 60 <= age < 62\n"
+	program("person", "[eligible]\nwhen = fyage in {40, 45} or   ; 節目年齢\n"
+	    "  60 <= age < 62   ; or sixty and sixty-one\n"
 	    "when = relationship in {head, spouse}\n"
 	    "when = birth_date in 1900-01-01..D\n"
 	    "when = fyage % 5 = 0 or age ≥ 60\n"
