@@ -15,6 +15,7 @@ struct reader {
 	int line;		/* line of the text last handed to inih */
 	int toolong;		/* line number of an overlong line */
 	int badutf8;
+	char section[INIFILE_MAX_LINE + 4];	/* the whole name, uncut */
 	inifile_handler handler;
 	void *user;
 	struct inifile_err *err;
@@ -53,6 +54,16 @@ read_line(char *str, int num, void *stream)
 	}
 	memcpy(r->raw, str, len);
 	r->raw[len] = '\0';
+	{
+		/* inih keeps only 50 bytes of a section name and drops the rest
+		 * silently: keep the whole name here and hand that over. */
+		const char *p = r->raw + strspn(r->raw, " \t"), *e;
+
+		if (*p == '[' && (e = strchr(p, ']')) != NULL) {
+			memcpy(r->section, p + 1, (size_t)(e - p - 1));
+			r->section[e - p - 1] = '\0';
+		}
+	}
 	if (len > 0 && r->raw[len - 1] == '\r')
 		r->raw[len - 1] = '\0';
 	return str;
@@ -82,7 +93,8 @@ dispatch(void *user, const char *section, const char *name, const char *value)
 			cont[--n] = '\0';
 		value = cont;
 	}
-	if (r->handler(r->user, section, name, value, r->line, r->raw) != 0) {
+	(void)section;		/* perhaps cut short: r->section is whole */
+	if (r->handler(r->user, r->section, name, value, r->line, r->raw) != 0) {
 		r->failed = 1;
 		return 0;
 	}

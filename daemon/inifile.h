@@ -7,7 +7,8 @@
  * number.  inifile_parse feeds inih through ini_parse_stream with a reader
  * that counts lines, so the handler learns the line it is called for, and
  * that refuses a line longer than INIFILE_MAX_LINE bytes instead of letting
- * inih cut it in two.  Used for the vocabulary, the rule files and the
+ * inih cut it in two; and it hands the handler the whole section name,
+ * where inih would keep only its first 49 bytes.  Used for the vocabulary, the rule files and the
  * config.
  */
 #ifndef OSHIRASE_INIFILE_H

@@ -118,6 +118,9 @@ test_errors_name_the_line(void **state)
 	assert_non_null(strstr(err, ":2: bad word 'Bad'"));
 	assert_int_equal(load("[event]\nok = 1\nno equals sign\n", &v, err), 65);
 	assert_non_null(strstr(err, ":3: syntax error"));
+	/* a long section name is not cut (inih alone would keep 49 bytes) */
+	assert_int_equal(load("[event]\nmr = 1\n[flag 01234567890123456789012345678901234567890123456789]\nx = 1\n", &v, err), 65);
+	assert_non_null(strstr(err, ":4: unknown section [flag 01234567890123456789012345678901234567890123456789]"));
 	assert_int_equal(load("[event]\nok = \xff\n", &v, err), 65);
 	assert_non_null(strstr(err, ":2: not valid UTF-8"));
 }
