@@ -9,6 +9,7 @@
 #   make fuzz             libFuzzer targets (clang)
 #   WERROR=1              turn warnings into errors (CI sets it)
 
+comma := ,
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SHAREDIR ?= $(PREFIX)/share/oshirase
@@ -51,14 +52,13 @@ endif
 
 BUILD := build
 ifneq ($(SANITIZE),)
-BUILD := build-san
+BUILD := build-san-$(subst $(comma),-,$(SANITIZE))
 OPT := -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 HARDEN := -fPIE
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-PATHS := -DOSHIRASE_RULES_DIR='"$(SHAREDIR)/rules"' -DOSHIRASE_SYSCONFDIR='"$(SYSCONFDIR)"'
-ALL_CFLAGS := $(WARN) $(OPT) $(HARDEN) $(PATHS) -D_GNU_SOURCE -pthread -MMD -MP \
+ALL_CFLAGS := $(WARN) $(OPT) $(HARDEN) -I$(BUILD) -D_GNU_SOURCE -pthread -MMD -MP \
 	-Idaemon -Itools $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) \
 	$(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -pthread $(LDFLAGS)
@@ -81,9 +81,19 @@ endif
 all: $(PROGS)
 	@ln -sf $(BUILD)/oshirase oshirase
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(BUILD)/paths.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The install paths compiled in, rewritten only when they change, so that
+# `make install PREFIX=...` rebuilds what uses them.
+$(BUILD)/paths.h: FORCE
+	@mkdir -p $(BUILD)
+	@printf '#define OSHIRASE_RULES_DIR "%s"\n#define OSHIRASE_SYSCONFDIR "%s"\n' \
+		'$(SHAREDIR)/rules' '$(SYSCONFDIR)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+.PHONY: FORCE
 
 $(BUILD)/liboshirase.a: $(CORE_OBJS) $(TOOL_OBJS)
 	@rm -f $@
@@ -112,15 +122,18 @@ demo: all
 $(BUILD)/bench-handwritten: tests/bench/handwritten.c $(BUILD)/liboshirase.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
 
-bench: all $(BUILD)/bench-handwritten
+$(BUILD)/bench-cutoffs: tests/bench/cutoffs.c $(BUILD)/liboshirase.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
+
+bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase
 
 # libFuzzer targets (clang): make fuzz [FUZZ_SECONDS=60]
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -pthread \
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -pthread -I$(BUILD) \
 	-Idaemon -Itools $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS)
-fuzz:
+fuzz: $(BUILD)/paths.h
 	@mkdir -p build-fuzz
 	@for src in $(FUZZ_SRCS); do \
 		name=$$(basename $$src .c); \
@@ -142,6 +155,6 @@ install: all
 
 
 clean:
-	rm -rf build build-san build-fuzz oshirase
+	rm -rf build build-san* build-fuzz oshirase
 
--include $(shell find build build-san -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -14,12 +14,7 @@
 
 #include <stddef.h>
 
-#ifndef OSHIRASE_SYSCONFDIR
-#define OSHIRASE_SYSCONFDIR "/etc/oshirase"
-#endif
-#ifndef OSHIRASE_RULES_DIR
-#define OSHIRASE_RULES_DIR "/usr/local/share/oshirase/rules"
-#endif
+#include "paths.h"	/* written by the Makefile: install paths */
 #define CONFIG_DEFAULT_PATH OSHIRASE_SYSCONFDIR "/oshirase.conf"
 
 #define CONFIG_PATH_MAX 1024

@@ -100,6 +100,14 @@ store_resident_encode(const struct resident *r, const uint16_t *benefits,
 }
 
 int
+store_resident_relationship(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	return len >= RES_FIXED + 1 && p[0] == STORE_RECORD_V1 ? p[1] : -1;
+}
+
+int
 store_resident_decode(const void *vbuf, size_t len, struct resident *r)
 {
 	const uint8_t *p = vbuf, *end = p + len;

@@ -112,6 +112,8 @@ size_t store_resident_encode(const struct resident *r,
     uint8_t *buf, size_t cap);
 /* Decode; returns 0, or -1 for a short, trailing or unknown-version value. */
 int store_resident_decode(const void *buf, size_t len, struct resident *r);
+/* Just the relationship of an encoded record, or -1. */
+int store_resident_relationship(const void *buf, size_t len);
 
 struct contact {
 	uint8_t language, consent, status;

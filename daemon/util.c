@@ -295,6 +295,23 @@ util_key_prefix(const uint8_t *p)
 	return v;
 }
 
+struct order_ctx {
+	const uint8_t *b;
+	size_t stride, key_len;
+};
+
+/* by key, then by position: the order stays stable */
+static int
+order_cmp(const void *x, const void *y, void *arg)
+{
+	const struct order_ctx *oc = arg;
+	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+	int c = memcmp(oc->b + (size_t)i * oc->stride, oc->b + (size_t)j * oc->stride,
+	    oc->key_len);
+
+	return c ? c : (i > j) - (i < j);
+}
+
 uint32_t *
 util_order_keys(const void *base, size_t stride, size_t n, size_t key_off,
     size_t key_len)
@@ -316,6 +333,14 @@ util_order_keys(const void *base, size_t stride, size_t n, size_t key_off,
 
 		while (hi < n && a[hi].key == a[lo].key)
 			hi++;
+		if (hi - lo > 16) {
+			/* a long run (a large household): no quadratic sort */
+			struct order_ctx oc = { b, stride, key_len };
+
+			qsort_r(idx + lo, hi - lo, sizeof(*idx), order_cmp, &oc);
+			lo = hi;
+			continue;
+		}
 		for (size_t i = lo + 1; i < hi; i++) {
 			uint32_t x = idx[i];
 			size_t j = i;

@@ -76,6 +76,11 @@ load_handler(void *user, const char *section, const char *name,
 		    kind_names[kind], name);
 		return -1;
 	}
+	if (v->count[kind] == VOCAB_MAX_WORDS) {
+		inifile_error(ctx->err, line, 1, "more than %d %s words",
+		    VOCAB_MAX_WORDS, kind_names[kind]);
+		return -1;
+	}
 	if (v->count[kind] == v->cap[kind]) {
 		v->cap[kind] = v->cap[kind] ? 2 * v->cap[kind] : 32;
 		v->words[kind] = xrealloc(v->words[kind],
@@ -138,7 +143,8 @@ vocab_find(const struct vocab *v, enum vocab_kind kind, const char *word,
 	for (size_t i = 0; i < v->count[kind]; i++) {
 		const char *w = v->words[kind][i];
 
-		if (strncmp(w, word, len) == 0 && w[len] == '\0')
+		/* by length first: word may hold a NUL, w never does */
+		if (strlen(w) == len && memcmp(w, word, len) == 0)
 			return (int)i;
 	}
 	return -1;

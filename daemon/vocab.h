@@ -8,8 +8,9 @@
  *
  * File format (INI, read with inifile.h):
  *   [benefit] / [event] / [flag]   one `word = description` a line
- * A word is 1..VOCAB_WORD_MAX bytes of [a-z0-9_-].  A duplicate word in a
- * section, an unknown section or a bad word is an error at its line.
+ * A word is 1..VOCAB_WORD_MAX bytes of [a-z0-9_-]; a kind has at most
+ * VOCAB_MAX_WORDS words.  A duplicate word in a section, an unknown
+ * section, a bad word or one too many is an error at its line.
  */
 #ifndef OSHIRASE_VOCAB_H
 #define OSHIRASE_VOCAB_H
@@ -19,6 +20,7 @@
 enum vocab_kind { VOCAB_BENEFIT = 0, VOCAB_EVENT = 1, VOCAB_FLAG = 2 };
 #define VOCAB_NKINDS 3
 #define VOCAB_WORD_MAX 48
+#define VOCAB_MAX_WORDS 256	/* per kind */
 #define VOCAB_FILE "vocabulary.ini"
 
 struct vocab;

@@ -51,7 +51,11 @@ for script in "$top"/tests/integration/*.sh; do
 	sh "$script" >"$out" 2>&1
 	count "$name" $? "$out"
 done
-echo "logs in $log"
-[ -z "$failed_names" ] || echo "failed:$failed_names"
+if [ -z "$failed_names" ]; then
+	rm -rf "$log"
+else
+	echo "logs in $log"
+	echo "failed:$failed_names"
+fi
 echo "check: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -67,6 +67,12 @@ struct csvin {
 	const char *text;
 	size_t start, end;
 	int show;
+	/* errors found after the reading, printed sorted by line */
+	struct deferred {
+		unsigned line, seq;
+		char *msg;
+	} *def;
+	size_t ndef, defcap;
 };
 
 struct csvin *
@@ -89,6 +95,9 @@ csvin_free(struct csvin *in)
 		return;
 	free(in->fbuf);
 	free(in->msgs);
+	for (size_t i = 0; i < in->ndef; i++)
+		free(in->def[i].msg);
+	free(in->def);
 	free(in);
 }
 
@@ -168,11 +177,33 @@ void
 csvin_error_at(struct csvin *in, unsigned line, unsigned col,
     const char *fmt, ...)
 {
+	char msg[512], out[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	verror(in, line, csvin_column(in, col), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	snprintf(out, sizeof(out), "%s:%u: %s: %s\n", in->path, line,
+	    csvin_column(in, col), msg);
+	if (in->ndef == in->defcap) {
+		in->defcap = in->defcap ? 2 * in->defcap : 64;
+		in->def = xrealloc(in->def, in->defcap * sizeof(*in->def));
+	}
+	in->def[in->ndef].line = line;
+	in->def[in->ndef].seq = (unsigned)in->ndef;
+	in->def[in->ndef].msg = xstrdup(out);
+	in->ndef++;
+	in->errors++;
+}
+
+static int
+cmp_deferred(const void *a, const void *b)
+{
+	const struct deferred *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /* An error about the file's structure rather than one field: the column
@@ -190,6 +221,15 @@ plain_error(struct csvin *in, unsigned line, const char *fmt, ...)
 void
 csvin_finish(struct csvin *in)
 {
+	qsort(in->def, in->ndef, sizeof(*in->def), cmp_deferred);
+	for (size_t i = 0; i < in->ndef; i++) {
+		if (in->printed < (unsigned long)in->max_errors) {
+			fputs(in->def[i].msg, stderr);
+			in->printed++;
+		}
+		free(in->def[i].msg);
+	}
+	in->ndef = 0;
 	if (in->errors > in->printed)
 		fprintf(stderr, "%s: ... and %lu more errors not shown "
 		    "(%lu in all)\n", in->path, in->errors - in->printed,
@@ -392,7 +432,12 @@ feed(struct csvin *in, int header_only)
 	while (off < in->end && !in->stop) {
 		const char *nl = memchr(in->text + off, '\n', in->end - off);
 		size_t n = nl ? (size_t)(nl - (in->text + off)) + 1 : in->end - off;
+		const char *cr = memchr(in->text + off, '\r', n);
 
+		/* a CR not followed by LF ends a line too (old Mac files); the
+		 * first LF is nl, so a CR before it is alone or nl's own */
+		if (cr != NULL && cr + 1 < in->text + off + n && cr[1] != '\n')
+			n = (size_t)(cr - (in->text + off)) + 1;
 		in->line++;
 		if (csv_parse(&in->p, in->text + off, n, cb_field, cb_row, in) != n) {
 			plain_error(in, in->in_rec ? in->rec_line : in->next_line,
@@ -471,16 +516,16 @@ split_chunks(const char *text, size_t start, size_t len, unsigned k,
 	return n;
 }
 
+/* Line ends in text[from, to): LF, CRLF, or a CR alone (as feed counts). */
 static unsigned
 count_lines(const char *text, size_t from, size_t to)
 {
 	unsigned n = 0;
-	const char *p = text + from, *end = text + to;
 
-	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		n++;
-		p++;
-	}
+	for (size_t i = from; i < to; i++)
+		if (text[i] == '\n' || (text[i] == '\r' &&
+		    (i + 1 >= to || text[i + 1] != '\n')))
+			n++;
 	return n;
 }
 

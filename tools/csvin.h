@@ -35,8 +35,9 @@ unsigned csvin_line(const struct csvin *in);
  * Prints the first max_errors messages, counts all. */
 void csvin_error(struct csvin *in, unsigned col, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* The same at a given line, for errors found after the record (duplicates,
- * household checks). */
+/* The same at a given line, for errors found after the reading
+ * (duplicates, household checks): kept, and printed by csvin_finish in
+ * line order after the reading's own messages. */
 void csvin_error_at(struct csvin *in, unsigned line, unsigned col,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 unsigned long csvin_errors(const struct csvin *in);
@@ -63,7 +64,8 @@ void csvin_free(struct csvin *in);
  */
 int csvin_run(struct csvin *in, const char *encoding,
     const struct csvin_ops *ops, void *const *users, unsigned nusers);
-/* Print "... and N more errors" if messages were suppressed. */
+/* Print the kept messages, then "... and N more errors" if messages were
+ * suppressed. */
 void csvin_finish(struct csvin *in);
 unsigned long csvin_rows(const struct csvin *in);
 

@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +51,8 @@ struct import {
 	struct store *store;
 	MDB_txn *txn;
 	int created;		/* data.mdb did not exist before */
+	int made_dir;		/* nor did the directory */
+	int lockfd;		/* DIR/import.lock, held for the whole import */
 	char datafile[CONFIG_PATH_MAX + 32];
 	char lockfile[CONFIG_PATH_MAX + 32];
 };
@@ -105,16 +109,48 @@ enum_field(struct csvin *in, unsigned col, const char *s, size_t len,
 	return v;
 }
 
-/* Open the store for writing; remember whether this import creates it, so
- * a failed first import leaves no store behind. */
+/*
+ * Open the store for writing; remember whether this import creates it, so
+ * a failed first import leaves no store behind.  Imports into one store
+ * are serialised by an flock on DIR/import.lock, taken before looking, so
+ * two first imports cannot both think they made the store.
+ */
 static int
 import_open(struct import *im)
 {
-	char err[1400];
+	char err[1400], lockpath[CONFIG_PATH_MAX + 32];
+	struct stat st;
 	int rc;
 
-	snprintf(im->datafile, sizeof(im->datafile), "%s/data.mdb", im->c->db);
-	snprintf(im->lockfile, sizeof(im->lockfile), "%s/lock.mdb", im->c->db);
+	if ((size_t)snprintf(im->datafile, sizeof(im->datafile), "%s/data.mdb",
+	    im->c->db) >= sizeof(im->datafile) ||
+	    (size_t)snprintf(im->lockfile, sizeof(im->lockfile), "%s/lock.mdb",
+	    im->c->db) >= sizeof(im->lockfile) ||
+	    (size_t)snprintf(lockpath, sizeof(lockpath), "%s/import.lock",
+	    im->c->db) >= sizeof(lockpath)) {
+		log_warnx("%s: path too long", im->c->db);
+		return EXIT_CANTCREAT;
+	}
+	if (stat(im->c->db, &st) != 0) {
+		if (errno != ENOENT || mkdir(im->c->db, 0700) != 0) {
+			log_warn("%s", im->c->db);
+			return EXIT_CANTCREAT;
+		}
+		im->made_dir = 1;
+	}
+	im->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (im->lockfd < 0) {
+		log_warn("%s", lockpath);
+		return EXIT_CANTCREAT;
+	}
+	if (flock(im->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		if (!im->c->quiet)
+			log_info("%s: another import is running; waiting", im->c->db);
+		if (flock(im->lockfd, LOCK_EX) != 0) {
+			log_warn("%s: flock", lockpath);
+			return EXIT_IOERR;
+		}
+	}
 	im->created = access(im->datafile, F_OK) != 0;
 	rc = store_open(im->c->db, STORE_CREATE, &im->store, err, sizeof(err));
 	if (rc != 0) {
@@ -133,6 +169,7 @@ import_open(struct import *im)
 static int
 import_close(struct import *im, int ok)
 {
+	char lockpath[CONFIG_PATH_MAX + 32];
 	int rc = 0;
 
 	if (im->txn != NULL) {
@@ -149,6 +186,15 @@ import_close(struct import *im, int ok)
 	if ((!ok || rc != 0) && im->created) {
 		unlink(im->datafile);
 		unlink(im->lockfile);
+		if (im->made_dir) {
+			snprintf(lockpath, sizeof(lockpath), "%s/import.lock", im->c->db);
+			unlink(lockpath);
+			rmdir(im->c->db);
+		}
+	}
+	if (im->lockfd >= 0) {
+		close(im->lockfd);	/* releases the flock */
+		im->lockfd = -1;
 	}
 	return rc == 0 ? 0 : EXIT_IOERR;
 }
@@ -189,7 +235,8 @@ struct row {
 };
 
 struct hist_ent {
-	uint16_t id;
+	uint16_t id;		/* store word id */
+	uint16_t vidx;		/* vocabulary index, for messages */
 	int32_t date;
 };
 
@@ -206,10 +253,9 @@ struct res_import {
 	size_t last_hh_len;
 	uint8_t last_hh[PSEUDO_LEN];
 	uint8_t ward[WARD_MAX];
-	uint16_t ben[256], flg[256];
+	uint16_t ben[VOCAB_MAX_WORDS], flg[VOCAB_MAX_WORDS];
 	struct hist_ent *hist;
 	size_t nhist, hist_cap;
-	int hist_bad_after;		/* an event after today already reported */
 	int remove;
 
 	/* accepted rows */
@@ -269,6 +315,7 @@ add_history(struct res_import *ri, const char *s, size_t len)
 {
 	struct csvin *in = ri->im.in;
 	size_t i = 0;
+	unsigned item_no = 0;
 
 	ri->nhist = 0;
 	if (len == 0)
@@ -277,6 +324,8 @@ add_history(struct res_import *ri, const char *s, size_t len)
 		const char *item = s + i, *semi = memchr(item, ';', len - i);
 		size_t n = semi ? (size_t)(semi - item) : len - i;
 		const char *at = memchr(item, '@', n);
+
+		item_no++;
 		date_t d;
 		int idx, rc;
 
@@ -285,8 +334,8 @@ add_history(struct res_import *ri, const char *s, size_t len)
 			return;
 		}
 		if (at == NULL) {
-			csvin_error(in, R_HIST, "'%.*s' is not event@YYYY-MM-DD",
-			    (int)(n > 60 ? 60 : n), item);
+			csvin_error(in, R_HIST, "item %u is not event@YYYY-MM-DD",
+			    item_no);
 			return;
 		}
 		idx = vocab_find(ri->v, VOCAB_EVENT, item, (size_t)(at - item));
@@ -302,16 +351,16 @@ add_history(struct res_import *ri, const char *s, size_t len)
 		}
 		rc = date_parse(at + 1, (size_t)(item + n - at - 1), &d);
 		if (rc != DATE_OK) {
-			csvin_error(in, R_HIST, "'%.*s': %s",
-			    (int)(n > 60 ? 60 : n), item, date_strerror(rc));
+			csvin_error(in, R_HIST, "item %u (%.*s): the date: %s", item_no,
+			    (int)(at - item), item, date_strerror(rc));
 			return;
 		}
 		if (d > ri->today) {
 			char t[DATE_STRLEN + 1];
 
 			date_format(ri->today, t);
-			csvin_error(in, R_HIST, "'%.*s' is after today (%s)",
-			    (int)n, item, t);
+			csvin_error(in, R_HIST, "item %u (%.*s) is dated after today "
+			    "(%s)", item_no, (int)(at - item), item, t);
 			return;
 		}
 		if (ri->nhist == HIST_MAX) {
@@ -323,6 +372,7 @@ add_history(struct res_import *ri, const char *s, size_t len)
 			ri->hist = xrealloc(ri->hist, ri->hist_cap * sizeof(*ri->hist));
 		}
 		ri->hist[ri->nhist].id = ri->word_ids[VOCAB_EVENT][idx];
+		ri->hist[ri->nhist].vidx = (uint16_t)idx;
 		ri->hist[ri->nhist].date = d;
 		ri->nhist++;
 		i += n + 1;
@@ -370,13 +420,12 @@ res_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
 	case R_BIRTH:
 		rc = date_parse(s, len, &r->birth);
 		if (rc != DATE_OK)
-			csvin_error(in, col, "'%.*s': %s", (int)(len > 20 ? 20 : len),
-			    s, date_strerror(rc));
+			csvin_error(in, col, "%s", date_strerror(rc));
 		else if (r->birth > ri->today) {
 			char t[DATE_STRLEN + 1];
 
 			date_format(ri->today, t);
-			csvin_error(in, col, "%s is after today (%s)", s, t);
+			csvin_error(in, col, "after today (%s)", t);
 		}
 		return;
 	case R_SEX:
@@ -411,9 +460,8 @@ res_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
 			return;
 		}
 		if (parse_uint(s, len, &v) != 0) {
-			csvin_error(in, col, "'%.*s' is not an integer (decimal "
-			    "digits only, at most %d)", (int)(len > 20 ? 20 : len),
-			    s, INT_DIGITS_MAX);
+			csvin_error(in, col, "not an integer (decimal digits only, "
+			    "at most %d)", INT_DIGITS_MAX);
 			return;
 		}
 		if (col == R_INCOME)
@@ -484,12 +532,9 @@ res_row(struct csvin *in, void *user)
 	if (csvin_row_errors(in) == 0) {
 		for (size_t i = 0; i < ri->nhist; i++)
 			if (ri->hist[i].date < r->birth) {
-				char b[DATE_STRLEN + 1], e[DATE_STRLEN + 1];
-
-				date_format(ri->hist[i].date, e);
-				date_format(r->birth, b);
-				csvin_error(in, R_HIST, "event dated %s is before "
-				    "the birth date %s", e, b);
+				csvin_error(in, R_HIST, "an event (%s) is dated "
+				    "before the birth date", vocab_word(ri->v,
+				    VOCAB_EVENT, ri->hist[i].vidx));
 				break;
 			}
 	}
@@ -570,7 +615,7 @@ check_household(struct res_import *ri, MDB_cursor *cur, int *at_next,
 	while (rc == 0 && k.mv_size == STORE_RES_KEY_LEN &&
 	    memcmp(k.mv_data, hh, PSEUDO_LEN) == 0) {
 		members++;
-		if (v.mv_size > 1 && ((const uint8_t *)v.mv_data)[1] == REL_HEAD)
+		if (store_resident_relationship(v.mv_data, v.mv_size) == REL_HEAD)
 			heads++;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
@@ -585,12 +630,42 @@ check_household(struct res_import *ri, MDB_cursor *cur, int *at_next,
 	return 0;
 }
 
+static int
+cmp_affected(const void *a, const void *b)
+{
+	const struct affected *x = a, *y = b;
+	int c = memcmp(x->hh, y->hh, PSEUDO_LEN);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Whether some row of the file is in household hh (rows in key order). */
+static int
+rows_have_household(const struct res_import *ri, const uint32_t *bykey,
+    const uint8_t *hh)
+{
+	size_t lo = 0, hi = ri->nrows;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(ri->rows[bykey[mid]].key, hh, PSEUDO_LEN);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 /* Every household the file touched must have exactly one head now: those
  * of its rows (in key order, so each household once) and those residents
  * left (moved, in any order). */
 static int
 check_households(struct res_import *ri, const uint32_t *bykey,
-    const struct affected *moved, size_t nmoved)
+    struct affected *moved, size_t nmoved)
 {
 	MDB_cursor *cur;
 	int rc, at_next = 0;
@@ -611,9 +686,13 @@ check_households(struct res_import *ri, const uint32_t *bykey,
 		rc = check_household(ri, cur, &at_next, hh, line);
 		lo = hi;
 	}
+	/* households residents left, each once, at its first line */
+	qsort(moved, nmoved, sizeof(*moved), cmp_affected);
 	for (size_t i = 0; i < nmoved && rc == 0; i++)
-		rc = check_household(ri, cur, &at_next, moved[i].hh,
-		    moved[i].line);
+		if ((i == 0 || memcmp(moved[i].hh, moved[i - 1].hh, PSEUDO_LEN) != 0) &&
+		    !rows_have_household(ri, bykey, moved[i].hh))
+			rc = check_household(ri, cur, &at_next, moved[i].hh,
+			    moved[i].line);
 	mdb_cursor_close(cur);
 	return rc;
 }
@@ -726,8 +805,7 @@ apply_residents(struct res_import *ri, struct counts *cnt)
 			__builtin_prefetch(&ri->rows[byres[i + 16]]);
 
 		if (row->remove) {
-			if (empty)
-				continue;
+			/* the contacts may be there before any resident is */
 			rc = mdb_del(txn, dbi->resident_hh, &k, NULL);
 			if (rc != 0 && rc != MDB_NOTFOUND)
 				goto fail;
@@ -874,6 +952,7 @@ import_residents(struct common *c, const char *file, const char *encoding)
 
 	memset(&ri, 0, sizeof(ri));
 	ri.im.c = c;
+	ri.im.lockfd = -1;
 	ri.today = c->date;
 	ri.r.income = -1;
 	rc = vocab_load(c->rules, &v, err, sizeof(err));
@@ -897,7 +976,8 @@ import_residents(struct common *c, const char *file, const char *encoding)
 	ri.im.in = csvin_new(file, rcols, R_NCOLS, (int)c->cfg.max_errors);
 	rc = read_chunked(&ri.im, &ri, sizeof(ri), encoding, &ops, merge_residents);
 	log_debug("import: read and checked in %.2f s", util_now() - t0);
-	if (rc == 0 && csvin_errors(ri.im.in) == 0)
+	/* after field errors too: duplicates are reported with them */
+	if (rc == 0)
 		rc = apply_residents(&ri, &cnt);
 	log_debug("import: applied at %.2f s", util_now() - t0);
 	if (rc == 0 && csvin_errors(ri.im.in) != 0)
@@ -911,13 +991,13 @@ out:
 	log_debug("import: committed at %.2f s", util_now() - t0);
 	if (rc == 0)
 		rc = xrc;
-	if (rc == EXIT_DATAERR)
+	if (rc == EXIT_DATAERR && ri.im.in != NULL)
 		fprintf(stderr, "%s: %lu error(s); nothing was imported, the "
 		    "store is unchanged\n", file, csvin_errors(ri.im.in));
 	else if (rc == 0 && !c->quiet)
 		fprintf(stderr, "%s: %lu rows in %.2f s: %u added, %u replaced, "
 		    "%u removed, %u removals of residents not in the store\n",
-		    file, csvin_rows(ri.im.in), util_now() - t0, cnt.added,
+		    file, ri.im.in ? csvin_rows(ri.im.in) : 0, util_now() - t0, cnt.added,
 		    cnt.replaced, cnt.removed, cnt.absent);
 	csvin_free(ri.im.in);
 	pseudo_key_free(ri.im.key);
@@ -947,6 +1027,7 @@ static const char *const cstatus_words[2] = { "active", "withdrawn" };
 
 struct crow {
 	uint8_t key[PSEUDO_LEN + 1];	/* res || channel */
+	uint8_t withdrawn;
 	uint32_t line;
 	uint16_t len;
 	uint8_t val[CROW_VALUE_MAX];
@@ -1084,6 +1165,7 @@ con_row(struct csvin *in, void *user)
 	memcpy(row->key, ci->res, PSEUDO_LEN);
 	row->key[PSEUDO_LEN] = (uint8_t)ci->channel;
 	row->line = csvin_line(in);
+	row->withdrawn = ci->cur.status == CONTACT_WITHDRAWN;
 	ci->cur.import_no = ci->import_no;
 	if (ci->cur.status == CONTACT_WITHDRAWN) {
 		/* A withdrawn contact's address is not kept. */
@@ -1184,7 +1266,7 @@ apply_contacts(struct con_import *ci, uint8_t *e_pk, unsigned long *absent,
 		rc = mdb_put(txn, dbi->contacts, &k, &v, empty ? MDB_APPEND : 0);
 		if (rc != 0)
 			goto fail;
-		if (row->val[3] == CONTACT_WITHDRAWN)
+		if (row->withdrawn)
 			cnt->removed++;
 		rc = mdb_get(txn, dbi->resident_hh, &rk, &rv);
 		if (rc == MDB_NOTFOUND)
@@ -1215,6 +1297,7 @@ import_contacts(struct common *c, const char *file, const char *encoding)
 
 	memset(&ci, 0, sizeof(ci));
 	ci.im.c = c;
+	ci.im.lockfd = -1;
 	common_contacts_paths(c, pub, sec, sizeof(pub));
 	if (addrbox_read_pub(pub, pk, &why) != 0) {
 		log_warnx("%s: %s (create the contact keys with 'oshirase keygen "
@@ -1249,7 +1332,7 @@ import_contacts(struct common *c, const char *file, const char *encoding)
 	}
 	ci.im.in = csvin_new(file, ccols, C_NCOLS, (int)c->cfg.max_errors);
 	rc = read_chunked(&ci.im, &ci, sizeof(ci), encoding, &ops, merge_contacts);
-	if (rc == 0 && csvin_errors(ci.im.in) == 0)
+	if (rc == 0)
 		rc = apply_contacts(&ci, e_pk, &absent, &cnt);
 	if (rc == 0 && csvin_errors(ci.im.in) != 0)
 		rc = EXIT_DATAERR;

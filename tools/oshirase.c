@@ -45,10 +45,11 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("oshirase %s\n", OSHIRASE_VERSION);
-		return 0;
-	}
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("oshirase %s\n", OSHIRASE_VERSION);
+			return 0;
+		}
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

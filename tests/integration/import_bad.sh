@@ -113,4 +113,21 @@ for f in res-unknown-column.csv res-feb29.csv res-unterminated-quote.csv \
 	fi
 done
 
+# Messages about bad rows name the line and the column, never the personal
+# value: no birth date, event date, income or id is echoed.
+HDR=$(head -1 "$TOP/tests/data/small-residents.csv")
+printf '%s\n%s\n%s\n%s\n%s\n' "$HDR" \
+    'X9000001,HX-1,head,2027-01-15,1,,nhi,0,5,0,0,0,0,0,,,,' \
+    'X9000002,HX-2,head,1971/02/03,1,,nhi,0,5,0,0,0,0,0,,,,' \
+    'X9000003,HX-3,head,1972-03-04,1,,nhi,0,98765x,0,0,0,0,0,,,,' \
+    'X9000004,HX-4,head,1973-04-05,1,,nhi,0,5,0,0,0,0,0,,mr@1960-06-07;dt@2099-08-09,,' \
+    >"$T/personal.csv"
+expect_status 65 "bad personal values: exit 65" imp_res "$T/personal.csv" "$T/db"
+leak=""
+for v in 2027-01-15 1971/02/03 98765x 1960-06-07 2099-08-09 X900000 1973-04-05; do
+	grep -q -F "$v" "$T/.err" && leak="$leak $v"
+done
+[ "$(grep -c ':[2-5]: ' "$T/.err")" -ge 4 ] && [ -z "$leak" ] &&
+	ok "four bad rows named, no personal value echoed" ||
+	not_ok "messages echo:$leak"
 finish

@@ -128,6 +128,22 @@ test_crlf_bom_empty_lines(void **state)
 }
 
 static void
+test_cr_only_line_ends(void **state)
+{
+	struct seen sn;
+	char err[1024];
+	unsigned long nerr;
+
+	(void)state;
+	/* old Mac files: each CR ends a line, errors name the right one */
+	assert_int_equal(RUN("id,name,note\r1,a,b\r\r2,\"x\ry\",c\r3,short\r4,d,e"), 0);
+	assert_int_equal(nerr, 1);
+	assert_non_null(strstr(err, ":6: row: 2 fields"));
+	assert_string_equal(sn.text, "2:id=1|2:name=a|2:note=b|/4:id=2|4:name=x\ry|4:note=c|/"
+	    "7:id=4|7:name=d|7:note=e|/");
+}
+
+static void
 test_line_numbers_in_errors(void **state)
 {
 	struct seen sn;
@@ -245,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_crlf_bom_empty_lines),
 		cmocka_unit_test(test_line_numbers_in_errors),
+		cmocka_unit_test(test_cr_only_line_ends),
 		cmocka_unit_test(test_broken_quoting),
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_bad_utf8),

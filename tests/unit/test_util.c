@@ -49,6 +49,8 @@ test_order_keys_matches_reference(void **state)
 		}
 		if (i % 5 == 1)		/* same first 8 bytes as a neighbour */
 			memcpy(r[i].key, r[i - 1].key, 8);
+		if (i >= 1000 && i < 1100)	/* a run of 100: one large household */
+			memcpy(r[i].key, r[999].key, 20);
 		if (i % 7 == 2)		/* a whole duplicate */
 			memcpy(r[i].key, r[i - 2].key, 40);
 		if (i % 11 == 3) {	/* differs in the last byte only */
