@@ -36,53 +36,85 @@ matcher_threads(unsigned nthreads)
 	return nthreads;
 }
 
+/* Households gathered for one rules_eval_batch: people side by side, a
+ * household's members contiguous. */
+struct gather {
+	struct resident recs[RULES_BATCH];
+	struct rules_person pers[RULES_BATCH];
+	const uint8_t *res[RULES_BATCH];
+	struct rules_household hh[RULES_BATCH];
+	const uint8_t *hhkey[RULES_BATCH];
+	unsigned hstart[RULES_BATCH];
+	unsigned nh, np;
+	struct rules_batch b;
+};
+
 static void
-evaluate(struct worker *w, const uint8_t *hh, const uint8_t **res,
-    struct resident *recs, unsigned nrec)
+flush(struct worker *w, struct gather *g)
 {
-	struct rules_person p[HH_MAX];
-	const uint8_t *mres[HH_MAX];
-	uint64_t elig[HH_MAX][MATCHER_WORDS];
-	struct rules_household h;
 	struct matcher_household mh;
-	const struct rules_set *rs = w->rs;
 
-	h.n = 0;
-	h.head = -1;
-	for (unsigned i = 0; i < nrec; i++) {
-		if (rules_person_init(&p[h.n], &recs[i], w->ctx) != 0)
-			continue;	/* not born on D */
-		if (recs[i].relationship == REL_HEAD && h.head < 0)
-			h.head = (int)h.n;
-		mres[h.n] = res[i];
-		h.n++;
-	}
-	h.m = p;
-	memset(elig, 0, sizeof(elig[0]) * (h.n ? h.n : 1));
-	mh.any = 0;
-	for (unsigned prog = 0; prog < rs->n; prog++) {
-		const struct rules_program *pr = rs->p[prog];
+	if (g->np > 0)
+		rules_eval_batch(w->rs, w->ctx, &g->b);
+	for (unsigned j = 0; j < g->nh; j++) {
+		unsigned start = g->hstart[j];
 
-		if (pr->subject == SUBJECT_HEAD) {
-			if (h.head >= 0 && rules_eval(rs, pr, &h, (unsigned)h.head, w->ctx)) {
-				elig[h.head][prog / 64] |= 1ull << (prog % 64);
-				mh.any = 1;
-			}
+		mh.any = 0;
+		for (unsigned i = start; i < start + g->hh[j].n; i++)
+			for (unsigned k = 0; k < RULES_WORDS; k++)
+				mh.any |= g->b.elig[i][k] != 0;
+		if (!mh.any && !w->all)
 			continue;
-		}
-		for (unsigned m = 0; m < h.n; m++)
-			if (rules_eval(rs, pr, &h, m, w->ctx)) {
-				elig[m][prog / 64] |= 1ull << (prog % 64);
-				mh.any = 1;
-			}
+		mh.hh = g->hhkey[j];
+		mh.res = &g->res[start];
+		mh.h = &g->hh[j];
+		mh.elig = (const uint64_t (*)[MATCHER_WORDS])&g->b.elig[start];
+		w->fn(w->user, &mh);
 	}
-	if (!mh.any && !w->all)
+	g->nh = 0;
+	g->np = 0;
+	g->b.n = 0;
+	g->b.pers = g->pers;
+}
+
+/* The household just read (nrec records at g->recs[g->np]) joins the
+ * batch: its members born by D, with their facts. */
+static void
+add_household(struct worker *w, struct gather *g, const uint8_t *hhkey,
+    const uint8_t **res, unsigned nrec)
+{
+	struct rules_household *h = &g->hh[g->nh];
+	unsigned start = g->np, n = 0;
+
+	h->head = -1;
+	for (unsigned i = 0; i < nrec; i++) {
+		struct resident *r = &g->recs[start + i];
+
+		if (rules_person_init(&g->pers[start + n], r, w->ctx) != 0)
+			continue;	/* not born on D */
+		/* keep the record beside its facts (pers points to it) */
+		if (n != i) {
+			g->recs[start + n] = *r;
+			g->pers[start + n].r = &g->recs[start + n];
+		}
+		if (r->relationship == REL_HEAD && h->head < 0)
+			h->head = (int)n;
+		g->res[start + n] = res[i];
+		n++;
+	}
+	if (n == 0 && !w->all)
 		return;
-	mh.hh = hh;
-	mh.res = mres;
-	mh.h = &h;
-	mh.elig = (const uint64_t (*)[MATCHER_WORDS])elig;
-	w->fn(w->user, &mh);
+	h->n = n;
+	h->m = &g->pers[start];
+	g->hhkey[g->nh] = hhkey;
+	g->hstart[g->nh] = start;
+	for (unsigned i = 0; i < n; i++) {
+		g->b.h[g->b.n] = h;
+		g->b.who[g->b.n] = (uint16_t)i;
+		g->b.n++;
+	}
+	g->nh++;
+	g->np += n;
 }
 
 static void *
@@ -90,9 +122,11 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	const struct store_dbi *dbi = store_dbi(w->s);
-	struct resident recs[HH_MAX];
-	const uint8_t *res[HH_MAX];
-	uint8_t hh[STORE_PSEUDO_LEN], start[STORE_PSEUDO_LEN];
+	struct gather *g = xcalloc(1, sizeof(*g));
+
+	g->b.pers = g->pers;
+	const uint8_t *res[HH_MAX], *hhkey = NULL;
+	uint8_t start[STORE_PSEUDO_LEN];
 	unsigned n = 0;
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -100,11 +134,14 @@ worker_main(void *arg)
 	int rc;
 
 	w->rc = mdb_txn_begin(store_env(w->s), NULL, MDB_RDONLY, &txn);
-	if (w->rc != 0)
+	if (w->rc != 0) {
+		free(g);
 		return NULL;
+	}
 	w->rc = mdb_cursor_open(txn, dbi->residents, &cur);
 	if (w->rc != 0) {
 		mdb_txn_abort(txn);
+		free(g);
 		return NULL;
 	}
 	memset(start, 0, sizeof(start));
@@ -121,29 +158,34 @@ worker_main(void *arg)
 		}
 		if (key[0] >= w->hi)
 			break;
-		if (n > 0 && memcmp(key, hh, STORE_PSEUDO_LEN) != 0) {
-			evaluate(w, hh, res, recs, n);
+		if (n > 0 && memcmp(key, hhkey, STORE_PSEUDO_LEN) != 0) {
+			add_household(w, g, hhkey, res, n);
 			n = 0;
 		}
-		if (n == 0)
-			memcpy(hh, key, STORE_PSEUDO_LEN);
+		if (n == 0) {
+			/* room for the largest household before it starts */
+			if (g->np + HH_MAX > RULES_BATCH)
+				flush(w, g);
+			hhkey = key;	/* valid for the whole read transaction */
+		}
 		if (n == HH_MAX) {
 			w->bad++;	/* an implausible household: rest skipped */
 			continue;
 		}
-		if (store_resident_decode(v.mv_data, v.mv_size, &recs[n]) != 0) {
+		if (store_resident_decode(v.mv_data, v.mv_size, &g->recs[g->np + n]) != 0) {
 			w->bad++;
 			continue;
 		}
-		/* LMDB values stay valid for the whole read transaction. */
 		res[n] = key + STORE_PSEUDO_LEN;
 		n++;
 	}
 	if (n > 0)
-		evaluate(w, hh, res, recs, n);
+		add_household(w, g, hhkey, res, n);
+	flush(w, g);
 	w->rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	free(g);
 	return NULL;
 }
 

@@ -20,7 +20,7 @@
 #include "store.h"
 
 #define MATCHER_MAX_THREADS 64
-#define MATCHER_WORDS ((RULES_MAX_PROGRAMS + 63) / 64)
+#define MATCHER_WORDS RULES_WORDS
 
 /* One household as evaluated: members (born by D) with their resident
  * pseudonyms, facts and the programs each is eligible for. */

@@ -1081,7 +1081,13 @@ enum op {
 	OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,
 	OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE,
 	OP_NOT, OP_JF, OP_JT, OP_AND2, OP_OR2, OP_INSET,
-	OP_HAS, OP_FLAG, OP_EVENTS, OP_QUANT, OP_D, OP_FY, OP_RET
+	OP_HAS, OP_FLAG, OP_EVENTS, OP_QUANT, OP_D, OP_FY, OP_RET,
+	/* fused forms of the commonest clauses: one value from one insn */
+	OP_FIELD_CMPK,		/* field x (cmp op a) k */
+	OP_EVENTS_CMPK,		/* events(x in from..to) (cmp op a) k */
+	OP_NOT_HAS, OP_NOT_FLAG,	/* not has(x), not flag(x) */
+	OP_FIELD_INSET,		/* field a in pool[y .. y + x) */
+	OP_FIELD_RANGE		/* pool[y] (cmp a) field x (cmp b) pool[y+1] */
 };
 
 struct insn {
@@ -1093,6 +1099,15 @@ struct insn {
 	int64_t k;		/* constant */
 };
 
+/* Instructions that give a value alone: a clause or a quantifier body of
+ * one of these is evaluated without the interpreter loop. */
+static inline int
+is_fused(uint8_t op)
+{
+	return op >= OP_FIELD_CMPK || op == OP_HAS || op == OP_FLAG ||
+	    op == OP_KNOWN || op == OP_FIELD;
+}
+
 struct rules_code {
 	struct insn *code;
 	unsigned n, cap;
@@ -1101,10 +1116,24 @@ struct rules_code {
 };
 
 /* One `when` clause: its text and where its code starts. */
+/* A clause made of fused instructions joined by and / or: evaluated over
+ * a batch as set operations on the people still in the running (Kleene
+ * logic keeps them exact: `a or b` is true exactly where a or b is true,
+ * `a and b` where both are). */
+struct ftree {
+	uint8_t kind;		/* FT_LEAF, FT_AND, FT_OR */
+	int16_t a, b;		/* children */
+	struct insn leaf;
+};
+enum { FT_LEAF, FT_AND, FT_OR };
+#define FTREE_MAX 32
+
 struct rules_clause {
 	char *text;
 	int line;
 	unsigned start, len;
+	struct ftree *ft;	/* NULL when the clause needs the interpreter */
+	unsigned nft;
 	uint32_t reads, head_reads;
 	uint16_t words[16];	/* has/flag/events read, kind in high bits */
 	unsigned nwords;
@@ -1119,6 +1148,107 @@ emit(struct rules_code *c, struct insn in)
 	}
 	c->code[c->n] = in;
 	return c->n++;
+}
+
+static uint8_t
+cmp_opcode(uint8_t tok, int flip)
+{
+	switch (tok) {
+	case TK_LT: return flip ? OP_GT : OP_LT;
+	case TK_LE: return flip ? OP_GE : OP_LE;
+	case TK_GT: return flip ? OP_LT : OP_GT;
+	case TK_GE: return flip ? OP_LE : OP_GE;
+	case TK_EQ: return OP_EQ;
+	default: return OP_NE;
+	}
+}
+
+/* field (cmp) constant, constant (cmp) field, events(...) (cmp) constant:
+ * one instruction.  Returns 1 if n was so compiled. */
+static int
+fuse_cmp(struct rules_code *c, const struct node *nodes, const struct node *n)
+{
+	const struct node *a = &nodes[n->a], *b = &nodes[n->b];
+	struct insn in;
+	int flip = 0;
+
+	memset(&in, 0, sizeof(in));
+	if (a->kind == N_CONST && (b->kind == N_FIELD || b->kind == N_EVENTS)) {
+		const struct node *t = a;
+
+		a = b;
+		b = t;
+		flip = 1;
+	}
+	if (b->kind != N_CONST || (a->kind != N_FIELD && a->kind != N_EVENTS))
+		return 0;
+	in.op = a->kind == N_FIELD ? OP_FIELD_CMPK : OP_EVENTS_CMPK;
+	in.a = cmp_opcode(n->op, flip);
+	in.x = a->kind == N_FIELD ? (uint16_t)a->slot : a->word;
+	in.from = a->from;
+	in.to = a->to;
+	in.k = b->v;
+	emit(c, in);
+	return 1;
+}
+
+/* The field slot and constant of a comparison field (cmp) constant or
+ * constant (cmp) field, with the comparison as field (op) constant. */
+static int
+field_const(const struct node *nodes, const struct node *n, int *slot,
+    int64_t *k, uint8_t *op)
+{
+	const struct node *a = &nodes[n->a], *b = &nodes[n->b];
+
+	if (n->kind != N_CMP)
+		return 0;
+	if (a->kind == N_FIELD && b->kind == N_CONST) {
+		*slot = a->slot;
+		*k = b->v;
+		*op = cmp_opcode(n->op, 0);
+		return 1;
+	}
+	if (a->kind == N_CONST && b->kind == N_FIELD) {
+		*slot = b->slot;
+		*k = a->v;
+		*op = cmp_opcode(n->op, 1);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+pool_add(struct rules_code *c, int64_t v)
+{
+	if (c->npool == c->poolcap) {
+		c->poolcap = c->poolcap ? 2 * c->poolcap : 16;
+		c->pool = xrealloc(c->pool, c->poolcap * sizeof(int64_t));
+	}
+	c->pool[c->npool++] = v;
+}
+
+/* lo <= field <= hi (as chains and `in lo..hi` read): one instruction. */
+static int
+fuse_range(struct rules_code *c, const struct node *nodes, const struct node *n)
+{
+	int s1, s2;
+	int64_t k1, k2;
+	uint8_t o1, o2;
+	struct insn in;
+
+	if (!field_const(nodes, &nodes[n->a], &s1, &k1, &o1) ||
+	    !field_const(nodes, &nodes[n->b], &s2, &k2, &o2) || s1 != s2)
+		return 0;
+	memset(&in, 0, sizeof(in));
+	in.op = OP_FIELD_RANGE;
+	in.x = (uint16_t)s1;
+	in.a = o1;
+	in.b = o2;
+	in.y = (int32_t)c->npool;
+	pool_add(c, k1);
+	pool_add(c, k2);
+	emit(c, in);
+	return 1;
 }
 
 static void
@@ -1171,12 +1301,24 @@ compile(struct rules_code *c, const struct node *nodes, int i, int *depth,
 		return;
 	case N_NEG:
 	case N_NOT:
+		if (n->kind == N_NOT && (nodes[n->a].kind == N_HAS ||
+		    nodes[n->a].kind == N_FLAG)) {
+			in.op = nodes[n->a].kind == N_HAS ? OP_NOT_HAS : OP_NOT_FLAG;
+			in.x = nodes[n->a].word;
+			emit(c, in);
+			PUSH();
+			return;
+		}
 		compile(c, nodes, n->a, depth, maxdepth);
 		in.op = n->kind == N_NEG ? OP_NEG : OP_NOT;
 		emit(c, in);
 		return;
 	case N_ARITH:
 	case N_CMP:
+		if (n->kind == N_CMP && fuse_cmp(c, nodes, n)) {
+			PUSH();
+			return;
+		}
 		compile(c, nodes, n->a, depth, maxdepth);
 		compile(c, nodes, n->b, depth, maxdepth);
 		switch (n->op) {
@@ -1197,6 +1339,10 @@ compile(struct rules_code *c, const struct node *nodes, int i, int *depth,
 		return;
 	case N_AND:
 	case N_OR:
+		if (n->kind == N_AND && fuse_range(c, nodes, n)) {
+			PUSH();
+			return;
+		}
 		/* a; JF/JT end (keeps a when it decides); b; AND2/OR2 */
 		compile(c, nodes, n->a, depth, maxdepth);
 		in.op = n->kind == N_AND ? OP_JF : OP_JT;
@@ -1209,13 +1355,19 @@ compile(struct rules_code *c, const struct node *nodes, int i, int *depth,
 		c->code[at].y = (int32_t)(c->n - at - 1);
 		return;
 	case N_INSET:
-		compile(c, nodes, n->a, depth, maxdepth);
+		if (nodes[n->a].kind == N_FIELD) {
+			in.op = OP_FIELD_INSET;
+			in.a = (uint8_t)nodes[n->a].slot;
+			PUSH();
+		} else {
+			compile(c, nodes, n->a, depth, maxdepth);
+			in.op = OP_INSET;
+		}
 		if (c->npool + n->nset > c->poolcap) {
 			c->poolcap = (c->npool + n->nset) * 2;
 			c->pool = xrealloc(c->pool, c->poolcap * sizeof(int64_t));
 		}
 		memcpy(c->pool + c->npool, n->set, n->nset * sizeof(int64_t));
-		in.op = OP_INSET;
 		in.y = (int32_t)c->npool;
 		in.x = (uint16_t)n->nset;
 		c->npool += n->nset;
@@ -1249,6 +1401,12 @@ rules_ctx_init(struct rules_ctx *ctx, date_t d)
 {
 	ctx->d = d;
 	ctx->fy = date_fy(d);
+	date_to_ymd(d, &ctx->dy, &ctx->dm, &ctx->dd);
+	ctx->fy_next = date_fy_start(ctx->fy + 1);
+	for (int k = -RULES_FY_SPAN; k <= RULES_FY_SPAN; k++) {
+		ctx->fy_start[k + RULES_FY_SPAN] = date_fy_start(ctx->fy + k);
+		ctx->fy_end[k + RULES_FY_SPAN] = date_fy_end(ctx->fy + k);
+	}
 }
 
 int
@@ -1259,10 +1417,17 @@ rules_person_init(struct rules_person *p, const struct resident *r,
 
 	if (r->birth > ctx->d)
 		return -1;
-	months = date_months(r->birth, ctx->d);
+	{
+		int by, bm, bd;
+
+		/* months(b) on X by CONTRACT.md's anniversary rule, written
+		 * out (dates.c's date_months) with X's fields computed once */
+		date_to_ymd(r->birth, &by, &bm, &bd);
+		months = (ctx->dy - by) * 12 + (ctx->dm - bm) - (bd > ctx->dd);
+		p->f[SLOT_FYAGE] = ((ctx->fy + 1 - by) * 12 + (4 - bm) - (bd > 1)) / 12;
+	}
 	p->f[SLOT_AGE] = months / 12;
 	p->f[SLOT_MONTHS] = months;
-	p->f[SLOT_FYAGE] = date_age(r->birth, date_fy_start(ctx->fy + 1));
 	p->f[SLOT_BIRTH] = r->birth;
 	p->f[SLOT_SEX] = r->sex;
 	p->f[SLOT_REL] = r->relationship;
@@ -1323,6 +1488,82 @@ struct evalenv {
 	const struct rules_household *h;
 	const struct rules_ctx *ctx;
 };
+
+static inline int
+compare(uint8_t op, int64_t a, int64_t b)
+{
+	switch (op) {
+	case OP_LT: return a < b;
+	case OP_LE: return a <= b;
+	case OP_GT: return a > b;
+	case OP_GE: return a >= b;
+	case OP_EQ: return a == b;
+	default: return a != b;
+	}
+}
+
+static inline int64_t
+events_in(const struct evalenv *env, const struct rules_person *me,
+    const struct insn *in)
+{
+	date_t from = INT32_MIN, to = env->ctx->d;
+
+	if (in->from != FY_EVER) {
+		date_t end = env->ctx->fy_end[in->to + RULES_FY_SPAN];
+
+		from = env->ctx->fy_start[in->from + RULES_FY_SPAN];
+		if (end < to)
+			to = end;
+	}
+	return count_events(me->r, env->s->word_ids[VOCAB_EVENT][in->x], from, to);
+}
+
+/* The fused instructions: a value from one instruction. */
+static inline __attribute__((always_inline)) struct val
+fused(const struct evalenv *env, const struct rules_person *me,
+    const struct insn *in)
+{
+	switch (in->op) {
+	case OP_FIELD:
+		return (struct val){ me->f[in->x],
+		    in->x == SLOT_INCOME && !me->income_known };
+	case OP_KNOWN:
+		return (struct val){ me->income_known, 0 };
+	case OP_HAS:
+		return (struct val){ list_has(me->r->benefits, me->r->nbenefits,
+		    env->s->word_ids[VOCAB_BENEFIT][in->x]), 0 };
+	case OP_FLAG:
+		return (struct val){ list_has(me->r->flags, me->r->nflags,
+		    env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
+	case OP_FIELD_RANGE: {
+		const int64_t *k = env->c->pool + in->y;
+		int64_t v = me->f[in->x];
+
+		return (struct val){ compare(in->a, v, k[0]) && compare(in->b, v, k[1]),
+		    in->x == SLOT_INCOME && !me->income_known };
+	}
+	case OP_FIELD_CMPK:
+		return (struct val){ compare(in->a, me->f[in->x], in->k),
+		    in->x == SLOT_INCOME && !me->income_known };
+	case OP_EVENTS_CMPK:
+		return (struct val){ compare(in->a, events_in(env, me, in), in->k), 0 };
+	case OP_NOT_HAS:
+		return (struct val){ !list_has(me->r->benefits, me->r->nbenefits,
+		    env->s->word_ids[VOCAB_BENEFIT][in->x]), 0 };
+	case OP_NOT_FLAG:
+		return (struct val){ !list_has(me->r->flags, me->r->nflags,
+		    env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
+	default: {	/* OP_FIELD_INSET */
+		const int64_t *set = env->c->pool + in->y;
+		int64_t v = me->f[in->a];
+		int found = 0;
+
+		for (unsigned i = 0; i < in->x; i++)
+			found |= set[i] == v;
+		return (struct val){ found, in->a == SLOT_INCOME && !me->income_known };
+	}
+	}
+}
 
 static struct val
 run(const struct evalenv *env, unsigned pc, unsigned who)
@@ -1443,24 +1684,20 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 			st[++sp] = (struct val){ list_has(me->r->flags,
 			    me->r->nflags, env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
 			break;
-		case OP_EVENTS: {
-			date_t from = INT32_MIN, to = env->ctx->d;
-
-			if (in->from != FY_EVER) {
-				date_t end = date_fy_end(env->ctx->fy + in->to);
-
-				from = date_fy_start(env->ctx->fy + in->from);
-				if (end < to)
-					to = end;
-			}
-			st[++sp] = (struct val){ count_events(me->r,
-			    env->s->word_ids[VOCAB_EVENT][in->x], from, to), 0 };
+		case OP_EVENTS:
+			st[++sp] = (struct val){ events_in(env, me, in), 0 };
 			break;
-		}
+		case OP_FIELD_CMPK: case OP_EVENTS_CMPK: case OP_NOT_HAS:
+		case OP_NOT_FLAG: case OP_FIELD_INSET: case OP_FIELD_RANGE:
+			st[++sp] = fused(env, me, in);
+			break;
 		case OP_QUANT: {
 			/* three-valued any/all over the set; count counts trues */
 			int64_t count = 0;
 			int unk = 0, decided = 0;
+
+			/* a body of one fused instruction runs without recursion */
+			int flat = in->y == 2 && is_fused(code[pc + 1].op);
 
 			for (unsigned m = 0; m < env->h->n && !decided; m++) {
 				struct val r;
@@ -1468,7 +1705,8 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 				if (in->b == QS_CHILDREN &&
 				    env->h->m[m].f[SLOT_REL] != REL_CHILD)
 					continue;
-				r = run(env, pc + 1, m);
+				r = flat ? fused(env, &env->h->m[m], &code[pc + 1]) :
+				    run(env, pc + 1, m);
 				if (r.unk) {
 					unk = 1;
 					continue;
@@ -1502,6 +1740,240 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 	}
 }
 
+/* The clauses of p from clause `from` on, for member who. */
+static inline int
+eval_from(const struct evalenv *env, const struct rules_program *p,
+    unsigned from, unsigned who)
+{
+	for (unsigned i = from; i < p->nclauses; i++) {
+		const struct rules_clause *cl = &p->clauses[p->order[i]];
+		struct val v;
+
+		if (cl->len == 2 && is_fused(p->code->code[cl->start].op))
+			v = fused(env, &env->h->m[who], &p->code->code[cl->start]);
+		else
+			v = run(env, cl->start, who);
+		if (v.unk || !v.v)
+			return 0;
+	}
+	return 1;
+}
+
+/* Keep in sel only the people of the batch for whom one fused
+ * instruction is true.  The switch is outside the loops. */
+#define PERSON(i) (&b->pers[sel[i]])
+#define KEEP_IF(cond) do {						\
+	unsigned k_ = 0;						\
+	for (unsigned i = 0; i < n; i++)				\
+		if (cond)						\
+			sel[k_++] = sel[i];				\
+	return k_;							\
+} while (0)
+
+static inline int
+in_set(const int64_t *set, unsigned n, int64_t v)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (set[i] == v)
+			return 1;
+	return 0;
+}
+
+static unsigned
+filter_fused(const struct evalenv *env, const struct insn *in,
+    const struct rules_batch *b, uint16_t *sel, unsigned n)
+{
+	const int64_t k = in->k;
+	const unsigned slot = in->x;
+	/* income and dependents (64 bits; income maybe unknown) take the
+	 * general path below: they have no 32-bit column */
+	const int inc = slot == SLOT_INCOME || slot == SLOT_DEPENDENTS;
+
+	switch (in->op) {
+	case OP_FIELD_CMPK:
+		if (inc)
+			break;
+		{
+			const int32_t *col = b->col[slot];
+
+			switch (in->a) {
+			case OP_LT: KEEP_IF(col[sel[i]] < k);
+			case OP_LE: KEEP_IF(col[sel[i]] <= k);
+			case OP_GT: KEEP_IF(col[sel[i]] > k);
+			case OP_GE: KEEP_IF(col[sel[i]] >= k);
+			case OP_EQ: KEEP_IF(col[sel[i]] == k);
+			default: KEEP_IF(col[sel[i]] != k);
+			}
+		}
+	case OP_FIELD_RANGE: {
+		const int64_t lo = env->c->pool[in->y], hi = env->c->pool[in->y + 1];
+		const int32_t *col = b->col[slot];
+
+		if (inc)
+			break;
+		if (in->a == OP_GE && in->b == OP_LE)
+			KEEP_IF(col[sel[i]] >= lo && col[sel[i]] <= hi);
+		if (in->a == OP_GE && in->b == OP_LT)
+			KEEP_IF(col[sel[i]] >= lo && col[sel[i]] < hi);
+		break;
+	}
+	case OP_FIELD_INSET: {
+		const int64_t *set = env->c->pool + in->y;
+		const int32_t *col = b->col[in->a];
+
+		if (in->a == SLOT_INCOME || in->a == SLOT_DEPENDENTS)
+			break;
+		KEEP_IF(in_set(set, in->x, col[sel[i]]));
+	}
+	default:
+		break;
+	}
+	/* the other fused instructions, one person at a time */
+	{
+		unsigned k_ = 0;
+
+		for (unsigned i = 0; i < n; i++) {
+			struct val v = fused(env, PERSON(i), in);
+
+			if (!v.unk && v.v)
+				sel[k_++] = sel[i];
+		}
+		return k_;
+	}
+}
+#undef KEEP_IF
+
+/* Keep the people for whom filter tree node t holds (sel ascending). */
+static unsigned
+filter_tree(const struct evalenv *env, const struct ftree *ft, int t,
+    const struct rules_batch *b, uint16_t *sel, unsigned n)
+{
+	uint16_t yes[RULES_BATCH], rest[RULES_BATCH];
+	unsigned ny, nr = 0, i = 0, j = 0, k = 0;
+
+	switch (ft[t].kind) {
+	case FT_LEAF:
+		return filter_fused(env, &ft[t].leaf, b, sel, n);
+	case FT_AND:
+		n = filter_tree(env, ft, ft[t].a, b, sel, n);
+		return n ? filter_tree(env, ft, ft[t].b, b, sel, n) : 0;
+	default:	/* FT_OR: those a keeps, and those b keeps of the rest */
+		memcpy(yes, sel, n * sizeof(*sel));
+		ny = filter_tree(env, ft, ft[t].a, b, yes, n);
+		for (unsigned x = 0, y = 0; x < n; x++) {
+			if (y < ny && yes[y] == sel[x])
+				y++;
+			else
+				rest[nr++] = sel[x];
+		}
+		nr = filter_tree(env, ft, ft[t].b, b, rest, nr);
+		while (i < ny || j < nr)
+			sel[k++] = j >= nr || (i < ny && yes[i] < rest[j]) ?
+			    yes[i++] : rest[j++];
+		return k;
+	}
+}
+
+/* Keep the people for whom `any/all/no members|children (fused)` holds. */
+static unsigned
+filter_quant(const struct evalenv *env, const struct insn *q,
+    const struct rules_batch *b, uint16_t *sel, unsigned n)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct rules_household *h = b->h[sel[i]];
+		int trues = 0, unk = 0, falses = 0, holds;
+
+		for (unsigned m = 0; m < h->n; m++) {
+			struct val v;
+
+			if (q->b == QS_CHILDREN && h->m[m].f[SLOT_REL] != REL_CHILD)
+				continue;
+			v = fused(env, &h->m[m], &q[1]);
+			if (v.unk)
+				unk = 1;
+			else if (v.v)
+				trues = 1;
+			else
+				falses = 1;
+		}
+		/* definitely true only: any needs a true; all needs no false
+		 * and no unknown; none needs no true and no unknown */
+		holds = q->a == Q_ANY ? trues : q->a == Q_ALL ? !falses && !unk :
+		    !trues && !unk;
+		if (holds)
+			sel[k++] = sel[i];
+	}
+	return k;
+}
+
+void
+rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
+    struct rules_batch *b)
+{
+	uint16_t all[RULES_BATCH], heads[RULES_BATCH], sel[RULES_BATCH];
+	unsigned nall = b->n, nheads = 0;
+
+	for (unsigned i = 0; i < b->n; i++) {
+		all[i] = (uint16_t)i;
+		if (b->h[i]->head == (int)b->who[i])
+			heads[nheads++] = (uint16_t)i;
+		memset(b->elig[i], 0, sizeof(b->elig[i]));
+	}
+	for (unsigned slot = 0; slot < SLOT_COUNT; slot++)
+		if (slot != SLOT_INCOME && slot != SLOT_DEPENDENTS)
+			for (unsigned i = 0; i < b->n; i++)
+				b->col[slot][i] = (int32_t)b->pers[i].f[slot];
+	for (unsigned prog = 0; prog < s->n; prog++) {
+		const struct rules_program *p = s->p[prog];
+		struct evalenv env = { s, p->code, NULL, ctx };
+		unsigned n;
+
+		if (p->subject == SUBJECT_HEAD) {
+			memcpy(sel, heads, nheads * sizeof(sel[0]));
+			n = nheads;
+		} else {
+			memcpy(sel, all, nall * sizeof(sel[0]));
+			n = nall;
+		}
+		for (unsigned c = 0; c < p->nclauses && n > 0; c++) {
+			const struct rules_clause *cl = &p->clauses[p->order[c]];
+			const struct insn *in = &p->code->code[cl->start];
+
+			if (cl->len == 2 && is_fused(in->op)) {
+				n = filter_fused(&env, in, b, sel, n);
+				continue;
+			}
+			if (cl->ft != NULL) {
+				n = filter_tree(&env, cl->ft, (int)cl->nft - 1, b, sel, n);
+				continue;
+			}
+			if (cl->len == 4 && in->op == OP_QUANT && in->a != Q_COUNT &&
+			    is_fused(in[1].op)) {
+				n = filter_quant(&env, in, b, sel, n);
+				continue;
+			}
+			{
+				unsigned k = 0;
+
+				for (unsigned i = 0; i < n; i++) {
+					struct val v;
+
+					env.h = b->h[sel[i]];
+					v = run(&env, cl->start, b->who[sel[i]]);
+					if (!v.unk && v.v)
+						sel[k++] = sel[i];
+				}
+				n = k;
+			}
+		}
+		for (unsigned i = 0; i < n; i++)
+			b->elig[sel[i]][prog / 64] |= 1ull << (prog % 64);
+	}
+}
+#undef PERSON
+
 int
 rules_eval(const struct rules_set *s, const struct rules_program *p,
     const struct rules_household *h, unsigned who, const struct rules_ctx *ctx)
@@ -1510,13 +1982,7 @@ rules_eval(const struct rules_set *s, const struct rules_program *p,
 
 	if (p->subject == SUBJECT_HEAD && (int)who != h->head)
 		return 0;
-	for (unsigned i = 0; i < p->nclauses; i++) {
-		struct val v = run(&env, p->clauses[i].start, who);
-
-		if (v.unk || !v.v)
-			return 0;
-	}
-	return 1;
+	return eval_from(&env, p, 0, who);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1966,6 +2432,44 @@ program_handler(void *user, const char *section, const char *name,
 	return 0;
 }
 
+/* A filter tree for node i, its root last; -1 if some part is not a
+ * fused instruction joined by and / or.  Leaves are compiled into c (their
+ * constants go to its pool); the code emitted for them is not run. */
+static int
+build_ftree(struct rules_code *c, const struct node *nodes, int i,
+    struct ftree *ft, int *nft)
+{
+	const struct node *n = &nodes[i];
+	unsigned before = c->n;
+	int depth = 0, maxdepth = 0, a, b;
+
+	if (*nft >= FTREE_MAX - 1)
+		return -1;
+	if (n->kind != N_AND && n->kind != N_OR) {
+		/* a leaf: what compile makes of it must be one fused insn */
+		compile(c, nodes, i, &depth, &maxdepth);
+		if (c->n != before + 1 || !is_fused(c->code[before].op))
+			return -1;
+		ft[*nft].kind = FT_LEAF;
+		ft[*nft].leaf = c->code[before];
+		return (*nft)++;
+	}
+	/* an and of two bounds on one field is itself one insn (a range) */
+	compile(c, nodes, i, &depth, &maxdepth);
+	if (c->n == before + 1 && is_fused(c->code[before].op)) {
+		ft[*nft].kind = FT_LEAF;
+		ft[*nft].leaf = c->code[before];
+		return (*nft)++;
+	}
+	if ((a = build_ftree(c, nodes, n->a, ft, nft)) < 0 ||
+	    (b = build_ftree(c, nodes, n->b, ft, nft)) < 0)
+		return -1;
+	ft[*nft].kind = n->kind == N_AND ? FT_AND : FT_OR;
+	ft[*nft].a = (int16_t)a;
+	ft[*nft].b = (int16_t)b;
+	return (*nft)++;
+}
+
 static void
 compile_clauses(struct loadctx *lc)
 {
@@ -2008,6 +2512,17 @@ compile_clauses(struct loadctx *lc)
 				emit(p->code, ret);
 			}
 			cl->len = p->code->n - cl->start;
+			{
+				struct ftree ft[FTREE_MAX];
+				int nft = 0;
+
+				if (build_ftree(p->code, ps.n, root, ft, &nft) >= 0 &&
+				    ft[nft - 1].kind != FT_LEAF) {
+					cl->ft = xmalloc((size_t)nft * sizeof(*ft));
+					memcpy(cl->ft, ft, (size_t)nft * sizeof(*ft));
+					cl->nft = (unsigned)nft;
+				}
+			}
 			cl->text = xstrdup(ps.src->text);
 			cl->line = ps.src->pieces[0].line;
 			cl->reads = ps.reads;
@@ -2045,9 +2560,12 @@ program_free(struct rules_program *p)
 	free(p->msg_ja);
 	free(p->msg_en);
 	free(p->path);
-	for (unsigned i = 0; i < p->nclauses; i++)
+	for (unsigned i = 0; i < p->nclauses; i++) {
 		free(p->clauses[i].text);
+		free(p->clauses[i].ft);
+	}
 	free(p->clauses);
+	free(p->order);
 	if (p->code) {
 		free(p->code->code);
 		free(p->code->pool);
@@ -2102,6 +2620,25 @@ load_program(struct rules_set *set, const char *dir, const char *file,
 			    "and an expect line", p->tests[i].name);
 	}
 	compile_clauses(&lc);
+	/* Clauses all must hold and have no effects, so they may run in any
+	 * order: the file's order (authors put the most selective first),
+	 * but a clause over the household's members after the others, since
+	 * it costs a pass over them. */
+	p->order = xcalloc(p->nclauses + 1, sizeof(*p->order));
+	{
+		unsigned k = 0;
+
+		for (int pass = 0; pass < 2; pass++)
+			for (unsigned i = 0; i < p->nclauses; i++) {
+				const struct rules_clause *cl = &p->clauses[i];
+				int q = 0;
+
+				for (unsigned j = cl->start; j < cl->start + cl->len; j++)
+					q |= p->code->code[j].op == OP_QUANT;
+				if (q == pass)
+					p->order[k++] = i;
+			}
+	}
 	for (unsigned i = 0; i < lc.nsrc; i++)
 		src_free(&lc.srcs[i]);
 	free(lc.srcs);

@@ -54,9 +54,14 @@ struct rules_household {
 };
 
 /* The reference date and what follows from it. */
+#define RULES_FY_SPAN 20	/* FY-20 .. FY+20 in events(... in FY-n..FY+m) */
 struct rules_ctx {
 	date_t d;
+	int dy, dm, dd;				/* D's year, month, day */
 	int fy;
+	date_t fy_next;				/* April 1 of FY+1 */
+	date_t fy_start[2 * RULES_FY_SPAN + 1];	/* of FY+k at [k + SPAN] */
+	date_t fy_end[2 * RULES_FY_SPAN + 1];
 };
 void rules_ctx_init(struct rules_ctx *ctx, date_t d);
 /* Facts of r on ctx's date.  Returns 0, or -1 if born after the date (not
@@ -75,7 +80,8 @@ struct rules_program {
 	char *path;			/* the file it came from */
 	/* compiled condition: the clauses (`when` lines) are and-ed */
 	unsigned nclauses;
-	struct rules_clause *clauses;
+	struct rules_clause *clauses;	/* in the file's order */
+	unsigned *order;		/* the order they are evaluated in */
 	struct rules_code *code;
 	unsigned ntests;
 	struct rules_test *tests;
@@ -111,6 +117,31 @@ int rules_find(const struct rules_set *s, const char *id);
  * unknown).  For a `head` program, only the head can. */
 int rules_eval(const struct rules_set *s, const struct rules_program *p,
     const struct rules_household *h, unsigned who, const struct rules_ctx *ctx);
+
+#define RULES_WORDS ((RULES_MAX_PROGRAMS + 63) / 64)
+
+/*
+ * Batches: many people of many households at once.  Each clause is then
+ * dispatched once per batch and run over the people still in the running
+ * in a tight loop, instead of once per person: what makes the rule
+ * language about as fast as hand-written C.  p[i] is member who[i] of
+ * household h[i]; rules_eval_batch sets bit p of elig[i] (RULES_WORDS
+ * words of 64 bits) when that person is eligible for program p, as
+ * rules_eval would say.
+ */
+#define RULES_BATCH 1024
+struct rules_batch {
+	unsigned n;
+	const struct rules_person *pers;	/* person i is pers[i] */
+	const struct rules_household *h[RULES_BATCH];
+	uint16_t who[RULES_BATCH];		/* pers[i] is h[i]->m[who[i]] */
+	uint64_t elig[RULES_BATCH][RULES_WORDS];
+	/* filled by rules_eval_batch: the facts column by column, so a
+	 * clause's loop reads contiguous memory (income apart: 64 bits) */
+	int32_t col[SLOT_COUNT][RULES_BATCH];
+};
+void rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
+    struct rules_batch *b);
 
 /* Print each clause of p for member who: its text, its value (true, false
  * or unknown) and the fields it read with their values.  Returns what

@@ -39,28 +39,35 @@ static void
 on_household(void *user, const struct matcher_household *mh)
 {
 	struct collect *c = user;
+	uint64_t seen[MATCHER_WORDS] = { 0 };
 
-	for (unsigned prog = 0; prog < c->rs->n; prog++) {
-		int any = 0;
+	for (unsigned m = 0; m < mh->h->n; m++)
+		for (unsigned w = 0; w < MATCHER_WORDS; w++) {
+			uint64_t bits = mh->elig[m][w];
 
-		for (unsigned m = 0; m < mh->h->n; m++) {
-			struct pseudo_vec *v = &c->v[prog];
+			seen[w] |= bits;
+			while (bits) {
+				unsigned prog = w * 64 + (unsigned)__builtin_ctzll(bits);
+				struct pseudo_vec *v = &c->v[prog];
 
-			if (!matcher_eligible(mh, m, prog))
-				continue;
-			any = 1;
-			c->subjects[prog]++;
-			if (c->counts_only)
-				continue;
-			if (v->n == v->cap) {
-				v->cap = v->cap ? 2 * v->cap : 1024;
-				v->p = xrealloc(v->p, v->cap * STORE_PSEUDO_LEN);
+				bits &= bits - 1;
+				c->subjects[prog]++;
+				if (c->counts_only)
+					continue;
+				if (v->n == v->cap) {
+					v->cap = v->cap ? 2 * v->cap : 1024;
+					v->p = xrealloc(v->p, v->cap * STORE_PSEUDO_LEN);
+				}
+				memcpy(v->p + v->n * STORE_PSEUDO_LEN, mh->res[m],
+				    STORE_PSEUDO_LEN);
+				v->n++;
 			}
-			memcpy(v->p + v->n * STORE_PSEUDO_LEN, mh->res[m], STORE_PSEUDO_LEN);
-			v->n++;
 		}
-		c->households[prog] += any;
-	}
+	for (unsigned w = 0; w < MATCHER_WORDS; w++)
+		while (seen[w]) {
+			c->households[w * 64 + (unsigned)__builtin_ctzll(seen[w])]++;
+			seen[w] &= seen[w] - 1;
+		}
 }
 
 /* Open the store and bind the rules to its words.  0 or an exit status. */
