@@ -1087,7 +1087,8 @@ enum op {
 	OP_EVENTS_CMPK,		/* events(x in from..to) (cmp op a) k */
 	OP_NOT_HAS, OP_NOT_FLAG,	/* not has(x), not flag(x) */
 	OP_FIELD_INSET,		/* field a in pool[y .. y + x) */
-	OP_FIELD_RANGE		/* pool[y] (cmp a) field x (cmp b) pool[y+1] */
+	OP_FIELD_RANGE,		/* pool[y] (cmp a) field x (cmp b) pool[y+1] */
+	OP_FIELD_MODK		/* field x % pool[y] (cmp a) k */
 };
 
 struct insn {
@@ -1134,6 +1135,10 @@ struct rules_clause {
 	unsigned start, len;
 	struct ftree *ft;	/* NULL when the clause needs the interpreter */
 	unsigned nft;
+	/* a clause `any/all/no members|children (tree)`: the body's tree */
+	struct ftree *qft;
+	unsigned nqft;
+	uint8_t quant, qset;
 	uint32_t reads, head_reads;
 	uint16_t words[16];	/* has/flag/events read, kind in high bits */
 	unsigned nwords;
@@ -1163,6 +1168,16 @@ cmp_opcode(uint8_t tok, int flip)
 	}
 }
 
+static void
+pool_add(struct rules_code *c, int64_t v)
+{
+	if (c->npool == c->poolcap) {
+		c->poolcap = c->poolcap ? 2 * c->poolcap : 16;
+		c->pool = xrealloc(c->pool, c->poolcap * sizeof(int64_t));
+	}
+	c->pool[c->npool++] = v;
+}
+
 /* field (cmp) constant, constant (cmp) field, events(...) (cmp) constant:
  * one instruction.  Returns 1 if n was so compiled. */
 static int
@@ -1173,6 +1188,18 @@ fuse_cmp(struct rules_code *c, const struct node *nodes, const struct node *n)
 	int flip = 0;
 
 	memset(&in, 0, sizeof(in));
+	/* field % K (cmp) C, as in "a multiple of five" */
+	if (a->kind == N_ARITH && a->op == TK_PCT && nodes[a->a].kind == N_FIELD &&
+	    nodes[a->b].kind == N_CONST && nodes[a->b].v != 0 && b->kind == N_CONST) {
+		in.op = OP_FIELD_MODK;
+		in.a = cmp_opcode(n->op, 0);
+		in.x = (uint16_t)nodes[a->a].slot;
+		in.k = b->v;
+		in.y = (int32_t)c->npool;
+		pool_add(c, nodes[a->b].v);
+		emit(c, in);
+		return 1;
+	}
 	if (a->kind == N_CONST && (b->kind == N_FIELD || b->kind == N_EVENTS)) {
 		const struct node *t = a;
 
@@ -1217,15 +1244,6 @@ field_const(const struct node *nodes, const struct node *n, int *slot,
 	return 0;
 }
 
-static void
-pool_add(struct rules_code *c, int64_t v)
-{
-	if (c->npool == c->poolcap) {
-		c->poolcap = c->poolcap ? 2 * c->poolcap : 16;
-		c->pool = xrealloc(c->pool, c->poolcap * sizeof(int64_t));
-	}
-	c->pool[c->npool++] = v;
-}
 
 /* lo <= field <= hi (as chains and `in lo..hi` read): one instruction. */
 static int
@@ -1535,6 +1553,9 @@ fused(const struct evalenv *env, const struct rules_person *me,
 	case OP_FLAG:
 		return (struct val){ list_has(me->r->flags, me->r->nflags,
 		    env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
+	case OP_FIELD_MODK:
+		return (struct val){ compare(in->a, me->f[in->x] % env->c->pool[in->y],
+		    in->k), in->x == SLOT_INCOME && !me->income_known };
 	case OP_FIELD_RANGE: {
 		const int64_t *k = env->c->pool + in->y;
 		int64_t v = me->f[in->x];
@@ -1689,6 +1710,7 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 			break;
 		case OP_FIELD_CMPK: case OP_EVENTS_CMPK: case OP_NOT_HAS:
 		case OP_NOT_FLAG: case OP_FIELD_INSET: case OP_FIELD_RANGE:
+		case OP_FIELD_MODK:
 			st[++sp] = fused(env, me, in);
 			break;
 		case OP_QUANT: {
@@ -1874,9 +1896,37 @@ filter_tree(const struct evalenv *env, const struct ftree *ft, int t,
 	}
 }
 
-/* Keep the people for whom `any/all/no members|children (fused)` holds. */
+/* A tree for one person, in Kleene logic. */
+static struct val
+eval_ftree(const struct evalenv *env, const struct ftree *ft, int t,
+    const struct rules_person *me)
+{
+	struct val x, y;
+
+	if (ft[t].kind == FT_LEAF)
+		return fused(env, me, &ft[t].leaf);
+	x = eval_ftree(env, ft, ft[t].a, me);
+	if (ft[t].kind == FT_AND) {
+		if (!x.unk && !x.v)
+			return x;
+		y = eval_ftree(env, ft, ft[t].b, me);
+		if (!y.unk && !y.v)
+			return y;
+		return (struct val){ 1, x.unk || y.unk };
+	}
+	if (!x.unk && x.v)
+		return x;
+	y = eval_ftree(env, ft, ft[t].b, me);
+	if (!y.unk && y.v)
+		return y;
+	return (struct val){ 0, x.unk || y.unk };
+}
+
+/* Keep the people for whom `any/all/no members|children (body)` holds:
+ * the body is one fused instruction (body != NULL) or a tree. */
 static unsigned
-filter_quant(const struct evalenv *env, const struct insn *q,
+filter_quant(const struct evalenv *env, uint8_t quant, uint8_t qset,
+    const struct insn *body, const struct ftree *ft, int root,
     const struct rules_batch *b, uint16_t *sel, unsigned n)
 {
 	unsigned k = 0;
@@ -1888,9 +1938,10 @@ filter_quant(const struct evalenv *env, const struct insn *q,
 		for (unsigned m = 0; m < h->n; m++) {
 			struct val v;
 
-			if (q->b == QS_CHILDREN && h->m[m].f[SLOT_REL] != REL_CHILD)
+			if (qset == QS_CHILDREN && h->m[m].f[SLOT_REL] != REL_CHILD)
 				continue;
-			v = fused(env, &h->m[m], &q[1]);
+			v = body ? fused(env, &h->m[m], body) :
+			    eval_ftree(env, ft, root, &h->m[m]);
 			if (v.unk)
 				unk = 1;
 			else if (v.v)
@@ -1900,7 +1951,7 @@ filter_quant(const struct evalenv *env, const struct insn *q,
 		}
 		/* definitely true only: any needs a true; all needs no false
 		 * and no unknown; none needs no true and no unknown */
-		holds = q->a == Q_ANY ? trues : q->a == Q_ALL ? !falses && !unk :
+		holds = quant == Q_ANY ? trues : quant == Q_ALL ? !falses && !unk :
 		    !trues && !unk;
 		if (holds)
 			sel[k++] = sel[i];
@@ -1951,7 +2002,12 @@ rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
 			}
 			if (cl->len == 4 && in->op == OP_QUANT && in->a != Q_COUNT &&
 			    is_fused(in[1].op)) {
-				n = filter_quant(&env, in, b, sel, n);
+				n = filter_quant(&env, in->a, in->b, &in[1], NULL, 0, b, sel, n);
+				continue;
+			}
+			if (cl->qft != NULL) {
+				n = filter_quant(&env, cl->quant, cl->qset, NULL, cl->qft,
+				    (int)cl->nqft - 1, b, sel, n);
 				continue;
 			}
 			{
@@ -2522,6 +2578,15 @@ compile_clauses(struct loadctx *lc)
 					memcpy(cl->ft, ft, (size_t)nft * sizeof(*ft));
 					cl->nft = (unsigned)nft;
 				}
+				nft = 0;
+				if (ps.n[root].kind == N_QUANT && ps.n[root].quant != Q_COUNT &&
+				    build_ftree(p->code, ps.n, ps.n[root].a, ft, &nft) >= 0) {
+					cl->qft = xmalloc((size_t)nft * sizeof(*ft));
+					memcpy(cl->qft, ft, (size_t)nft * sizeof(*ft));
+					cl->nqft = (unsigned)nft;
+					cl->quant = ps.n[root].quant;
+					cl->qset = ps.n[root].qset;
+				}
 			}
 			cl->text = xstrdup(ps.src->text);
 			cl->line = ps.src->pieces[0].line;
@@ -2563,6 +2628,7 @@ program_free(struct rules_program *p)
 	for (unsigned i = 0; i < p->nclauses; i++) {
 		free(p->clauses[i].text);
 		free(p->clauses[i].ft);
+		free(p->clauses[i].qft);
 	}
 	free(p->clauses);
 	free(p->order);
