@@ -1469,7 +1469,7 @@ struct val {
 
 #define STACK_MAX 64
 
-static int
+static inline int
 list_has(const uint8_t *list, unsigned n, uint16_t id)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -1478,7 +1478,7 @@ list_has(const uint8_t *list, unsigned n, uint16_t id)
 	return 0;
 }
 
-static int64_t
+static inline int64_t
 count_events(const struct resident *r, uint16_t id, date_t from, date_t to)
 {
 	int64_t n = 0;
@@ -1846,6 +1846,36 @@ filter_fused(const struct evalenv *env, const struct insn *in,
 		if (in->a == SLOT_INCOME || in->a == SLOT_DEPENDENTS)
 			break;
 		KEEP_IF(in_set(set, in->x, col[sel[i]]));
+	}
+	case OP_EVENTS_CMPK: {
+		/* the window and the word once, then a plain loop */
+		uint16_t id = env->s->word_ids[VOCAB_EVENT][in->x];
+		date_t from = INT32_MIN, to = env->ctx->d;
+
+		if (in->from != FY_EVER) {
+			from = env->ctx->fy_start[in->from + RULES_FY_SPAN];
+			if (env->ctx->fy_end[in->to + RULES_FY_SPAN] < to)
+				to = env->ctx->fy_end[in->to + RULES_FY_SPAN];
+		}
+		if (in->a == OP_EQ && k == 0)	/* "none in the window" */
+			KEEP_IF(count_events(PERSON(i)->r, id, from, to) == 0);
+		KEEP_IF(compare(in->a, count_events(PERSON(i)->r, id, from, to), k));
+	}
+	case OP_NOT_HAS:
+	case OP_HAS: {
+		uint16_t id = env->s->word_ids[VOCAB_BENEFIT][in->x];
+		int want = in->op == OP_HAS;
+
+		KEEP_IF(list_has(PERSON(i)->r->benefits, PERSON(i)->r->nbenefits,
+		    id) == want);
+	}
+	case OP_NOT_FLAG:
+	case OP_FLAG: {
+		uint16_t id = env->s->word_ids[VOCAB_FLAG][in->x];
+		int want = in->op == OP_FLAG;
+
+		KEEP_IF(list_has(PERSON(i)->r->flags, PERSON(i)->r->nflags,
+		    id) == want);
 	}
 	default:
 		break;
