@@ -22,6 +22,7 @@ struct worker {
 	void *user;
 	int rc;
 	unsigned long bad;
+	double t0;
 };
 
 unsigned
@@ -182,6 +183,8 @@ worker_main(void *arg)
 	if (n > 0)
 		add_household(w, g, hhkey, res, n);
 	flush(w, g);
+	log_debug("matcher: keys %02x..%02x done at %.3f s", w->lo, w->hi - 1,
+	    util_now() - w->t0);
 	w->rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
@@ -210,6 +213,7 @@ matcher_run(struct store *s, const struct rules_set *rs,
 		w[t].all = all;
 		w[t].fn = fn;
 		w[t].user = users[t];
+		w[t].t0 = util_now();
 	}
 	for (t = 1; t < n; t++)
 		if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0)

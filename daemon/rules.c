@@ -1993,12 +1993,20 @@ filter_quant(const struct evalenv *env, uint8_t quant, uint8_t qset,
 	return k;
 }
 
+#define MEMO_MAX 8
+
 void
 rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
     struct rules_batch *b)
 {
 	uint16_t all[RULES_BATCH], heads[RULES_BATCH], sel[RULES_BATCH];
-	unsigned nall = b->n, nheads = 0;
+	unsigned nall = b->n, nheads = 0, nmemo = 0;
+	static __thread struct {
+		struct insn in;
+		uint8_t subject;
+		unsigned n;
+		uint16_t sel[RULES_BATCH];
+	} memo[MEMO_MAX];
 
 	for (unsigned i = 0; i < b->n; i++) {
 		all[i] = (uint16_t)i;
@@ -2006,10 +2014,23 @@ rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
 			heads[nheads++] = (uint16_t)i;
 		memset(b->elig[i], 0, sizeof(b->elig[i]));
 	}
-	for (unsigned slot = 0; slot < SLOT_COUNT; slot++)
-		if (slot != SLOT_INCOME && slot != SLOT_DEPENDENTS)
-			for (unsigned i = 0; i < b->n; i++)
-				b->col[slot][i] = (int32_t)b->pers[i].f[slot];
+	/* one pass over the people, each filling the columns it has */
+	for (unsigned i = 0; i < b->n; i++) {
+		const int64_t *f = b->pers[i].f;
+
+		b->col[SLOT_AGE][i] = (int32_t)f[SLOT_AGE];
+		b->col[SLOT_MONTHS][i] = (int32_t)f[SLOT_MONTHS];
+		b->col[SLOT_FYAGE][i] = (int32_t)f[SLOT_FYAGE];
+		b->col[SLOT_BIRTH][i] = (int32_t)f[SLOT_BIRTH];
+		b->col[SLOT_SEX][i] = (int32_t)f[SLOT_SEX];
+		b->col[SLOT_REL][i] = (int32_t)f[SLOT_REL];
+		b->col[SLOT_INS][i] = (int32_t)f[SLOT_INS];
+		b->col[SLOT_TAX_EXEMPT][i] = (int32_t)f[SLOT_TAX_EXEMPT];
+		b->col[SLOT_SINGLE_PARENT][i] = (int32_t)f[SLOT_SINGLE_PARENT];
+		b->col[SLOT_DPHYS][i] = (int32_t)f[SLOT_DPHYS];
+		b->col[SLOT_DINT][i] = (int32_t)f[SLOT_DINT];
+		b->col[SLOT_DMENT][i] = (int32_t)f[SLOT_DMENT];
+	}
 	for (unsigned prog = 0; prog < s->n; prog++) {
 		const struct rules_program *p = s->p[prog];
 		struct evalenv env = { s, p->code, NULL, ctx };
@@ -2027,6 +2048,31 @@ rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
 			const struct insn *in = &p->code->code[cl->start];
 
 			if (cl->len == 2 && is_fused(in->op)) {
+				/* programs often start alike (sex = 2, fyage >= 40):
+				 * a first clause is filtered once per batch */
+				if (c == 0 && in->op != OP_FIELD_RANGE &&
+				    in->op != OP_FIELD_INSET && in->op != OP_FIELD_MODK) {
+					unsigned m;
+
+					for (m = 0; m < nmemo; m++)
+						if (memo[m].subject == p->subject &&
+						    memcmp(&memo[m].in, in, sizeof(*in)) == 0)
+							break;
+					if (m < nmemo) {
+						n = memo[m].n;
+						memcpy(sel, memo[m].sel, n * sizeof(sel[0]));
+						continue;
+					}
+					n = filter_fused(&env, in, b, sel, n);
+					if (nmemo < MEMO_MAX) {
+						memo[nmemo].in = *in;
+						memo[nmemo].subject = p->subject;
+						memo[nmemo].n = n;
+						memcpy(memo[nmemo].sel, sel, n * sizeof(sel[0]));
+						nmemo++;
+					}
+					continue;
+				}
 				n = filter_fused(&env, in, b, sel, n);
 				continue;
 			}
