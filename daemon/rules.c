@@ -2852,7 +2852,8 @@ rules_load(const char *dir, FILE *err, struct rules_set **out)
 		names[nnames++] = xstrdup(de->d_name);
 	}
 	closedir(dh);
-	qsort(names, nnames, sizeof(*names), cmp_str);
+	if (nnames > 1)
+		qsort(names, nnames, sizeof(*names), cmp_str);
 	crypto_generichash_init(&hs, NULL, 0, sizeof(set->version));
 	for (unsigned i = 0; i < nnames; i++) {
 		struct rules_program *p;

@@ -221,7 +221,8 @@ plain_error(struct csvin *in, unsigned line, const char *fmt, ...)
 void
 csvin_finish(struct csvin *in)
 {
-	qsort(in->def, in->ndef, sizeof(*in->def), cmp_deferred);
+	if (in->ndef > 1)
+		qsort(in->def, in->ndef, sizeof(*in->def), cmp_deferred);
 	for (size_t i = 0; i < in->ndef; i++) {
 		if (in->printed < (unsigned long)in->max_errors) {
 			fputs(in->def[i].msg, stderr);
