@@ -129,6 +129,8 @@ print_pairs(struct collect *cs, unsigned nt, const struct rules_set *rs)
 			continue;
 		all = xmalloc(total * STORE_PSEUDO_LEN);
 		for (unsigned t = 0; t < nt; t++) {
+			if (cs[t].v[prog].n == 0)
+				continue;
 			memcpy(all + k * STORE_PSEUDO_LEN, cs[t].v[prog].p,
 			    cs[t].v[prog].n * STORE_PSEUDO_LEN);
 			k += cs[t].v[prog].n;

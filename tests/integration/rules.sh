@@ -57,7 +57,7 @@ el() { "$OSHIRASE" eligible --db "$T/db" --rules "$R" "$@"; }
 expect_status 0 "eligible --date 2026-11-23" el --date 2026-11-23
 cp "$T/.out" "$T/el"
 [ ! -s "$T/.err" ] && ok "eligible writes nothing to stderr" || not_ok "eligible stderr: $(cat "$T/.err")"
-if grep -qv "$(printf '^[a-z0-9-]*\t[0-9a-f]\\{64\\}$')" "$T/el"; then
+if [ ! -s "$T/el" ] || grep -qv "$(printf '^[a-z0-9-]*\t[0-9a-f]\\{64\\}$')" "$T/el"; then
 	not_ok "a line is not program_id<TAB>pseudonym"
 else
 	ok "every line is program_id<TAB>pseudonym ($(wc -l <"$T/el") lines)"
