@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ctype { CT_PATH, CT_INT };
+enum ctype { CT_PATH, CT_INT, CT_TEXT };
 
 static const struct ckey {
 	const char *section, *name;
@@ -33,6 +33,26 @@ static const struct ckey {
 	  "", 0, 0, "the daemon's secret key for contacts (empty: DB/contacts.sec)" },
 	{ "import", "max_errors", CT_INT, offsetof(struct config, max_errors),
 	  "100", 1, 1000000, "bad-row messages printed before summarising" },
+	{ "city", "name_ja", CT_TEXT, offsetof(struct config, city_ja),
+	  "みほん市", 0, 0, "the city's name in Japanese messages" },
+	{ "city", "name_en", CT_TEXT, offsetof(struct config, city_en),
+	  "Mihon City", 0, 0, "the city's name in English messages" },
+	{ "city", "site", CT_PATH, offsetof(struct config, site),
+	  "https://www.city.mihon.example.jp/", 0, 0,
+	  "the city's web site; program pages are under it" },
+};
+
+/* The departments of the built-in fictional city. */
+static const struct config_department default_depts[] = {
+	{ "health-promotion", "健康支援課", "Health Promotion Division", "000-0000-0001" },
+	{ "health-insurance", "健康保険課", "Health Insurance Division", "000-0000-0002" },
+	{ "immunization", "感染症対策課", "Immunization Division", "000-0000-0003" },
+	{ "maternal-child-health", "母子保健課", "Maternal and Child Health Division", "000-0000-0004" },
+	{ "child-support", "こども家庭支援課", "Child and Family Support Division", "000-0000-0005" },
+	{ "waterworks", "水道局お客様センター", "Waterworks Customer Center", "000-0000-0006" },
+	{ "sewerage", "下水道営業課", "Sewerage Division", "000-0000-0007" },
+	{ "housing", "住宅政策課", "Housing Policy Division", "000-0000-0008" },
+	{ "welfare", "福祉総務課", "Welfare Division", "000-0000-0009" },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -44,6 +64,13 @@ set_value(struct config *cfg, const struct ckey *k, const char *value,
 	long v;
 
 	switch (k->type) {
+	case CT_TEXT:
+		if (strlen(value) >= CONFIG_TEXT_MAX || !utf8_valid((const uint8_t *)value, strlen(value))) {
+			snprintf(why, whylen, "text longer than %d bytes", CONFIG_TEXT_MAX - 1);
+			return -1;
+		}
+		strcpy((char *)cfg + k->off, value);
+		return 0;
 	case CT_PATH:
 		if (strlen(value) >= CONFIG_PATH_MAX) {
 			snprintf(why, whylen, "path longer than %d bytes",
@@ -72,6 +99,59 @@ struct load_ctx {
 	struct inifile_err *err;
 };
 
+const struct config_department *
+config_department(const struct config *cfg, const char *id)
+{
+	for (unsigned i = 0; i < cfg->ndept; i++)
+		if (strcmp(cfg->dept[i].id, id) == 0)
+			return &cfg->dept[i];
+	return NULL;
+}
+
+static int
+department_key(struct load_ctx *ctx, const char *id, const char *name,
+    const char *value, int line)
+{
+	struct config *cfg = ctx->cfg;
+	struct config_department *d = (struct config_department *)
+	    config_department(cfg, id);
+	char *dst;
+	size_t cap;
+
+	if (d == NULL) {
+		if (cfg->ndept == CONFIG_MAX_DEPARTMENTS || strlen(id) == 0 ||
+		    strlen(id) >= sizeof(d->id)) {
+			inifile_error(ctx->err, line, 0, "[department %s]: too many "
+			    "departments or a bad id", id);
+			return -1;
+		}
+		d = &cfg->dept[cfg->ndept++];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->id, sizeof(d->id), "%s", id);
+	}
+	if (strcmp(name, "name_ja") == 0) {
+		dst = d->name_ja;
+		cap = sizeof(d->name_ja);
+	} else if (strcmp(name, "name_en") == 0) {
+		dst = d->name_en;
+		cap = sizeof(d->name_en);
+	} else if (strcmp(name, "phone") == 0) {
+		dst = d->phone;
+		cap = sizeof(d->phone);
+	} else {
+		inifile_error(ctx->err, line, 0, "unknown key '%s' in [department "
+		    "%s] (name_ja, name_en, phone)", name, id);
+		return -1;
+	}
+	if (strlen(value) >= cap) {
+		inifile_error(ctx->err, line, 0, "[department %s] %s: longer than "
+		    "%zu bytes", id, name, cap - 1);
+		return -1;
+	}
+	strcpy(dst, value);
+	return 0;
+}
+
 static int
 handler(void *user, const char *section, const char *name, const char *value,
     int line, const char *raw)
@@ -84,6 +164,8 @@ handler(void *user, const char *section, const char *name, const char *value,
 		    "(this line starts with white space)");
 		return -1;
 	}
+	if (strncmp(section, "department ", 11) == 0)
+		return department_key(ctx, section + 11, name, value, line);
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (strcmp(keys[i].section, section) != 0 ||
 		    strcmp(keys[i].name, name) != 0)
@@ -113,6 +195,8 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	for (size_t i = 0; i < NKEYS; i++)
 		if (set_value(cfg, &keys[i], keys[i].def, why, sizeof(why)) != 0)
 			abort();	/* the table's own defaults are wrong */
+	for (size_t i = 0; i < sizeof(default_depts) / sizeof(default_depts[0]); i++)
+		cfg->dept[cfg->ndept++] = default_depts[i];
 	rc = inifile_parse(file, handler, &ctx, &ie);
 	if (rc == -2) {
 		if (path == NULL && errno == ENOENT)
@@ -134,9 +218,12 @@ config_describe(void)
 		const struct ckey *k = &keys[i];
 
 		printf("[%s] %s (%s, default '%s'", k->section, k->name,
-		    k->type == CT_INT ? "integer" : "path", k->def);
+		    k->type == CT_INT ? "integer" : k->type == CT_TEXT ? "text" :
+		    "path", k->def);
 		if (k->type == CT_INT)
 			printf(", %ld..%ld", k->min, k->max);
 		printf("): %s\n", k->help);
 	}
+	printf("[department ID] name_ja, name_en, phone (text): a department "
+	    "that rule files name\n");
 }

@@ -8,6 +8,11 @@
  * defaults apply); a missing file named with -c is.
  *
  * Secrets never go in this file: it names the files that hold them.
+ *
+ * Departments are sections of their own, `[department ID]` with keys
+ * name_ja, name_en and phone; the built-in defaults describe the fictional
+ * city of みほん市 on a reserved example domain, so that no message points
+ * at a real city by accident.  A file may change them or add more.
  */
 #ifndef OSHIRASE_CONFIG_H
 #define OSHIRASE_CONFIG_H
@@ -19,7 +24,24 @@
 
 #define CONFIG_PATH_MAX 1024
 
+#define CONFIG_TEXT_MAX 160
+#define CONFIG_MAX_DEPARTMENTS 64
+
+/* A department that programs name (rule files' `department`), as residents
+ * see it in messages: [department ID] name_ja, name_en, phone. */
+struct config_department {
+	char id[48];
+	char name_ja[CONFIG_TEXT_MAX], name_en[CONFIG_TEXT_MAX];
+	char phone[32];
+};
+
 struct config {
+	/* [city]: who sends the messages, and where its pages are */
+	char city_ja[CONFIG_TEXT_MAX];		/* name_ja */
+	char city_en[CONFIG_TEXT_MAX];		/* name_en */
+	char site[CONFIG_PATH_MAX];		/* site, ending in / */
+	unsigned ndept;
+	struct config_department dept[CONFIG_MAX_DEPARTMENTS];
 	char db[CONFIG_PATH_MAX];		/* [store] db */
 	char rules[CONFIG_PATH_MAX];		/* [rules] dir */
 	char key[CONFIG_PATH_MAX];		/* [pseudonym] key */
@@ -37,5 +59,8 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
 /* Print every key with its type, default and range (for --help-config). */
 void config_describe(void);
+/* The department with this id, or NULL. */
+const struct config_department *config_department(const struct config *cfg,
+    const char *id);
 
 #endif

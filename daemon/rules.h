@@ -72,6 +72,7 @@ int rules_person_init(struct rules_person *p, const struct resident *r,
 struct rules_program {
 	char id[RULES_ID_MAX + 1];
 	char *name_ja, *name_en, *department, *page;
+	int department_line;
 	uint8_t category;		/* CONSENT_* bit of store.h */
 	uint8_t subject;		/* enum rules_subject */
 	uint8_t cycle;			/* enum rules_cycle */
@@ -156,5 +157,20 @@ unsigned rules_run_tests(const struct rules_set *s, const char *only, FILE *out,
     unsigned *ntests);
 
 const char *rules_category_name(uint8_t category);
+
+struct config;
+/* Every program's department must be one the config describes: prints
+ * FILE:LINE: for each that is not and returns their number. */
+unsigned rules_check_departments(const struct rules_set *s,
+    const struct config *cfg, FILE *err);
+
+/*
+ * p's message for one recipient, in language lang (LANG_JA, LANG_EN of
+ * store.h); child: the subject is not the recipient (お子さま / your
+ * child).  Writes at most cap bytes with a NUL; returns the length, or -1
+ * if it does not fit or the department is unknown.
+ */
+int rules_render(const struct rules_program *p, const struct config *cfg,
+    int lang, int child, char *out, size_t cap);
 
 #endif

@@ -12,6 +12,7 @@
 #include "common.h"
 #include "log.h"
 #include "rules.h"
+#include "store.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -22,19 +23,25 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: oshirase rules check [DIR]\n"
 	    "       oshirase rules test [DIR] [--program ID]\n"
-	    "Check the rule files (names, words, types), or run their test\n"
-	    "cases.  DIR defaults to --rules or the config's [rules] dir.\n");
+	    "       oshirase rules message [DIR] --program ID [--lang en] [--child]\n"
+	    "Check the rule files (names, words, types, departments), run their\n"
+	    "test cases, or show a program's message as a resident would read\n"
+	    "it (--child: to a parent about their child).  DIR defaults to\n"
+	    "--rules or the config's [rules] dir.\n");
 }
 
 int
 cmd_rules(int argc, char **argv)
 {
-	enum { OPT_PROGRAM = OPT_FIRST_LOCAL };
+	enum { OPT_PROGRAM = OPT_FIRST_LOCAL, OPT_LANG, OPT_CHILD };
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
 		{ "program", required_argument, NULL, OPT_PROGRAM },
+		{ "lang", required_argument, NULL, OPT_LANG },
+		{ "child", no_argument, NULL, OPT_CHILD },
 		{ NULL, 0, NULL, 0 }
 	};
+	int lang = LANG_JA, child = 0;
 	struct common c;
 	struct rules_set *set;
 	const char *what, *dir, *only = NULL;
@@ -45,7 +52,15 @@ cmd_rules(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (opt == OPT_PROGRAM)
 			only = optarg;
-		else if (common_option(&c, opt, optarg) <= 0) {
+		else if (opt == OPT_CHILD)
+			child = 1;
+		else if (opt == OPT_LANG) {
+			if (strcmp(optarg, "ja") != 0 && strcmp(optarg, "en") != 0) {
+				log_warnx("--lang: ja or en");
+				return EXIT_USAGE;
+			}
+			lang = optarg[0] == 'e' ? LANG_EN : LANG_JA;
+		} else if (common_option(&c, opt, optarg) <= 0) {
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -59,8 +74,9 @@ cmd_rules(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	what = argv[optind];
-	if (strcmp(what, "check") != 0 && strcmp(what, "test") != 0) {
-		log_warnx("rules: '%s' is not check or test", what);
+	if (strcmp(what, "check") != 0 && strcmp(what, "test") != 0 &&
+	    strcmp(what, "message") != 0) {
+		log_warnx("rules: '%s' is not check, test or message", what);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -70,6 +86,26 @@ cmd_rules(int argc, char **argv)
 	rc = rules_load(dir, stderr, &set);
 	if (rc != 0)
 		return rc;
+	if (rules_check_departments(set, &c.cfg, stderr) != 0) {
+		rules_free(set);
+		return EXIT_DATAERR;
+	}
+	if (strcmp(what, "message") == 0) {
+		char text[8192];
+		int idx = only ? rules_find(set, only) : -1;
+
+		if (idx < 0) {
+			log_warnx("rules message: --program ID, one of the programs "
+			    "in %s", dir);
+			rules_free(set);
+			return EXIT_USAGE;
+		}
+		rc = rules_render(set->p[idx], &c.cfg, lang, child, text, sizeof(text));
+		if (rc >= 0)
+			printf("%s\n", text);
+		rules_free(set);
+		return rc >= 0 ? 0 : EXIT_SOFTWARE;
+	}
 	if (strcmp(what, "check") == 0) {
 		n = 0;
 		for (unsigned i = 0; i < set->n; i++)

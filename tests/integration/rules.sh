@@ -47,6 +47,42 @@ expect_status 65 "a type error: exit 65" "$OSHIRASE" rules check "$T/r4"
 grep -q "specific-health-checkup.ini:[0-9]*:[0-9]*: cannot compare an insurance with an integer" "$T/.err" &&
 	ok "the type error is named" || not_ok "type error: $(cat "$T/.err")"
 
+# Messages: every program, both languages, to the subject and to a parent.
+bad=""
+for f in "$R"/*.ini; do
+	id=$(basename "$f" .ini)
+	[ "$id" = vocabulary ] && continue
+	for lang in ja en; do
+		for who in "" --child; do
+			"$OSHIRASE" rules message "$R" --program "$id" --lang $lang $who >"$T/msg" 2>&1 ||
+				bad="$bad $id/$lang$who:exit"
+			grep -q '[{}]' "$T/msg" && bad="$bad $id/$lang$who:placeholder"
+			grep -q 'https://www.city.mihon.example.jp/' "$T/msg" || bad="$bad $id/$lang$who:url"
+			if [ $lang = ja ]; then
+				grep -q '可能性があります' "$T/msg" || bad="$bad $id/ja:may"
+				if [ -n "$who" ]; then grep -q 'お子さま' "$T/msg" || bad="$bad $id:child"; fi
+			else
+				grep -qi 'may qualify' "$T/msg" || bad="$bad $id/en:may"
+				grep -qi 'you qualify' "$T/msg" && bad="$bad $id/en:you-qualify"
+				if [ -n "$who" ]; then grep -qi 'your child' "$T/msg" || bad="$bad $id:your-child"; fi
+			fi
+		done
+	done
+done
+[ -z "$bad" ] && ok "116 messages: may qualify, the city's example site, no placeholder left, お子さま / your child" ||
+	not_ok "messages:$bad"
+printf '[city]\nsite = https://www.city.test.example/\n' >"$T/c.conf"
+"$OSHIRASE" rules message "$R" -c "$T/c.conf" --program lung-cancer-screening >"$T/msg" 2>&1
+grep -q 'https://www.city.test.example/' "$T/msg" && ok "the city's site comes from the config" ||
+	not_ok "config site not used: $(cat "$T/msg")"
+cp -r "$R" "$T/r5"
+sed -i 's/^department = health-promotion/department = health-promo/' "$T/r5/lung-cancer-screening.ini"
+expect_status 65 "a department the config does not know: exit 65" "$OSHIRASE" rules check "$T/r5"
+grep -q "lung-cancer-screening.ini:[0-9]*: department 'health-promo' is not in the config" "$T/.err" &&
+	ok "the unknown department is named with its line" || not_ok "department: $(cat "$T/.err")"
+printf '[department health-promo]\nname_ja = 健康課\nname_en = Health\nphone = 000\n' >"$T/d.conf"
+expect_status 0 "a department added in the config" "$OSHIRASE" rules check "$T/r5" -c "$T/d.conf"
+
 # eligible and explain on the small city of tests/data.
 printf '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n' >"$T/key"
 chmod 600 "$T/key"
