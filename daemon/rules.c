@@ -3120,7 +3120,13 @@ rules_explain(const struct rules_set *s, const struct rules_program *p,
 		struct val v = run(&env, cl->start, who);
 		const char *word;
 
-		fprintf(out, "  when %s\n", cl->text);
+		fputs("  when ", out);
+		for (const char *c = cl->text; *c; c++) {
+			fputc(*c, out);
+			if (*c == '\n')
+				fputs("       ", out);	/* under the clause */
+		}
+		fputc('\n', out);
 		fprintf(out, "    -> %s%s\n", v.unk ? "unknown" : v.v ? "true" : "false",
 		    v.unk ? " (reads an unknown value: does not hold)" :
 		    v.v ? "" : " (does not hold)");

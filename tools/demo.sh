@@ -20,6 +20,13 @@ echo "== import"
 "$O" import contacts "$D/contacts.csv" --db "$D/db" --key "$D/pseudonym.key"
 echo "== what the store holds"
 "$O" status --db "$D/db"
+echo "== who may qualify for what today (29 programs of rules/)"
+"$O" eligible --db "$D/db" --rules "$top/rules" --counts
+echo "== why: the first resident of the extract and the lung cancer screening"
+sub=$("$O" pseudonym --key "$D/pseudonym.key" "$(sed -n 2p "$D/residents.csv" | cut -d, -f1)" | cut -f2)
+"$O" explain --db "$D/db" --rules "$top/rules" --program lung-cancer-screening --subject "$sub" || true
+echo "== a message as a parent would read it"
+"$O" rules message "$top/rules" --program mr-vaccine --child
 echo "== the store holds no resident id: first resident id of the file in a dump?"
 rid=$(sed -n 2p "$D/residents.csv" | cut -d, -f1)
 if mdb_dump -a -p "$D/db" | grep -q "$rid"; then echo "FOUND (bug)"; exit 1; else echo "not found (as it should be)"; fi
