@@ -98,6 +98,8 @@ echo "== eligibility of $rows residents for the rule set, D $D, $threads threads
 "$bin/bench-handwritten" "$B/db" $D "$threads" >"$B/counts.hw"
 t_el=$(best 5 "$O" eligible --db "$B/db" --rules "$top/rules" --date $D --counts)
 t_hw=$(best 5 "$bin/bench-handwritten" "$B/db" $D "$threads")
+t_el1=$(best 3 "$O" eligible --db "$B/db" --rules "$top/rules" --date $D --counts --threads 1)
+t_hw1=$(best 3 "$bin/bench-handwritten" "$B/db" $D 1)
 t0=$(now)
 (cd "$sq" && sqlite3 s.db <"$top/tests/bench/programs.sql") | tr '|' ' ' >"$B/counts.sql"
 t_sql=$(elapsed "$t0" "$(now)")
@@ -114,5 +116,6 @@ fi
 echo "  (best of 5 runs each; SQLite once)"
 printf '  oshirase eligible --counts  %7.3f s\n' "$t_el"
 printf '  (a) hand-written C          %7.3f s   ratio %s (goal <= 1.5)\n' "$t_hw" "$(ratio "$t_el" "$t_hw")"
+printf '      the same on 1 thread:   %7.3f s against %.3f s, ratio %s\n' "$t_el1" "$t_hw1" "$(ratio "$t_el1" "$t_hw1")"
 printf '  (b) SQLite, 29 queries      %7.3f s   ratio %s (goal <= 0.1)\n' "$t_sql" "$(ratio "$t_el" "$t_sql")"
 printf '  oshirase eligible (listing %s pairs) %7.3f s\n' "$(cat "$B/pairs.n")" "$t_list"
