@@ -252,6 +252,18 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* Whether the character after position p is c; if so the token is two
+ * characters long. */
+static int
+next_is(struct lexer *lx, size_t p, char c)
+{
+	if (p + 1 < lx->len && lx->s[p + 1] == c) {
+		lx->tlen = 2;
+		return 1;
+	}
+	return 0;
+}
+
 static void
 lex_next(struct lexer *lx)
 {
@@ -338,34 +350,21 @@ lex_next(struct lexer *lx)
 	case '*': lx->t = TK_STAR; break;
 	case '/': lx->t = TK_SLASH; break;
 	case '%': lx->t = TK_PCT; break;
-	case '=': lx->t = TK_EQ; if (p + 1 < lx->len && s[p + 1] == '=') lx->tlen = 2; break;
+	case '=':	/* = and == alike */
+		lx->t = TK_EQ;
+		lx->tlen = next_is(lx, p, '=') ? 2 : 1;
+		break;
 	case '.':
-		lx->t = TK_DOT;
-		if (p + 1 < lx->len && s[p + 1] == '.') {
-			lx->t = TK_DOTDOT;
-			lx->tlen = 2;
-		}
+		lx->t = next_is(lx, p, '.') ? TK_DOTDOT : TK_DOT;
 		break;
 	case '<':
-		lx->t = TK_LT;
-		if (p + 1 < lx->len && s[p + 1] == '=') {
-			lx->t = TK_LE;
-			lx->tlen = 2;
-		}
+		lx->t = next_is(lx, p, '=') ? TK_LE : TK_LT;
 		break;
 	case '>':
-		lx->t = TK_GT;
-		if (p + 1 < lx->len && s[p + 1] == '=') {
-			lx->t = TK_GE;
-			lx->tlen = 2;
-		}
+		lx->t = next_is(lx, p, '=') ? TK_GE : TK_GT;
 		break;
 	case '!':
-		lx->t = TK_BAD;
-		if (p + 1 < lx->len && s[p + 1] == '=') {
-			lx->t = TK_NE;
-			lx->tlen = 2;
-		}
+		lx->t = next_is(lx, p, '=') ? TK_NE : TK_BAD;
 		break;
 	default:
 		lx->t = TK_BAD;

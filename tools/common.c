@@ -6,7 +6,9 @@
 #include "log.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -80,6 +82,23 @@ common_parse(struct common *c, int argc, char **argv, int min_ops, int max_ops,
 	}
 	rc = common_finish(c);
 	return rc != 0 ? rc : -1;
+}
+
+int
+common_number(const char *option, const char *arg, long min, long max,
+    unsigned *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
+		log_warnx("%s: '%s' is not a number in %ld..%ld", option, arg, min, max);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
 }
 
 int

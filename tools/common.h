@@ -52,6 +52,10 @@ int common_option(struct common *c, int opt, const char *arg);
  */
 int common_parse(struct common *c, int argc, char **argv, int min_ops,
     int max_ops, void (*usage)(FILE *));
+/* Parse an option's whole-number value in [min, max] into *out: 0, or -1
+ * with a message naming the option. */
+int common_number(const char *option, const char *arg, long min, long max,
+    unsigned *out);
 /* Load the config and settle db, rules and key.  Returns 0 or an exit
  * status (message printed). */
 int common_finish(struct common *c);

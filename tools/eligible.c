@@ -184,15 +184,9 @@ cmd_eligible(int argc, char **argv)
 		if (opt == OPT_COUNTS)
 			counts = 1;
 		else if (opt == OPT_THREADS) {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-
-			if (*end || n < 1 || n > MATCHER_MAX_THREADS) {
-				log_warnx("--threads: '%s' is not in 1..%d", optarg,
-				    MATCHER_MAX_THREADS);
+			if (common_number("--threads", optarg, 1, MATCHER_MAX_THREADS,
+			    &threads) != 0)
 				return EXIT_USAGE;
-			}
-			threads = (unsigned)n;
 		} else if (common_option(&c, opt, optarg) <= 0) {
 			eligible_usage(stderr);
 			return EXIT_USAGE;

@@ -1403,15 +1403,9 @@ cmd_import(int argc, char **argv)
 	common_init(&c);
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (opt == OPT_THREADS) {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-
-			if (*end != '\0' || n < 1 || n > MAX_CHUNKS) {
-				log_warnx("--threads: '%s' is not a number in 1..%d",
-				    optarg, MAX_CHUNKS);
+			if (common_number("--threads", optarg, 1, MAX_CHUNKS,
+			    &import_threads) != 0)
 				return EXIT_USAGE;
-			}
-			import_threads = (unsigned)n;
 		} else if (opt == OPT_ENCODING) {
 			if (strcmp(optarg, "utf-8") != 0 && strcmp(optarg, "utf8") != 0 &&
 			    strcmp(optarg, "shift_jis") != 0 && strcmp(optarg, "cp932") != 0) {
