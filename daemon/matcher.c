@@ -93,6 +93,7 @@ add_household(struct worker *w, struct gather *g, const uint8_t *hhkey,
 
 		if (rules_person_init(&g->pers[start + n], r, w->ctx) != 0)
 			continue;	/* not born on D */
+		rules_batch_facts(&g->b, start + n, &g->pers[start + n]);
 		/* keep the record beside its facts (pers points to it) */
 		if (n != i) {
 			g->recs[start + n] = *r;

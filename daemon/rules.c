@@ -1996,6 +1996,25 @@ filter_quant(const struct evalenv *env, uint8_t quant, uint8_t qset,
 #define MEMO_MAX 8
 
 void
+rules_batch_facts(struct rules_batch *b, unsigned i, const struct rules_person *p)
+{
+	const int64_t *f = p->f;
+
+	b->col[SLOT_AGE][i] = (int32_t)f[SLOT_AGE];
+	b->col[SLOT_MONTHS][i] = (int32_t)f[SLOT_MONTHS];
+	b->col[SLOT_FYAGE][i] = (int32_t)f[SLOT_FYAGE];
+	b->col[SLOT_BIRTH][i] = (int32_t)f[SLOT_BIRTH];
+	b->col[SLOT_SEX][i] = (int32_t)f[SLOT_SEX];
+	b->col[SLOT_REL][i] = (int32_t)f[SLOT_REL];
+	b->col[SLOT_INS][i] = (int32_t)f[SLOT_INS];
+	b->col[SLOT_TAX_EXEMPT][i] = (int32_t)f[SLOT_TAX_EXEMPT];
+	b->col[SLOT_SINGLE_PARENT][i] = (int32_t)f[SLOT_SINGLE_PARENT];
+	b->col[SLOT_DPHYS][i] = (int32_t)f[SLOT_DPHYS];
+	b->col[SLOT_DINT][i] = (int32_t)f[SLOT_DINT];
+	b->col[SLOT_DMENT][i] = (int32_t)f[SLOT_DMENT];
+}
+
+void
 rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
     struct rules_batch *b)
 {
@@ -2013,23 +2032,6 @@ rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
 		if (b->h[i]->head == (int)b->who[i])
 			heads[nheads++] = (uint16_t)i;
 		memset(b->elig[i], 0, sizeof(b->elig[i]));
-	}
-	/* one pass over the people, each filling the columns it has */
-	for (unsigned i = 0; i < b->n; i++) {
-		const int64_t *f = b->pers[i].f;
-
-		b->col[SLOT_AGE][i] = (int32_t)f[SLOT_AGE];
-		b->col[SLOT_MONTHS][i] = (int32_t)f[SLOT_MONTHS];
-		b->col[SLOT_FYAGE][i] = (int32_t)f[SLOT_FYAGE];
-		b->col[SLOT_BIRTH][i] = (int32_t)f[SLOT_BIRTH];
-		b->col[SLOT_SEX][i] = (int32_t)f[SLOT_SEX];
-		b->col[SLOT_REL][i] = (int32_t)f[SLOT_REL];
-		b->col[SLOT_INS][i] = (int32_t)f[SLOT_INS];
-		b->col[SLOT_TAX_EXEMPT][i] = (int32_t)f[SLOT_TAX_EXEMPT];
-		b->col[SLOT_SINGLE_PARENT][i] = (int32_t)f[SLOT_SINGLE_PARENT];
-		b->col[SLOT_DPHYS][i] = (int32_t)f[SLOT_DPHYS];
-		b->col[SLOT_DINT][i] = (int32_t)f[SLOT_DINT];
-		b->col[SLOT_DMENT][i] = (int32_t)f[SLOT_DMENT];
 	}
 	for (unsigned prog = 0; prog < s->n; prog++) {
 		const struct rules_program *p = s->p[prog];

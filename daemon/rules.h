@@ -137,12 +137,17 @@ struct rules_batch {
 	const struct rules_household *h[RULES_BATCH];
 	uint16_t who[RULES_BATCH];		/* pers[i] is h[i]->m[who[i]] */
 	uint64_t elig[RULES_BATCH][RULES_WORDS];
-	/* filled by rules_eval_batch: the facts column by column, so a
-	 * clause's loop reads contiguous memory (income apart: 64 bits) */
+	/* filled by rules_batch_facts: the facts column by column, so a
+	 * clause's loop reads contiguous memory (income and dependents, 64
+	 * bits, apart) */
 	int32_t col[SLOT_COUNT][RULES_BATCH];
 };
 void rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
     struct rules_batch *b);
+/* Put person p's facts into the batch's columns at index i: call it for
+ * every person, right after rules_person_init while p is in the cache. */
+void rules_batch_facts(struct rules_batch *b, unsigned i,
+    const struct rules_person *p);
 
 /* Print each clause of p for member who: its text, its value (true, false
  * or unknown) and the fields it read with their values.  Returns what
