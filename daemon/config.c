@@ -154,8 +154,9 @@ department_key(struct load_ctx *ctx, const char *id, const char *name,
 
 static int
 handler(void *user, const char *section, const char *name, const char *value,
-    int line, const char *raw)
+    int line, const char *raw, int section_line)
 {
+	(void)section_line;
 	struct load_ctx *ctx = user;
 	char why[160];
 

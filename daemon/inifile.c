@@ -16,6 +16,7 @@ struct reader {
 	int toolong;		/* line number of an overlong line */
 	int badutf8;
 	char section[INIFILE_MAX_LINE + 4];	/* the whole name, uncut */
+	int section_line;
 	inifile_handler handler;
 	void *user;
 	struct inifile_err *err;
@@ -56,12 +57,17 @@ read_line(char *str, int num, void *stream)
 	r->raw[len] = '\0';
 	{
 		/* inih keeps only 50 bytes of a section name and drops the rest
-		 * silently: keep the whole name here and hand that over. */
-		const char *p = r->raw + strspn(r->raw, " \t"), *e;
+		 * silently: keep the whole name here and hand that over.  inih
+		 * skips a BOM on the first line; so does this. */
+		const char *p = r->raw, *e;
 
+		if (r->line == 1 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+			p += 3;
+		p += strspn(p, " \t");
 		if (*p == '[' && (e = strchr(p, ']')) != NULL) {
 			memcpy(r->section, p + 1, (size_t)(e - p - 1));
 			r->section[e - p - 1] = '\0';
+			r->section_line = r->line;
 		}
 	}
 	if (len > 0 && r->raw[len - 1] == '\r')
@@ -94,7 +100,8 @@ dispatch(void *user, const char *section, const char *name, const char *value)
 		value = cont;
 	}
 	(void)section;		/* perhaps cut short: r->section is whole */
-	if (r->handler(r->user, r->section, name, value, r->line, r->raw) != 0) {
+	if (r->handler(r->user, r->section, name, value, r->line, r->raw,
+	    r->section_line) != 0) {
 		r->failed = 1;
 		return 0;
 	}

@@ -22,10 +22,13 @@
  * each continuation line (one that starts with white space).  raw is the
  * line as it is in the file (without its line end): a continuation starts
  * with white space, and the value's column is where it stands in raw.
+ * section_line is the line of the current section's header (0 before
+ * any), so that two sections of the same name are told apart.
  * Return 0 to go on, or nonzero to stop with an error the handler has put
  * into the error buffer with inifile_error(). */
 typedef int (*inifile_handler)(void *user, const char *section,
-    const char *name, const char *value, int line, const char *raw);
+    const char *name, const char *value, int line, const char *raw,
+    int section_line);
 
 struct inifile_err {
 	int line;		/* 0 when the error is not about one line */

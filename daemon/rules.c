@@ -34,6 +34,7 @@ struct piece {
 };
 
 struct src {
+	int first_line;		/* of its key, even if it holds no text */
 	char *text;
 	size_t len, cap;
 	struct piece *pieces;
@@ -223,7 +224,7 @@ enum tok {
 static const char *const tok_names[] = {
 	"the end of the clause", "a number", "a date", "a name", "'('", "')'",
 	"'{'", "'}'", "','", "'.'", "'..'", "'+'", "'-'", "'*'", "'/'", "'%'",
-	"'<'", "'<='", "'>'", "'>='", "'='", "'!='", "an unexpected character"
+	"'<'", "'<='", "'>'", "'>='", "'='", "'!='", "a character"
 };
 
 struct lexer {
@@ -313,6 +314,8 @@ lex_next(struct lexer *lx)
 		    q + 1 < lx->len && is_digit(s[q + 1])))) {
 			if (s[q] != '_') {
 				if (v > (INT64_MAX - 9) / 10) {
+					while (q < lx->len && (is_digit(s[q]) || s[q] == '_'))
+						q++;
 					lx->t = TK_BAD;
 					lx->tlen = q - p;
 					lx->pos = q;
@@ -606,17 +609,32 @@ parse_quant(struct parser *ps, enum quant q, size_t pos)
 	return n;
 }
 
+static int parse_atom_(struct parser *ps);
+
+/* parse_atom_ with the depth of nesting counted (parentheses, quantifiers,
+ * unary minus recurse through here) */
 static int
 parse_atom(struct parser *ps)
+{
+	int n;
+
+	if (ps->depth >= 100) {
+		perr(ps, ps->lx.tpos, "expression nested too deeply");
+		return -1;
+	}
+	ps->depth++;
+	n = parse_atom_(ps);
+	ps->depth--;
+	return n;
+}
+
+static int
+parse_atom_(struct parser *ps)
 {
 	struct lexer *lx = &ps->lx;
 	size_t pos = lx->tpos;
 	int n;
 
-	if (++ps->depth > 100) {
-		perr(ps, pos, "expression nested too deeply");
-		return -1;
-	}
 	switch (lx->t) {
 	case TK_INT:
 		n = new_node(ps, N_CONST, TY_INT, pos);
@@ -652,7 +670,12 @@ parse_atom(struct parser *ps)
 	case TK_IDENT:
 		break;
 	case TK_BAD:
-		perr(ps, pos, lx->tlen == 10 ? "'%.*s' is not a calendar date" :
+		perr(ps, pos, lx->tlen == 10 && lx->s[pos + 4] == '-' ?
+		    "'%.*s' is not a calendar date" : is_digit(lx->s[pos]) ?
+		    "'%.*s' is not a number this language takes (digits and _, "
+		    "at most 18 of them)" : (unsigned char)lx->s[pos] >= 0x80 ?
+		    "'%.*s': write conditions in ASCII (half-width) letters, "
+		    "digits and signs; Japanese goes in ; comments" :
 		    "unexpected '%.*s'", (int)lx->tlen, lx->s + pos);
 		return -1;
 	default:
@@ -1190,7 +1213,7 @@ fuse_cmp(struct rules_code *c, const struct node *nodes, const struct node *n)
 	memset(&in, 0, sizeof(in));
 	/* field % K (cmp) C, as in "a multiple of five" */
 	if (a->kind == N_ARITH && a->op == TK_PCT && nodes[a->a].kind == N_FIELD &&
-	    nodes[a->b].kind == N_CONST && nodes[a->b].v != 0 && b->kind == N_CONST) {
+	    nodes[a->b].kind == N_CONST && nodes[a->b].v > 0 && b->kind == N_CONST) {
 		in.op = OP_FIELD_MODK;
 		in.a = cmp_opcode(n->op, 0);
 		in.x = (uint16_t)nodes[a->a].slot;
@@ -1404,6 +1427,9 @@ compile(struct rules_code *c, const struct node *nodes, int i, int *depth,
 		emit(c, in);
 		c->code[at].y = (int32_t)(c->n - at - 1);
 		c->code[at].x = (uint16_t)md;
+		if (md > *maxdepth)	/* the body runs on a stack of its own,
+					 * as deep as the limit allows */
+			*maxdepth = md;
 		PUSH();
 		return;
 	}
@@ -1629,20 +1655,24 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 			st[++sp] = (struct val){ head != NULL && head->income_known, 0 };
 			break;
 		case OP_NEG:
-			st[sp].v = -st[sp].v;
+			if (st[sp].v == INT64_MIN)
+				st[sp].unk = 1;
+			else
+				st[sp].v = -st[sp].v;
 			break;
 		case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
 			b = st[sp--];
 			a = st[sp];
 			st[sp].unk = a.unk || b.unk;
+			/* an overflow or a division by zero has no value: unknown */
 			if (in->op == OP_ADD)
-				st[sp].v = a.v + b.v;
+				st[sp].unk |= __builtin_add_overflow(a.v, b.v, &st[sp].v);
 			else if (in->op == OP_SUB)
-				st[sp].v = a.v - b.v;
+				st[sp].unk |= __builtin_sub_overflow(a.v, b.v, &st[sp].v);
 			else if (in->op == OP_MUL)
-				st[sp].v = a.v * b.v;
-			else if (b.v == 0)
-				st[sp].unk = 1;	/* division by zero: unknown */
+				st[sp].unk |= __builtin_mul_overflow(a.v, b.v, &st[sp].v);
+			else if (b.v == 0 || (a.v == INT64_MIN && b.v == -1))
+				st[sp].unk = 1;
 			else if (in->op == OP_DIV)
 				st[sp].v = a.v / b.v;
 			else
@@ -1750,8 +1780,8 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 			case Q_ALL:
 				st[++sp] = (struct val){ !decided, !decided && unk };
 				break;
-			default:
-				st[++sp] = (struct val){ count, 0 };
+			default:	/* a count with an unknown in it is unknown */
+				st[++sp] = (struct val){ count, unk };
 			}
 			pc += (unsigned)in->y;
 			break;
@@ -2160,7 +2190,12 @@ struct loadctx {
 	int last_when;			/* the last key was `when` */
 	int msg_lang;			/* 0 ja, 1 en, -1 none: for continuations */
 	struct rules_test *test;	/* the current [test: ...] */
+	int test_section_line;
 	unsigned seen;			/* metadata keys given, bit per key */
+	/* the previous key, to tell a continuation line from a key */
+	int prev_line, prev_section_line;
+	char prev_name[64];
+	int msg_line[2];		/* where ja and en start */
 };
 
 static const char *const meta_keys[] = {
@@ -2384,15 +2419,17 @@ parse_test_member(struct loadctx *lc, struct tmember *m, const char *value,
 
 static int
 test_key(struct loadctx *lc, const char *name, const char *value, int line,
-    const char *raw)
+    const char *raw, int cont)
 {
 	struct rules_test *t = lc->test;
 
-	if (raw[0] == ' ' || raw[0] == '\t') {
+	if (cont) {
 		diag_line(lc->d, line, 1, "a test value is one line");
 		return 0;
 	}
 	if (strcmp(name, "date") == 0) {
+		if (t->have_date)
+			diag_line(lc->d, line, 1, "a second date in this test");
 		if (date_parse(value, strlen(value), &t->date) != DATE_OK)
 			diag_line(lc->d, line, value_col(raw, value), "date: '%s' is "
 			    "not a date (YYYY-MM-DD)", value);
@@ -2404,6 +2441,8 @@ test_key(struct loadctx *lc, const char *name, const char *value, int line,
 	if (strcmp(name, "expect") == 0) {
 		char buf[INIFILE_MAX_LINE + 2], *save = NULL, *w;
 
+		if (t->have_expect)
+			diag_line(lc->d, line, 1, "a second expect in this test");
 		t->have_expect = 1;
 		t->expect = 0;
 		if (strcmp(value, "none") == 0)
@@ -2447,28 +2486,52 @@ test_key(struct loadctx *lc, const char *name, const char *value, int line,
 	return 0;
 }
 
+static int handle_key(struct loadctx *lc, const char *section, const char *name,
+    const char *value, int line, const char *raw, int section_line, int cont);
+
 static int
 program_handler(void *user, const char *section, const char *name,
-    const char *value, int line, const char *raw)
+    const char *value, int line, const char *raw, int section_line)
 {
 	struct loadctx *lc = user;
+	/* inih continues the previous key on an indented line, but an
+	 * indented line that follows a section header is a key of its own */
+	int cont = (raw[0] == ' ' || raw[0] == '\t') && lc->prev_line > 0 &&
+	    lc->prev_section_line == section_line &&
+	    strcmp(lc->prev_name, name) == 0;
+	int rc = handle_key(lc, section, name, value, line, raw, section_line, cont);
+
+	lc->prev_line = line;
+	lc->prev_section_line = section_line;
+	snprintf(lc->prev_name, sizeof(lc->prev_name), "%s", name);
+	return rc;
+}
+
+static int
+handle_key(struct loadctx *lc, const char *section, const char *name,
+    const char *value, int line, const char *raw, int section_line, int cont)
+{
 	struct rules_program *p = lc->p;
-	int cont = raw[0] == ' ' || raw[0] == '\t';
 	int col = value_col(raw, value), k;
 
 	if (strncmp(section, "test:", 5) == 0) {
-		if (lc->test == NULL || strcmp(lc->test->name, section + 5 +
-		    strspn(section + 5, " ")) != 0 || lc->test->line > line) {
-			/* a new test section */
-			const char *tn = section + 5 + strspn(section + 5, " ");
+		const char *tn = section + 5 + strspn(section + 5, " ");
 
+		if (lc->test == NULL || lc->test_section_line != section_line) {
+			/* a new test section: its name must be new too */
+			for (unsigned i = 0; i < p->ntests; i++)
+				if (strcmp(p->tests[i].name, tn) == 0)
+					diag_line(lc->d, section_line, 0, "a second test "
+					    "named '%s' (the first is at line %d)", tn,
+					    p->tests[i].line);
 			p->tests = xrealloc(p->tests, (p->ntests + 1) * sizeof(*p->tests));
 			lc->test = &p->tests[p->ntests++];
 			memset(lc->test, 0, sizeof(*lc->test));
 			lc->test->name = xstrdup(tn);
-			lc->test->line = line;
+			lc->test->line = section_line;
+			lc->test_section_line = section_line;
 		}
-		return test_key(lc, name, value, line, raw);
+		return test_key(lc, name, value, line, raw, cont);
 	}
 	if (strcmp(section, "program") == 0) {
 		if (cont) {
@@ -2491,7 +2554,11 @@ program_handler(void *user, const char *section, const char *name,
 		lc->seen |= 1u << k;
 		switch (k) {
 		case 0:
-			if (strcmp(value, lc->file_id) != 0)
+			if (strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+			    strlen(value) || strlen(value) > RULES_ID_MAX || !*value)
+				diag_line(lc->d, line, col, "id '%s': lowercase letters, "
+				    "digits and '-', at most %d", value, RULES_ID_MAX);
+			else if (strcmp(value, lc->file_id) != 0)
 				diag_line(lc->d, line, col, "id '%s' differs from the "
 				    "file name '%s.ini'", value, lc->file_id);
 			snprintf(p->id, sizeof(p->id), "%s", value);
@@ -2539,12 +2606,13 @@ program_handler(void *user, const char *section, const char *name,
 			    "condition` lines (all must hold), not '%s'", name);
 			return 0;
 		}
-		if (!cont) {
+		if (!cont || lc->nsrc == 0) {
 			if (lc->nsrc == lc->srccap) {
 				lc->srccap = lc->srccap ? 2 * lc->srccap : 8;
 				lc->srcs = xrealloc(lc->srcs, lc->srccap * sizeof(*lc->srcs));
 			}
 			memset(&lc->srcs[lc->nsrc++], 0, sizeof(*lc->srcs));
+			lc->srcs[lc->nsrc - 1].first_line = line;
 		}
 		if (*value)
 			src_add(&lc->srcs[lc->nsrc - 1], value, line, col);
@@ -2558,6 +2626,8 @@ program_handler(void *user, const char *section, const char *name,
 			return 0;
 		}
 		msg = name[0] == 'j' ? &p->msg_ja : &p->msg_en;
+		if (!cont)
+			lc->msg_line[name[0] == 'j' ? 0 : 1] = line;
 		if (!cont && *msg != NULL) {
 			diag_line(lc->d, line, 1, "'%s' given twice", name);
 			return 0;
@@ -2631,14 +2701,15 @@ compile_clauses(struct loadctx *lc)
 		ps.lx.len = ps.src->len;
 		lex_next(&ps.lx);
 		if (ps.lx.t == TK_EOF) {
-			diag_line(lc->d, ps.src->np ? ps.src->pieces[0].line : 0, 0,
-			    "an empty `when`");
+			diag_line(lc->d, ps.src->first_line, 0, "an empty `when`");
 			continue;
 		}
 		root = parse_or(&ps);
 		if (root >= 0 && !ps.failed && ps.lx.t != TK_EOF)
-			perr(&ps, ps.lx.tpos, "unexpected %s after the condition "
-			    "(a missing 'and' or 'or'?)", tok_names[ps.lx.t]);
+			perr(&ps, ps.lx.tpos, "%s after the condition (a missing "
+			    "'and' or 'or'?)", ps.lx.t == TK_BAD ?
+			    "an unexpected character" : ps.lx.t == TK_IDENT ?
+			    "a name" : tok_names[ps.lx.t]);
 		if (root >= 0 && !ps.failed && ps.n[root].type != TY_BOOL)
 			perr(&ps, ps.n[root].pos, "a `when` must be a condition, "
 			    "this is %s", type_names[ps.n[root].type]);
@@ -2765,6 +2836,13 @@ load_program(struct rules_set *set, const char *dir, const char *file,
 		diag_line(d, 1, 0, "no [eligible] `when` clause");
 	if (p->msg_ja == NULL || p->msg_en == NULL)
 		diag_line(d, 1, 0, "[message] needs both ja and en");
+	/* programs.md: a message says "may qualify", never "you qualify" */
+	if (p->msg_ja != NULL && strstr(p->msg_ja, "可能性") == NULL)
+		diag_line(d, lc.msg_line[0], 0, "the ja message must say the "
+		    "resident may qualify (対象となる可能性があります)");
+	if (p->msg_en != NULL && strcasestr(p->msg_en, "may qualify") == NULL)
+		diag_line(d, lc.msg_line[1], 0, "the en message must say \"may "
+		    "qualify\"");
 	for (unsigned i = 0; i < p->ntests; i++) {
 		if (!p->tests[i].have_date || !p->tests[i].have_expect)
 			diag_line(d, p->tests[i].line, 0, "test '%s' needs a date "

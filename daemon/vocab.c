@@ -45,8 +45,9 @@ word_ok(const char *w, size_t len)
 
 static int
 load_handler(void *user, const char *section, const char *name,
-    const char *value, int line, const char *raw)
+    const char *value, int line, const char *raw, int section_line)
 {
+	(void)section_line;
 	struct load_ctx *ctx = user;
 	struct vocab *v = ctx->v;
 	size_t len = strlen(name);

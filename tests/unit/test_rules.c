@@ -64,7 +64,9 @@ program(const char *subject, const char *body)
 	snprintf(text, sizeof(text),
 	    "[program]\nid = p\nname_ja = テスト\nname_en = test\n"
 	    "department = d\ncategory = health\nsubject = %s\ncycle = fy\n"
-	    "tax = no\npage = x.html\n%s\n[message]\nja = {name}\nen = {name}\n",
+	    "tax = no\npage = x.html\n%s\n[message]\n"
+	    "ja = {name}の対象となる可能性があります。\n"
+	    "en = {Who} may qualify for {name}.\n",
 	    subject, body);
 	write_file("p.ini", text);
 }
@@ -260,6 +262,70 @@ test_sets_ranges_chains_dates(void **state)
 }
 
 static void
+test_review_cases(void **state)
+{
+	char deep[4096];
+	size_t n = 0;
+	unsigned nt;
+
+	(void)state;
+	/* an indented first line after [eligible] is a key, not a
+	 * continuation (it crashed once) */
+	program("person", "[eligible]\n   when = age >= 0\n[test: t]\ndate = 2026-01-01\n"
+	    "a = head 1990-01-01\nexpect = a\n");
+	assert_int_equal(program_tests(&nt), 0);
+	/* a count over an unknown is unknown: it never qualifies */
+	program("person", "[eligible]\nwhen = count members (income < 1_000_000) = 0\n"
+	    "[test: t]\ndate = 2026-01-01\na = head 1990-01-01\nexpect = none\n"
+	    "[test: known]\ndate = 2026-01-01\na = head 1990-01-01 income=2000000\n"
+	    "expect = a\n");
+	assert_int_equal(program_tests(&nt), 0);
+	/* an overflow has no value */
+	program("person", "[eligible]\nwhen = income * 100_000 > 0\n"
+	    "[test: t]\ndate = 2026-01-01\na = head 1990-01-01 income=999999999999999\n"
+	    "expect = none\n");
+	assert_int_equal(program_tests(&nt), 0);
+	/* two tests of one name, a second date */
+	expect_error("person", "[eligible]\nwhen = age > 1\n[test: t]\ndate = 2026-01-01\n"
+	    "a = head 1990-01-01\nexpect = a\n[test: t]\ndate = 2026-01-01\n"
+	    "a = head 1990-01-01\nexpect = a\n", "a second test named 't'");
+	expect_error("person", "[eligible]\nwhen = age > 1\n[test: t]\ndate = 2026-01-01\n"
+	    "date = 2026-01-02\na = head 1990-01-01\nexpect = a\n", "a second date");
+	/* nesting inside a quantifier counts against the stack */
+	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "[eligible]\nwhen = any members (");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "%sfalse or true and (",
+		    i % 3 == 2 ? "\n  " : "");
+	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "true");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, ")");
+	snprintf(deep + n, sizeof(deep) - n, ")\n");
+	expect_error("person", deep, "expression too large");
+	/* a flat clause of many terms is not "nested" */
+	n = (size_t)snprintf(deep, sizeof(deep), "[eligible]\nwhen = age = 1");
+	for (int i = 2; i < 70; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "%s or age = %d",
+		    i % 8 == 0 ? "\n " : "", i);
+	snprintf(deep + n, sizeof(deep) - n, "\n[test: t]\ndate = 2026-01-01\n"
+	    "a = head 1990-01-01\nexpect = a\n");
+	program("person", deep);
+	assert_int_equal(program_tests(&nt), 0);
+	/* messages must say "may qualify"; ids are plain */
+	write_file("p.ini", "[program]\nid = p\nname_ja = x\nname_en = x\n"
+	    "department = d\ncategory = health\nsubject = person\ncycle = fy\n"
+	    "tax = no\npage = x\n[eligible]\nwhen = age > 1\n[message]\n"
+	    "ja = {name}です\nen = You qualify for {name}.\n");
+	{
+		struct rules_set *rs = NULL;
+		char err[2048];
+
+		assert_int_equal(load(&rs, err, sizeof(err)), 65);
+		assert_non_null(strstr(err, "ja message must say"));
+		assert_non_null(strstr(err, "en message must say"));
+	}
+}
+
+static void
 test_shipped_rules_load(void **state)
 {
 	struct rules_set *rs;
@@ -290,6 +356,7 @@ main(void)
 		cmocka_unit_test(test_quantifiers_and_head),
 		cmocka_unit_test(test_history_windows),
 		cmocka_unit_test(test_sets_ranges_chains_dates),
+		cmocka_unit_test(test_review_cases),
 		cmocka_unit_test(test_shipped_rules_load),
 	};
 
