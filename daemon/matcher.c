@@ -17,11 +17,11 @@ struct worker {
 	const struct rules_set *rs;
 	const struct rules_ctx *ctx;
 	unsigned lo, hi;	/* first byte of the household pseudonym: [lo, hi) */
-	int all;
+	int all, reference;
 	matcher_fn fn;
 	void *user;
 	int rc;
-	unsigned long bad;
+	unsigned long bad, big;
 	double t0;
 };
 
@@ -55,8 +55,17 @@ flush(struct worker *w, struct gather *g)
 {
 	struct matcher_household mh;
 
-	if (g->np > 0)
+	if (g->np > 0 && !w->reference)
 		rules_eval_batch(w->rs, w->ctx, &g->b);
+	else if (g->np > 0) {
+		for (unsigned i = 0; i < g->b.n; i++) {
+			memset(g->b.elig[i], 0, sizeof(g->b.elig[i]));
+			for (unsigned prog = 0; prog < w->rs->n; prog++)
+				if (rules_eval(w->rs, w->rs->p[prog], g->b.h[i],
+				    g->b.who[i], w->ctx))
+					g->b.elig[i][prog / 64] |= 1ull << (prog % 64);
+		}
+	}
 	for (unsigned j = 0; j < g->nh; j++) {
 		unsigned start = g->hstart[j];
 
@@ -171,7 +180,7 @@ worker_main(void *arg)
 			hhkey = key;	/* valid for the whole read transaction */
 		}
 		if (n == HH_MAX) {
-			w->bad++;	/* an implausible household: rest skipped */
+			w->big++;	/* an implausible household: rest skipped */
 			continue;
 		}
 		if (store_resident_decode(v.mv_data, v.mv_size, &g->recs[g->np + n]) != 0) {
@@ -195,7 +204,7 @@ worker_main(void *arg)
 
 int
 matcher_run(struct store *s, const struct rules_set *rs,
-    const struct rules_ctx *ctx, unsigned nthreads, int all, matcher_fn fn,
+    const struct rules_ctx *ctx, unsigned nthreads, int flags, matcher_fn fn,
     void *const *users, unsigned long *bad)
 {
 	struct worker w[MATCHER_MAX_THREADS];
@@ -211,7 +220,8 @@ matcher_run(struct store *s, const struct rules_set *rs,
 		w[t].ctx = ctx;
 		w[t].lo = 256 * t / n;
 		w[t].hi = 256 * (t + 1) / n;
-		w[t].all = all;
+		w[t].all = flags & MATCHER_ALL;
+		w[t].reference = (flags & MATCHER_REFERENCE) != 0;
 		w[t].fn = fn;
 		w[t].user = users[t];
 		w[t].t0 = util_now();
@@ -224,6 +234,9 @@ matcher_run(struct store *s, const struct rules_set *rs,
 		pthread_join(tid[t], NULL);
 	for (t = 0; t < n; t++) {
 		*bad += w[t].bad;
+		if (w[t].big)
+			log_warnx("matcher: %lu members of households over %d members "
+			    "were not evaluated", w[t].big, HH_MAX);
 		if (w[t].rc != 0 && rc == 0)
 			rc = w[t].rc;
 	}

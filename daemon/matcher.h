@@ -45,11 +45,16 @@ typedef void (*matcher_fn)(void *user, const struct matcher_household *mh);
 
 /*
  * Walk the store on ctx's date with nthreads threads (1..MATCHER_MAX_THREADS;
- * 0 = one per CPU).  Returns 0, or an LMDB error code; a record that does
- * not decode is counted in *bad and skipped.
+ * 0 = one per CPU).  flags: MATCHER_ALL calls fn for households where no one
+ * is eligible too; MATCHER_REFERENCE evaluates each person and program one
+ * at a time with rules_eval (the plain interpreter) instead of in batches,
+ * to check the batch engine against it.  Returns 0, or an LMDB error code;
+ * a record that does not decode is counted in *bad and skipped.
  */
+#define MATCHER_ALL 1
+#define MATCHER_REFERENCE 2
 int matcher_run(struct store *s, const struct rules_set *rs,
-    const struct rules_ctx *ctx, unsigned nthreads, int all, matcher_fn fn,
+    const struct rules_ctx *ctx, unsigned nthreads, int flags, matcher_fn fn,
     void *const *users, unsigned long *bad);
 
 /* The number of threads matcher_run will use for nthreads. */

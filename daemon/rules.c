@@ -421,6 +421,7 @@ struct node {
 	int64_t *set;			/* N_INSET: sorted constants */
 	unsigned nset;
 	size_t pos;
+	uint8_t in_quant;		/* inside a quantifier's body */
 };
 
 struct parser {
@@ -469,6 +470,7 @@ new_node(struct parser *ps, enum nkind kind, enum type type, size_t pos)
 	}
 	n = &ps->n[ps->nn];
 	memset(n, 0, sizeof(*n));
+	n->in_quant = ps->quant_depth > 0;
 	n->kind = (uint8_t)kind;
 	n->type = (uint8_t)type;
 	n->pos = pos;
@@ -2750,7 +2752,8 @@ compile_clauses(struct loadctx *lc)
 			cl->head_reads = ps.head_reads;
 			for (unsigned k = 0; k < ps.nn; k++)
 				if ((ps.n[k].kind == N_HAS || ps.n[k].kind == N_FLAG ||
-				    ps.n[k].kind == N_EVENTS) && cl->nwords < 16)
+				    ps.n[k].kind == N_EVENTS) && !ps.n[k].in_quant &&
+				    cl->nwords < 16)
 					cl->words[cl->nwords++] = (uint16_t)(k);
 			/* keep node kinds for explain: store kind|word */
 			for (unsigned k = 0; k < cl->nwords; k++) {
@@ -3238,6 +3241,23 @@ rules_explain(const struct rules_set *s, const struct rules_program *p,
 				    date_fy_start(ctx->fy), ctx->d),
 				    (long long)count_events(me->r, s->word_ids[VOCAB_EVENT][w],
 				    date_fy_start(ctx->fy - 1), ctx->d));
+		}
+		if (p->code->code[cl->start].op == OP_QUANT) {
+			/* over the household: each member's value */
+			const struct insn *q = &p->code->code[cl->start];
+
+			for (unsigned m = 0; m < h->n; m++) {
+				struct val mv;
+
+				if (q->b == QS_CHILDREN && h->m[m].f[SLOT_REL] != REL_CHILD)
+					continue;
+				mv = run(&env, cl->start + 1, m);
+				fprintf(out, "      member %u%s (%s, age %lld) -> %s\n", m + 1,
+				    m == who ? " (the subject)" : "",
+				    store_rel_names[h->m[m].f[SLOT_REL] % 5],
+				    (long long)h->m[m].f[SLOT_AGE], mv.unk ? "unknown" :
+				    mv.v ? "true" : "false");
+			}
 		}
 		if (v.unk || !v.v)
 			result = 0;

@@ -105,10 +105,12 @@ static void
 eligible_usage(FILE *f)
 {
 	fprintf(f, "usage: oshirase eligible --date D [--counts] [--threads N] "
-	    "[--db DIR] [--rules DIR]\n"
+	    "[--db DIR] [--rules DIR] [--reference]\n"
 	    "Print every eligible pair as program_id<TAB>subject_pseudonym in\n"
 	    "byte order, or with --counts a table of subjects and households\n"
-	    "per program.  D defaults to today in Japan.\n");
+	    "per program.  D defaults to today in Japan.  --reference evaluates\n"
+	    "one person at a time with the plain interpreter (slow), to check\n"
+	    "the batch engine: the output must be the same.\n");
 }
 
 static int
@@ -162,10 +164,11 @@ print_pairs(struct collect *cs, unsigned nt, const struct rules_set *rs)
 int
 cmd_eligible(int argc, char **argv)
 {
-	enum { OPT_COUNTS = OPT_FIRST_LOCAL, OPT_THREADS };
+	enum { OPT_COUNTS = OPT_FIRST_LOCAL, OPT_THREADS, OPT_REFERENCE };
 	static const struct option longopts[] = {
 		COMMON_LONGOPTS,
 		{ "counts", no_argument, NULL, OPT_COUNTS },
+		{ "reference", no_argument, NULL, OPT_REFERENCE },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -177,12 +180,14 @@ cmd_eligible(int argc, char **argv)
 	void *users[MATCHER_MAX_THREADS];
 	unsigned long bad;
 	unsigned nt, threads = 0;
-	int opt, rc, counts = 0;
+	int opt, rc, counts = 0, flags = 0;
 
 	common_init(&c);
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (opt == OPT_COUNTS)
 			counts = 1;
+		else if (opt == OPT_REFERENCE)
+			flags |= MATCHER_REFERENCE;
 		else if (opt == OPT_THREADS) {
 			if (common_number("--threads", optarg, 1, MATCHER_MAX_THREADS,
 			    &threads) != 0)
@@ -210,7 +215,7 @@ cmd_eligible(int argc, char **argv)
 		cs[t].counts_only = counts;
 		users[t] = &cs[t];
 	}
-	rc = matcher_run(s, rs, &ctx, nt, 0, on_household, users, &bad);
+	rc = matcher_run(s, rs, &ctx, nt, flags, on_household, users, &bad);
 	if (rc != 0) {
 		log_warnx("%s: %s", c.db, mdb_strerror(rc));
 		rc = EXIT_IOERR;

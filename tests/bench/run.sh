@@ -112,6 +112,7 @@ if [ "$nprog" -eq 29 ] && cmp -s "$B/counts.osh3" "$B/counts.hw" && cmp -s "$B/c
 else
 	echo "  MISMATCH between the three counts ($nprog programs in the rule set):"
 	paste -d' ' "$B/counts.osh3" "$B/counts.hw" "$B/counts.sql" | awk '$2 != $5 || $2 != $8 || $3 != $6 || $3 != $9'
+	mismatch=1
 fi
 echo "  (best of 5 runs each; SQLite once)"
 printf '  oshirase eligible --counts  %7.3f s\n' "$t_el"
@@ -119,3 +120,4 @@ printf '  (a) hand-written C          %7.3f s   ratio %s (goal <= 1.5)\n' "$t_hw
 printf '      the same on 1 thread:   %7.3f s against %.3f s, ratio %s\n' "$t_el1" "$t_hw1" "$(ratio "$t_el1" "$t_hw1")"
 printf '  (b) SQLite, 29 queries      %7.3f s   ratio %s (goal <= 0.1)\n' "$t_sql" "$(ratio "$t_el" "$t_sql")"
 printf '  oshirase eligible (listing %s pairs) %7.3f s\n' "$(cat "$B/pairs.n")" "$t_list"
+[ -z "${mismatch:-}" ] || { echo "bench: the three implementations disagree"; exit 1; }
