@@ -1487,6 +1487,20 @@ rules_person_init(struct rules_person *p, const struct resident *r,
 	p->f[SLOT_DMENT] = r->disability_mental;
 	p->income_known = r->income >= 0;
 	p->r = r;
+	p->benefit_mask = 0;
+	p->flag_mask = 0;
+	for (unsigned i = 0; i < r->nbenefits; i++) {
+		uint16_t id = store_u16(r->benefits + 2 * i);
+
+		if (id < 64)
+			p->benefit_mask |= 1ull << id;
+	}
+	for (unsigned i = 0; i < r->nflags; i++) {
+		uint16_t id = store_u16(r->flags + 2 * i);
+
+		if (id < 64)
+			p->flag_mask |= 1ull << id;
+	}
 	return 0;
 }
 
@@ -1496,6 +1510,24 @@ struct val {
 };
 
 #define STACK_MAX 64
+
+/* Has the person benefit / flag `id` (a store word id)?  Ids below 64 are
+ * looked up in the masks rules_person_init made; others in the list. */
+static inline int list_has(const uint8_t *list, unsigned n, uint16_t id);
+
+static inline int
+has_benefit(const struct rules_person *p, uint16_t id)
+{
+	return id < 64 ? (int)((p->benefit_mask >> id) & 1) :
+	    list_has(p->r->benefits, p->r->nbenefits, id);
+}
+
+static inline int
+has_flag(const struct rules_person *p, uint16_t id)
+{
+	return id < 64 ? (int)((p->flag_mask >> id) & 1) :
+	    list_has(p->r->flags, p->r->nflags, id);
+}
 
 static inline int
 list_has(const uint8_t *list, unsigned n, uint16_t id)
@@ -1576,11 +1608,9 @@ fused(const struct evalenv *env, const struct rules_person *me,
 	case OP_KNOWN:
 		return (struct val){ me->income_known, 0 };
 	case OP_HAS:
-		return (struct val){ list_has(me->r->benefits, me->r->nbenefits,
-		    env->s->word_ids[VOCAB_BENEFIT][in->x]), 0 };
+		return (struct val){ has_benefit(me, env->s->word_ids[VOCAB_BENEFIT][in->x]), 0 };
 	case OP_FLAG:
-		return (struct val){ list_has(me->r->flags, me->r->nflags,
-		    env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
+		return (struct val){ has_flag(me, env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
 	case OP_FIELD_MODK:
 		return (struct val){ compare(in->a, me->f[in->x] % env->c->pool[in->y],
 		    in->k), in->x == SLOT_INCOME && !me->income_known };
@@ -1597,11 +1627,9 @@ fused(const struct evalenv *env, const struct rules_person *me,
 	case OP_EVENTS_CMPK:
 		return (struct val){ compare(in->a, events_in(env, me, in), in->k), 0 };
 	case OP_NOT_HAS:
-		return (struct val){ !list_has(me->r->benefits, me->r->nbenefits,
-		    env->s->word_ids[VOCAB_BENEFIT][in->x]), 0 };
+		return (struct val){ !has_benefit(me, env->s->word_ids[VOCAB_BENEFIT][in->x]), 0 };
 	case OP_NOT_FLAG:
-		return (struct val){ !list_has(me->r->flags, me->r->nflags,
-		    env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
+		return (struct val){ !has_flag(me, env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
 	default: {	/* OP_FIELD_INSET */
 		const int64_t *set = env->c->pool + in->y;
 		int64_t v = me->f[in->a];
@@ -1730,12 +1758,10 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 			break;
 		}
 		case OP_HAS:
-			st[++sp] = (struct val){ list_has(me->r->benefits,
-			    me->r->nbenefits, env->s->word_ids[VOCAB_BENEFIT][in->x]), 0 };
+			st[++sp] = (struct val){ has_benefit(me, env->s->word_ids[VOCAB_BENEFIT][in->x]), 0 };
 			break;
 		case OP_FLAG:
-			st[++sp] = (struct val){ list_has(me->r->flags,
-			    me->r->nflags, env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
+			st[++sp] = (struct val){ has_flag(me, env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
 			break;
 		case OP_EVENTS:
 			st[++sp] = (struct val){ events_in(env, me, in), 0 };
@@ -1902,16 +1928,14 @@ filter_fused(const struct evalenv *env, const struct insn *in,
 		uint16_t id = env->s->word_ids[VOCAB_BENEFIT][in->x];
 		int want = in->op == OP_HAS;
 
-		KEEP_IF(list_has(PERSON(i)->r->benefits, PERSON(i)->r->nbenefits,
-		    id) == want);
+		KEEP_IF(has_benefit(PERSON(i), id) == want);
 	}
 	case OP_NOT_FLAG:
 	case OP_FLAG: {
 		uint16_t id = env->s->word_ids[VOCAB_FLAG][in->x];
 		int want = in->op == OP_FLAG;
 
-		KEEP_IF(list_has(PERSON(i)->r->flags, PERSON(i)->r->nflags,
-		    id) == want);
+		KEEP_IF(has_flag(PERSON(i), id) == want);
 	}
 	default:
 		break;
@@ -3226,12 +3250,10 @@ rules_explain(const struct rules_set *s, const struct rules_program *p,
 			    kind == 1 ? VOCAB_FLAG : VOCAB_EVENT, w);
 			if (kind == 0)
 				fprintf(out, "      has(%s) = %s\n", word,
-				    list_has(me->r->benefits, me->r->nbenefits,
-				    s->word_ids[VOCAB_BENEFIT][w]) ? "true" : "false");
+				    has_benefit(me, s->word_ids[VOCAB_BENEFIT][w]) ? "true" : "false");
 			else if (kind == 1)
 				fprintf(out, "      flag(%s) = %s\n", word,
-				    list_has(me->r->flags, me->r->nflags,
-				    s->word_ids[VOCAB_FLAG][w]) ? "true" : "false");
+				    has_flag(me, s->word_ids[VOCAB_FLAG][w]) ? "true" : "false");
 			else
 				fprintf(out, "      events(%s) ever = %lld, in FY %d = "
 				    "%lld, in FY-1..FY = %lld\n", word,

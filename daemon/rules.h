@@ -45,6 +45,7 @@ struct rules_person {
 	int64_t f[SLOT_COUNT];
 	uint8_t income_known;
 	const struct resident *r;	/* lists: benefits, flags, history */
+	uint64_t benefit_mask, flag_mask;	/* store word ids below 64 */
 };
 
 struct rules_household {
