@@ -141,8 +141,10 @@ fuzz: $(BUILD)/paths.h
 			$(TOOL_SRCS) $(LIBS) || exit 1; \
 		mkdir -p build-fuzz/corpus-$$name; \
 		echo "== $$name for $(FUZZ_SECONDS) s"; \
+		OSHIRASE_VOCAB=rules/vocabulary.ini \
 		./build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			build-fuzz/corpus-$$name tests/data/bad >/dev/null 2>build-fuzz/$$name.log \
+			build-fuzz/corpus-$$name $$(ls -d tests/fuzz/corpus-$${name#fuzz_} 2>/dev/null || echo tests/data/bad) \
+			>/dev/null 2>build-fuzz/$$name.log \
 			|| { tail -40 build-fuzz/$$name.log; exit 1; }; \
 		tail -1 build-fuzz/$$name.log; \
 	done
