@@ -1479,8 +1479,10 @@ rules_person_init(struct rules_person *p, const struct resident *r,
 	p->f[SLOT_REL] = r->relationship;
 	p->f[SLOT_INS] = r->insurance;
 	p->f[SLOT_TAX_EXEMPT] = r->tax_exempt;
-	p->f[SLOT_INCOME] = r->income;
-	p->f[SLOT_DEPENDENTS] = r->dependents;
+	p->f[SLOT_INCOME] = 0;		/* 64 bits: in p->income */
+	p->f[SLOT_DEPENDENTS] = 0;	/* and p->dependents */
+	p->income = r->income;
+	p->dependents = r->dependents;
 	p->f[SLOT_SINGLE_PARENT] = r->single_parent;
 	p->f[SLOT_DPHYS] = r->disability_physical;
 	p->f[SLOT_DINT] = r->disability_intellectual;
@@ -1603,7 +1605,7 @@ fused(const struct evalenv *env, const struct rules_person *me,
 {
 	switch (in->op) {
 	case OP_FIELD:
-		return (struct val){ me->f[in->x],
+		return (struct val){ rules_fact(me, in->x),
 		    in->x == SLOT_INCOME && !me->income_known };
 	case OP_KNOWN:
 		return (struct val){ me->income_known, 0 };
@@ -1612,17 +1614,17 @@ fused(const struct evalenv *env, const struct rules_person *me,
 	case OP_FLAG:
 		return (struct val){ has_flag(me, env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
 	case OP_FIELD_MODK:
-		return (struct val){ compare(in->a, me->f[in->x] % env->c->pool[in->y],
+		return (struct val){ compare(in->a, rules_fact(me, in->x) % env->c->pool[in->y],
 		    in->k), in->x == SLOT_INCOME && !me->income_known };
 	case OP_FIELD_RANGE: {
 		const int64_t *k = env->c->pool + in->y;
-		int64_t v = me->f[in->x];
+		int64_t v = rules_fact(me, in->x);
 
 		return (struct val){ compare(in->a, v, k[0]) && compare(in->b, v, k[1]),
 		    in->x == SLOT_INCOME && !me->income_known };
 	}
 	case OP_FIELD_CMPK:
-		return (struct val){ compare(in->a, me->f[in->x], in->k),
+		return (struct val){ compare(in->a, rules_fact(me, in->x), in->k),
 		    in->x == SLOT_INCOME && !me->income_known };
 	case OP_EVENTS_CMPK:
 		return (struct val){ compare(in->a, events_in(env, me, in), in->k), 0 };
@@ -1632,7 +1634,7 @@ fused(const struct evalenv *env, const struct rules_person *me,
 		return (struct val){ !has_flag(me, env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
 	default: {	/* OP_FIELD_INSET */
 		const int64_t *set = env->c->pool + in->y;
-		int64_t v = me->f[in->a];
+		int64_t v = rules_fact(me, in->a);
 		int found = 0;
 
 		for (unsigned i = 0; i < in->x; i++)
@@ -1667,7 +1669,7 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 			st[++sp] = (struct val){ env->ctx->fy, 0 };
 			break;
 		case OP_FIELD:
-			st[++sp] = (struct val){ me->f[in->x],
+			st[++sp] = (struct val){ rules_fact(me, in->x),
 			    in->x == SLOT_INCOME && !me->income_known };
 			break;
 		case OP_HEADFIELD:
@@ -1675,7 +1677,7 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 			if (head == NULL)
 				st[++sp] = (struct val){ 0, 1 };
 			else
-				st[++sp] = (struct val){ head->f[in->x],
+				st[++sp] = (struct val){ rules_fact(head, in->x),
 				    in->x == SLOT_INCOME && !head->income_known };
 			break;
 		case OP_KNOWN:
@@ -2054,7 +2056,7 @@ filter_quant(const struct evalenv *env, uint8_t quant, uint8_t qset,
 void
 rules_batch_facts(struct rules_batch *b, unsigned i, const struct rules_person *p)
 {
-	const int64_t *f = p->f;
+	const int32_t *f = p->f;
 
 	b->col[SLOT_AGE][i] = (int32_t)f[SLOT_AGE];
 	b->col[SLOT_MONTHS][i] = (int32_t)f[SLOT_MONTHS];
@@ -3196,14 +3198,14 @@ print_fact(FILE *out, const char *prefix, const struct rules_person *p, int slot
 	else if (slot == SLOT_INCOME && !p->income_known)
 		fputs("unknown\n", out);
 	else if (f->type == TY_DATE) {
-		date_format((date_t)p->f[slot], d);
+		date_format((date_t)rules_fact(p, slot), d);
 		fprintf(out, "%s\n", d);
 	} else if (f->type == TY_REL)
-		fprintf(out, "%s\n", store_rel_names[p->f[slot] % 5]);
+		fprintf(out, "%s\n", store_rel_names[rules_fact(p, slot) % 5]);
 	else if (f->type == TY_INS)
-		fprintf(out, "%s\n", store_ins_names[p->f[slot] % 5]);
+		fprintf(out, "%s\n", store_ins_names[rules_fact(p, slot) % 5]);
 	else
-		fprintf(out, "%lld\n", (long long)p->f[slot]);
+		fprintf(out, "%lld\n", (long long)rules_fact(p, slot));
 }
 
 int

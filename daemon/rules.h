@@ -42,11 +42,20 @@ enum rules_slot {
 };
 
 struct rules_person {
-	int64_t f[SLOT_COUNT];
-	uint8_t income_known;
+	int32_t f[SLOT_COUNT];		/* but income and dependents: */
+	int64_t income, dependents;	/* up to 15 digits */
 	const struct resident *r;	/* lists: benefits, flags, history */
 	uint64_t benefit_mask, flag_mask;	/* store word ids below 64 */
+	uint8_t income_known;
 };
+
+/* A fact by slot, whatever its width. */
+static inline int64_t
+rules_fact(const struct rules_person *p, unsigned slot)
+{
+	return slot == SLOT_INCOME ? p->income :
+	    slot == SLOT_DEPENDENTS ? p->dependents : p->f[slot];
+}
 
 struct rules_household {
 	unsigned n;			/* members born on or before D */
