@@ -834,19 +834,22 @@ binary(struct parser *ps, enum nkind kind, enum type type, uint8_t op, int a,
 	return n;
 }
 
+/* Integer arithmetic, by precedence: a sum of products (prod = 1) or a
+ * product of atoms (prod = 2). */
 static int
-parse_prod(struct parser *ps)
+parse_arith(struct parser *ps, int prod)
 {
-	int a = parse_atom(ps);
+	int a = prod ? parse_atom(ps) : parse_arith(ps, 1);
 
-	while (a >= 0 && !ps->failed && (ps->lx.t == TK_STAR ||
-	    ps->lx.t == TK_SLASH || ps->lx.t == TK_PCT)) {
+	while (a >= 0 && !ps->failed && (prod ? (ps->lx.t == TK_STAR ||
+	    ps->lx.t == TK_SLASH || ps->lx.t == TK_PCT) :
+	    (ps->lx.t == TK_PLUS || ps->lx.t == TK_MINUS))) {
 		uint8_t op = (uint8_t)ps->lx.t;
 		size_t pos = ps->lx.tpos;
 		int b;
 
 		lex_next(&ps->lx);
-		b = parse_atom(ps);
+		b = prod ? parse_atom(ps) : parse_arith(ps, 1);
 		if (b < 0)
 			return -1;
 		if (ps->n[a].type != TY_INT || ps->n[b].type != TY_INT) {
@@ -868,26 +871,7 @@ parse_prod(struct parser *ps)
 static int
 parse_sum(struct parser *ps)
 {
-	int a = parse_prod(ps);
-
-	while (a >= 0 && !ps->failed && (ps->lx.t == TK_PLUS || ps->lx.t == TK_MINUS)) {
-		uint8_t op = (uint8_t)ps->lx.t;
-		size_t pos = ps->lx.tpos;
-		int b;
-
-		lex_next(&ps->lx);
-		b = parse_prod(ps);
-		if (b < 0)
-			return -1;
-		if (ps->n[a].type != TY_INT || ps->n[b].type != TY_INT) {
-			perr(ps, pos, "%s works on integers, not on %s",
-			    tok_names[op], type_names[ps->n[a].type != TY_INT ?
-			    ps->n[a].type : ps->n[b].type]);
-			return -1;
-		}
-		a = binary(ps, N_ARITH, TY_INT, op, a, b, pos);
-	}
-	return a;
+	return parse_arith(ps, 0);
 }
 
 static int
