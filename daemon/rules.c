@@ -1427,7 +1427,7 @@ compile(struct rules_code *c, const struct node *nodes, int i, int *depth,
 /* Facts and evaluation                                                */
 
 void
-rules_ctx_init(struct rules_ctx *ctx, date_t d)
+rules_ctx_init(struct rules_ctx *ctx, date_t d, const struct rules_set *s)
 {
 	ctx->d = d;
 	ctx->fy = date_fy(d);
@@ -1436,6 +1436,17 @@ rules_ctx_init(struct rules_ctx *ctx, date_t d)
 	for (int k = -RULES_FY_SPAN; k <= RULES_FY_SPAN; k++) {
 		ctx->fy_start[k + RULES_FY_SPAN] = date_fy_start(ctx->fy + k);
 		ctx->fy_end[k + RULES_FY_SPAN] = date_fy_end(ctx->fy + k);
+	}
+	ctx->nq = s != NULL ? s->nevq : 0;
+	for (unsigned k = 0; k < ctx->nq; k++) {
+		ctx->q[k].id = s->word_ids[VOCAB_EVENT][s->evq[k].word];
+		ctx->q[k].from = INT32_MIN;
+		ctx->q[k].to = d;
+		if (s->evq[k].from != FY_EVER) {
+			ctx->q[k].from = ctx->fy_start[s->evq[k].from + RULES_FY_SPAN];
+			if (ctx->fy_end[s->evq[k].to + RULES_FY_SPAN] < d)
+				ctx->q[k].to = ctx->fy_end[s->evq[k].to + RULES_FY_SPAN];
+		}
 	}
 }
 
@@ -1475,6 +1486,17 @@ rules_person_init(struct rules_person *p, const struct resident *r,
 	p->r = r;
 	p->benefit_mask = 0;
 	p->flag_mask = 0;
+	memset(p->ev, 0, sizeof(p->ev));
+	for (unsigned i = 0; i < r->nhistory; i++) {
+		const uint8_t *e = r->history + STORE_HIST_ENTRY * i;
+		uint16_t id = store_u16(e);
+		date_t d = store_i32(e + 2);
+
+		for (unsigned k = 0; k < ctx->nq; k++)
+			if (ctx->q[k].id == id && d >= ctx->q[k].from &&
+			    d <= ctx->q[k].to)
+				p->ev[k]++;	/* at most 65535 events a record */
+	}
 	for (unsigned i = 0; i < r->nbenefits; i++) {
 		uint16_t id = store_u16(r->benefits + 2 * i);
 
@@ -1611,7 +1633,8 @@ fused(const struct evalenv *env, const struct rules_person *me,
 		return (struct val){ compare(in->a, rules_fact(me, in->x), in->k),
 		    in->x == SLOT_INCOME && !me->income_known };
 	case OP_EVENTS_CMPK:
-		return (struct val){ compare(in->a, events_in(env, me, in), in->k), 0 };
+		return (struct val){ compare(in->a, in->b ? me->ev[in->b - 1] :
+		    events_in(env, me, in), in->k), 0 };
 	case OP_NOT_HAS:
 		return (struct val){ !has_benefit(me, env->s->word_ids[VOCAB_BENEFIT][in->x]), 0 };
 	case OP_NOT_FLAG:
@@ -1750,7 +1773,8 @@ run(const struct evalenv *env, unsigned pc, unsigned who)
 			st[++sp] = (struct val){ has_flag(me, env->s->word_ids[VOCAB_FLAG][in->x]), 0 };
 			break;
 		case OP_EVENTS:
-			st[++sp] = (struct val){ events_in(env, me, in), 0 };
+			st[++sp] = (struct val){ in->b ? me->ev[in->b - 1] :
+			    events_in(env, me, in), 0 };
 			break;
 		case OP_FIELD_CMPK: case OP_EVENTS_CMPK: case OP_NOT_HAS:
 		case OP_NOT_FLAG: case OP_FIELD_INSET: case OP_FIELD_RANGE:
@@ -1904,6 +1928,13 @@ filter_fused(const struct evalenv *env, const struct insn *in,
 			from = env->ctx->fy_start[in->from + RULES_FY_SPAN];
 			if (env->ctx->fy_end[in->to + RULES_FY_SPAN] < to)
 				to = env->ctx->fy_end[in->to + RULES_FY_SPAN];
+		}
+		if (in->b) {	/* answered when the person was read */
+			unsigned q = in->b - 1u;
+
+			if (in->a == OP_EQ && k == 0)
+				KEEP_IF(PERSON(i)->ev[q] == 0);
+			KEEP_IF(compare(in->a, PERSON(i)->ev[q], k));
 		}
 		if (in->a == OP_EQ && k == 0)	/* "none in the window" */
 			KEEP_IF(count_events(PERSON(i)->r, id, from, to) == 0);
@@ -2906,6 +2937,50 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Give an events instruction the number (k + 1) of its question in the
+ * set, adding the question if it is new and there is room (else 0: the
+ * history is read at each evaluation). */
+static void
+number_question(struct rules_set *s, struct insn *in)
+{
+	unsigned k;
+
+	if (in->op != OP_EVENTS && in->op != OP_EVENTS_CMPK)
+		return;
+	for (k = 0; k < s->nevq; k++)
+		if (s->evq[k].word == in->x && s->evq[k].from == in->from &&
+		    s->evq[k].to == in->to)
+			break;
+	if (k == s->nevq) {
+		if (k == RULES_MAX_EVQ) {
+			in->b = 0;
+			return;
+		}
+		s->evq[k].word = in->x;
+		s->evq[k].from = in->from;
+		s->evq[k].to = in->to;
+		s->nevq++;
+	}
+	in->b = (uint8_t)(k + 1);
+}
+
+static void
+number_questions(struct rules_set *s, struct rules_program *p)
+{
+	for (unsigned i = 0; i < p->code->n; i++)
+		number_question(s, &p->code->code[i]);
+	for (unsigned c = 0; c < p->nclauses; c++) {
+		struct rules_clause *cl = &p->clauses[c];
+
+		for (unsigned i = 0; i < cl->nft; i++)
+			if (cl->ft[i].kind == FT_LEAF)
+				number_question(s, &cl->ft[i].leaf);
+		for (unsigned i = 0; i < cl->nqft; i++)
+			if (cl->qft[i].kind == FT_LEAF)
+				number_question(s, &cl->qft[i].leaf);
+	}
+}
+
 int
 rules_load(const char *dir, FILE *err, struct rules_set **out)
 {
@@ -2992,6 +3067,8 @@ rules_load(const char *dir, FILE *err, struct rules_set **out)
 		return EXIT_DATAERR;
 	}
 	qsort(set->p, set->n, sizeof(set->p[0]), cmp_prog);
+	for (unsigned i = 0; i < set->n; i++)
+		number_questions(set, set->p[i]);
 	*out = set;
 	return 0;
 }
@@ -3143,7 +3220,7 @@ rules_run_tests(const struct rules_set *s, const char *only, FILE *out,
 			struct rules_ctx ctx;
 			uint32_t got = 0;
 
-			rules_ctx_init(&ctx, t->date);
+			rules_ctx_init(&ctx, t->date, s);
 			build_household(s, t, &ctx, b);
 			for (unsigned m = 0; m < t->nm; m++)
 				if (b->index[m] >= 0 && rules_eval(s, p, &b->h,

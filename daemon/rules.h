@@ -46,6 +46,9 @@ struct rules_person {
 	int64_t income, dependents;	/* up to 15 digits */
 	const struct resident *r;	/* lists: benefits, flags, history */
 	uint64_t benefit_mask, flag_mask;	/* store word ids below 64 */
+	/* the rule set's history questions, answered while the record is
+	 * at hand: ev[k] = events(word in window) of struct rules_ctx q[k] */
+	uint16_t ev[16];
 	uint8_t income_known;
 };
 
@@ -65,7 +68,10 @@ struct rules_household {
 
 /* The reference date and what follows from it. */
 #define RULES_FY_SPAN 20	/* FY-20 .. FY+20 in events(... in FY-n..FY+m) */
+#define RULES_MAX_EVQ 16	/* history questions answered per person */
 struct rules_ctx {
+	unsigned nq;
+	struct { uint16_t id; date_t from, to; } q[RULES_MAX_EVQ];
 	date_t d;
 	int dy, dm, dd;				/* D's year, month, day */
 	int fy;
@@ -73,7 +79,9 @@ struct rules_ctx {
 	date_t fy_start[2 * RULES_FY_SPAN + 1];	/* of FY+k at [k + SPAN] */
 	date_t fy_end[2 * RULES_FY_SPAN + 1];
 };
-void rules_ctx_init(struct rules_ctx *ctx, date_t d);
+struct rules_set;
+/* s (may be NULL) must already be bound to the store's words. */
+void rules_ctx_init(struct rules_ctx *ctx, date_t d, const struct rules_set *s);
 /* Facts of r on ctx's date.  Returns 0, or -1 if born after the date (not
  * a person yet: no one's subject, no member of any household). */
 int rules_person_init(struct rules_person *p, const struct resident *r,
@@ -107,6 +115,10 @@ struct rules_set {
 	uint16_t *word_ids[VOCAB_NKINDS];
 	/* a digest of every rule file, for the sealed log and reloads */
 	uint8_t version[32];
+	/* the distinct history questions (event, FY window) of all programs;
+	 * events instructions carry k + 1 of theirs */
+	unsigned nevq;
+	struct { uint16_t word; int8_t from, to; } evq[RULES_MAX_EVQ];
 };
 
 /*

@@ -207,7 +207,7 @@ cmd_eligible(int argc, char **argv)
 	}
 	if ((rc = common_finish(&c)) != 0 || (rc = open_all(&c, &s, &rs)) != 0)
 		return rc;
-	rules_ctx_init(&ctx, c.date);
+	rules_ctx_init(&ctx, c.date, rs);
 	nt = matcher_threads(threads);
 	cs = xcalloc(nt, sizeof(*cs));
 	for (unsigned t = 0; t < nt; t++) {
@@ -316,7 +316,7 @@ cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	pr = rs->p[idx];
-	rules_ctx_init(&ctx, c.date);
+	rules_ctx_init(&ctx, c.date, rs);
 	if ((rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn)) != 0 ||
 	    (rc = mdb_cursor_open(txn, store_dbi(s)->residents, &cur)) != 0) {
 		log_warnx("%s: %s", c.db, mdb_strerror(rc));

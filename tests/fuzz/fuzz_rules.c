@@ -76,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r[i].birth = 5000 * i;
 			r[i].income = i == 1 ? -1 : 1000000 * i;
 		}
-		rules_ctx_init(&ctx, 20000);
+		rules_ctx_init(&ctx, 20000, rs);
 		for (int i = 0; i < 3; i++)
 			rules_person_init(&p[i], &r[i], &ctx);
 		h.n = 3;
