@@ -1438,8 +1438,11 @@ rules_ctx_init(struct rules_ctx *ctx, date_t d, const struct rules_set *s)
 		ctx->fy_end[k + RULES_FY_SPAN] = date_fy_end(ctx->fy + k);
 	}
 	ctx->nq = s != NULL ? s->nevq : 0;
+	memset(ctx->qmask, 0, sizeof(ctx->qmask));
 	for (unsigned k = 0; k < ctx->nq; k++) {
 		ctx->q[k].id = s->word_ids[VOCAB_EVENT][s->evq[k].word];
+		if (ctx->q[k].id < 64)
+			ctx->qmask[ctx->q[k].id] |= (uint16_t)(1u << k);
 		ctx->q[k].from = INT32_MIN;
 		ctx->q[k].to = d;
 		if (s->evq[k].from != FY_EVER) {
@@ -1492,10 +1495,18 @@ rules_person_init(struct rules_person *p, const struct resident *r,
 		uint16_t id = store_u16(e);
 		date_t d = store_i32(e + 2);
 
-		for (unsigned k = 0; k < ctx->nq; k++)
+		/* the questions about this event: by mask, or all of them
+		 * for a word numbered 64 or more */
+		unsigned m = id < 64 ? ctx->qmask[id] : (1u << ctx->nq) - 1;
+
+		while (m) {
+			unsigned k = (unsigned)__builtin_ctz(m);
+
+			m &= m - 1;
 			if (ctx->q[k].id == id && d >= ctx->q[k].from &&
 			    d <= ctx->q[k].to)
 				p->ev[k]++;	/* at most 65535 events a record */
+		}
 	}
 	for (unsigned i = 0; i < r->nbenefits; i++) {
 		uint16_t id = store_u16(r->benefits + 2 * i);

@@ -72,6 +72,7 @@ struct rules_household {
 struct rules_ctx {
 	unsigned nq;
 	struct { uint16_t id; date_t from, to; } q[RULES_MAX_EVQ];
+	uint16_t qmask[64];	/* store event id < 64 -> its questions */
 	date_t d;
 	int dy, dm, dd;				/* D's year, month, day */
 	int fy;
