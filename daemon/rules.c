@@ -1148,6 +1148,9 @@ struct rules_clause {
 	struct ftree *qft;
 	unsigned nqft;
 	uint8_t quant, qset;
+	/* `any members (has(a) or has(b) ...)`: the words (vocab indexes) */
+	uint16_t has_any[8];
+	unsigned nhas_any;
 	uint32_t reads, head_reads;
 	uint16_t words[16];	/* has/flag/events read, kind in high bits */
 	unsigned nwords;
@@ -2166,6 +2169,34 @@ rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
 				n = filter_tree(&env, cl->ft, (int)cl->nft - 1, b, sel, n);
 				continue;
 			}
+			if (cl->nhas_any > 0) {
+				/* a benefit anyone in the household holds: one mask */
+				uint64_t want = 0;
+				unsigned w;
+
+				for (w = 0; w < cl->nhas_any; w++) {
+					uint16_t id = s->word_ids[VOCAB_BENEFIT][cl->has_any[w]];
+
+					if (id >= 64)
+						break;
+					want |= 1ull << id;
+				}
+				if (w == cl->nhas_any) {
+					unsigned k = 0;
+
+					for (unsigned i = 0; i < n; i++) {
+						const struct rules_household *hh = b->h[sel[i]];
+						uint64_t u = 0;
+
+						for (unsigned m = 0; m < hh->n; m++)
+							u |= hh->m[m].benefit_mask;
+						sel[k] = sel[i];
+						k += (u & want) != 0;
+					}
+					n = k;
+					continue;
+				}
+			}
 			if (cl->len == 4 && in->op == OP_QUANT && in->a != Q_COUNT &&
 			    is_fused(in[1].op)) {
 				n = filter_quant(&env, in->a, in->b, &in[1], NULL, 0, b, sel, n);
@@ -2735,6 +2766,26 @@ build_ftree(struct rules_code *c, const struct node *nodes, int i,
 	return (*nft)++;
 }
 
+/* Is the clause `any members (has(..) or has(..) ...)`?  Then its words. */
+static void
+mark_has_any(struct rules_clause *cl)
+{
+	unsigned n = 0;
+
+	if (cl->quant != Q_ANY || cl->qset != QS_MEMBERS)
+		return;
+	for (unsigned i = 0; i < cl->nqft; i++) {
+		const struct ftree *t = &cl->qft[i];
+
+		if (t->kind == FT_AND || (t->kind == FT_LEAF &&
+		    (t->leaf.op != OP_HAS || n == 8)))
+			return;
+		if (t->kind == FT_LEAF)
+			cl->has_any[n++] = t->leaf.x;
+	}
+	cl->nhas_any = n;
+}
+
 static void
 compile_clauses(struct loadctx *lc)
 {
@@ -2796,6 +2847,7 @@ compile_clauses(struct loadctx *lc)
 					cl->nqft = (unsigned)nft;
 					cl->quant = ps.n[root].quant;
 					cl->qset = ps.n[root].qset;
+					mark_has_any(cl);
 				}
 			}
 			cl->text = xstrdup(ps.src->text);
