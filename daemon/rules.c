@@ -2107,6 +2107,9 @@ rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
 {
 	uint16_t all[RULES_BATCH], heads[RULES_BATCH], sel[RULES_BATCH];
 	unsigned nall = b->n, nheads = 0, nmemo = 0;
+	/* the union of each person's household's benefits, when asked */
+	uint64_t hunion[RULES_BATCH];
+	uint8_t hunion_set[RULES_BATCH];
 	static __thread struct {
 		struct insn in;
 		uint8_t subject;
@@ -2114,6 +2117,7 @@ rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
 		uint16_t sel[RULES_BATCH];
 	} memo[MEMO_MAX];
 
+	memset(hunion_set, 0, b->n);
 	for (unsigned i = 0; i < b->n; i++) {
 		all[i] = (uint16_t)i;
 		if (b->h[i]->head == (int)b->who[i])
@@ -2185,11 +2189,17 @@ rules_eval_batch(const struct rules_set *s, const struct rules_ctx *ctx,
 					unsigned k = 0;
 
 					for (unsigned i = 0; i < n; i++) {
-						const struct rules_household *hh = b->h[sel[i]];
-						uint64_t u = 0;
+						uint64_t u = hunion[sel[i]];
 
-						for (unsigned m = 0; m < hh->n; m++)
-							u |= hh->m[m].benefit_mask;
+						if (!hunion_set[sel[i]]) {
+							const struct rules_household *hh = b->h[sel[i]];
+
+							u = 0;
+							for (unsigned m = 0; m < hh->n; m++)
+								u |= hh->m[m].benefit_mask;
+							hunion[sel[i]] = u;
+							hunion_set[sel[i]] = 1;
+						}
 						sel[k] = sel[i];
 						k += (u & want) != 0;
 					}
