@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ctype { CT_PATH, CT_INT, CT_TEXT };
+enum ctype { CT_PATH, CT_INT, CT_TEXT, CT_TIME };
 
 static const struct ckey {
 	const char *section, *name;
@@ -40,6 +40,68 @@ static const struct ckey {
 	{ "city", "site", CT_PATH, offsetof(struct config, site),
 	  "https://www.city.mihon.example.jp/", 0, 0,
 	  "the city's web site; program pages are under it" },
+	{ "match", "time", CT_TIME, offsetof(struct config, match_time),
+	  "06:00", 0, 0, "when the daemon runs the day's match (Japan time)" },
+	{ "match", "threads", CT_INT, offsetof(struct config, match_threads),
+	  "0", 0, 64, "matcher threads (0: one per CPU)" },
+	{ "match", "batch", CT_INT, offsetof(struct config, match_batch),
+	  "20000", 100, 1000000, "notices queued per LMDB transaction" },
+	{ "dispatch", "window_start", CT_TIME, offsetof(struct config, window_start),
+	  "08:00", 0, 0, "first minute of the send window (Japan time)" },
+	{ "dispatch", "window_end", CT_TIME, offsetof(struct config, window_end),
+	  "20:00", 0, 0, "end of the send window (Japan time; exclusive)" },
+	{ "dispatch", "retry_base", CT_INT, offsetof(struct config, retry_base),
+	  "2", 1, 3600, "seconds: first retry delay (full jitter, doubling)" },
+	{ "dispatch", "retry_cap", CT_INT, offsetof(struct config, retry_cap),
+	  "900", 1, 86400, "seconds: the longest retry delay" },
+	{ "dispatch", "line_max_age", CT_INT, offsetof(struct config, line_max_age),
+	  "72000", 60, 82800, "seconds from a LINE message's first attempt to "
+	  "giving up (under LINE's 24 h retry-key life)" },
+	{ "dispatch", "email_max_age", CT_INT, offsetof(struct config, email_max_age),
+	  "259200", 60, 864000, "seconds from an email's first attempt to giving up" },
+	{ "dispatch", "in_flight", CT_INT, offsetof(struct config, in_flight),
+	  "512", 1, 100000, "jobs handed to senders and not yet answered" },
+	{ "dispatch", "job_timeout", CT_INT, offsetof(struct config, job_timeout),
+	  "120", 5, 3600, "seconds without a result before a job is retried" },
+	{ "line", "api", CT_PATH, offsetof(struct config, line_api),
+	  "https://api.line.me", 0, 0, "the LINE Messaging API base URL" },
+	{ "line", "token_file", CT_PATH, offsetof(struct config, line_token),
+	  "line-token", 0, 0, "the channel access token file (0600); relative: "
+	  "in $CREDENTIALS_DIRECTORY, else in " OSHIRASE_SYSCONFDIR },
+	{ "line", "rate", CT_INT, offsetof(struct config, line_rate),
+	  "1000", 1, 100000, "LINE push requests per second (LINE allows 2,000)" },
+	{ "line", "burst", CT_INT, offsetof(struct config, line_burst),
+	  "20", 1, 100000, "LINE token bucket size" },
+	{ "line", "timeout", CT_INT, offsetof(struct config, line_timeout),
+	  "30", 1, 600, "seconds for one LINE request" },
+	{ "email", "url", CT_PATH, offsetof(struct config, mail_url),
+	  "smtp://127.0.0.1:25", 0, 0, "the relay: smtp://host:port (STARTTLS "
+	  "required unless the host is loopback) or smtps://host:port" },
+	{ "email", "from", CT_TEXT, offsetof(struct config, mail_from),
+	  "noreply@city.mihon.example.jp", 0, 0, "the From address" },
+	{ "email", "username", CT_TEXT, offsetof(struct config, mail_user),
+	  "", 0, 0, "SMTP AUTH user (empty: no AUTH)" },
+	{ "email", "password_file", CT_PATH, offsetof(struct config, mail_password),
+	  "", 0, 0, "SMTP AUTH password file (0600; relative as token_file)" },
+	{ "email", "cafile", CT_PATH, offsetof(struct config, mail_cafile),
+	  "", 0, 0, "CA bundle for the relay's certificate (empty: system)" },
+	{ "email", "unsubscribe", CT_PATH, offsetof(struct config, mail_unsubscribe),
+	  "https://www.city.mihon.example.jp/oshirase/unsubscribe/", 0, 0,
+	  "one-click unsubscribe URL prefix (RFC 8058); a per-contact token follows" },
+	{ "email", "rate", CT_INT, offsetof(struct config, mail_rate),
+	  "50", 1, 100000, "emails per second" },
+	{ "email", "burst", CT_INT, offsetof(struct config, mail_burst),
+	  "10", 1, 100000, "email token bucket size" },
+	{ "email", "timeout", CT_INT, offsetof(struct config, mail_timeout),
+	  "60", 1, 600, "seconds for one SMTP transaction" },
+	{ "senders", "workers", CT_INT, offsetof(struct config, workers),
+	  "4", 0, 256, "sender threads inside the daemon (0: remote senders only)" },
+	{ "senders", "jobs", CT_PATH, offsetof(struct config, jobs_endpoint),
+	  "", 0, 0, "also bind jobs here for `oshirase sender` (tcp://host:port)" },
+	{ "senders", "results", CT_PATH, offsetof(struct config, results_endpoint),
+	  "", 0, 0, "and results here (tcp://host:port)" },
+	{ "log", "dir", CT_PATH, offsetof(struct config, log_dir),
+	  "", 0, 0, "the notification log directory (empty: DB/log)" },
 };
 
 /* The departments of the built-in fictional city. */
@@ -78,6 +140,20 @@ set_value(struct config *cfg, const struct ckey *k, const char *value,
 			return -1;
 		}
 		strcpy((char *)cfg + k->off, value);
+		return 0;
+	case CT_TIME:
+		if (strlen(value) != 5 || value[2] != ':' ||
+		    value[0] < '0' || value[0] > '2' || value[1] < '0' ||
+		    value[1] > '9' || value[3] < '0' || value[3] > '5' ||
+		    value[4] < '0' || value[4] > '9' ||
+		    (value[0] - '0') * 10 + value[1] - '0' > 24 ||
+		    (value[0] == '2' && value[1] == '4' && strcmp(value + 3, "00"))) {
+			snprintf(why, whylen, "'%s' is not a time HH:MM (00:00..24:00)",
+			    value);
+			return -1;
+		}
+		*(long *)((char *)cfg + k->off) = ((value[0] - '0') * 10 +
+		    value[1] - '0') * 60 + (value[3] - '0') * 10 + value[4] - '0';
 		return 0;
 	case CT_INT:
 		errno = 0;
@@ -220,11 +296,24 @@ config_describe(void)
 
 		printf("[%s] %s (%s, default '%s'", k->section, k->name,
 		    k->type == CT_INT ? "integer" : k->type == CT_TEXT ? "text" :
-		    "path", k->def);
+		    k->type == CT_TIME ? "HH:MM" : "path", k->def);
 		if (k->type == CT_INT)
 			printf(", %ld..%ld", k->min, k->max);
 		printf("): %s\n", k->help);
 	}
 	printf("[department ID] name_ja, name_en, phone (text): a department "
 	    "that rule files name\n");
+}
+
+char *
+config_secret_path(const char *name, char *out, size_t cap)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+
+	if (name[0] == '/' || name[0] == '\0')
+		snprintf(out, cap, "%s", name);
+	else
+		snprintf(out, cap, "%s/%s", dir && *dir ? dir : OSHIRASE_SYSCONFDIR,
+		    name);
+	return out;
 }

@@ -48,6 +48,23 @@ struct config {
 	char contacts_pub[CONFIG_PATH_MAX];	/* [contacts] public_key ("" = db/contacts.pub) */
 	char contacts_sec[CONFIG_PATH_MAX];	/* [contacts] secret_key ("" = db/contacts.sec) */
 	long max_errors;			/* [import] max_errors */
+	/* delivery; times of day are minutes after midnight, Japan time */
+	long match_time, match_threads, match_batch;	/* [match] */
+	long window_start, window_end;		/* [dispatch] send window */
+	long retry_base, retry_cap;		/* seconds */
+	long line_max_age, email_max_age;	/* seconds after the first try */
+	long in_flight, job_timeout;
+	char line_api[CONFIG_PATH_MAX];		/* [line] */
+	char line_token[CONFIG_PATH_MAX];
+	long line_rate, line_burst, line_timeout;
+	char mail_url[CONFIG_PATH_MAX];		/* [email] */
+	char mail_from[CONFIG_TEXT_MAX], mail_user[CONFIG_TEXT_MAX];
+	char mail_password[CONFIG_PATH_MAX], mail_cafile[CONFIG_PATH_MAX];
+	char mail_unsubscribe[CONFIG_PATH_MAX];
+	long mail_rate, mail_burst, mail_timeout;
+	long workers;				/* [senders] */
+	char jobs_endpoint[CONFIG_PATH_MAX], results_endpoint[CONFIG_PATH_MAX];
+	char log_dir[CONFIG_PATH_MAX];		/* [log] dir */
 };
 
 /*
@@ -59,6 +76,10 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
 /* Print every key with its type, default and range (for --help-config). */
 void config_describe(void);
+/* The file a secret path names: absolute as is; relative in
+ * $CREDENTIALS_DIRECTORY (systemd LoadCredential=) when set, else in the
+ * config directory.  Returns out. */
+char *config_secret_path(const char *name, char *out, size_t cap);
 /* The department with this id, or NULL. */
 const struct config_department *config_department(const struct config *cfg,
     const char *id);

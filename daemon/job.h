@@ -1,0 +1,80 @@
+/* job.h - what the dispatcher hands a sender, and what comes back
+ * SPDX-License-Identifier: MIT
+ *
+ * The seam between the daemon and the senders is ZeroMQ: the dispatcher
+ * PUSHes jobs, each sender PULLs them, does one request (a LINE push or
+ * one SMTP transaction) and PUSHes a result back.  A job carries all a
+ * sender may know of a resident: the address and the text.  No pseudonym,
+ * no program, no store: a sender on another host sees nothing else.
+ *
+ * Wire format (one ZeroMQ frame each; integers big-endian):
+ *   job:    "OSJ1" | u64 id | u32 attempt | u8 channel | u8 language |
+ *           str retry_key | str to | str subject | str message_id |
+ *           str unsubscribe | u8 ntexts | ntexts x lstr text
+ *   result: "OSR1" | u64 id | u32 attempt | u8 outcome | i32 status |
+ *           i32 transport | str detail | str request_id
+ *   str = u16 length + bytes (no NUL), lstr = u32 length + bytes.
+ * A frame that does not decode is dropped by its reader with a warning.
+ *
+ * For LINE, `to` is the user id, texts become the message objects (1..5,
+ * each at most 5,000 UTF-16 code units) and retry_key the
+ * X-Line-Retry-Key: the same on every attempt of one message.  For email,
+ * `to` is the address, subject the Subject, texts the body's paragraphs
+ * (joined with a blank line), message_id the Message-ID's left part and
+ * unsubscribe the List-Unsubscribe URL.
+ */
+#ifndef OSHIRASE_JOB_H
+#define OSHIRASE_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOB_MAX_TEXTS 5
+#define JOB_LINE_TEXT_UNITS 5000	/* UTF-16 code units per LINE text */
+
+struct job {
+	uint64_t id;			/* the message (digest) id */
+	uint32_t attempt;		/* 1 for the first */
+	uint8_t channel;		/* CHANNEL_LINE / CHANNEL_EMAIL (store.h) */
+	uint8_t language;		/* LANG_JA / LANG_EN */
+	char retry_key[37];		/* canonical lowercase UUID */
+	char to[256];
+	char subject[512];
+	char message_id[128];
+	char unsubscribe[1024];
+	unsigned ntexts;
+	const char *text[JOB_MAX_TEXTS];	/* point into the decoded frame */
+	size_t text_len[JOB_MAX_TEXTS];
+};
+
+/* What became of one attempt. */
+enum job_outcome {
+	JOB_SENT = 1,		/* LINE 200 / 409, SMTP 250 */
+	JOB_RETRY,		/* transient: 5xx, timeout, network, SMTP 4xx */
+	JOB_PERMANENT,		/* this message can never go: LINE 400/413/415,
+				 * SMTP 5xx */
+	JOB_RATE,		/* LINE 429 rate limit: slow down, retry */
+	JOB_QUOTA,		/* LINE 429 monthly limit: wait for the month */
+	JOB_AUTH		/* LINE 401/403, SMTP AUTH refused: pause the
+				 * channel, alert the operator */
+};
+
+struct job_result {
+	uint64_t id;
+	uint32_t attempt;
+	uint8_t outcome;	/* enum job_outcome */
+	int32_t status;		/* HTTP status or SMTP reply code; 0 none */
+	int32_t transport;	/* CURLcode; 0 ok */
+	char detail[256];	/* LINE's error message, SMTP reply; no address */
+	char request_id[64];	/* LINE x-line-request-id (or accepted id) */
+};
+
+/* Encode into buf (cap bytes); returns the length or 0 if it does not fit. */
+size_t job_encode(const struct job *j, uint8_t *buf, size_t cap);
+/* Decode; texts point into buf.  Returns 0 or -1. */
+int job_decode(const uint8_t *buf, size_t len, struct job *j);
+size_t job_result_encode(const struct job_result *r, uint8_t *buf, size_t cap);
+int job_result_decode(const uint8_t *buf, size_t len, struct job_result *r);
+const char *job_outcome_name(int outcome);
+
+#endif
