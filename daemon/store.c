@@ -211,13 +211,18 @@ open_dbs(struct store *s, int flags, char *err, size_t errlen)
 		{ "contact_keys", offsetof(struct store_dbi, contact_keys) },
 		{ "vocab", offsetof(struct store_dbi, vocab) },
 		{ "meta", offsetof(struct store_dbi, meta) },
+	}, delivery[] = {
+		{ "ledger", offsetof(struct store_dbi, ledger) },
+		{ "outbox", offsetof(struct store_dbi, outbox) },
+		{ "messages", offsetof(struct store_dbi, messages) },
 	};
 	MDB_txn *txn;
 	uint8_t fmt[4];
 	size_t len;
 	int rc;
 
-	rc = mdb_txn_begin(s->env, NULL, (flags & STORE_CREATE) ? 0 : MDB_RDONLY, &txn);
+	rc = mdb_txn_begin(s->env, NULL, (flags & (STORE_CREATE | STORE_WRITE)) ?
+	    0 : MDB_RDONLY, &txn);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: mdb_txn_begin: %s", s->dir, mdb_strerror(rc));
 		return STORE_ELMDB;
@@ -240,6 +245,21 @@ open_dbs(struct store *s, int flags, char *err, size_t errlen)
 			mdb_txn_abort(txn);
 			return STORE_ELMDB;
 		}
+	}
+	for (size_t i = 0; i < sizeof(delivery) / sizeof(delivery[0]); i++) {
+		MDB_dbi *d = (MDB_dbi *)((char *)&s->dbi + delivery[i].off);
+
+		rc = mdb_dbi_open(txn, delivery[i].name,
+		    (flags & (STORE_CREATE | STORE_WRITE)) ? MDB_CREATE : 0, d);
+		if (rc == MDB_NOTFOUND && (flags & STORE_RDONLY))
+			break;
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: mdb_dbi_open %s: %s", s->dir,
+			    delivery[i].name, mdb_strerror(rc));
+			mdb_txn_abort(txn);
+			return STORE_ELMDB;
+		}
+		s->dbi.delivery = i + 1 == sizeof(delivery) / sizeof(delivery[0]);
 	}
 	rc = store_meta_get(txn, &s->dbi, "format", fmt, sizeof(fmt), &len);
 	if (rc == MDB_NOTFOUND && (flags & STORE_CREATE)) {

@@ -20,6 +20,10 @@
  *                "import.contacts" struct store_import_meta;
  *                "contacts.seq" u32 LE last contact import number.
  *
+ *   ledger, outbox, messages   the delivery state (notice.h), created
+ *                the first time the daemon opens the store for writing; a
+ *                read-only open of a store without them sees them empty.
+ *
  * Pseudonyms are keyed BLAKE2b-256 (CONTRACT.md); the store never holds a
  * resident id, a name or a raw household id, and contact addresses only
  * encrypted (addrbox.h).
@@ -137,9 +141,14 @@ struct store;
 
 #define STORE_RDONLY 1
 #define STORE_CREATE 2
+#define STORE_WRITE 4	/* an existing store, for writing: creates the
+			 * delivery databases if they are missing */
 
 struct store_dbi {
 	MDB_dbi residents, resident_hh, contacts, contact_keys, vocab, meta;
+	MDB_dbi ledger, outbox, messages;
+	int delivery;	/* 0: a read-only open of a store that has no
+			 * delivery databases yet (all of them empty) */
 };
 
 /*

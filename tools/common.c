@@ -4,6 +4,8 @@
 #include "common.h"
 #include "addrbox.h"
 #include "log.h"
+#include "rules.h"
+#include "store.h"
 #include "util.h"
 
 #include <errno.h>
@@ -131,4 +133,35 @@ common_contacts_paths(const struct common *c, char *pub, char *sec, size_t len)
 		snprintf(sec, len, "%s", c->cfg.contacts_sec);
 	else
 		snprintf(sec, len, "%s/%s", c->db, ADDRBOX_SEC_FILE);
+}
+
+int
+common_open(struct common *c, int flags, struct store **s,
+    struct rules_set **rs)
+{
+	char err[1400];
+	MDB_txn *txn;
+	int rc;
+
+	rc = rules_load(c->rules, stderr, rs);
+	if (rc != 0)
+		return rc;
+	rc = store_open(c->db, flags, s, err, sizeof(err));
+	if (rc != 0) {
+		log_warnx("%s", err);
+		rules_free(*rs);
+		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_DATAERR;
+	}
+	rc = mdb_txn_begin(store_env(*s), NULL, MDB_RDONLY, &txn);
+	if (rc == 0) {
+		rc = rules_bind_store(*rs, txn, store_dbi(*s));
+		mdb_txn_abort(txn);
+	}
+	if (rc != 0) {
+		log_warnx("%s: %s", c->db, mdb_strerror(rc));
+		store_close(*s);
+		rules_free(*rs);
+		return EXIT_IOERR;
+	}
+	return 0;
 }

@@ -59,6 +59,12 @@ int common_number(const char *option, const char *arg, long min, long max,
 /* Load the config and settle db, rules and key.  Returns 0 or an exit
  * status (message printed). */
 int common_finish(struct common *c);
+struct store;
+struct rules_set;
+/* Load the rules, open the store (store_open flags) and bind the rules to
+ * its words.  Returns 0 or an exit status (message printed). */
+int common_open(struct common *c, int flags, struct store **s,
+    struct rules_set **rs);
 /* Paths of the contact key files: the config's, else DIR/contacts.*. */
 void common_contacts_paths(const struct common *c, char *pub, char *sec,
     size_t len);

@@ -70,37 +70,6 @@ on_household(void *user, const struct matcher_household *mh)
 		}
 }
 
-/* Open the store and bind the rules to its words.  0 or an exit status. */
-static int
-open_all(struct common *c, struct store **s, struct rules_set **rs)
-{
-	char err[1400];
-	MDB_txn *txn;
-	int rc;
-
-	rc = rules_load(c->rules, stderr, rs);
-	if (rc != 0)
-		return rc;
-	rc = store_open(c->db, STORE_RDONLY, s, err, sizeof(err));
-	if (rc != 0) {
-		log_warnx("%s", err);
-		rules_free(*rs);
-		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_DATAERR;
-	}
-	rc = mdb_txn_begin(store_env(*s), NULL, MDB_RDONLY, &txn);
-	if (rc == 0) {
-		rc = rules_bind_store(*rs, txn, store_dbi(*s));
-		mdb_txn_abort(txn);
-	}
-	if (rc != 0) {
-		log_warnx("%s: %s", c->db, mdb_strerror(rc));
-		store_close(*s);
-		rules_free(*rs);
-		return EXIT_IOERR;
-	}
-	return 0;
-}
-
 static void
 eligible_usage(FILE *f)
 {
@@ -205,7 +174,7 @@ cmd_eligible(int argc, char **argv)
 		eligible_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((rc = common_finish(&c)) != 0 || (rc = open_all(&c, &s, &rs)) != 0)
+	if ((rc = common_finish(&c)) != 0 || (rc = common_open(&c, STORE_RDONLY, &s, &rs)) != 0)
 		return rc;
 	rules_ctx_init(&ctx, c.date, rs);
 	nt = matcher_threads(threads);
@@ -308,7 +277,7 @@ cmd_explain(int argc, char **argv)
 		    "pseudonym')");
 		return EXIT_USAGE;
 	}
-	if ((rc = common_finish(&c)) != 0 || (rc = open_all(&c, &s, &rs)) != 0)
+	if ((rc = common_finish(&c)) != 0 || (rc = common_open(&c, STORE_RDONLY, &s, &rs)) != 0)
 		return rc;
 	if ((idx = rules_find(rs, program)) < 0) {
 		log_warnx("no program '%s' in %s", program, c.rules);

@@ -20,6 +20,7 @@ static const struct {
 	{ "status", cmd_status, "print what the store holds (counts only, no personal data)" },
 	{ "eligible", cmd_eligible, "list who is eligible for what on a date (dry run)" },
 	{ "explain", cmd_explain, "show why a resident is or is not eligible" },
+	{ "match", cmd_match, "what a run would notify (--dry-run)" },
 	{ "rules", cmd_rules, "check the rule files, or run their test cases" },
 	{ "pseudonym", cmd_pseudonym, "print the pseudonyms of resident or household ids" },
 };

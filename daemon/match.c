@@ -1,0 +1,469 @@
+/* match.c - a match run (see match.h)
+ * SPDX-License-Identifier: MIT
+ */
+#include "match.h"
+#include "log.h"
+#include "matcher.h"
+#include "notice.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The contact a recipient is reached through: their active LINE contact,
+ * else their active email contact.  An open-addressing table keyed by the
+ * pseudonym (whose bytes are uniform: the first 8 are the hash). */
+struct contact_ent {
+	uint8_t res[STORE_PSEUDO_LEN];
+	uint8_t channel, language, consent, used;
+};
+
+struct contact_map {
+	struct contact_ent *t;
+	size_t mask, n;
+};
+
+static uint64_t
+prefix64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static struct contact_ent *
+contact_slot(const struct contact_map *m, const uint8_t *res)
+{
+	size_t i = (size_t)prefix64(res) & m->mask;
+
+	for (;; i = (i + 1) & m->mask) {
+		struct contact_ent *e = &m->t[i];
+
+		if (!e->used || memcmp(e->res, res, STORE_PSEUDO_LEN) == 0)
+			return e;
+	}
+}
+
+static int
+contact_map_load(struct store *s, struct contact_map *m)
+{
+	const struct store_dbi *dbi = store_dbi(s);
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_stat st;
+	MDB_val k, v;
+	size_t cap = 1024;
+	int rc;
+
+	rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return rc;
+	rc = mdb_stat(txn, dbi->contacts, &st);
+	if (rc != 0)
+		goto out;
+	while (cap < 2 * st.ms_entries)
+		cap *= 2;
+	m->t = xcalloc(cap, sizeof(*m->t));
+	m->mask = cap - 1;
+	m->n = 0;
+	rc = mdb_cursor_open(txn, dbi->contacts, &cur);
+	if (rc != 0)
+		goto out;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *key = k.mv_data;
+		struct contact c;
+		struct contact_ent *e;
+
+		if (k.mv_size != STORE_PSEUDO_LEN + 1 ||
+		    store_contact_decode(v.mv_data, v.mv_size, &c) != 0 ||
+		    c.status != CONTACT_ACTIVE)
+			continue;
+		e = contact_slot(m, key);
+		if (e->used)
+			continue;	/* LINE (1) sorts before email (2) */
+		memcpy(e->res, key, STORE_PSEUDO_LEN);
+		e->channel = key[STORE_PSEUDO_LEN];
+		e->language = c.language;
+		e->consent = c.consent;
+		e->used = 1;
+		m->n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* A notice a run may queue.  key: program index (u16 BE), recipient,
+ * subject: sorted, it is the dry run's byte order (program ids are sorted
+ * in the rule set and pseudonyms are fixed-length hex). */
+#define CAND_KEY (2 + 2 * STORE_PSEUDO_LEN)
+struct cand {
+	uint8_t key[CAND_KEY];
+	uint8_t channel, language, child;
+	uint8_t pad[5];
+};
+
+struct collect {
+	const struct rules_set *rs;
+	const struct contact_map *contacts;
+	struct cand *v;
+	size_t n, cap;
+	struct match_counts c[RULES_MAX_PROGRAMS];
+};
+
+static void
+add_cand(struct collect *c, unsigned prog, const uint8_t *rec,
+    const uint8_t *subj)
+{
+	const struct rules_program *p = c->rs->p[prog];
+	const struct contact_ent *e = contact_slot(c->contacts, rec);
+	uint8_t need = (uint8_t)(p->category | (p->tax ? CONSENT_TAX : 0));
+	struct cand *k;
+
+	c->c[prog].recipients++;
+	if (!e->used) {
+		c->c[prog].no_contact++;
+		return;
+	}
+	if ((e->consent & need) != need) {
+		c->c[prog].no_consent++;
+		return;
+	}
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 4096;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+	}
+	k = &c->v[c->n++];
+	k->key[0] = (uint8_t)(prog >> 8);
+	k->key[1] = (uint8_t)prog;
+	memcpy(k->key + 2, rec, STORE_PSEUDO_LEN);
+	memcpy(k->key + 2 + STORE_PSEUDO_LEN, subj, STORE_PSEUDO_LEN);
+	k->channel = e->channel;
+	k->language = e->language;
+	k->child = memcmp(rec, subj, STORE_PSEUDO_LEN) != 0;
+	memset(k->pad, 0, sizeof(k->pad));
+}
+
+static int
+is_guardian(const struct rules_person *m)
+{
+	return (m->f[SLOT_REL] == REL_HEAD || m->f[SLOT_REL] == REL_SPOUSE) &&
+	    m->f[SLOT_AGE] >= 18;
+}
+
+static void
+on_household(void *user, const struct matcher_household *mh)
+{
+	struct collect *c = user;
+	const struct rules_household *h = mh->h;
+
+	for (unsigned m = 0; m < h->n; m++)
+		for (unsigned w = 0; w < MATCHER_WORDS; w++) {
+			uint64_t bits = mh->elig[m][w];
+
+			while (bits) {
+				unsigned prog = w * 64 + (unsigned)__builtin_ctzll(bits);
+				unsigned found = 0;
+
+				bits &= bits - 1;
+				c->c[prog].eligible++;
+				if (h->m[m].f[SLOT_AGE] >= 18) {
+					add_cand(c, prog, mh->res[m], mh->res[m]);
+					continue;
+				}
+				for (unsigned g = 0; g < h->n; g++)
+					if (g != m && is_guardian(&h->m[g])) {
+						add_cand(c, prog, mh->res[g], mh->res[m]);
+						found++;
+					}
+				if (found == 0)
+					c->c[prog].no_recipient++;
+			}
+		}
+}
+
+static uint32_t
+cycle_of(const struct rules_program *p, int fy)
+{
+	return p->cycle == CYCLE_FY ? (uint32_t)fy : 0;
+}
+
+/* Is this candidate in the ledger? (dbi->delivery must be set) */
+static int
+in_ledger(MDB_txn *txn, const struct store_dbi *dbi, const struct cand *k,
+    const struct rules_program *p, uint32_t cycle, int *found)
+{
+	uint8_t key[LEDGER_KEY_MAX];
+	MDB_val kv, vv;
+	int rc;
+
+	kv.mv_size = ledger_key(key, k->key + 2, k->key + 2 + STORE_PSEUDO_LEN,
+	    cycle, p->id);
+	kv.mv_data = key;
+	rc = mdb_get(txn, dbi->ledger, &kv, &vv);
+	*found = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+print_dry(struct store *s, const struct rules_set *rs, const struct cand *v,
+    const uint32_t *order, size_t n, int fy, FILE *out,
+    struct match_result *res)
+{
+	const struct store_dbi *dbi = store_dbi(s);
+	MDB_txn *txn = NULL;
+	char line[RULES_ID_MAX + 4 * STORE_PSEUDO_LEN + 16];
+	int rc = 0, found = 0;
+
+	if (dbi->delivery && (rc = mdb_txn_begin(store_env(s), NULL,
+	    MDB_RDONLY, &txn)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		const struct cand *k = &v[order[i]];
+		unsigned prog = (unsigned)k->key[0] << 8 | k->key[1];
+		const struct rules_program *p = rs->p[prog];
+		size_t len;
+
+		if (i > 0 && memcmp(k->key, v[order[i - 1]].key, CAND_KEY) == 0)
+			continue;
+		if (txn != NULL && (rc = in_ledger(txn, dbi, k, p,
+		    cycle_of(p, fy), &found)) != 0)
+			break;
+		if (found) {
+			res->c[prog].already++;
+			continue;
+		}
+		res->c[prog].queued++;
+		res->total++;
+		len = strlen(p->id);
+		memcpy(line, p->id, len);
+		line[len++] = '\t';
+		hex_encode(k->key + 2, STORE_PSEUDO_LEN, line + len);
+		len += 2 * STORE_PSEUDO_LEN;
+		line[len++] = '\t';
+		hex_encode(k->key + 2 + STORE_PSEUDO_LEN, STORE_PSEUDO_LEN,
+		    line + len);
+		len += 2 * STORE_PSEUDO_LEN;
+		len += (size_t)sprintf(line + len, "\t%s\n",
+		    k->channel == CHANNEL_LINE ? "line" : "email");
+		if (out != NULL && fwrite(line, 1, len, out) != len) {
+			rc = EIO;
+			break;
+		}
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Queue the new notices, batch per write transaction. */
+static int
+queue(struct store *s, const struct rules_set *rs, const struct cand *v,
+    const uint32_t *order, size_t n, date_t d, int fy, long batch,
+    struct match_result *res)
+{
+	const struct store_dbi *dbi = store_dbi(s);
+	MDB_txn *txn = NULL;
+	uint64_t seq;
+	uint8_t rb[4], db[4];
+	size_t len;
+	long inbatch = 0;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	rc = mdb_txn_begin(store_env(s), NULL, 0, &txn);
+	if (rc != 0)
+		return rc;
+	/* the run number, taken in the first batch */
+	rc = store_meta_get(txn, dbi, "run.seq", rb, sizeof(rb), &len);
+	if (rc == MDB_NOTFOUND || (rc == 0 && len != 4)) {
+		memset(rb, 0, sizeof(rb));
+		rc = 0;
+	}
+	if (rc != 0)
+		goto fail;
+	res->run = (uint32_t)store_i32(rb) + 1;
+	for (unsigned i = 0; i < 4; i++)
+		rb[i] = (uint8_t)(res->run >> (8 * i));
+	if ((rc = store_meta_put(txn, dbi, "run.seq", rb, 4)) != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		const struct cand *k = &v[order[i]];
+		unsigned prog = (unsigned)k->key[0] << 8 | k->key[1];
+		const struct rules_program *p = rs->p[prog];
+		uint32_t cycle = cycle_of(p, fy);
+		uint8_t lkey[LEDGER_KEY_MAX], lval[18], nkey[8], nval[256];
+		struct notice no;
+		MDB_val kv, vv;
+		int found;
+
+		if (i > 0 && memcmp(k->key, v[order[i - 1]].key, CAND_KEY) == 0)
+			continue;
+		if ((rc = in_ledger(txn, dbi, k, p, cycle, &found)) != 0)
+			goto fail;
+		if (found) {
+			res->c[prog].already++;
+			continue;
+		}
+		if ((rc = notice_next_seq(txn, dbi, "notice.seq", &seq)) != 0)
+			goto fail;
+		memset(&no, 0, sizeof(no));
+		no.id = seq;
+		no.state = NOTICE_NEW;
+		no.run = res->run;
+		no.date = d;
+		no.channel = k->channel;
+		no.language = k->language;
+		no.child = k->child;
+		no.cycle = cycle;
+		memcpy(no.recipient, k->key + 2, STORE_PSEUDO_LEN);
+		memcpy(no.subject, k->key + 2 + STORE_PSEUDO_LEN, STORE_PSEUDO_LEN);
+		snprintf(no.program, sizeof(no.program), "%s", p->id);
+		notice_key(nkey, seq);
+		kv.mv_data = nkey;
+		kv.mv_size = 8;
+		vv.mv_data = nval;
+		vv.mv_size = notice_encode(&no, nval, sizeof(nval));
+		if ((rc = mdb_put(txn, dbi->outbox, &kv, &vv, MDB_APPEND)) != 0)
+			goto fail;
+		kv.mv_size = ledger_key(lkey, no.recipient, no.subject, cycle, p->id);
+		kv.mv_data = lkey;
+		ledger_value(lval, LEDGER_QUEUED, seq, now);
+		vv.mv_data = lval;
+		vv.mv_size = sizeof(lval);
+		if ((rc = mdb_put(txn, dbi->ledger, &kv, &vv, MDB_NOOVERWRITE)) != 0)
+			goto fail;
+		res->c[prog].queued++;
+		res->total++;
+		if (++inbatch >= batch) {
+			if ((rc = mdb_txn_commit(txn)) != 0) {
+				txn = NULL;
+				goto fail;
+			}
+			inbatch = 0;
+			if ((rc = mdb_txn_begin(store_env(s), NULL, 0, &txn)) != 0) {
+				txn = NULL;
+				goto fail;
+			}
+		}
+	}
+	for (unsigned i = 0; i < 4; i++)
+		db[i] = (uint8_t)((uint32_t)d >> (8 * i));
+	if ((rc = store_meta_put(txn, dbi, "match.last", db, 4)) != 0)
+		goto fail;
+	rc = mdb_txn_commit(txn);
+	return rc;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+match_run(struct store *s, const struct rules_set *rs, date_t d,
+    unsigned nthreads, int dry, FILE *out, long batch, struct match_result *res)
+{
+	struct contact_map contacts = { NULL, 0, 0 };
+	struct rules_ctx ctx;
+	struct collect *cs;
+	void *users[MATCHER_MAX_THREADS];
+	unsigned nt = matcher_threads(nthreads);
+	unsigned long bad = 0;
+	struct cand *all = NULL;
+	uint32_t *order = NULL;
+	size_t n = 0, k = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (!dry && !store_dbi(s)->delivery) {
+		log_warnx("%s: opened read-only", store_dir(s));
+		return EXIT_SOFTWARE;
+	}
+	rc = contact_map_load(s, &contacts);
+	if (rc != 0) {
+		log_warnx("%s: contacts: %s", store_dir(s), mdb_strerror(rc));
+		free(contacts.t);
+		return EXIT_IOERR;
+	}
+	rules_ctx_init(&ctx, d, rs);
+	cs = xcalloc(nt, sizeof(*cs));
+	for (unsigned t = 0; t < nt; t++) {
+		cs[t].rs = rs;
+		cs[t].contacts = &contacts;
+		users[t] = &cs[t];
+	}
+	rc = matcher_run(s, rs, &ctx, nt, 0, on_household, users, &bad);
+	if (bad)
+		log_warnx("%s: %lu records did not decode and were skipped",
+		    store_dir(s), bad);
+	for (unsigned t = 0; t < nt; t++) {
+		n += cs[t].n;
+		for (unsigned p = 0; p < rs->n; p++) {
+			res->c[p].eligible += cs[t].c[p].eligible;
+			res->c[p].recipients += cs[t].c[p].recipients;
+			res->c[p].no_recipient += cs[t].c[p].no_recipient;
+			res->c[p].no_contact += cs[t].c[p].no_contact;
+			res->c[p].no_consent += cs[t].c[p].no_consent;
+		}
+	}
+	if (rc == 0 && n > 0) {
+		all = xmalloc(n * sizeof(*all));
+		for (unsigned t = 0; t < nt; t++) {
+			if (cs[t].n)
+				memcpy(all + k, cs[t].v, cs[t].n * sizeof(*all));
+			k += cs[t].n;
+		}
+		order = util_order_keys(all, sizeof(*all), n, 0, CAND_KEY);
+	}
+	for (unsigned t = 0; t < nt; t++)
+		free(cs[t].v);
+	free(cs);
+	free(contacts.t);
+	if (rc == 0)
+		rc = dry ? print_dry(s, rs, all, order, n, ctx.fy, out, res) :
+		    queue(s, rs, all, order, n, d, ctx.fy, batch, res);
+	free(order);
+	free(all);
+	if (rc == EIO)
+		return EXIT_IOERR;
+	if (rc != 0) {
+		log_warnx("%s: %s", store_dir(s), mdb_strerror(rc));
+		return EXIT_IOERR;
+	}
+	if (dry && out != NULL && fflush(out) != 0)
+		return EXIT_IOERR;
+	return 0;
+}
+
+void
+match_print_counts(const struct rules_set *rs, const struct match_result *res,
+    FILE *f)
+{
+	struct match_counts t;
+
+	memset(&t, 0, sizeof(t));
+	fprintf(f, "%-32s %9s %9s %9s %9s %9s %9s\n", "program", "eligible",
+	    "queued", "already", "nocontact", "noconsent", "noadult");
+	for (unsigned p = 0; p < rs->n; p++) {
+		const struct match_counts *c = &res->c[p];
+
+		fprintf(f, "%-32s %9lu %9lu %9lu %9lu %9lu %9lu\n", rs->p[p]->id,
+		    c->eligible, c->queued, c->already, c->no_contact,
+		    c->no_consent, c->no_recipient);
+		t.eligible += c->eligible;
+		t.queued += c->queued;
+		t.already += c->already;
+		t.no_contact += c->no_contact;
+		t.no_consent += c->no_consent;
+		t.no_recipient += c->no_recipient;
+	}
+	fprintf(f, "%-32s %9lu %9lu %9lu %9lu %9lu %9lu\n", "total", t.eligible,
+	    t.queued, t.already, t.no_contact, t.no_consent, t.no_recipient);
+}

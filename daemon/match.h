@@ -1,0 +1,57 @@
+/* match.h - a match run: eligibility to notices
+ * SPDX-License-Identifier: MIT
+ *
+ * Owns the step between the matcher and the outbox: for the reference date
+ * it takes every eligible (program, subject) pair from one matcher pass,
+ * resolves the recipients (CONTRACT.md, "Who is notified": the subject if
+ * 18 or over, else the household's head and spouse aged 18 or over),
+ * picks each recipient's contact (active LINE, else active email), checks
+ * the contact's consent (the program's category, and `tax` for tax
+ * programs) and the dedup ledger, and then either lists what would be
+ * queued (a dry run: changes nothing) or writes the new notices to the
+ * outbox together with their ledger entries, in batches of one LMDB
+ * transaction each, so that a crash leaves both or neither.
+ *
+ * It reads contacts' channel, language, consent and status, never their
+ * addresses; it never sees a resident id (the store has none).
+ */
+#ifndef OSHIRASE_MATCH_H
+#define OSHIRASE_MATCH_H
+
+#include <stdio.h>
+
+#include "rules.h"
+#include "store.h"
+
+/* Per program: what became of its eligible pairs. */
+struct match_counts {
+	unsigned long eligible;		/* (program, subject) pairs */
+	unsigned long recipients;	/* (program, recipient, subject) */
+	unsigned long no_recipient;	/* a child with no adult guardian */
+	unsigned long no_contact;	/* recipient has no active contact */
+	unsigned long no_consent;	/* contact lacks the category or tax */
+	unsigned long already;		/* in the dedup ledger */
+	unsigned long queued;		/* new: queued (or, dry, would be) */
+};
+
+struct match_result {
+	uint32_t run;			/* the run number (0 for a dry run) */
+	unsigned long total;		/* notices queued */
+	struct match_counts c[RULES_MAX_PROGRAMS];
+};
+
+/*
+ * Match the store on date d with nthreads matcher threads.  dry: print the
+ * notices a run would queue to out (program<TAB>recipient<TAB>subject<TAB>
+ * channel, in byte order) and change nothing; else queue them, batch
+ * notices per transaction (s opened with STORE_WRITE), and record the run.
+ * Returns 0 or an exit status (message logged).
+ */
+int match_run(struct store *s, const struct rules_set *rs, date_t d,
+    unsigned nthreads, int dry, FILE *out, long batch, struct match_result *res);
+
+/* Print res as a table (program, eligible, queued, suppressed ...). */
+void match_print_counts(const struct rules_set *rs,
+    const struct match_result *res, FILE *f);
+
+#endif

@@ -1,0 +1,246 @@
+/* notice.c - ledger, outbox and message records (format in notice.h)
+ * SPDX-License-Identifier: MIT
+ */
+#include "notice.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void
+le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t
+getle(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void
+notice_key(uint8_t k[8], uint64_t id)
+{
+	for (unsigned i = 0; i < 8; i++)
+		k[i] = (uint8_t)(id >> (56 - 8 * i));
+}
+
+uint64_t
+notice_key_id(const MDB_val *key)
+{
+	const uint8_t *p = key->mv_data;
+	uint64_t id = 0;
+
+	if (key->mv_size != 8)
+		return 0;
+	for (unsigned i = 0; i < 8; i++)
+		id = id << 8 | p[i];
+	return id;
+}
+
+size_t
+ledger_key(uint8_t *key, const uint8_t *recipient, const uint8_t *subject,
+    uint32_t cycle, const char *program)
+{
+	size_t plen = strlen(program);
+
+	memcpy(key, recipient, STORE_PSEUDO_LEN);
+	memcpy(key + STORE_PSEUDO_LEN, subject, STORE_PSEUDO_LEN);
+	be32(key + 2 * STORE_PSEUDO_LEN, cycle);
+	memcpy(key + 2 * STORE_PSEUDO_LEN + 4, program, plen);
+	return 2 * STORE_PSEUDO_LEN + 4 + plen;
+}
+
+void
+ledger_value(uint8_t v[18], int state, uint64_t notice, int64_t time)
+{
+	v[0] = LEDGER_V1;
+	v[1] = (uint8_t)state;
+	le(v + 2, notice, 8);
+	le(v + 10, (uint64_t)time, 8);
+}
+
+int
+ledger_state(const MDB_val *v)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size != 18 || p[0] != LEDGER_V1)
+		return -1;
+	return p[1];
+}
+
+#define NOTICE_FIXED (1 + 1 + 4 + 4 + 1 + 1 + 1 + 4 + 2 * STORE_PSEUDO_LEN + 8 + 1)
+
+size_t
+notice_encode(const struct notice *n, uint8_t *buf, size_t cap)
+{
+	size_t plen = strlen(n->program);
+	uint8_t *p = buf;
+
+	if (plen > 64 || cap < NOTICE_FIXED + plen)
+		return 0;
+	*p++ = NOTICE_V1;
+	*p++ = n->state;
+	le(p, n->run, 4), p += 4;
+	le(p, (uint32_t)n->date, 4), p += 4;
+	*p++ = n->channel;
+	*p++ = n->language;
+	*p++ = n->child;
+	le(p, n->cycle, 4), p += 4;
+	memcpy(p, n->recipient, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
+	memcpy(p, n->subject, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
+	le(p, n->message, 8), p += 8;
+	*p++ = (uint8_t)plen;
+	memcpy(p, n->program, plen);
+	return NOTICE_FIXED + plen;
+}
+
+int
+notice_decode(const MDB_val *key, const MDB_val *val, struct notice *n)
+{
+	const uint8_t *p = val->mv_data;
+	size_t plen;
+
+	if (val->mv_size < NOTICE_FIXED || p[0] != NOTICE_V1)
+		return -1;
+	n->id = notice_key_id(key);
+	p++;
+	n->state = *p++;
+	n->run = (uint32_t)getle(p, 4), p += 4;
+	n->date = (int32_t)(uint32_t)getle(p, 4), p += 4;
+	n->channel = *p++;
+	n->language = *p++;
+	n->child = *p++;
+	n->cycle = (uint32_t)getle(p, 4), p += 4;
+	memcpy(n->recipient, p, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
+	memcpy(n->subject, p, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
+	n->message = getle(p, 8), p += 8;
+	plen = *p++;
+	if (plen > 64 || val->mv_size != NOTICE_FIXED + plen)
+		return -1;
+	memcpy(n->program, p, plen);
+	n->program[plen] = '\0';
+	return 0;
+}
+
+#define MESSAGE_FIXED (4 + STORE_PSEUDO_LEN + 16 + 4 + 8 + 8 + 4 + 2)
+
+size_t
+message_encode(const struct message *m, uint8_t *buf, size_t cap)
+{
+	size_t need = MESSAGE_FIXED + 8 * (size_t)m->n + 1 + 2 + m->subject_len;
+	uint8_t *p = buf;
+
+	for (unsigned i = 0; i < m->ntexts; i++)
+		need += 4 + m->text_len[i];
+	if (need > cap || m->subject_len > 0xffff || m->ntexts > JOB_MAX_TEXTS)
+		return 0;
+	*p++ = MESSAGE_V1;
+	*p++ = m->channel;
+	*p++ = m->language;
+	*p++ = m->flags;
+	memcpy(p, m->recipient, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
+	memcpy(p, m->retry_key, 16), p += 16;
+	le(p, m->attempts, 4), p += 4;
+	le(p, (uint64_t)m->first_attempt, 8), p += 8;
+	le(p, (uint64_t)m->next_attempt, 8), p += 8;
+	le(p, m->run, 4), p += 4;
+	le(p, m->n, 2), p += 2;
+	for (unsigned i = 0; i < m->n; i++)
+		le(p, m->notices[i], 8), p += 8;
+	*p++ = (uint8_t)m->ntexts;
+	for (unsigned i = 0; i < m->ntexts; i++) {
+		le(p, m->text_len[i], 4), p += 4;
+		memcpy(p, m->text[i], m->text_len[i]), p += m->text_len[i];
+	}
+	le(p, m->subject_len, 2), p += 2;
+	memcpy(p, m->subject, m->subject_len);
+	return need;
+}
+
+int
+message_decode(const MDB_val *key, const MDB_val *val, struct message *m)
+{
+	const uint8_t *p = val->mv_data, *end = p + val->mv_size;
+
+	if (val->mv_size < MESSAGE_FIXED || p[0] != MESSAGE_V1)
+		return -1;
+	m->id = notice_key_id(key);
+	p++;
+	m->channel = *p++;
+	m->language = *p++;
+	m->flags = *p++;
+	memcpy(m->recipient, p, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
+	memcpy(m->retry_key, p, 16), p += 16;
+	m->attempts = (uint32_t)getle(p, 4), p += 4;
+	m->first_attempt = (int64_t)getle(p, 8), p += 8;
+	m->next_attempt = (int64_t)getle(p, 8), p += 8;
+	m->run = (uint32_t)getle(p, 4), p += 4;
+	m->n = (uint16_t)getle(p, 2), p += 2;
+	if (m->n > MESSAGE_MAX_NOTICES || (size_t)(end - p) < 8u * m->n + 1)
+		return -1;
+	for (unsigned i = 0; i < m->n; i++)
+		m->notices[i] = getle(p, 8), p += 8;
+	m->ntexts = *p++;
+	if (m->ntexts > JOB_MAX_TEXTS)
+		return -1;
+	for (unsigned i = 0; i < m->ntexts; i++) {
+		if (end - p < 4)
+			return -1;
+		m->text_len[i] = (size_t)getle(p, 4), p += 4;
+		if ((size_t)(end - p) < m->text_len[i])
+			return -1;
+		m->text[i] = (const char *)p;
+		p += m->text_len[i];
+	}
+	if (end - p < 2)
+		return -1;
+	m->subject_len = (size_t)getle(p, 2), p += 2;
+	if ((size_t)(end - p) != m->subject_len)
+		return -1;
+	m->subject = (const char *)p;
+	return 0;
+}
+
+int
+notice_next_seq(MDB_txn *txn, const struct store_dbi *dbi, const char *name,
+    uint64_t *out)
+{
+	uint8_t b[8];
+	size_t len;
+	uint64_t v = 0;
+	int rc;
+
+	rc = store_meta_get(txn, dbi, name, b, sizeof(b), &len);
+	if (rc == 0 && len == 8)
+		v = getle(b, 8);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	v++;
+	le(b, v, 8);
+	*out = v;
+	return store_meta_put(txn, dbi, name, b, 8);
+}
+
+void
+notice_uuid_text(const uint8_t u[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
+	    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
