@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "common.h"
 #include "log.h"
+#include "notice.h"
 #include "store.h"
 #include "util.h"
 
@@ -28,6 +29,57 @@ pct_line(const char *label, unsigned long n, unsigned long total)
 {
 	printf("  %-22s %9lu  %5.1f%%\n", label, n,
 	    total ? 100.0 * (double)n / (double)total : 0.0);
+}
+
+/* The delivery databases: what is queued, what the ledger holds. */
+static void
+delivery_status(MDB_txn *txn, const struct store_dbi *dbi)
+{
+	unsigned long nnew = 0, ndig = 0, msgs[3] = { 0 }, retrying = 0;
+	unsigned long led[4] = { 0 };
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if (mdb_cursor_open(txn, dbi->outbox, &cur) == 0) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			struct notice n;
+
+			if (notice_decode(&k, &v, &n) == 0)
+				*(n.state == NOTICE_NEW ? &nnew : &ndig) += 1;
+		}
+		mdb_cursor_close(cur);
+	}
+	if (mdb_cursor_open(txn, dbi->messages, &cur) == 0) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			struct message m;
+
+			if (message_decode(&k, &v, &m) != 0)
+				continue;
+			msgs[m.channel == CHANNEL_LINE ? 1 : 2]++;
+			retrying += m.attempts > 0;
+		}
+		mdb_cursor_close(cur);
+	}
+	if (mdb_cursor_open(txn, dbi->ledger, &cur) == 0) {
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			int st = ledger_state(&v);
+
+			led[st >= 1 && st <= 3 ? st : 0]++;
+		}
+		mdb_cursor_close(cur);
+	}
+	printf("\noutbox %lu notices (%lu not yet in a message)\n", nnew + ndig, nnew);
+	printf("  messages line           %9lu\n", msgs[1]);
+	printf("  messages email          %9lu\n", msgs[2]);
+	printf("  messages being retried  %9lu\n", retrying);
+	printf("ledger %lu notices\n", led[1] + led[2] + led[3]);
+	printf("  queued                  %9lu\n", led[LEDGER_QUEUED]);
+	printf("  sent                    %9lu\n", led[LEDGER_SENT]);
+	printf("  failed                  %9lu\n", led[LEDGER_FAILED]);
 }
 
 int
@@ -158,6 +210,8 @@ cmd_status(int argc, char **argv)
 		for (int i = 0; i < 4; i++)
 			pct_line(cn[i], consent[i], ch[1] + ch[2]);
 	}
+	if (dbi->delivery)
+		delivery_status(txn, dbi);
 	mdb_txn_abort(txn);
 	store_close(s);
 	return 0;
