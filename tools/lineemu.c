@@ -3,10 +3,10 @@
  * SPDX-License-Identifier: MIT
  *
  * A real HTTP/1.1 server (libmicrohttpd, a pool of epoll threads) on
- * 127.0.0.1 that answers the way LINE documents push, multicast and the
- * monthly quota (/work/shared/reference/line-and-email.md, sections 1 and
- * 5), so that the senders can be tested against it with their real HTTP
- * client, faults included.
+ * 127.0.0.1 that answers the way LINE's Messaging API reference documents
+ * push, multicast, retry keys, rate limits and the monthly quota, so that
+ * the senders can be tested against it with their real HTTP client,
+ * faults included.
  *
  * What it owns: its listening socket, the files named by --record and
  * --port-file (appended / replaced), and in memory the retry keys, the
