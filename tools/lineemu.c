@@ -80,11 +80,14 @@
  *
  * The order of checks for push and multicast:
  *   latency, drop, rate limit (429; every request counts, retries too),
- *   injected status / --fail-rate (500), token (401), retry key on another
- *   endpoint or malformed (400), Content-Type (415), size (413), retry key
- *   already accepted (409), JSON syntax (400), body (400 with details),
- *   unknown user (400), monthly quota (429), then acceptance.  A request
- *   refused at any step uses nothing: no key, no quota, no record.
+ *   an injected status or --fail-rate (500), token (401), retry key on
+ *   another endpoint or malformed (400), Content-Type (415), size (413),
+ *   retry key already accepted (409), JSON syntax (400), body (400 with
+ *   details), unknown user (400), then under the mutex: the retry key
+ *   again (so two concurrent requests with one key are accepted once),
+ *   monthly quota (429), the record (500 if it cannot be written), and
+ *   acceptance.  A request refused at any step uses nothing: no key, no
+ *   quota, no record.
  *
  * Choices where LINE documents nothing (assumptions):
  *   - A retry key must be a canonical lowercase 8-4-4-4-12 UUID (version
@@ -128,6 +131,9 @@
  *     resumes it) and blocks no server thread.  With --fault-seed the
  *     draws are one sequence, reproducible as far as requests arrive in
  *     the same order.
+ *   - --lost-response-rate is the emulator's own: the answer to an
+ *     accepted request is lost, as when a client times out after LINE
+ *     accepted, the case retry keys are for.
  *   - Unknown paths are 404 {"message":"Not found"}, a wrong method 405.
  *   - Message ids are 18 decimal digits from a counter; a quoteToken is a
  *     keyed hash of the id (base64url), so a 409 repeats the original's.
