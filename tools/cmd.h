@@ -15,5 +15,6 @@ int cmd_pseudonym(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_eligible(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_line_emulator(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct {
 	{ "explain", cmd_explain, "show why a resident is or is not eligible" },
 	{ "rules", cmd_rules, "check the rule files, or run their test cases" },
 	{ "pseudonym", cmd_pseudonym, "print the pseudonyms of resident or household ids" },
+	{ "line-emulator", cmd_line_emulator, "emulate the LINE push API on loopback, for tests" },
 };
 
 static void
