@@ -18,7 +18,7 @@ DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 
-PKGS := libzmq lmdb libcurl libsodium inih jansson
+PKGS := libzmq lmdb libcurl libsodium inih libmicrohttpd jansson
 define pkg_check
 $(if $(shell $(PKG_CONFIG) --exists $(1) && echo yes),,$(error $(1) not found by $(PKG_CONFIG); install its -dev package (tools/install-deps) or set $(2)_CFLAGS/$(2)_LIBS))
 endef
@@ -34,6 +34,8 @@ SODIUM_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libsodium 2>/dev/null)
 SODIUM_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null),$(call pkg_check,libsodium,SODIUM))
 INIH_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 INIH_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs inih 2>/dev/null),$(call pkg_check,inih,INIH))
+MHD_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),$(call pkg_check,libmicrohttpd,MHD))
 JANSSON_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null),$(call pkg_check,jansson,JANSSON))
 # libcsv ships no .pc file in Debian.
@@ -62,10 +64,11 @@ endif
 
 ALL_CFLAGS := $(WARN) $(OPT) $(HARDEN) -I$(BUILD) -D_GNU_SOURCE -pthread -MMD -MP \
 	-Idaemon -Itools $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) \
-	$(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS) $(JANSSON_CFLAGS) $(CFLAGS)
+	$(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) \
+	$(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -pthread $(LDFLAGS)
 LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) \
-	$(JANSSON_LIBS) -lm
+	$(MHD_LIBS) $(JANSSON_LIBS) -lm
 
 # daemon/ holds the modules; daemon/main.c (oshirased) is the only program there.
 CORE_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
@@ -141,7 +144,8 @@ bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -pthread -I$(BUILD) \
-	-Idaemon -Itools $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS)
+	-Idaemon -Itools $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS) $(MHD_CFLAGS) \
+	$(JANSSON_CFLAGS)
 fuzz: $(BUILD)/paths.h
 	@mkdir -p build-fuzz
 	@for src in $(FUZZ_SRCS); do \

@@ -1,0 +1,451 @@
+#!/bin/sh
+# lineemu.sh - oshirase line-emulator answers push, multicast and the quota
+# as LINE documents them (status, body, headers, record), and its faults
+# and rate limit behave as tools/lineemu.c says.  Needs curl.
+# SPDX-License-Identifier: MIT
+. "$TOP/tests/integration/lib.sh"
+
+command -v curl >/dev/null 2>&1 || skip_all "curl is not installed"
+
+TOK="test-token-$$"
+printf '%s\n' "$TOK" >"$T/token"
+U1=U0123456789abcdef0123456789abcdef
+U2=U11111111111111111111111111111111
+U3=U22222222222222222222222222222222
+UB=Ubbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb	# blocked
+UX=Ueeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee	# not known
+printf '# blocked users\n%s\n\n' "$UB" >"$T/blocked"
+printf '%s\n%s\n%s\n' "$U1" "$U2" "$U3" >"$T/known"
+K1=123e4567-e89b-12d3-a456-426614174000
+K2=9b2f1c3e-5a4d-4e6f-8a7b-0c1d2e3f4a5b
+K3=0f0e0d0c-0b0a-4909-8807-060504030201
+K4=aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee
+UUID_RE='[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}'
+
+PIDS=""
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+
+# start NAME ARGS...: run an emulator; its pid in $PID, base URL in $B.
+start() {
+	_name=$1; shift
+	"$OSHIRASE" line-emulator --token-file "$T/token" \
+		--port-file "$T/$_name.port" "$@" >"$T/$_name.out" 2>"$T/$_name.err" &
+	PID=$!
+	PIDS="$PIDS $PID"
+	_i=0
+	while [ ! -s "$T/$_name.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	B="http://127.0.0.1:$(cat "$T/$_name.port" 2>/dev/null)"
+}
+# stop PID: SIGTERM, then its exit status in $?
+stop() { kill -TERM "$1"; wait "$1"; }
+
+AUTH="Bearer $TOK" CT=application/json RK=""
+# call METHOD PATH [BODY]: a request with $AUTH, $CT and $RK (each left out
+# when empty); the status in $S ("000" if no answer), the body in $T/body,
+# the headers in $T/hdr.
+call() {
+	_m=$1 _p=$2 _d=${3-}
+	set -- -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$_m"
+	[ -n "$AUTH" ] && set -- "$@" -H "Authorization: $AUTH"
+	[ -n "$CT" ] && set -- "$@" -H "Content-Type: $CT"
+	[ -n "$RK" ] && set -- "$@" -H "X-Line-Retry-Key: $RK"
+	[ "$_m" = POST ] && set -- "$@" --data-binary "$_d"
+	: >"$T/body"; : >"$T/hdr"
+	S=$(curl "$@" "$B$_p")
+}
+push() { call POST /v2/bot/message/push "$1"; }
+# msg TO TEXT...: a push body
+msg() {
+	_to=$1; shift
+	_m=""
+	for _t; do _m="$_m${_m:+,}{\"type\":\"text\",\"text\":\"$_t\"}"; done
+	printf '{"to":"%s","messages":[%s]}' "$_to" "$_m"
+}
+hdr() { sed -n "s/^$1: *\\([^\\r]*\\)\\r*\$/\\1/Ip" "$T/hdr" | head -1; }
+body() { cat "$T/body"; }
+has() { grep -qF -- "$1" "$T/body"; }
+num() { sed -n "s/.*\"$1\":\\([0-9]*\\).*/\\1/p" "$T/body"; }
+stats() { call GET /emulator/stats; num "$1"; }
+faults() { call POST /emulator/faults "$1"; }
+# COND; res DESC: ok if COND held (its status is $? on entry), else not ok
+# with the last answer.
+res() {
+	if [ $? -eq 0 ]; then ok "$1"
+	else not_ok "$1 (status $S: $(head -c 300 "$T/body"))"
+	fi
+}
+
+# ---- the command line
+expect_status 0 "--help exits 0" "$OSHIRASE" line-emulator --help
+grep -q -- '--token-file' "$T/.out" && ok "--help names --token-file" ||
+	not_ok "--help: $(head -3 "$T/.out")"
+expect_status 2 "an unknown option exits 2" timeout 5 "$OSHIRASE" line-emulator \
+	--token-file "$T/token" --bogus
+expect_status 2 "no --token-file exits 2" timeout 5 "$OSHIRASE" line-emulator --port 0
+expect_status 2 "--fail-rate 1.5 exits 2" timeout 5 "$OSHIRASE" line-emulator \
+	--token-file "$T/token" --fail-rate 1.5
+printf '%s\nUABC\n' "$U1" >"$T/badids"
+expect_status 65 "a malformed id in --blocked exits 65" timeout 5 "$OSHIRASE" \
+	line-emulator --token-file "$T/token" --blocked "$T/badids"
+grep -q 'badids:2:' "$T/.err" && ok "the error names the file and line 2" ||
+	not_ok "error: $(cat "$T/.err")"
+expect_status 66 "a missing token file exits 66" timeout 5 "$OSHIRASE" line-emulator \
+	--token-file "$T/nonexistent"
+
+# ---- push
+start main --record "$T/main.rec" --blocked "$T/blocked"
+MAIN=$PID
+port=$(cat "$T/main.port")
+grep -qx "line-emulator: listening on http://127.0.0.1:$port" "$T/main.out" &&
+	[ "$port" -gt 0 ] && ok "stdout and --port-file give port $port" ||
+	not_ok "start: port '$port', stdout: $(cat "$T/main.out") $(cat "$T/main.err")"
+
+push "$(msg $U1 "こんにちは" "second")"
+rid=$(hdr x-line-request-id)
+ids=$(grep -o '"id":"[0-9]*"' "$T/body" | grep -c '"id":"[0-9]\{18\}"')
+[ "$S" = 200 ] && [ "$ids" -eq 2 ] && [ "$(grep -o '"quoteToken":"[^"]' "$T/body" | wc -l)" -eq 2 ]
+res "push: 200 with 2 sentMessages (18-digit ids, quoteToken)"
+echo "$rid" | grep -qx "$UUID_RE" && ok "x-line-request-id is a UUID ($rid)" ||
+	not_ok "x-line-request-id '$rid'"
+[ "$(wc -l <"$T/main.rec")" -eq 1 ] &&
+	grep -qF "{\"v\":1,\"request_id\":\"$rid\",\"endpoint\":\"push\",\"retry_key\":null,\"to\":\"$U1\",\"messages\":[\"こんにちは\",\"second\"],\"delivered\":true}" "$T/main.rec" &&
+	ok "the record has the push as one line" || not_ok "record: $(cat "$T/main.rec")"
+push "$(msg $U1 x)"
+rid2=$(hdr x-line-request-id)
+[ -n "$rid2" ] && [ "$rid2" != "$rid" ] && ok "each response has a fresh request id" ||
+	not_ok "request ids '$rid' '$rid2'"
+
+# ---- retry keys
+RK=$K1
+push "$(msg $U2 retried)"
+first=$(hdr x-line-request-id) sent=$(sed 's/.*"sentMessages":\(\[[^]]*\]\).*/\1/' "$T/body")
+[ "$S" = 200 ]
+res "push with a retry key: 200"
+push "$(msg $U2 retried)"
+[ "$S" = 409 ]
+res "the same retry key again: 409"
+[ "$(hdr x-line-accepted-request-id)" = "$first" ] &&
+	[ "$(hdr x-line-request-id)" != "$first" ] &&
+	ok "409 has x-line-accepted-request-id = the original's request id" ||
+	not_ok "409 headers: $(tr -d '\r' <"$T/hdr" | tr '\n' ' ')"
+has '"message":"The retry key is already accepted"' && has "\"sentMessages\":$sent" &&
+	ok "409 body repeats the original sentMessages" || not_ok "409 body: $(body)"
+push "$(msg $U3 "another body")"
+[ "$S" = 409 ]
+res "same key, another body: 409 anyway"
+[ "$(grep -c "\"retry_key\":\"$K1\"" "$T/main.rec")" -eq 1 ] &&
+	ok "the retried push is recorded once" || not_ok "record: $(grep -c "$K1" "$T/main.rec") lines"
+RK=123E4567-E89B-12D3-A456-426614174000
+push "$(msg $U1 x)"
+[ "$S" = 400 ]
+res "an uppercase retry key: 400"
+RK=not-a-uuid
+push "$(msg $U1 x)"
+[ "$S" = 400 ]
+res "a malformed retry key: 400"
+RK=$K4
+call GET /v2/bot/message/quota
+[ "$S" = 400 ]
+res "a retry key on the quota endpoint: 400"
+RK=$K2
+push '{"to":"U1","messages":[]}'
+[ "$S" = 400 ]
+res "a refused request (400) with key K2"
+push "$(msg $U1 "after 400")"
+[ "$S" = 200 ]
+res "... does not use the key: 200 after it"
+faults '{"status":500,"status_count":1}'
+RK=$K3
+push "$(msg $U1 "500 first")"
+[ "$S" = 500 ] && has '"message":"Internal server error"'
+res "an injected 500 with key K3"
+push "$(msg $U1 "after 500")"
+[ "$S" = 200 ]
+res "... does not use the key: the retry gets 200"
+RK=""
+
+# ---- validation
+push "$(msg U0123 x)"
+[ "$S" = 400 ] && has '"message":"The request body has 1 error(s)"' && has '"property":"to"'
+res "a bad 'to': 400, 1 error on property to"
+push "$(msg $U1 1 2 3 4 5 6)"
+[ "$S" = 400 ] && has '"property":"messages"' && has 'Size must be between 1 and 5'
+res "6 messages: 400 on property messages"
+push "{\"to\":\"$U1\",\"messages\":[]}"
+[ "$S" = 400 ] && has '"property":"messages"'
+res "no messages: 400"
+push "$(msg $U1 1 2 3 4 5)"
+[ "$S" = 200 ]
+res "5 messages: 200"
+push "{\"to\":\"$U1\",\"messages\":[{\"type\":\"text\",\"text\":\"\"},{\"type\":\"sticker\"}]}"
+[ "$S" = 400 ] && has 'has 2 error(s)' && has '"property":"messages[0].text"' && has '"property":"messages[1].type"'
+res "an empty text and a sticker: 2 errors"
+a4998=$(head -c 4998 /dev/zero | tr '\0' a)
+push "$(msg $U1 "$a4998😀")"
+[ "$S" = 200 ]
+res "4998 + a surrogate pair = 5000 UTF-16 units: 200"
+push "$(msg $U1 "${a4998}a😀")"
+[ "$S" = 400 ] && has '"property":"messages[0].text"'
+res "4999 + a surrogate pair = 5001 units: 400 on messages[0].text"
+kana=$(awk 'BEGIN { for (i = 0; i < 5000; i++) printf "あ" }')
+push "$(msg $U1 "$kana")"
+[ "$S" = 200 ]
+res "5000 kana (15000 bytes, 5000 units): 200"
+push "$(msg $U1 "${kana}あ")"
+[ "$S" = 400 ]
+res "5001 kana: 400"
+push "{\"to\":\"$U1\",
+  \"messages\":[}"
+[ "$S" = 400 ] && has 'could not be parsed as JSON (line: 2, column: '
+res "broken JSON: 400 with line and column"
+
+# ---- headers, size, routes
+AUTH="Bearer wrong-$TOK"
+push "$(msg $U1 x)"
+[ "$S" = 401 ] && has '"message":"Authentication failed due to the following reason: '
+res "a wrong token: 401"
+AUTH=""
+push "$(msg $U1 x)"
+[ "$S" = 401 ]
+res "no Authorization header: 401"
+call GET /v2/bot/message/quota
+[ "$S" = 401 ]
+res "the quota needs the token too: 401"
+AUTH="Bearer $TOK"
+CT=text/plain
+push "$(msg $U1 x)"
+[ "$S" = 415 ] && has 'The content type, text/plain, is not supported'
+res "Content-Type text/plain: 415"
+CT="application/json; charset=UTF-8"
+push "$(msg $U1 x)"
+[ "$S" = 200 ]
+res "application/json with a charset: 200"
+CT=application/json
+{ printf '{"to":"%s","messages":[{"type":"text","text":"' "$U1"
+  head -c 2097152 /dev/zero | tr '\0' a; printf '"}]}'; } >"$T/big"
+push "@$T/big"
+[ "$S" = 413 ]
+res "a body over 2 MiB: 413"
+call GET /v2/bot/message/nothing
+[ "$S" = 404 ] && [ -n "$(hdr x-line-request-id)" ]
+res "an unknown path: 404"
+call GET /v2/bot/message/push
+[ "$S" = 405 ]
+res "GET on push: 405"
+
+# ---- blocked users, quota without a limit
+n0=$(wc -l <"$T/main.rec")
+push "$(msg $UB "to a blocked user")"
+[ "$S" = 200 ] && has '"sentMessages":[{"id":"'
+res "push to a blocked user: 200 with sentMessages"
+tail -1 "$T/main.rec" | grep -q "\"to\":\"$UB\".*\"delivered\":false" &&
+	[ "$(wc -l <"$T/main.rec")" -eq $((n0 + 1)) ] &&
+	ok "the record marks it not delivered" || not_ok "record tail: $(tail -1 "$T/main.rec")"
+call GET /v2/bot/message/quota
+[ "$S" = 200 ] && [ "$(body)" = '{"type":"none"}' ]
+res "no --quota: {\"type\":\"none\"}"
+delivered=$(stats delivered) accepted=$(stats accepted)
+call GET /v2/bot/message/quota/consumption
+[ "$S" = 200 ] && [ "$(body)" = "{\"totalUsage\":$delivered}" ] && [ "$accepted" -eq $((delivered + 1)) ]
+res "totalUsage counts delivered messages, not the blocked one ($delivered)"
+[ "$(wc -l <"$T/main.rec")" -eq "$accepted" ] &&
+	ok "the record has one line per accepted push ($accepted)" ||
+	not_ok "record $(wc -l <"$T/main.rec") lines, accepted $accepted"
+
+# ---- multicast
+call POST /v2/bot/message/multicast "{\"to\":[\"$U1\",\"$UB\",\"$U2\"],\"messages\":[{\"type\":\"text\",\"text\":\"m\"}]}"
+[ "$S" = 200 ] && [ "$(body)" = '{}' ]
+res "multicast to 3 (one blocked): 200 {}"
+[ "$(grep -c '"endpoint":"multicast"' "$T/main.rec")" -eq 3 ] &&
+	[ "$(grep '"endpoint":"multicast"' "$T/main.rec" | grep -c '"delivered":false')" -eq 1 ] &&
+	ok "multicast: one record line per recipient, the blocked one not delivered" ||
+	not_ok "multicast record: $(grep multicast "$T/main.rec")"
+call GET /v2/bot/message/quota/consumption
+[ "$(num totalUsage)" -eq $((delivered + 2)) ]
+res "multicast counted 2 in totalUsage"
+to=$(awk -v u="$U1" 'BEGIN { for (i = 0; i < 501; i++) printf "%s\"%s\"", i ? "," : "", u }')
+call POST /v2/bot/message/multicast "{\"to\":[$to],\"messages\":[{\"type\":\"text\",\"text\":\"m\"}]}"
+[ "$S" = 400 ] && has 'Size must be between 1 and 500'
+res "multicast to 501: 400"
+RK=$K1
+call POST /v2/bot/message/multicast "{\"to\":[\"$U1\"],\"messages\":[{\"type\":\"text\",\"text\":\"m\"}]}"
+[ "$S" = 409 ] && [ -n "$(hdr x-line-accepted-request-id)" ]
+res "multicast with a key accepted on push: 409"
+RK=""
+
+# ---- faults
+faults '{"status":401,"status_count":1}'
+[ "$S" = 200 ] && has '"status":401' && has '"status_count":1'
+res "POST /emulator/faults: 200 with the settings"
+push "$(msg $U1 x)"
+[ "$S" = 401 ] && has 'Authentication failed'
+res "injected 401"
+push "$(msg $U1 x)"
+[ "$S" = 200 ]
+res "after it, 200 again"
+faults '{"status":403,"status_count":2}'
+push "$(msg $U1 x)"; s1=$S
+push "$(msg $U1 x)"
+[ "$s1" = 403 ] && [ "$S" = 403 ] && has 'Access to this API is not available for your account'
+res "injected 403 twice"
+faults '{"status":429,"status_message":"You have reached your monthly limit.","status_count":1}'
+push "$(msg $U1 x)"
+[ "$S" = 429 ] && has '"message":"You have reached your monthly limit."'
+res "injected 429 monthly"
+faults '{"fail_rate":1}'
+push "$(msg $U1 x)"
+[ "$S" = 500 ] && has '"message":"Internal server error"' && [ -n "$(hdr x-line-request-id)" ]
+res "fail_rate 1: 500 Internal server error"
+faults '{"fail_rate":0}'
+push "$(msg $U1 x)"
+[ "$S" = 200 ]
+res "fail_rate 0: 200"
+[ "$(stats faults)" -eq 6 ] && ok "stats count 6 faults (1 500 + 401 + 2 403 + 429 + fail_rate)" ||
+	not_ok "stats: $(body)"
+faults '{"drop_rate":1}'
+push "$(msg $U1 x)"
+[ "$S" = 000 ]
+res "drop_rate 1: the connection closes without an answer"
+faults '{"drop_rate":0,"lost_response_rate":1}'
+n0=$(wc -l <"$T/main.rec")
+RK=$K4
+push "$(msg $U3 lost)"
+[ "$S" = 000 ]
+res "lost_response_rate 1: no answer"
+[ "$(wc -l <"$T/main.rec")" -eq $((n0 + 1)) ] && ok "... but the push was accepted and recorded" ||
+	not_ok "record did not grow"
+faults '{"lost_response_rate":0}'
+push "$(msg $U3 lost)"
+lostid=$(sed -n 's/.*"request_id":"\([^"]*\)".*"retry_key":"'$K4'".*/\1/p' "$T/main.rec")
+[ "$S" = 409 ] && [ "$(hdr x-line-accepted-request-id)" = "$lostid" ]
+res "the retry gets 409 naming the lost answer's request id"
+RK=""
+faults '{"fail_rate":2}'
+[ "$S" = 400 ]
+res "faults: fail_rate 2 is refused (400)"
+faults '{"nonsense":1}'
+[ "$S" = 400 ]
+res "faults: an unknown field is refused (400)"
+[ "$(stats dropped)" -eq 1 ] && [ "$(num lost_responses)" -eq 1 ] &&
+	[ "$(num duplicates_409)" -eq 4 ] && ok "stats: 1 dropped, 1 lost answer, 4 duplicates" ||
+	not_ok "stats: $(body)"
+
+# ---- latency: a suspended request holds no server thread
+start slow --threads 1 --latency-ms 400
+t0=$(date +%s%N)
+for i in 1 2 3 4 5 6 7 8; do
+	curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $TOK" \
+		"$B/v2/bot/message/quota" >"$T/lat.$i" &
+done
+wait_all=0
+for i in 1 2 3 4 5 6 7 8; do
+	while [ ! -s "$T/lat.$i" ] && [ $wait_all -lt 100 ]; do sleep 0.05; wait_all=$((wait_all + 1)); done
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$(cat "$T"/lat.* | grep -c 200)" -eq 8 ] && [ "$ms" -ge 400 ] && [ "$ms" -lt 1600 ] &&
+	ok "8 requests with 400 ms latency on one thread took $ms ms, not 3200" ||
+	not_ok "latency: $ms ms, $(cat "$T"/lat.* | tr '\n' ' ')"
+faults '{"latency_ms":5000}'
+curl -s -o /dev/null -H "Authorization: Bearer $TOK" "$B/v2/bot/message/quota" &
+sleep 0.3
+t0=$(date +%s%N)
+stop "$PID"
+st=$? ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $st -eq 0 ] && [ "$ms" -lt 2000 ]
+res "SIGTERM with a request waiting out 5 s of latency: exit 0 in $ms ms"
+
+# ---- quota, known users
+start quota --quota 3 --month-usage 1 --blocked "$T/blocked" --known "$T/known" \
+	--record "$T/quota.rec"
+QUOTA=$PID
+call GET /v2/bot/message/quota
+[ "$(body)" = '{"type":"limited","value":3}' ]
+res "--quota 3: {\"type\":\"limited\",\"value\":3}"
+call GET /v2/bot/message/quota/consumption
+[ "$(body)" = '{"totalUsage":1}' ]
+res "--month-usage 1: totalUsage 1"
+push "$(msg $UX x)"
+[ "$S" = 400 ] && [ "$(body)" = '{"message":"Failed to send messages"}' ]
+res "a user not in --known: 400 Failed to send messages"
+push "$(msg $U1 one two three)"
+[ "$S" = 200 ]
+res "push (3 messages, one recipient): 200"
+push "$(msg $UB x)"
+[ "$S" = 200 ]
+res "a blocked user not in --known: 200"
+push "$(msg $U2 x)"
+[ "$S" = 200 ]
+res "third delivery: 200"
+call POST /v2/bot/message/multicast "{\"to\":[\"$U3\"],\"messages\":[{\"type\":\"text\",\"text\":\"m\"}]}"
+[ "$S" = 429 ] && [ "$(body)" = '{"message":"You have reached your monthly limit."}' ]
+res "multicast past the quota: 429 monthly"
+push "$(msg $U3 x)"
+[ "$S" = 429 ] && has 'monthly limit'
+res "a fourth delivery: 429 monthly"
+push "$(msg $UB x)"
+[ "$S" = 200 ]
+res "a blocked user still 200 (uses nothing)"
+call GET /v2/bot/message/quota/consumption
+[ "$(body)" = '{"totalUsage":3}' ]
+res "totalUsage 3"
+[ "$(grep -c '"delivered":true' "$T/quota.rec")" -eq 2 ] &&
+	[ "$(grep -c '"delivered":false' "$T/quota.rec")" -eq 2 ] &&
+	ok "the record: 2 delivered, 2 blocked, nothing refused" ||
+	not_ok "quota record: $(cat "$T/quota.rec")"
+[ "$(stats quota_exceeded)" -eq 2 ] && ok "stats: 2 over quota" || not_ok "stats: $(body)"
+qport=$(cat "$T/quota.port")
+expect_status 69 "a second emulator on the same port exits 69" timeout 5 "$OSHIRASE" \
+	line-emulator --token-file "$T/token" --port "$qport"
+
+# ---- retry keys expire
+start ttl --retry-key-ttl 1
+TTL=$PID
+RK=$K1
+push "$(msg $U1 x)"; s1=$S
+push "$(msg $U1 x)"; s2=$S
+sleep 1.2
+push "$(msg $U1 x)"
+[ "$s1" = 200 ] && [ "$s2" = 409 ] && [ "$S" = 200 ]
+res "--retry-key-ttl 1: 200, 409, and 200 again after 1.2 s"
+RK=""
+
+# ---- rate limit
+start rate --rate 50
+RATE=$PID
+codes=""
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	push "$(msg $U1 slow)"
+	codes="$codes$S "
+	sleep 0.08
+done
+[ "$(echo "$codes" | grep -o 200 | wc -l)" -eq 10 ]
+res "10 pushes at about 10/s under --rate 50: no 429 ($codes)"
+sleep 0.2
+mkdir "$T/burst"
+curl -s --parallel --parallel-immediate --parallel-max 60 -o "$T/burst/#1" \
+	-w '%{http_code}\n' -H "Authorization: Bearer $TOK" -H "Content-Type: application/json" \
+	--data-binary "$(msg $U1 burst)" "$B/v2/bot/message/push?[1-60]" >"$T/burst.codes" 2>/dev/null
+n200=$(grep -c '^200$' "$T/burst.codes") n429=$(grep -c '^429$' "$T/burst.codes")
+[ "$n429" -ge 10 ] && [ "$n200" -ge 5 ] && [ $((n200 + n429)) -eq 60 ]
+res "a burst of 60 under --rate 50: $n200 accepted, $n429 answered 429"
+[ "$(grep -lx '{"message":"The API rate limit has been exceeded. Try again later."}' "$T"/burst/* | wc -l)" -eq "$n429" ]
+res "each 429 says the API rate limit was exceeded"
+[ "$(stats rate_limited)" -eq "$n429" ]
+res "stats count the $n429 429s"
+
+# ---- stop: each exits 0 (under the sanitizers: no leak, no error)
+for name in main quota ttl rate; do
+	case $name in
+	main) pid=$MAIN ;; quota) pid=$QUOTA ;; ttl) pid=$TTL ;; rate) pid=$RATE ;;
+	esac
+	stop "$pid"
+	st=$?
+	if [ $st -eq 0 ] && grep -q 'line-emulator: stopped: ' "$T/$name.err"; then
+		ok "SIGTERM: emulator '$name' exits 0 and reports what it did"
+	else
+		not_ok "SIGTERM: emulator '$name' exit $st"; tail -30 "$T/$name.err" | sed 's/^/#   /'
+	fi
+done
+finish
