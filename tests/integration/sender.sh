@@ -1,7 +1,7 @@
 #!/bin/sh
 # sender.sh - the senders (daemon/sender.c) against real servers on
-# loopback: an aiosmtpd sink (smtp_sink.py) for email, driven through
-# build/tests/sender_drive (see its
+# loopback: an aiosmtpd sink (smtp_sink.py) for email and `oshirase
+# line-emulator` for LINE, driven through build/tests/sender_drive (see its
 # header): one sender, sender_loop threads on inproc://, and the
 # `oshirase sender` command over tcp://.  Messages are checked with
 # Python's email package (check_mail.py).
@@ -15,7 +15,148 @@ DRIVE=${BUILD:-$TOP/build}/tests/sender_drive
 	skip_all "python3-aiosmtpd is not installed (tools/install-deps)"
 if [ ! -x "$DRIVE" ]; then
 	not_ok "$DRIVE is not built (make check builds it)"
-	finish
+	# --- LINE against oshirase line-emulator (tools/lineemu.c) --------------------
+# start_emu NAME ARGS...: an emulator with the token in $T/emu-token; its
+# base URL in $LINE_API.
+start_emu() {
+	_name=$1; shift
+	"$OSHIRASE" line-emulator --token-file "$T/emu-token" --port-file "$T/$_name.port" \
+		--record "$T/$_name.record" "$@" >"$T/$_name.out" 2>"$T/$_name.err" &
+	PIDS="$PIDS $!"
+	wait_file "$T/$_name.port" || { not_ok "line-emulator $_name did not start"; cat "$T/$_name.err"; }
+	LINE_API=http://127.0.0.1:$(cat "$T/$_name.port" 2>/dev/null)
+}
+# fault JSON: POST /emulator/faults (the next push requests' answers).
+fault() {
+	"$PY" -c 'import sys, urllib.request as u
+u.urlopen(u.Request(sys.argv[1] + "/emulator/faults", data=sys.argv[2].encode(),
+    method="POST", headers={"Content-Type": "application/json"})).read()' \
+		"$LINE_API" "$1" || not_ok "POST /emulator/faults $1"
+}
+# line1 KEY TO TEXT...: drive one LINE job with $T/l.conf.
+line1() { _k=$1 _to=$2; shift 2; job line ja "$_to" "$_k" - - - "$@" | drive -c "$T/l.conf"; }
+
+if ! "$OSHIRASE" line-emulator --help >/dev/null 2>&1; then
+	ok "# SKIP LINE cases: this oshirase has no line-emulator"
+else
+	TOK="test-channel-token-$$"
+	printf '%s\n' "$TOK" >"$T/emu-token"
+	printf '%s\n' "$TOK" >"$T/line-token"
+	chmod 600 "$T/line-token"
+	U1=U0123456789abcdef0123456789abcdef
+	U2=U11111111111111111111111111111111
+	UX=Ueeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee	# not known to the emulator
+	printf '%s\n%s\n' "$U1" "$U2" >"$T/known"
+	K1=123e4567-e89b-12d3-a456-426614174000
+	K2=9b2f1c3e-5a4d-4e6f-8a7b-0c1d2e3f4a5b
+	start_emu emu --known "$T/known"
+	write_conf "$T/l.conf" "smtp://127.0.0.1:$SP"
+
+	# 200, 200, then the first key again: 409 with the first request's id
+	{
+		job line ja "$U1" "$K1" - - - "$TEXT1_ESC" "second text"
+		job line en "$U2" "$K2" - - - "hello"
+		job line ja "$U1" "$K1" - - - "$TEXT1_ESC" "second text"
+	} | drive -c "$T/l.conf"
+	expect 1 sent 200 "LINE push"
+	expect 2 sent 200 "LINE push, another key"
+	expect 3 sent 409 "LINE push again with the same retry key"
+	id1=$(res 1 5) id3=$(res 3 5)
+	[ -n "$id1" ] && [ "$id1" != - ] && [ "$id1" = "$id3" ] &&
+		ok "409 gives the accepted request's id (x-line-accepted-request-id)" ||
+		not_ok "request ids: first '$id1', after 409 '$id3'"
+	set -- $(grep '^stats' "$T/out")
+	[ "${3-}" = 1 ] && ok "three pushes, one HTTP connection (keep-alive)" ||
+		not_ok "three pushes took ${3-?} connections"
+	if "$PY" - "$T/emu.record" "$K1" "$TEXT1" <<-'EOF'
+		import json, sys
+		recs = [json.loads(l) for l in open(sys.argv[1])]
+		mine = [r for r in recs if r["retry_key"] == sys.argv[2]]
+		assert len(recs) == 2, recs
+		assert len(mine) == 1 and mine[0]["messages"] == [sys.argv[3], "second text"], mine
+		EOF
+	then ok "the emulator recorded each text once, as sent"
+	else not_ok "the emulator's record differs"
+	fi
+	private "$U1" "$U2" "$TOK" "市民の皆さま" "second text"
+
+	# the answers LINE documents, injected for the next request
+	K=0
+	for c in "400 permanent" "413 permanent" "415 permanent" "401 auth" "403 auth" \
+		"429 rate" "500 retry" "503 retry"; do
+		set -- $c
+		K=$((K + 1))
+		fault "{\"status\": $1, \"status_count\": 1}"
+		line1 "00000000-0000-4000-8000-00000000000$K" "$U1" "t"
+		expect 1 "$2" "$1" "LINE $1 (injected)"
+	done
+	fault '{"status": 429, "status_message": "You have reached your monthly limit."}'
+	line1 00000000-0000-4000-8000-000000000101 "$U1" "t"
+	expect 1 quota 429 "LINE 429 monthly limit (injected)"
+	[ "$(res 1 6)" = "You have reached your monthly limit." ] &&
+		ok "the detail is LINE's message" || not_ok "detail: '$(res 1 6)'"
+	line1 00000000-0000-4000-8000-000000000102 "$U1" "t"
+	expect 1 sent 200 "the fault was for one request only"
+
+	# the emulator's own refusals
+	line1 00000000-0000-4000-8000-000000000103 "$UX" "t"
+	expect 1 permanent 400 "LINE push to a user id that does not exist"
+	[ "$(res 1 6)" = "Failed to send messages" ] && ok "detail: Failed to send messages" ||
+		not_ok "detail: '$(res 1 6)'"
+	printf 'not-the-token\n' >"$T/line-token"
+	line1 00000000-0000-4000-8000-000000000104 "$U1" "t"
+	expect 1 auth 401 "LINE with a wrong token"
+	grep -q 'not-the-token' "$T/out" "$T/err" && not_ok "the token shows in the output" ||
+		ok "no token in the output"
+	printf '%s\n' "$TOK" >"$T/line-token"
+
+	# the limit of 5,000 UTF-16 units: 2,500 emoji pass, 2,501 do not
+	E2500=$("$PY" -c 'print("\U0001F600" * 2500)')
+	line1 00000000-0000-4000-8000-000000000105 "$U1" "$E2500"
+	expect 1 sent 200 "a text of 5,000 UTF-16 units (2,500 emoji)"
+	line1 00000000-0000-4000-8000-000000000106 "$U1" "${E2500}x"
+	expect 1 permanent 0 "a text of 5,001 UTF-16 units, refused before sending"
+	line1 123E4567-E89B-12D3-A456-426614174000 "$U1" "t"
+	expect 1 permanent 0 "a retry key that is not a lowercase UUID"
+
+	# an answer lost after LINE accepted: retry, then 409 = sent once
+	K5=5b5b5b5b-5b5b-4b5b-8b5b-5b5b5b5b5b5b
+	fault '{"lost_response_rate": 1}'
+	line1 "$K5" "$U1" "lost answer"
+	expect 1 retry 0 "LINE accepted but the answer was lost"
+	fault '{"lost_response_rate": 0}'
+	line1 "$K5" "$U1" "lost answer"
+	expect 1 sent 409 "the retry of it is answered 409"
+	[ "$(grep -c "$K5" "$T/emu.record")" -eq 1 ] && ok "and the resident got it once" ||
+		not_ok "the lost-answer push was recorded $(grep -c "$K5" "$T/emu.record") times"
+
+	# a timeout ([line] timeout = 2 s)
+	fault '{"latency_ms": 4000}'
+	line1 00000000-0000-4000-8000-000000000107 "$U1" "t"
+	expect 1 retry 0 "LINE timeout"
+	[ "$(res 1 4)" = 28 ] && ok "transport is CURLE_OPERATION_TIMEDOUT" || not_ok "transport $(res 1 4)"
+	fault '{"latency_ms": 0}'
+
+	# the monthly quota for real: --quota 1
+	start_emu quota --quota 1
+	write_conf "$T/l.conf" "smtp://127.0.0.1:$SP"
+	{
+		job line ja "$U1" 00000000-0000-4000-8000-000000000201 - - - "one"
+		job line ja "$U1" 00000000-0000-4000-8000-000000000202 - - - "two"
+	} | drive -c "$T/l.conf"
+	expect 1 sent 200 "the month's only message"
+	expect 2 quota 429 "the next one: monthly limit"
+
+	# LINE and email jobs through the same loops
+	{
+		job line ja "$U1" 00000000-0000-4000-8000-000000000301 - - - "via loop"
+		job email ja mixed@example.net - mid-0901 "$UNSUB" "s" "t"
+	} | drive -c "$T/l.conf" --loop 2
+	expect 1 quota 429 "LINE through sender_loop"
+	expect 2 sent 250 "email through sender_loop beside it"
+fi
+
+finish
 fi
 
 PIDS=""
@@ -81,7 +222,148 @@ PYTHONPATH=$HERE "$PY" -m aiosmtpd -n -l "127.0.0.1:$SP" -c smtp_sink.Sink \
 	"$T/mail" >"$T/smtpd.log" 2>&1 &
 PIDS="$PIDS $!"
 if ! "$PY" "$HERE/smtp_sink.py" --wait 127.0.0.1 "$SP"; then
-	not_ok "aiosmtpd did not start"; sed 's/^/#   /' "$T/smtpd.log"; finish
+	not_ok "aiosmtpd did not start"; sed 's/^/#   /' "$T/smtpd.log"; # --- LINE against oshirase line-emulator (tools/lineemu.c) --------------------
+# start_emu NAME ARGS...: an emulator with the token in $T/emu-token; its
+# base URL in $LINE_API.
+start_emu() {
+	_name=$1; shift
+	"$OSHIRASE" line-emulator --token-file "$T/emu-token" --port-file "$T/$_name.port" \
+		--record "$T/$_name.record" "$@" >"$T/$_name.out" 2>"$T/$_name.err" &
+	PIDS="$PIDS $!"
+	wait_file "$T/$_name.port" || { not_ok "line-emulator $_name did not start"; cat "$T/$_name.err"; }
+	LINE_API=http://127.0.0.1:$(cat "$T/$_name.port" 2>/dev/null)
+}
+# fault JSON: POST /emulator/faults (the next push requests' answers).
+fault() {
+	"$PY" -c 'import sys, urllib.request as u
+u.urlopen(u.Request(sys.argv[1] + "/emulator/faults", data=sys.argv[2].encode(),
+    method="POST", headers={"Content-Type": "application/json"})).read()' \
+		"$LINE_API" "$1" || not_ok "POST /emulator/faults $1"
+}
+# line1 KEY TO TEXT...: drive one LINE job with $T/l.conf.
+line1() { _k=$1 _to=$2; shift 2; job line ja "$_to" "$_k" - - - "$@" | drive -c "$T/l.conf"; }
+
+if ! "$OSHIRASE" line-emulator --help >/dev/null 2>&1; then
+	ok "# SKIP LINE cases: this oshirase has no line-emulator"
+else
+	TOK="test-channel-token-$$"
+	printf '%s\n' "$TOK" >"$T/emu-token"
+	printf '%s\n' "$TOK" >"$T/line-token"
+	chmod 600 "$T/line-token"
+	U1=U0123456789abcdef0123456789abcdef
+	U2=U11111111111111111111111111111111
+	UX=Ueeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee	# not known to the emulator
+	printf '%s\n%s\n' "$U1" "$U2" >"$T/known"
+	K1=123e4567-e89b-12d3-a456-426614174000
+	K2=9b2f1c3e-5a4d-4e6f-8a7b-0c1d2e3f4a5b
+	start_emu emu --known "$T/known"
+	write_conf "$T/l.conf" "smtp://127.0.0.1:$SP"
+
+	# 200, 200, then the first key again: 409 with the first request's id
+	{
+		job line ja "$U1" "$K1" - - - "$TEXT1_ESC" "second text"
+		job line en "$U2" "$K2" - - - "hello"
+		job line ja "$U1" "$K1" - - - "$TEXT1_ESC" "second text"
+	} | drive -c "$T/l.conf"
+	expect 1 sent 200 "LINE push"
+	expect 2 sent 200 "LINE push, another key"
+	expect 3 sent 409 "LINE push again with the same retry key"
+	id1=$(res 1 5) id3=$(res 3 5)
+	[ -n "$id1" ] && [ "$id1" != - ] && [ "$id1" = "$id3" ] &&
+		ok "409 gives the accepted request's id (x-line-accepted-request-id)" ||
+		not_ok "request ids: first '$id1', after 409 '$id3'"
+	set -- $(grep '^stats' "$T/out")
+	[ "${3-}" = 1 ] && ok "three pushes, one HTTP connection (keep-alive)" ||
+		not_ok "three pushes took ${3-?} connections"
+	if "$PY" - "$T/emu.record" "$K1" "$TEXT1" <<-'EOF'
+		import json, sys
+		recs = [json.loads(l) for l in open(sys.argv[1])]
+		mine = [r for r in recs if r["retry_key"] == sys.argv[2]]
+		assert len(recs) == 2, recs
+		assert len(mine) == 1 and mine[0]["messages"] == [sys.argv[3], "second text"], mine
+		EOF
+	then ok "the emulator recorded each text once, as sent"
+	else not_ok "the emulator's record differs"
+	fi
+	private "$U1" "$U2" "$TOK" "市民の皆さま" "second text"
+
+	# the answers LINE documents, injected for the next request
+	K=0
+	for c in "400 permanent" "413 permanent" "415 permanent" "401 auth" "403 auth" \
+		"429 rate" "500 retry" "503 retry"; do
+		set -- $c
+		K=$((K + 1))
+		fault "{\"status\": $1, \"status_count\": 1}"
+		line1 "00000000-0000-4000-8000-00000000000$K" "$U1" "t"
+		expect 1 "$2" "$1" "LINE $1 (injected)"
+	done
+	fault '{"status": 429, "status_message": "You have reached your monthly limit."}'
+	line1 00000000-0000-4000-8000-000000000101 "$U1" "t"
+	expect 1 quota 429 "LINE 429 monthly limit (injected)"
+	[ "$(res 1 6)" = "You have reached your monthly limit." ] &&
+		ok "the detail is LINE's message" || not_ok "detail: '$(res 1 6)'"
+	line1 00000000-0000-4000-8000-000000000102 "$U1" "t"
+	expect 1 sent 200 "the fault was for one request only"
+
+	# the emulator's own refusals
+	line1 00000000-0000-4000-8000-000000000103 "$UX" "t"
+	expect 1 permanent 400 "LINE push to a user id that does not exist"
+	[ "$(res 1 6)" = "Failed to send messages" ] && ok "detail: Failed to send messages" ||
+		not_ok "detail: '$(res 1 6)'"
+	printf 'not-the-token\n' >"$T/line-token"
+	line1 00000000-0000-4000-8000-000000000104 "$U1" "t"
+	expect 1 auth 401 "LINE with a wrong token"
+	grep -q 'not-the-token' "$T/out" "$T/err" && not_ok "the token shows in the output" ||
+		ok "no token in the output"
+	printf '%s\n' "$TOK" >"$T/line-token"
+
+	# the limit of 5,000 UTF-16 units: 2,500 emoji pass, 2,501 do not
+	E2500=$("$PY" -c 'print("\U0001F600" * 2500)')
+	line1 00000000-0000-4000-8000-000000000105 "$U1" "$E2500"
+	expect 1 sent 200 "a text of 5,000 UTF-16 units (2,500 emoji)"
+	line1 00000000-0000-4000-8000-000000000106 "$U1" "${E2500}x"
+	expect 1 permanent 0 "a text of 5,001 UTF-16 units, refused before sending"
+	line1 123E4567-E89B-12D3-A456-426614174000 "$U1" "t"
+	expect 1 permanent 0 "a retry key that is not a lowercase UUID"
+
+	# an answer lost after LINE accepted: retry, then 409 = sent once
+	K5=5b5b5b5b-5b5b-4b5b-8b5b-5b5b5b5b5b5b
+	fault '{"lost_response_rate": 1}'
+	line1 "$K5" "$U1" "lost answer"
+	expect 1 retry 0 "LINE accepted but the answer was lost"
+	fault '{"lost_response_rate": 0}'
+	line1 "$K5" "$U1" "lost answer"
+	expect 1 sent 409 "the retry of it is answered 409"
+	[ "$(grep -c "$K5" "$T/emu.record")" -eq 1 ] && ok "and the resident got it once" ||
+		not_ok "the lost-answer push was recorded $(grep -c "$K5" "$T/emu.record") times"
+
+	# a timeout ([line] timeout = 2 s)
+	fault '{"latency_ms": 4000}'
+	line1 00000000-0000-4000-8000-000000000107 "$U1" "t"
+	expect 1 retry 0 "LINE timeout"
+	[ "$(res 1 4)" = 28 ] && ok "transport is CURLE_OPERATION_TIMEDOUT" || not_ok "transport $(res 1 4)"
+	fault '{"latency_ms": 0}'
+
+	# the monthly quota for real: --quota 1
+	start_emu quota --quota 1
+	write_conf "$T/l.conf" "smtp://127.0.0.1:$SP"
+	{
+		job line ja "$U1" 00000000-0000-4000-8000-000000000201 - - - "one"
+		job line ja "$U1" 00000000-0000-4000-8000-000000000202 - - - "two"
+	} | drive -c "$T/l.conf"
+	expect 1 sent 200 "the month's only message"
+	expect 2 quota 429 "the next one: monthly limit"
+
+	# LINE and email jobs through the same loops
+	{
+		job line ja "$U1" 00000000-0000-4000-8000-000000000301 - - - "via loop"
+		job email ja mixed@example.net - mid-0901 "$UNSUB" "s" "t"
+	} | drive -c "$T/l.conf" --loop 2
+	expect 1 quota 429 "LINE through sender_loop"
+	expect 2 sent 250 "email through sender_loop beside it"
+fi
+
+finish
 fi
 write_conf "$T/c.conf" "smtp://127.0.0.1:$SP"
 
@@ -340,5 +622,146 @@ write_conf "$T/badurl.conf" "http://127.0.0.1:$SP"
 expect_status 78 "oshirase sender with an http:// mail url: 78" "$OSHIRASE" sender --connect tcp://127.0.0.1:9 -c "$T/badurl.conf"
 expect_status 0 "oshirase sender --help: 0" "$OSHIRASE" sender --help
 grep -q '^usage: oshirase sender' "$T/.out" && ok "--help prints the usage on stdout" || not_ok "--help: no usage"
+
+# --- LINE against oshirase line-emulator (tools/lineemu.c) --------------------
+# start_emu NAME ARGS...: an emulator with the token in $T/emu-token; its
+# base URL in $LINE_API.
+start_emu() {
+	_name=$1; shift
+	"$OSHIRASE" line-emulator --token-file "$T/emu-token" --port-file "$T/$_name.port" \
+		--record "$T/$_name.record" "$@" >"$T/$_name.out" 2>"$T/$_name.err" &
+	PIDS="$PIDS $!"
+	wait_file "$T/$_name.port" || { not_ok "line-emulator $_name did not start"; cat "$T/$_name.err"; }
+	LINE_API=http://127.0.0.1:$(cat "$T/$_name.port" 2>/dev/null)
+}
+# fault JSON: POST /emulator/faults (the next push requests' answers).
+fault() {
+	"$PY" -c 'import sys, urllib.request as u
+u.urlopen(u.Request(sys.argv[1] + "/emulator/faults", data=sys.argv[2].encode(),
+    method="POST", headers={"Content-Type": "application/json"})).read()' \
+		"$LINE_API" "$1" || not_ok "POST /emulator/faults $1"
+}
+# line1 KEY TO TEXT...: drive one LINE job with $T/l.conf.
+line1() { _k=$1 _to=$2; shift 2; job line ja "$_to" "$_k" - - - "$@" | drive -c "$T/l.conf"; }
+
+if ! "$OSHIRASE" line-emulator --help >/dev/null 2>&1; then
+	ok "# SKIP LINE cases: this oshirase has no line-emulator"
+else
+	TOK="test-channel-token-$$"
+	printf '%s\n' "$TOK" >"$T/emu-token"
+	printf '%s\n' "$TOK" >"$T/line-token"
+	chmod 600 "$T/line-token"
+	U1=U0123456789abcdef0123456789abcdef
+	U2=U11111111111111111111111111111111
+	UX=Ueeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee	# not known to the emulator
+	printf '%s\n%s\n' "$U1" "$U2" >"$T/known"
+	K1=123e4567-e89b-12d3-a456-426614174000
+	K2=9b2f1c3e-5a4d-4e6f-8a7b-0c1d2e3f4a5b
+	start_emu emu --known "$T/known"
+	write_conf "$T/l.conf" "smtp://127.0.0.1:$SP"
+
+	# 200, 200, then the first key again: 409 with the first request's id
+	{
+		job line ja "$U1" "$K1" - - - "$TEXT1_ESC" "second text"
+		job line en "$U2" "$K2" - - - "hello"
+		job line ja "$U1" "$K1" - - - "$TEXT1_ESC" "second text"
+	} | drive -c "$T/l.conf"
+	expect 1 sent 200 "LINE push"
+	expect 2 sent 200 "LINE push, another key"
+	expect 3 sent 409 "LINE push again with the same retry key"
+	id1=$(res 1 5) id3=$(res 3 5)
+	[ -n "$id1" ] && [ "$id1" != - ] && [ "$id1" = "$id3" ] &&
+		ok "409 gives the accepted request's id (x-line-accepted-request-id)" ||
+		not_ok "request ids: first '$id1', after 409 '$id3'"
+	set -- $(grep '^stats' "$T/out")
+	[ "${3-}" = 1 ] && ok "three pushes, one HTTP connection (keep-alive)" ||
+		not_ok "three pushes took ${3-?} connections"
+	if "$PY" - "$T/emu.record" "$K1" "$TEXT1" <<-'EOF'
+		import json, sys
+		recs = [json.loads(l) for l in open(sys.argv[1])]
+		mine = [r for r in recs if r["retry_key"] == sys.argv[2]]
+		assert len(recs) == 2, recs
+		assert len(mine) == 1 and mine[0]["messages"] == [sys.argv[3], "second text"], mine
+		EOF
+	then ok "the emulator recorded each text once, as sent"
+	else not_ok "the emulator's record differs"
+	fi
+	private "$U1" "$U2" "$TOK" "市民の皆さま" "second text"
+
+	# the answers LINE documents, injected for the next request
+	K=0
+	for c in "400 permanent" "413 permanent" "415 permanent" "401 auth" "403 auth" \
+		"429 rate" "500 retry" "503 retry"; do
+		set -- $c
+		K=$((K + 1))
+		fault "{\"status\": $1, \"status_count\": 1}"
+		line1 "00000000-0000-4000-8000-00000000000$K" "$U1" "t"
+		expect 1 "$2" "$1" "LINE $1 (injected)"
+	done
+	fault '{"status": 429, "status_message": "You have reached your monthly limit."}'
+	line1 00000000-0000-4000-8000-000000000101 "$U1" "t"
+	expect 1 quota 429 "LINE 429 monthly limit (injected)"
+	[ "$(res 1 6)" = "You have reached your monthly limit." ] &&
+		ok "the detail is LINE's message" || not_ok "detail: '$(res 1 6)'"
+	line1 00000000-0000-4000-8000-000000000102 "$U1" "t"
+	expect 1 sent 200 "the fault was for one request only"
+
+	# the emulator's own refusals
+	line1 00000000-0000-4000-8000-000000000103 "$UX" "t"
+	expect 1 permanent 400 "LINE push to a user id that does not exist"
+	[ "$(res 1 6)" = "Failed to send messages" ] && ok "detail: Failed to send messages" ||
+		not_ok "detail: '$(res 1 6)'"
+	printf 'not-the-token\n' >"$T/line-token"
+	line1 00000000-0000-4000-8000-000000000104 "$U1" "t"
+	expect 1 auth 401 "LINE with a wrong token"
+	grep -q 'not-the-token' "$T/out" "$T/err" && not_ok "the token shows in the output" ||
+		ok "no token in the output"
+	printf '%s\n' "$TOK" >"$T/line-token"
+
+	# the limit of 5,000 UTF-16 units: 2,500 emoji pass, 2,501 do not
+	E2500=$("$PY" -c 'print("\U0001F600" * 2500)')
+	line1 00000000-0000-4000-8000-000000000105 "$U1" "$E2500"
+	expect 1 sent 200 "a text of 5,000 UTF-16 units (2,500 emoji)"
+	line1 00000000-0000-4000-8000-000000000106 "$U1" "${E2500}x"
+	expect 1 permanent 0 "a text of 5,001 UTF-16 units, refused before sending"
+	line1 123E4567-E89B-12D3-A456-426614174000 "$U1" "t"
+	expect 1 permanent 0 "a retry key that is not a lowercase UUID"
+
+	# an answer lost after LINE accepted: retry, then 409 = sent once
+	K5=5b5b5b5b-5b5b-4b5b-8b5b-5b5b5b5b5b5b
+	fault '{"lost_response_rate": 1}'
+	line1 "$K5" "$U1" "lost answer"
+	expect 1 retry 0 "LINE accepted but the answer was lost"
+	fault '{"lost_response_rate": 0}'
+	line1 "$K5" "$U1" "lost answer"
+	expect 1 sent 409 "the retry of it is answered 409"
+	[ "$(grep -c "$K5" "$T/emu.record")" -eq 1 ] && ok "and the resident got it once" ||
+		not_ok "the lost-answer push was recorded $(grep -c "$K5" "$T/emu.record") times"
+
+	# a timeout ([line] timeout = 2 s)
+	fault '{"latency_ms": 4000}'
+	line1 00000000-0000-4000-8000-000000000107 "$U1" "t"
+	expect 1 retry 0 "LINE timeout"
+	[ "$(res 1 4)" = 28 ] && ok "transport is CURLE_OPERATION_TIMEDOUT" || not_ok "transport $(res 1 4)"
+	fault '{"latency_ms": 0}'
+
+	# the monthly quota for real: --quota 1
+	start_emu quota --quota 1
+	write_conf "$T/l.conf" "smtp://127.0.0.1:$SP"
+	{
+		job line ja "$U1" 00000000-0000-4000-8000-000000000201 - - - "one"
+		job line ja "$U1" 00000000-0000-4000-8000-000000000202 - - - "two"
+	} | drive -c "$T/l.conf"
+	expect 1 sent 200 "the month's only message"
+	expect 2 quota 429 "the next one: monthly limit"
+
+	# LINE and email jobs through the same loops
+	{
+		job line ja "$U1" 00000000-0000-4000-8000-000000000301 - - - "via loop"
+		job email ja mixed@example.net - mid-0901 "$UNSUB" "s" "t"
+	} | drive -c "$T/l.conf" --loop 2
+	expect 1 quota 429 "LINE through sender_loop"
+	expect 2 sent 250 "email through sender_loop beside it"
+fi
 
 finish
