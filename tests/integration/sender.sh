@@ -578,7 +578,7 @@ grep -q 'job 0000000000000007 attempt 1: permanent' "$T/err" &&
 private loop1@ reject-loop@ "本文"
 
 # --- oshirase sender over tcp:// ----------------------------------------------
-JP=$("$PY" "$HERE/smtp_sink.py" --free-port)
+JP=$("$PY" "$HERE/smtp_sink.py" --free-pair)
 RP=$((JP + 1))
 timeout -s KILL 60 "$OSHIRASE" sender --connect "tcp://127.0.0.1:$JP" -c "$T/c.conf" \
 	--workers 2 >"$T/remote.out" 2>"$T/remote.err" &

@@ -16,6 +16,7 @@
 #            SIGTERM
 #        smtp_sink.py --wait HOST PORT   poll until the port accepts (10 s)
 #        smtp_sink.py --free-port        print a free TCP port on 127.0.0.1
+#        smtp_sink.py --free-pair        a free port whose next one is free too
 import os
 import signal
 import socket
@@ -106,11 +107,23 @@ def wait_port(host, port):
     return 1
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-    s.close()
+def free_port(pair=False):
+    for _ in range(100):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        try:
+            if pair:
+                t = socket.socket()
+                t.bind(("127.0.0.1", port + 1))
+                t.close()
+        except OSError:
+            continue
+        finally:
+            s.close()
+        print(port)
+        return 0
+    return 1
 
 
 if __name__ == "__main__":
@@ -119,7 +132,9 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--wait"] and len(sys.argv) == 4:
         sys.exit(wait_port(sys.argv[2], sys.argv[3]))
     elif sys.argv[1:] == ["--free-port"]:
-        free_port()
+        sys.exit(free_port())
+    elif sys.argv[1:] == ["--free-pair"]:
+        sys.exit(free_port(pair=True))
     else:
         sys.exit("usage: smtp_sink.py --auth-server HOST PORT DIR USER PASS"
-                 " | --wait HOST PORT | --free-port")
+                 " | --wait HOST PORT | --free-port | --free-pair")
