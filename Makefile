@@ -118,7 +118,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liboshirase.a
 
 unit: $(UNIT_BINS)
 
-check: $(PROGS) $(UNIT_BINS)
+# Programs the integration scripts drive (not unit tests themselves).
+TEST_HELPERS := $(BUILD)/tests/sender_drive
+$(BUILD)/tests/sender_drive: tests/integration/sender_drive.c $(BUILD)/liboshirase.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
+
+check: $(PROGS) $(UNIT_BINS) $(TEST_HELPERS)
 	@OSHIRASE=$(CURDIR)/$(BUILD)/oshirase BUILD=$(CURDIR)/$(BUILD) \
 		sh tests/run-tests.sh $(abspath $(UNIT_BINS))
 

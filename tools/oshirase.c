@@ -23,6 +23,7 @@ static const struct {
 	{ "match", cmd_match, "what a run would notify (--dry-run)" },
 	{ "rules", cmd_rules, "check the rule files, or run their test cases" },
 	{ "pseudonym", cmd_pseudonym, "print the pseudonyms of resident or household ids" },
+	{ "sender", cmd_sender, "send a remote daemon's LINE and email jobs" },
 	{ "line-emulator", cmd_line_emulator, "emulate the LINE push API on loopback, for tests" },
 };
 

@@ -1,0 +1,125 @@
+/* sender.h - one attempt at one job: a LINE push or one SMTP transaction
+ * SPDX-License-Identifier: MIT
+ *
+ * What a sender owns: the channel credentials (the LINE channel access
+ * token, the SMTP password), each in sodium_malloc memory (locked, wiped
+ * when freed); one libcurl easy handle per channel, kept across jobs so
+ * that the HTTPS connection to LINE stays alive and the SMTP session to the
+ * relay is reused (QUIT only at sender_free, a connection idle for more
+ * than a minute is not reused); and, in sender_loop, its two ZeroMQ
+ * sockets.
+ *
+ * What it never touches: the store, pseudonyms, programs, rules, the
+ * outbox.  A job (job.h) carries an address and texts and nothing else;
+ * neither is ever logged or put in a result.  Logs and results carry the
+ * job id, the outcome, the status code and the remote's short reason.
+ *
+ * Outcomes (enum job_outcome in job.h):
+ *   LINE   200 (any 2xx), 409 (retry key already accepted)  JOB_SENT
+ *          401, 403, or no token file                       JOB_AUTH
+ *          429 "You have reached your monthly limit."       JOB_QUOTA
+ *          other 429                                        JOB_RATE
+ *          400, 413, 415 and every other 4xx                JOB_PERMANENT
+ *          5xx, timeout, network error, other status        JOB_RETRY
+ *          a job LINE would refuse (bad retry key, text not
+ *          UTF-8, empty or over 5,000 UTF-16 units)         JOB_PERMANENT
+ *   SMTP   transaction done (250)                           JOB_SENT
+ *          530, 534, 535, 538, AUTH refused, no STARTTLS
+ *          offered where it is required                     JOB_AUTH
+ *          other 5xx                                        JOB_PERMANENT
+ *          4xx                                              JOB_RETRY
+ *          no reply code, network or TLS error              JOB_RETRY
+ *          an address or header value with CR/LF or other
+ *          bytes that do not belong there, text not UTF-8   JOB_PERMANENT
+ * status is the HTTP status or the last SMTP reply code (0: none),
+ * transport the CURLcode, detail LINE's "message" or "SMTP 550: <what
+ * failed>", request_id LINE's x-line-request-id (x-line-accepted-request-id
+ * on 409).
+ *
+ * Threads: a struct sender belongs to one thread at a time.  sender_new
+ * runs curl_global_init once per process.  A process running senders must
+ * ignore SIGPIPE (TLS writes on a closed connection).
+ */
+#ifndef OSHIRASE_SENDER_H
+#define OSHIRASE_SENDER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "job.h"
+
+struct sender;
+
+/*
+ * A sender for the [line] and [email] settings of cfg (copied: cfg may go
+ * away).  Reads the LINE token file (cfg->line_token through
+ * config_secret_path) and, when [email] username is set, the password file.
+ * A secret file must be a regular file with no access for group or others.
+ * A missing LINE token file is not an error here: each LINE job is then
+ * answered JOB_AUTH, so that a city that sends email only needs no token.
+ * Returns NULL with a message in err (no secret in it) when a secret file
+ * is unsafe or unreadable, or [email] url/from are unusable.
+ * Free with sender_free (NULL is fine).
+ */
+struct sender *sender_new(const struct config *cfg, char *err, size_t errlen);
+void sender_free(struct sender *s);
+
+/*
+ * One attempt at j: fills r (id and attempt copied from j) and returns 0.
+ * Every failure is an outcome in r, never a return code.  Blocks for at
+ * most the channel's timeout ([line] timeout, [email] timeout).
+ */
+int sender_perform(struct sender *s, const struct job *j, struct job_result *r);
+
+/* Counters since sender_new. */
+struct sender_stats {
+	unsigned long jobs;
+	unsigned long line_connects;	/* new connections (CURLINFO_NUM_CONNECTS) */
+	unsigned long mail_connects;
+};
+void sender_stats(const struct sender *s, struct sender_stats *st);
+
+/*
+ * The RFC 5322 message of email job j into buf (cap bytes), CRLF line
+ * ends, NUL-terminated: Date (Japan time, from now), From (from_name as
+ * RFC 2047 encoded-words, then <from_addr>), To, Subject (encoded-words of
+ * at most 45 bytes of whole UTF-8 characters, folded so that no header line
+ * passes 76 characters), Message-ID <j->message_id@domain of from_addr>,
+ * MIME-Version, Content-Type text/plain; charset=UTF-8,
+ * Content-Transfer-Encoding base64, and, when j->unsubscribe is not empty,
+ * List-Unsubscribe <url> and List-Unsubscribe-Post (RFC 8058).  The body is
+ * the texts with their line ends made CRLF, joined by a blank line, ending
+ * with CRLF, in base64 lines of 76 characters.
+ * Returns the length without the NUL, or 0 with the reason in err: an
+ * address or header value with CR or LF (header injection) or other bytes
+ * that do not belong there, text or subject not UTF-8, or no room.
+ * Pure: no I/O, thread-safe.
+ */
+size_t mail_format(const struct job *j, const char *from_name,
+    const char *from_addr, time_t now, char *buf, size_t cap, char *err,
+    size_t errlen);
+
+/*
+ * Connect a PULL socket to jobs_ep and a PUSH socket to results_ep on
+ * zctx (inproc:// or tcp://); for each job frame: decode (a frame that
+ * does not decode is dropped with a warning), sender_perform, send the
+ * encoded result.  Returns 0 when zctx is shut down (zmq_ctx_shutdown or
+ * zmq_ctx_term: ETERM), -1 on sender_new or a socket error (logged).
+ * Results still queued at shutdown get up to SENDER_LINGER_MS to leave.
+ */
+#define SENDER_LINGER_MS 5000
+int sender_loop(void *zctx, const char *jobs_ep, const char *results_ep,
+    const struct config *cfg);
+
+/* pthread entry point: runs sender_loop with these, stores its return in
+ * rc and returns arg.  The strings and cfg must outlive the thread. */
+struct sender_thread_args {
+	void *zctx;
+	const char *jobs_ep, *results_ep;
+	const struct config *cfg;
+	int rc;
+};
+void *sender_thread(void *arg);
+
+#endif
