@@ -34,6 +34,8 @@ SODIUM_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libsodium 2>/dev/null)
 SODIUM_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null),$(call pkg_check,libsodium,SODIUM))
 INIH_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 INIH_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs inih 2>/dev/null),$(call pkg_check,inih,INIH))
+SYSTEMD_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libsystemd 2>/dev/null)
+SYSTEMD_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null),$(call pkg_check,libsystemd,SYSTEMD))
 MHD_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),$(call pkg_check,libmicrohttpd,MHD))
 JANSSON_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
@@ -64,7 +66,7 @@ endif
 
 ALL_CFLAGS := $(WARN) $(OPT) $(HARDEN) -I$(BUILD) -D_GNU_SOURCE -pthread -MMD -MP \
 	-Idaemon -Itools $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) \
-	$(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) \
+	$(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) \
 	$(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -pthread $(LDFLAGS)
 LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) \
@@ -109,7 +111,7 @@ $(BUILD)/oshirase: $(BUILD)/tools/oshirase.o $(BUILD)/liboshirase.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/oshirased: $(BUILD)/daemon/main.o $(BUILD)/liboshirase.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(SYSTEMD_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liboshirase.a
 	@mkdir -p $(dir $@)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <curl/curl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1203,7 +1204,10 @@ on_result(struct dispatch *d, const struct job_result *r)
 		vd->next = now + (time_t)ceil(RATE_PAUSE + backoff(d->cfg, 1));
 		break;
 	default:
-		vd->uncertain = 1;
+		/* it may have been accepted, unless it never left */
+		vd->uncertain = !(r->status == 0 && (r->transport ==
+		    CURLE_COULDNT_RESOLVE_HOST || r->transport ==
+		    CURLE_COULDNT_CONNECT));
 		vd->next = now + (time_t)ceil(backoff(d->cfg, r->attempt));
 		break;
 	}
@@ -1263,11 +1267,14 @@ expire(struct dispatch *d)
 		first = m.first_attempt ? (time_t)m.first_attempt : vd->first;
 		max_age = m.channel == CHANNEL_LINE ? d->cfg->line_max_age :
 		    d->cfg->email_max_age;
-		/* a message parked by the quota with no unanswered attempt
-		 * cannot have been accepted: it may wait past max_age */
+		/* Email gives up after max_age, as MTAs do.  A LINE message
+		 * only needs to when an attempt may have been accepted
+		 * unseen: past its retry key's life a retry could deliver it
+		 * twice.  One that LINE only ever refused (quota, auth, rate)
+		 * waits as long as it must. */
 		if (dispatch_now(d) - first > max_age &&
-		    (vd->uncertain || (m.flags & MESSAGE_UNCERTAIN) ||
-		    d->ch[m.channel].pause_why != JOB_QUOTA)) {
+		    (m.channel == CHANNEL_EMAIL || vd->uncertain ||
+		    (m.flags & MESSAGE_UNCERTAIN))) {
 			vd->final = OUTCOME_EXPIRED;
 			log_info("message %llu: given up after %u attempts",
 			    (unsigned long long)vd->id, vd->attempt);

@@ -9,7 +9,6 @@ set -u
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${OSHIRASE:=$TOP/build/oshirase}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/oshirase-it.XXXXXX")
-trap 'rm -rf "$T"' EXIT
 _n=0 _failed=0
 
 ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
@@ -25,3 +24,42 @@ expect_status() {
 }
 skip_all() { echo "1..0 # SKIP $*"; exit 77; }
 finish() { echo "1..$_n"; [ "$_failed" -eq 0 ] && exit 0; exit 99; }
+
+# Servers on loopback for the delivery tests.  Each started one is killed
+# at exit (PIDS).
+PIDS=""
+trap 'for _p in $PIDS; do kill "$_p" 2>/dev/null; done; rm -rf "$T"' EXIT
+PY=/usr/bin/python3
+# wait_for FILE: poll until FILE is not empty (10 s); 1 if it never is.
+wait_for() {
+	_i=0
+	while [ ! -s "$1" ] && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+	[ -s "$1" ]
+}
+# emulator NAME ARGS...: `oshirase line-emulator` with token $T/emu-token,
+# recording to $T/NAME.record; sets EMU (base URL) and EMU_PID.
+emulator() {
+	_name=$1; shift
+	[ -s "$T/emu-token" ] || { echo "test-token-$$" >"$T/emu-token"; }
+	rm -f "$T/$_name.port"
+	"$OSHIRASE" line-emulator --token-file "$T/emu-token" \
+		--port-file "$T/$_name.port" --record "$T/$_name.record" "$@" \
+		>"$T/$_name.out" 2>"$T/$_name.err" &
+	EMU_PID=$!
+	PIDS="$PIDS $EMU_PID"
+	wait_for "$T/$_name.port" || { echo "# emulator $_name did not start"; cat "$T/$_name.err"; }
+	EMU="http://127.0.0.1:$(cat "$T/$_name.port")"
+	touch "$T/$_name.record"
+}
+# emu_faults JSON: change the emulator's faults; emu_stat NAME: a counter.
+emu_faults() { curl -sf -X POST -H 'Content-Type: application/json' -d "$1" "$EMU/emulator/faults" >/dev/null; }
+emu_stat() { curl -sf "$EMU/emulator/stats" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+# smtp_sink DIR: aiosmtpd saving messages to DIR; sets SMTP_PORT.
+smtp_sink() {
+	mkdir -p "$1"
+	SMTP_PORT=$("$PY" "$TOP/tests/integration/smtp_sink.py" --free-port)
+	PYTHONPATH=$TOP/tests/integration "$PY" -m aiosmtpd -n \
+		-l "127.0.0.1:$SMTP_PORT" -c smtp_sink.Sink "$1" >"$1.log" 2>&1 &
+	PIDS="$PIDS $!"
+	"$PY" "$TOP/tests/integration/smtp_sink.py" --wait 127.0.0.1 "$SMTP_PORT"
+}

@@ -1,0 +1,514 @@
+/* main.c - oshirased, the daemon
+ * SPDX-License-Identifier: MIT
+ *
+ * Owns the process: the config, the rule set, the store opened for
+ * writing, the outcome log, the ZeroMQ context with the sender threads,
+ * and the dispatcher (dispatch.h), which runs in the main thread.  Every
+ * day at [match] time (Japan time) it runs the day's match (match.h) once,
+ * makes messages of the new notices and sends them as the window and the
+ * channels allow.  It never reads the pseudonymisation key and never sees
+ * a resident id: the store has none.
+ *
+ *   oshirased [-c FILE] [--db DIR] [--rules DIR]        run (systemd:
+ *                                                       Type=notify)
+ *   oshirased -n                                        check config and
+ *                                                       rules, then exit
+ *   oshirased --once [--date D] [--now T] [--wait S]    one run for date D:
+ *        match, send, and exit when nothing is in flight and nothing is
+ *        due within S seconds (default 60); what waits for the window or
+ *        a later retry stays queued for the next run
+ *   --now YYYY-MM-DDTHH:MM   act as if the clock (Japan time) said so
+ *
+ * Signals: SIGHUP reloads the config's [city], [department] and [dispatch]
+ * settings and the rules, atomically: a broken new set is reported and
+ * the old one kept.  Sender settings ([line], [email], [senders]) take
+ * effect on restart.  SIGTERM and SIGINT drain: nothing new is sent, the
+ * answers of what is in flight are awaited (up to [dispatch] job_timeout),
+ * and the process exits 0.
+ */
+#include "config.h"
+#include "dates.h"
+#include "dispatch.h"
+#include "log.h"
+#include "match.h"
+#include "outlog.h"
+#include "rules.h"
+#include "sender.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <zmq.h>
+
+static volatile sig_atomic_t got_hup, got_term;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: oshirased [-c FILE] [--db DIR] [--rules DIR] [-n]\n"
+	    "       oshirased --once [--date D] [--now YYYY-MM-DDTHH:MM] "
+	    "[--wait SECONDS]\n"
+	    "Match the store against the rules every day and send the notices.\n"
+	    "  -c FILE     the config (default %s)\n"
+	    "  -n          check the config and the rules, then exit\n"
+	    "  --once      one run for date D (default today in Japan), then exit\n"
+	    "  --now T     act as if the clock in Japan said T\n"
+	    "  --wait S    with --once: wait for what is due within S seconds\n",
+	    CONFIG_DEFAULT_PATH);
+}
+
+struct opts {
+	const char *config, *db, *rules;
+	int check, once, have_date;
+	date_t date;
+	time_t offset;
+	long wait;
+};
+
+/* The rules and the config: loaded together, replaced together. */
+struct world {
+	struct config *cfg;
+	struct rules_set *rs;
+};
+
+static int
+load_world(const struct opts *o, struct store *s, struct world *w)
+{
+	char err[1400];
+	int rc;
+
+	w->cfg = xcalloc(1, sizeof(*w->cfg));
+	w->rs = NULL;
+	rc = config_load(o->config, w->cfg, err, sizeof(err));
+	if (rc != 0) {
+		log_warnx("%s", err);
+		goto fail;
+	}
+	if (o->db)
+		snprintf(w->cfg->db, sizeof(w->cfg->db), "%s", o->db);
+	if (o->rules)
+		snprintf(w->cfg->rules, sizeof(w->cfg->rules), "%s", o->rules);
+	rc = rules_load(w->cfg->rules, stderr, &w->rs);
+	if (rc != 0)
+		goto fail;
+	if (rules_check_departments(w->rs, w->cfg, stderr) != 0) {
+		rc = EXIT_DATAERR;
+		goto fail;
+	}
+	if (s != NULL) {
+		MDB_txn *txn;
+
+		rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn);
+		if (rc == 0) {
+			rc = rules_bind_store(w->rs, txn, store_dbi(s));
+			mdb_txn_abort(txn);
+		}
+		if (rc != 0) {
+			log_warnx("%s: %s", store_dir(s), mdb_strerror(rc));
+			rc = EXIT_IOERR;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	rules_free(w->rs);
+	free(w->cfg);
+	w->rs = NULL;
+	w->cfg = NULL;
+	return rc;
+}
+
+static void
+free_world(struct world *w)
+{
+	rules_free(w->rs);
+	free(w->cfg);
+}
+
+static int
+parse_now(const char *s, time_t *offset)
+{
+	date_t day;
+	int h, m;
+
+	if (strlen(s) != 16 || s[10] != 'T' || s[13] != ':' ||
+	    date_parse(s, 10, &day) != 0 ||
+	    sscanf(s + 11, "%2d:%2d", &h, &m) != 2 || h > 23 || m > 59)
+		return -1;
+	*offset = (time_t)day * 86400 + h * 3600 + m * 60 - 9 * 3600 - time(NULL);
+	return 0;
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_DB = 256, OPT_RULES, OPT_ONCE, OPT_DATE, OPT_NOW, OPT_WAIT,
+		OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "date", required_argument, NULL, OPT_DATE },
+		{ "now", required_argument, NULL, OPT_NOW },
+		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->wait = 60;
+	while ((opt = getopt_long(argc, argv, "c:n", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o->config = optarg; break;
+		case 'n': o->check = 1; break;
+		case OPT_DB: o->db = optarg; break;
+		case OPT_RULES: o->rules = optarg; break;
+		case OPT_ONCE: o->once = 1; break;
+		case OPT_DATE:
+			if (date_parse(optarg, strlen(optarg), &o->date) != 0) {
+				log_warnx("--date: '%s' is not a date YYYY-MM-DD", optarg);
+				return EXIT_USAGE;
+			}
+			o->have_date = 1;
+			break;
+		case OPT_NOW:
+			if (parse_now(optarg, &o->offset) != 0) {
+				log_warnx("--now: '%s' is not YYYY-MM-DDTHH:MM", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_WAIT:
+			errno = 0;
+			o->wait = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || o->wait < 0 ||
+			    o->wait > 86400) {
+				log_warnx("--wait: '%s' is not 0..86400 seconds", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("oshirased %s\n", OSHIRASE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((o->have_date || o->wait != 60) && !o->once) {
+		log_warnx("--date and --wait go with --once");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+struct worker {
+	pthread_t tid;
+	void *zctx;
+	const struct config *cfg;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	sender_loop(w->zctx, DISPATCH_JOBS, DISPATCH_RESULTS, w->cfg);
+	return NULL;
+}
+
+static date_t
+today_jst(time_t now)
+{
+	return (date_t)((now + 9 * 3600) / 86400);
+}
+
+static int
+last_match(struct store *s, date_t *out)
+{
+	MDB_txn *txn;
+	uint8_t b[4];
+	size_t len;
+	int rc;
+
+	*out = INT32_MIN;
+	if ((rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	rc = store_meta_get(txn, store_dbi(s), "match.last", b, sizeof(b), &len);
+	mdb_txn_abort(txn);
+	if (rc == 0 && len == 4)
+		*out = store_i32(b);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+run_match(struct store *s, struct world *w, struct dispatch *d, date_t day,
+    struct match_result *res)
+{
+	char ds[DATE_STRLEN + 1];
+	double t0 = util_now();
+	int rc;
+
+	date_format(day, ds);
+	rc = match_run(s, w->rs, day, (unsigned)w->cfg->match_threads, 0, NULL,
+	    w->cfg->match_batch, res);
+	if (rc != 0)
+		return rc;
+	log_info("match run %u for %s: %lu new notices in %.2f s", res->run, ds,
+	    res->total, util_now() - t0);
+	if ((rc = dispatch_digest(d)) != 0) {
+		log_warnx("%s: making messages: %s", store_dir(s), mdb_strerror(rc));
+		return EXIT_IOERR;
+	}
+	log_info("%lu messages made", dispatch_stats(d)->messages_made);
+	return 0;
+}
+
+static void
+print_summary(const struct rules_set *rs, const struct match_result *res,
+    const struct dispatch_stats *st, FILE *f)
+{
+	unsigned long t[7] = { 0 };
+
+	fprintf(f, "%-32s %9s %9s %9s %9s %9s %9s %9s\n", "program", "eligible",
+	    "queued", "notified", "already", "nocontact", "noconsent", "noadult");
+	for (unsigned p = 0; p < rs->n; p++) {
+		const struct match_counts *c = &res->c[p];
+		unsigned long v[7] = { c->eligible, c->queued, st->sent_prog[p],
+			c->already, c->no_contact, c->no_consent, c->no_recipient };
+
+		fprintf(f, "%-32s", rs->p[p]->id);
+		for (int i = 0; i < 7; i++) {
+			fprintf(f, " %9lu", v[i]);
+			t[i] += v[i];
+		}
+		fputc('\n', f);
+	}
+	fprintf(f, "%-32s", "total");
+	for (int i = 0; i < 7; i++)
+		fprintf(f, " %9lu", t[i]);
+	fputc('\n', f);
+	fprintf(f, "messages: %lu sent notices, %lu failed, %lu cancelled, "
+	    "%lu expired, %lu retries\n", st->sent, st->failed, st->cancelled,
+	    st->expired, st->retried);
+}
+
+static struct config *start_cfg;	/* the sender threads' */
+
+static void
+reload(const struct opts *o, struct store *s, struct world *w,
+    struct dispatch *d)
+{
+	struct world nw;
+
+	log_info("SIGHUP: reloading the config and the rules");
+	if (load_world(o, s, &nw) != 0) {
+		log_warnx("reload failed; keeping the rules and config in use");
+		sd_notify(0, "STATUS=reload failed; running on the last good rules");
+		return;
+	}
+	dispatch_reload(d, nw.cfg, nw.rs);
+	rules_free(w->rs);
+	w->rs = nw.rs;
+	/* the sender threads read the config they started with: keep that */
+	if (w->cfg != start_cfg)
+		free(w->cfg);
+	w->cfg = nw.cfg;
+	log_info("reloaded: %u programs", w->rs->n);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct world w;
+	struct store *s = NULL;
+	struct outlog *log = NULL;
+	struct dispatch *d = NULL;
+	struct worker *workers = NULL;
+	struct match_result *res = xcalloc(1, sizeof(*res));
+	void *zctx = NULL;
+	char err[1400], logdir[CONFIG_PATH_MAX + 8];
+	struct sigaction sa;
+	sigset_t all, old;
+	double drain_until = 0, wd_next = 0;
+	uint64_t wd_usec = 0;
+	int rc;
+
+	log_init("oshirased", LOG_LEVEL_INFO);
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("oshirased %s\n", OSHIRASE_VERSION);
+			return 0;
+		}
+	if ((rc = parse_opts(argc, argv, &o)) != 0)
+		return rc;
+	if (sodium_init() < 0)
+		fatalx("sodium_init failed");
+	if (o.check) {
+		if ((rc = load_world(&o, NULL, &w)) != 0)
+			return rc;
+		printf("oshirased: config and %u rule files are good\n", w.rs->n);
+		free_world(&w);
+		return 0;
+	}
+	if ((rc = load_world(&o, NULL, &w)) != 0)
+		return rc;
+	rc = store_open(w.cfg->db, STORE_WRITE, &s, err, sizeof(err));
+	if (rc != 0) {
+		log_warnx("%s", err);
+		free_world(&w);
+		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
+	}
+	free_world(&w);
+	if ((rc = load_world(&o, s, &w)) != 0)
+		goto out;
+	start_cfg = w.cfg;
+	if (w.cfg->log_dir[0])
+		snprintf(logdir, sizeof(logdir), "%s", w.cfg->log_dir);
+	else
+		snprintf(logdir, sizeof(logdir), "%s/log", w.cfg->db);
+	if ((log = outlog_open(logdir, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		rc = EXIT_CANTCREAT;
+		goto out;
+	}
+	zctx = zmq_ctx_new();
+	d = dispatch_new(s, w.cfg, w.rs, log, zctx, o.offset, err, sizeof(err));
+	if (d == NULL) {
+		log_warnx("%s", err);
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	/* the sender threads get no signals */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	workers = xcalloc((size_t)w.cfg->workers + 1, sizeof(*workers));
+	for (long i = 0; i < w.cfg->workers; i++) {
+		workers[i].zctx = zctx;
+		workers[i].cfg = start_cfg;
+		if (pthread_create(&workers[i].tid, NULL, worker_main, &workers[i]) != 0)
+			fatalx("pthread_create failed");
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+	sd_notifyf(0, "READY=1\nSTATUS=%u programs, %ld sender threads",
+	    w.rs->n, w.cfg->workers);
+	if (o.once) {
+		date_t day = o.have_date ? o.date : today_jst(dispatch_now(d));
+
+		if ((rc = run_match(s, &w, d, day, res)) != 0)
+			goto stop;
+	}
+	rc = 0;
+	for (;;) {
+		double due;
+		int timeout = 1000;
+
+		if (got_term && drain_until == 0) {
+			log_info("stopping: waiting for %u jobs in flight",
+			    dispatch_in_flight(d));
+			sd_notify(0, "STOPPING=1");
+			dispatch_drain(d);
+			drain_until = util_now() + (double)w.cfg->job_timeout;
+		}
+		if (drain_until != 0 && (dispatch_in_flight(d) == 0 ||
+		    util_now() > drain_until))
+			break;
+		if (got_hup) {
+			got_hup = 0;
+			reload(&o, s, &w, d);
+		}
+		if (!o.once && drain_until == 0) {
+			time_t now = dispatch_now(d);
+			date_t last;
+
+			if (last_match(s, &last) == 0 &&
+			    last < today_jst(now) &&
+			    ((now + 9 * 3600) % 86400) / 60 >= w.cfg->match_time) {
+				memset(res, 0, sizeof(*res));
+				if (run_match(s, &w, d, today_jst(now), res) != 0)
+					log_warnx("the match run failed; "
+					    "trying again in a minute");
+			}
+		}
+		due = dispatch_next_due(d);
+		if (o.once && drain_until == 0 && dispatch_in_flight(d) == 0 &&
+		    (due < 0 || due > (double)o.wait))
+			break;
+		if (due >= 0 && due * 1000 < timeout)
+			timeout = (int)(due * 1000) + 1;
+		if (dispatch_in_flight(d) > 0 && timeout > 50)
+			timeout = 50;
+		if (dispatch_step(d, timeout) != 0) {
+			rc = EXIT_IOERR;
+			break;
+		}
+		if (wd_usec && util_now() >= wd_next) {
+			sd_notify(0, "WATCHDOG=1");
+			wd_next = util_now() + (double)wd_usec / 2e6;
+		}
+	}
+stop:
+	if (o.once)
+		print_summary(w.rs, res, dispatch_stats(d), stdout);
+	if (dispatch_next_due(d) >= 0)
+		log_info("messages remain queued for a later run");
+out:
+	dispatch_free(d);
+	if (zctx != NULL) {
+		zmq_ctx_shutdown(zctx);
+		for (long i = 0; workers != NULL && i < start_cfg->workers; i++)
+			pthread_join(workers[i].tid, NULL);
+		zmq_ctx_term(zctx);
+	}
+	free(workers);
+	outlog_close(log);
+	store_close(s);
+	if (w.rs)
+		rules_free(w.rs);
+	if (w.cfg != start_cfg)
+		free(w.cfg);
+	free(start_cfg);
+	free(res);
+	return rc;
+}

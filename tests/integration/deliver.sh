@@ -1,0 +1,206 @@
+#!/bin/sh
+# deliver.sh - the whole path: match, outbox, dispatcher, sender threads,
+# the LINE emulator and a real SMTP server (aiosmtpd), on a synthetic city.
+# What was delivered must be what `match --dry-run` said, once; nothing in
+# quiet hours; a withdrawn contact gets nothing; each LINE fault class
+# leads to its documented action.
+# SPDX-License-Identifier: MIT
+. "$TOP/tests/integration/lib.sh"
+
+OSHIRASED=${OSHIRASED:-$(dirname "$OSHIRASE")/oshirased}
+[ -x "$OSHIRASED" ] || { not_ok "$OSHIRASED is not built"; finish; }
+[ -x "$PY" ] && "$PY" -c 'import aiosmtpd' 2>/dev/null ||
+	skip_all "python3-aiosmtpd is not installed (tools/install-deps)"
+command -v curl >/dev/null || skip_all "curl is not installed (tools/install-deps)"
+
+D=2026-12-01
+R="$TOP/rules"
+mkdir -p "$T/city"
+"$OSHIRASE" gen --residents 3000 --seed 7 --date $D --out "$T/city" 2>/dev/null
+"$OSHIRASE" keygen --out "$T/key" -q
+"$OSHIRASE" keygen --contacts --db "$T/db0" -q
+"$OSHIRASE" import residents "$T/city/residents.csv" --db "$T/db0" --key "$T/key" \
+    --rules "$R" --date $D -q &&
+"$OSHIRASE" import contacts "$T/city/contacts.csv" --db "$T/db0" --key "$T/key" -q ||
+	{ not_ok "import"; finish; }
+tail -n +2 "$T/city/contacts.csv" | cut -d, -f1 | sort -u |
+	"$OSHIRASE" pseudonym --key "$T/key" - >"$T/pseudonyms"
+"$OSHIRASE" match --dry-run --db "$T/db0" --rules "$R" --date $D >"$T/dry"
+[ "$(wc -l <"$T/dry")" -gt 1000 ] && ok "dry run: $(wc -l <"$T/dry") notices" ||
+	not_ok "dry run: only $(wc -l <"$T/dry") notices"
+
+smtp_sink "$T/mail0" || { not_ok "aiosmtpd did not start"; finish; }
+echo "line-token-$$" >"$T/line-token"
+chmod 600 "$T/line-token"
+cp "$T/line-token" "$T/emu-token"
+
+# fresh DIR: a copy of the imported store and a config for it in DIR.conf
+fresh() {
+	rm -rf "$T/$1"
+	cp -r "$T/db0" "$T/$1"
+	cat >"$T/$1.conf" <<EOC
+[store]
+db = $T/$1
+[rules]
+dir = $R
+[dispatch]
+retry_base = 1
+retry_cap = 2
+job_timeout = 5
+[line]
+api = $EMU
+token_file = $T/line-token
+rate = 1900
+burst = 20
+timeout = 3
+[email]
+url = smtp://127.0.0.1:$SMTP_PORT
+rate = 1000
+burst = 50
+EOC
+}
+# run DIR HH:MM [ARGS]: oshirased --once on D at that time in Japan
+run() {
+	_db=$1 _at=$2; shift 2
+	"$OSHIRASED" -c "$T/$_db.conf" --once --date $D --now "${D}T$_at" --wait 10 "$@" \
+		>"$T/$_db.out" 2>"$T/$_db.err"
+}
+# status DIR FIELD: a line of `oshirase status` (e.g. "sent", "messages line")
+st() { "$OSHIRASE" status --db "$T/$1" | awk -v f="$2" 'index($0, "  " f " ") == 1 { print $NF }'; }
+check_deliveries() {	# DESC DRY RECORD MAILDIR OUTCOMES
+	if "$PY" "$TOP/tests/integration/deliveries.py" "$2" "$R" \
+	    "$T/city/contacts.csv" "$T/pseudonyms" "$3" "$4" ${5:-} >"$T/chk" 2>&1; then
+		ok "$1: $(cat "$T/chk")"
+	else
+		not_ok "$1: $(tail -3 "$T/chk")"
+	fi
+}
+
+# --- quiet hours, then the window ----------------------------------------
+emulator e1
+fresh a
+run a 21:30
+[ $? -eq 0 ] && [ "$(emu_stat requests)" -eq 0 ] && [ "$(ls "$T/mail0" | grep -c eml)" -eq 0 ] &&
+	[ "$(st a "messages line")" -gt 0 ] &&
+	ok "21:30 Japan time: $(st a "messages line") LINE and $(st a "messages email") email messages held, none sent" ||
+	not_ok "quiet hours: requests $(emu_stat requests), mails $(ls "$T/mail0" | wc -l)"
+run a 07:59
+[ "$(emu_stat requests)" -eq 0 ] && ok "07:59: still held" || not_ok "07:59: sent"
+run a 08:00
+[ $? -eq 0 ] && ok "08:00: the run exits 0" || { not_ok "08:00 run: $(tail -3 "$T/a.err")"; }
+check_deliveries "08:00" "$T/dry" "$T/e1.record" "$T/mail0" "$T/a/log/outcomes.log"
+[ "$(st a sent)" -eq "$(wc -l <"$T/dry")" ] && [ "$(st a "messages line")" -eq 0 ] &&
+	ok "the ledger holds every notice as sent; the outbox is empty" ||
+	not_ok "ledger sent $(st a sent), want $(wc -l <"$T/dry")"
+n1=$(emu_stat accepted) m1=$(ls "$T/mail0" | grep -c eml)
+run a 10:00
+[ "$(emu_stat accepted)" -eq "$n1" ] && [ "$(ls "$T/mail0" | grep -c eml)" -eq "$m1" ] &&
+	grep -q "^total .* 0 .* 0 " "$T/a.out" &&
+	ok "a second run on the same date sends nothing ($n1 LINE, $m1 email before)" ||
+	not_ok "second run: $(emu_stat accepted) LINE (was $n1), $(ls "$T/mail0" | grep -c eml) email (was $m1)"
+"$OSHIRASE" match --dry-run --db "$T/a" --rules "$R" --date $D >"$T/dry2"
+[ ! -s "$T/dry2" ] && ok "after the run, the dry run lists nothing" || not_ok "dry run after: $(wc -l <"$T/dry2")"
+grep -q "$(head -1 "$T/city/contacts.csv" >/dev/null; tail -n +2 "$T/city/contacts.csv" | head -1 | cut -d, -f3)" \
+    "$T/a.out" "$T/a.err" && not_ok "an address in the daemon's output" || ok "no address in the daemon's output"
+
+# --- a contact withdrawn after its notices were queued ---------------------
+kill "$EMU_PID"; emulator e2
+fresh b
+run b 21:00		# queued and held
+# a LINE-only recipient who is an adult subject of their own notices
+rid=$("$PY" - "$T/city/contacts.csv" "$T/pseudonyms" "$T/dry" <<'EOP'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ps = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[2]))
+chans = {}
+for r in rows:
+    if r["status"] == "active":
+        chans.setdefault(r["resident_id"], set()).add(r["channel"])
+told = {l.split("\t")[1] for l in open(sys.argv[3]) if l.rstrip().endswith("\tline")}
+for rid, ch in sorted(chans.items()):
+    if ch == {"line"} and ps[rid] in told:
+        print(rid); break
+EOP
+)
+addr=$(grep "^$rid,line," "$T/city/contacts.csv" | cut -d, -f3)
+pw=$(grep "^$rid	" "$T/pseudonyms" | cut -f2)
+{ echo resident_id,channel,address,language,consent,status
+  echo "$rid,line,$addr,ja,health;child;welfare;tax,withdrawn"; } >"$T/withdraw.csv"
+"$OSHIRASE" import contacts "$T/withdraw.csv" --db "$T/b" --key "$T/key" -q
+rm -rf "$T/mail0"/*
+run b 09:00
+grep -v "	$pw	" "$T/dry" >"$T/dry-b"
+check_deliveries "withdrawn after queuing: everyone else" "$T/dry-b" "$T/e2.record" "$T/mail0" "$T/b/log/outcomes.log"
+grep -q "\"$addr\"" "$T/e2.record" && not_ok "the withdrawn contact got a message" ||
+	ok "the withdrawn contact got nothing ($(grep -c "	$pw	" "$T/dry") notices cancelled)"
+"$OSHIRASE" match --dry-run --db "$T/b" --rules "$R" --date $D | grep -q "	$pw	" &&
+	not_ok "the withdrawn contact would be told again" ||
+	ok "a withdrawn contact is not queued again"
+
+# --- LINE faults: each class and its action ------------------------------
+# 5xx: retried with the same key until accepted, once
+kill "$EMU_PID"; emulator e3; rm -rf "$T/mail0"/*
+fresh c
+emu_faults '{"status": 500, "status_count": 40}'
+run c 10:00
+check_deliveries "40 answers of 500" "$T/dry" "$T/e3.record" "$T/mail0" "$T/c/log/outcomes.log"
+[ "$(emu_stat faults)" -ge 40 ] && ok "the 500s were answered ($(emu_stat faults)) and retried" ||
+	not_ok "faults $(emu_stat faults)"
+# accepted, but the answer lost; and dropped connections: retried, 409, once
+kill "$EMU_PID"; emulator e4 --lost-response-rate 0.1 --drop-rate 0.05 --fault-seed 3; rm -rf "$T/mail0"/*
+fresh d
+run d 10:00
+check_deliveries "answers lost (10%) and connections dropped (5%)" "$T/dry" "$T/e4.record" "$T/mail0" "$T/d/log/outcomes.log"
+[ "$(emu_stat duplicates_409)" -gt 0 ] &&
+	ok "retries of accepted pushes were answered 409 ($(emu_stat duplicates_409)) and count as sent" ||
+	not_ok "no 409 seen"
+# rate-limit 429: slow down and retry
+kill "$EMU_PID"; emulator e5; rm -rf "$T/mail0"/*
+fresh e
+emu_faults '{"status": 429, "status_count": 30}'
+run e 10:00
+check_deliveries "30 rate-limit 429s" "$T/dry" "$T/e5.record" "$T/mail0" "$T/e/log/outcomes.log"
+grep -q ALERT "$T/e.err" && not_ok "a rate-limit 429 raised an alert" || ok "rate limit: no alert, just slower"
+# 400: permanent for that message, not retried
+kill "$EMU_PID"; emulator e6; rm -rf "$T/mail0"/*
+fresh f
+emu_faults '{"status": 400, "status_count": 3}'
+run f 10:00
+lm=$(grep -c . "$T/e6.record")
+req=$(emu_stat requests)
+[ "$(st f failed)" -gt 0 ] && [ "$req" -eq $((lm + 3)) ] &&
+	ok "3 answers of 400: $(st f failed) notices failed for good, not retried ($req requests)" ||
+	not_ok "400: failed $(st f failed), requests $req, accepted $lm"
+# 401: the LINE channel pauses and the operator is alerted; email goes on
+kill "$EMU_PID"; emulator e7; rm -rf "$T/mail0"/*
+fresh g
+emu_faults '{"status": 401, "status_count": 1000000}'
+run g 10:00
+[ "$(grep -c "ALERT: LINE channel paused" "$T/g.err")" -eq 1 ] && [ "$(emu_stat accepted)" -eq 0 ] &&
+	[ "$(st g "messages line")" -gt 0 ] && [ "$(st g failed)" -eq 0 ] &&
+	[ "$(st g "messages email")" -eq 0 ] &&
+	ok "401: one alert, LINE paused with $(st g "messages line") messages kept, email all sent" ||
+	not_ok "401: $(grep -c ALERT "$T/g.err") alerts, accepted $(emu_stat accepted), line left $(st g "messages line"), email left $(st g "messages email")"
+emu_faults '{"status": 0}'
+run g 10:30
+[ "$(st g "messages line")" -eq 0 ] && [ "$(st g sent)" -eq "$(wc -l <"$T/dry")" ] &&
+	ok "credentials fixed, restarted: the held LINE messages go" ||
+	not_ok "after 401: $(st g "messages line") LINE messages left"
+# 429 monthly limit: LINE waits for the month to turn, nothing fails
+kill "$EMU_PID"; emulator e8 --quota 50; rm -rf "$T/mail0"/*
+fresh h
+run h 10:00
+left=$(st h "messages line")
+grep -q "ALERT: LINE channel paused until 2027-01-01 00:00 JST: the monthly" "$T/h.err" &&
+	[ "$(grep -c . "$T/e8.record")" -eq 50 ] && [ "$left" -gt 0 ] && [ "$(st h failed)" -eq 0 ] &&
+	ok "monthly limit after 50: alert, $left LINE messages wait for 2027-01-01, none failed" ||
+	not_ok "quota: $(grep ALERT "$T/h.err" | head -1), record $(grep -c . "$T/e8.record"), left $left"
+run h 23:30 --date $D
+[ "$(st h "messages line")" -eq "$left" ] && ok "still parked later in the month" || not_ok "parked messages moved"
+kill "$EMU_PID"; emulator e9	# the new month's quota
+sed -i "s|^api = .*|api = $EMU|" "$T/h.conf"
+"$OSHIRASED" -c "$T/h.conf" --once --date $D --now 2027-01-04T10:00 --wait 10 >"$T/h.out" 2>"$T/h.err"
+[ "$(st h "messages line")" -eq 0 ] && [ "$(grep -c . "$T/e9.record")" -eq "$left" ] &&
+	ok "the month turned: the $left parked messages went" ||
+	not_ok "after the month: $(st h "messages line") left, $(grep -c . "$T/e9.record") sent"
+finish

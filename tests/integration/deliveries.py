@@ -1,0 +1,123 @@
+# deliveries.py - what reached the LINE emulator and the SMTP sink, against
+# what `oshirase match --dry-run` said a run would send.
+# SPDX-License-Identifier: MIT
+#
+#   deliveries.py DRY RULES CONTACTS PSEUDONYMS RECORD MAILDIR [OUTCOMES]
+#     DRY        match --dry-run output (program, recipient, subject, channel)
+#     RULES      the rules directory (program names -> ids)
+#     CONTACTS   the contact CSV (address -> resident id)
+#     PSEUDONYMS `oshirase pseudonym` output for those ids
+#     RECORD     the emulator's --record file ("-": none)
+#     MAILDIR    the sink's directory of msg-N.eml ("-": none)
+#     OUTCOMES   the daemon's outcomes.log: its `sent` records must be
+#                exactly the dry run's lines
+# Checks: every (recipient, channel) got exactly one message (one digest
+# per run), holding exactly the programs the dry run lists for it; no
+# retry key was accepted twice; with OUTCOMES, the sent notices are the
+# dry run's.  Prints a summary; exits 1 on any difference.
+import configparser
+import csv
+import email
+import email.policy
+import glob
+import json
+import os
+import struct
+import sys
+
+
+def fail(msg):
+    print("deliveries: " + msg)
+    sys.exit(1)
+
+
+def main():
+    dry, rules, contacts, pseudos, record, maildir = sys.argv[1:7]
+    outcomes = sys.argv[7] if len(sys.argv) > 7 else None
+    want = {}
+    lines = set()
+    for line in open(dry):
+        prog, rec, subj, ch = line.rstrip("\n").split("\t")
+        want.setdefault((rec, ch), set()).add(prog)
+        lines.add((prog, rec, subj, ch))
+    names = {}
+    for f in glob.glob(os.path.join(rules, "*.ini")):
+        if f.endswith("vocabulary.ini"):
+            continue
+        cp = configparser.ConfigParser(interpolation=None, strict=False,
+                                       inline_comment_prefixes=(";",))
+        try:
+            cp.read(f, encoding="utf-8")
+        except configparser.Error:
+            continue
+        pid = cp["program"]["id"]
+        names[cp["program"]["name_ja"]] = pid
+        names[cp["program"]["name_en"]] = pid
+    ps = dict(l.rstrip("\n").split("\t") for l in open(pseudos))
+    addr = {}
+    for r in csv.DictReader(open(contacts, encoding="utf-8-sig")):
+        addr[(r["channel"], r["address"])] = ps[r["resident_id"]]
+
+    def programs(texts):
+        got = set()
+        for t in texts:
+            for para in t.replace("\r\n", "\n").split("\n\n"):
+                for sep in ("：", ": "):
+                    head = para.split(sep, 1)[0]
+                    if head in names:
+                        got.add(names[head])
+                        break
+        return got
+
+    got = {}
+    keys = set()
+    if record != "-" and os.path.exists(record):
+        for line in open(record):
+            r = json.loads(line)
+            if r["retry_key"] in keys:
+                fail("retry key %s accepted twice" % r["retry_key"])
+            keys.add(r["retry_key"])
+            k = (addr[("line", r["to"])], "line")
+            if k in got:
+                fail("two LINE messages to one recipient in one run")
+            got[k] = programs(r["messages"])
+    nmail = 0
+    if maildir != "-":
+        for f in sorted(glob.glob(os.path.join(maildir, "*.eml"))):
+            m = email.message_from_binary_file(open(f, "rb"),
+                                               policy=email.policy.default)
+            to = m["To"].addresses[0].addr_spec
+            k = (addr[("email", to)], "email")
+            if k in got:
+                fail("two emails to one recipient in one run")
+            got[k] = programs([m.get_body().get_content()])
+            nmail += 1
+    if got != want:
+        missing = sorted(set(want) - set(got))[:5]
+        extra = sorted(set(got) - set(want))[:5]
+        diff = sorted(k for k in set(want) & set(got) if want[k] != got[k])[:5]
+        fail("delivered != dry run: missing %s, extra %s, different %s" %
+             (missing, extra, [(k, want[k], got[k]) for k in diff]))
+    if outcomes:
+        sent = set()
+        data = open(outcomes, "rb").read()
+        for off in range(0, len(data), 232):
+            rec = data[off:off + 232]
+            if rec[:4] != b"OSO1":
+                fail("outcomes.log: a record without its magic at %d" % off)
+            if rec[149] != 1:
+                continue
+            prog = rec[84:148].rstrip(b"\0").decode()
+            t = (prog, rec[20:52].hex(), rec[52:84].hex(),
+                 "line" if rec[148] == 1 else "email")
+            if t in sent:
+                fail("outcomes.log: %s recorded sent twice" % (t,))
+            sent.add(t)
+        if sent != lines:
+            fail("sent notices in outcomes.log != dry run (%d vs %d)" %
+                 (len(sent), len(lines)))
+    print("deliveries: %d messages (%d LINE, %d email) carrying %d notices "
+          "match the dry run" % (len(got), len(keys), nmail, len(lines)))
+
+
+main()
