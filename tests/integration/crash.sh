@@ -1,0 +1,108 @@
+#!/bin/sh
+# crash.sh - kill -9 the daemon at random moments of a run of more than
+# 20,000 notices, at least 20 times, restarting it each time.  At the end
+# every notice was delivered and every LINE message accepted by the
+# emulator exactly once: none lost, none sent twice.
+# SPDX-License-Identifier: MIT
+. "$TOP/tests/integration/lib.sh"
+
+OSHIRASED=${OSHIRASED:-$(dirname "$OSHIRASE")/oshirased}
+[ -x "$OSHIRASED" ] || { not_ok "$OSHIRASED is not built"; finish; }
+[ -x "$PY" ] || skip_all "/usr/bin/python3 is needed"
+command -v curl >/dev/null || skip_all "curl is not installed (tools/install-deps)"
+KILLS=${CRASH_KILLS:-20}
+D=2026-12-01
+R="$TOP/rules"
+mkdir -p "$T/city"
+"$OSHIRASE" gen --residents 28000 --seed 11 --date $D --out "$T/city" 2>/dev/null
+# Everyone who registered, on LINE (a LINE id made up for email rows): the
+# test is about LINE's exactly-once.
+"$PY" - "$T/city/contacts.csv" >"$T/contacts.csv" <<'EOP'
+import csv, hashlib, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+seen = set()
+w = csv.writer(sys.stdout, lineterminator="\n")
+w.writerow(["resident_id", "channel", "address", "language", "consent", "status"])
+for r in sorted(rows, key=lambda r: (r["resident_id"], r["channel"] != "line")):
+    if r["resident_id"] in seen:
+        continue
+    seen.add(r["resident_id"])
+    addr = r["address"] if r["channel"] == "line" else \
+        "U" + hashlib.md5(r["resident_id"].encode()).hexdigest()
+    w.writerow([r["resident_id"], "line", addr, r["language"], r["consent"], r["status"]])
+EOP
+"$OSHIRASE" keygen --out "$T/key" -q
+"$OSHIRASE" keygen --contacts --db "$T/db" -q
+"$OSHIRASE" import residents "$T/city/residents.csv" --db "$T/db" --key "$T/key" \
+    --rules "$R" --date $D -q &&
+"$OSHIRASE" import contacts "$T/contacts.csv" --db "$T/db" --key "$T/key" -q ||
+	{ not_ok "import"; finish; }
+tail -n +2 "$T/contacts.csv" | cut -d, -f1 | "$OSHIRASE" pseudonym --key "$T/key" - >"$T/pseudonyms"
+"$OSHIRASE" match --dry-run --db "$T/db" --rules "$R" --date $D >"$T/dry"
+total=$(wc -l <"$T/dry")
+[ "$total" -ge 20000 ] && ok "the run has $total notices (>= 20,000)" || not_ok "only $total notices"
+
+echo "line-token-$$" >"$T/line-token"
+chmod 600 "$T/line-token"
+cp "$T/line-token" "$T/emu-token"
+# Answers lost now and then too: a retry of an accepted push must get 409.
+emulator emu --lost-response-rate 0.01 --fault-seed 5
+cat >"$T/o.conf" <<EOC
+[store]
+db = $T/db
+[rules]
+dir = $R
+[dispatch]
+retry_base = 1
+retry_cap = 2
+job_timeout = 5
+[line]
+api = $EMU
+token_file = $T/line-token
+rate = 1000
+burst = 10
+EOC
+run_daemon() {
+	"$OSHIRASED" -c "$T/o.conf" --once --date $D --now ${D}T10:00 --wait 10 \
+	    >>"$T/daemon.out" 2>>"$T/daemon.err" &
+	DPID=$!
+}
+kills=0 mid=0 last=-1
+while [ $kills -lt "$KILLS" ]; do
+	run_daemon
+	# a random moment: 0.05 .. 0.6 s after the start
+	sleep "$("$PY" -c 'import random; print(round(random.uniform(0.05, 0.6), 3))')"
+	if kill -9 "$DPID" 2>/dev/null; then
+		wait "$DPID" 2>/dev/null
+		kills=$((kills + 1))
+		acc=$(emu_stat accepted)
+		[ "$acc" -gt "$last" ] && [ "$last" -ge 0 ] && mid=$((mid + 1))
+		last=$acc
+	else
+		wait "$DPID"
+		break	# it finished before the kill: nothing left to interrupt
+	fi
+done
+[ $kills -ge "$KILLS" ] && ok "killed with SIGKILL $kills times ($mid times while it was sending)" ||
+	not_ok "only $kills kills before the run was over: make the run longer"
+run_daemon
+wait "$DPID"
+st=$?
+[ $st -eq 0 ] && ok "the last run finished (exit 0)" || not_ok "last run exit $st: $(tail -3 "$T/daemon.err")"
+sent=$("$OSHIRASE" status --db "$T/db" | awk '$1 == "sent" { print $2 }')
+left=$("$OSHIRASE" status --db "$T/db" | awk '/^outbox/ { print $2 }')
+[ "$sent" -eq "$total" ] && [ "$left" -eq 0 ] &&
+	ok "the ledger holds all $total notices as sent; the outbox is empty" ||
+	not_ok "ledger sent $sent of $total, outbox $left"
+if "$PY" "$TOP/tests/integration/deliveries.py" --repeats "$T/dry" "$R" "$T/contacts.csv" \
+    "$T/pseudonyms" "$T/emu.record" - "$T/db/log/outcomes.log" >"$T/chk" 2>&1; then
+	ok "every notice delivered once, in one digest per recipient: $(cat "$T/chk")"
+else
+	not_ok "$(cat "$T/chk")"
+fi
+acc=$(emu_stat accepted) recs=$(grep -c . "$T/emu.record")
+keys=$(sed 's/.*"retry_key":"\([^"]*\)".*/\1/' "$T/emu.record" | sort -u | wc -l)
+[ "$acc" -eq "$recs" ] && [ "$keys" -eq "$recs" ] &&
+	ok "the emulator accepted $acc pushes with $keys distinct retry keys; $(emu_stat duplicates_409) retries answered 409" ||
+	not_ok "accepted $acc, records $recs, distinct keys $keys"
+finish
