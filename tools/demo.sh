@@ -1,6 +1,8 @@
 #!/bin/sh
 # demo.sh - the main job on an embedded default: a synthetic city, imported
-# into a fresh store under demo/, then what the store holds.
+# into a fresh store under demo/, matched against the 29 programs and told
+# through the LINE emulator and a local SMTP server (aiosmtpd), all on
+# loopback; then a table per program of eligible / notified / suppressed.
 # SPDX-License-Identifier: MIT
 #   sh tools/demo.sh [RESIDENTS]     (default 100000)
 set -eu
@@ -25,8 +27,64 @@ echo "== who may qualify for what today (29 programs of rules/)"
 echo "== why: the first resident of the extract and the lung cancer screening"
 sub=$("$O" pseudonym --key "$D/pseudonym.key" "$(sed -n 2p "$D/residents.csv" | cut -d, -f1)" | cut -f2)
 "$O" explain --db "$D/db" --rules "$top/rules" --program lung-cancer-screening --subject "$sub" || true
-echo "== a message as a parent would read it"
-"$O" rules message "$top/rules" --program mr-vaccine --child
 echo "== the store holds no resident id: first resident id of the file in a dump?"
 rid=$(sed -n 2p "$D/residents.csv" | cut -d, -f1)
 if mdb_dump -a -p "$D/db" | grep -q "$rid"; then echo "FOUND (bug)"; exit 1; else echo "not found (as it should be)"; fi
+
+echo "== delivery: the LINE emulator and an SMTP server (aiosmtpd) on 127.0.0.1"
+PY=/usr/bin/python3
+PIDS=""
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done' EXIT
+echo "demo-channel-token" >"$D/line-token"
+chmod 600 "$D/line-token"
+"$O" line-emulator --token-file "$D/line-token" --port-file "$D/emu.port" \
+    --record "$D/line-deliveries.jsonl" >"$D/emulator.log" 2>&1 &
+PIDS="$PIDS $!"
+SMTP_PORT=$("$PY" "$top/tests/integration/smtp_sink.py" --free-port)
+mkdir -p "$D/mail"
+PYTHONPATH="$top/tests/integration" "$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
+    -c smtp_sink.Sink "$D/mail" >"$D/smtp.log" 2>&1 &
+PIDS="$PIDS $!"
+"$PY" "$top/tests/integration/smtp_sink.py" --wait 127.0.0.1 "$SMTP_PORT"
+i=0
+while [ ! -s "$D/emu.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+cat >"$D/oshirase.conf" <<EOC
+[store]
+db = $D/db
+[rules]
+dir = $top/rules
+[line]
+api = http://127.0.0.1:$(cat "$D/emu.port")
+token_file = $D/line-token
+rate = 1900
+[email]
+url = smtp://127.0.0.1:$SMTP_PORT
+rate = 500
+burst = 50
+EOC
+today=$(TZ=Asia/Tokyo date +%F)
+echo "== what a run today would send (oshirase match --dry-run --counts)"
+"$O" match --dry-run --counts --db "$D/db" --rules "$top/rules" | tail -1
+echo "== the run: oshirased --once, as if at 10:00 in Japan (inside the send window)"
+t0=$(date +%s)
+"$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:00"
+echo "   ($(($(date +%s) - t0)) s.  eligible: (program, subject) pairs; queued: new notices;"
+echo "   notified: notices delivered; already: in the dedup ledger; suppressed:"
+echo "   nocontact, noconsent, noadult (a child with no adult head or spouse))"
+echo "== what arrived"
+echo "LINE emulator: $(grep -c . "$D/line-deliveries.jsonl") pushes accepted (one digest per recipient)"
+echo "SMTP server:   $(ls "$D/mail" | grep -c '\.eml$') messages"
+echo "-- a LINE message as the resident reads it:"
+head -1 "$D/line-deliveries.jsonl" |
+	"$PY" -c 'import json, sys; print(json.loads(sys.stdin.read())["messages"][0])'
+echo "-- an email, decoded:"
+"$PY" -c '
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+for h in ("From", "Subject", "List-Unsubscribe"):
+    print("%s: %s" % (h, m[h]))
+print()
+print(m.get_body().get_content())' "$D/mail/msg-1.eml"
+echo "== a second run on the same day sends nothing (the dedup ledger)"
+"$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:05" | tail -2
+"$O" status --db "$D/db" | tail -8
