@@ -108,8 +108,10 @@ kill "$EMU_PID"; emulator e2
 fresh b
 run b 21:00		# queued and held
 # a LINE-only recipient who is an adult subject of their own notices
-rid=$("$PY" - "$T/city/contacts.csv" "$T/pseudonyms" "$T/dry" <<'EOP'
+# and another who lives alone (moves out: a removed resident)
+set -- $("$PY" - "$T/city/contacts.csv" "$T/pseudonyms" "$T/dry" "$T/city/residents.csv" <<'EOP'
 import csv, sys
+from collections import Counter
 rows = list(csv.DictReader(open(sys.argv[1])))
 ps = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[2]))
 chans = {}
@@ -117,22 +119,32 @@ for r in rows:
     if r["status"] == "active":
         chans.setdefault(r["resident_id"], set()).add(r["channel"])
 told = {l.split("\t")[1] for l in open(sys.argv[3]) if l.rstrip().endswith("\tline")}
-for rid, ch in sorted(chans.items()):
-    if ch == {"line"} and ps[rid] in told:
-        print(rid); break
+res = list(csv.DictReader(open(sys.argv[4])))
+size = Counter(r["household_id"] for r in res)
+alone = {r["resident_id"] for r in res if size[r["household_id"]] == 1}
+picked = [rid for rid, ch in sorted(chans.items()) if ch == {"line"} and ps[rid] in told]
+print(picked[0], [r for r in picked[1:] if r in alone][0])
 EOP
 )
+rid=$1 mover=$2
 addr=$(grep "^$rid,line," "$T/city/contacts.csv" | cut -d, -f3)
 pw=$(grep "^$rid	" "$T/pseudonyms" | cut -f2)
 { echo resident_id,channel,address,language,consent,status
   echo "$rid,line,$addr,ja,health;child;welfare;tax,withdrawn"; } >"$T/withdraw.csv"
 "$OSHIRASE" import contacts "$T/withdraw.csv" --db "$T/b" --key "$T/key" -q
+pm=$(grep "^$mover	" "$T/pseudonyms" | cut -f2)
+maddr=$(grep "^$mover,line," "$T/city/contacts.csv" | cut -d, -f3)
+{ head -1 "$T/city/residents.csv"; grep "^$mover," "$T/city/residents.csv" | sed 's/,[a-z_]*$/,moved_out/'; } >"$T/moved.csv"
+"$OSHIRASE" import residents "$T/moved.csv" --db "$T/b" --key "$T/key" --rules "$R" --date $D -q ||
+	not_ok "import of a move-out"
 rm -rf "$T/mail0"/*
 run b 09:00
-grep -v "	$pw	" "$T/dry" >"$T/dry-b"
+grep -v "	$pw	" "$T/dry" | grep -v "	$pm	" >"$T/dry-b"
 check_deliveries "withdrawn after queuing: everyone else" "$T/dry-b" "$T/e2.record" "$T/mail0" "$T/b/log/outcomes.log"
 grep -q "\"$addr\"" "$T/e2.record" && not_ok "the withdrawn contact got a message" ||
 	ok "the withdrawn contact got nothing ($(grep -c "	$pw	" "$T/dry") notices cancelled)"
+grep -q "\"$maddr\"" "$T/e2.record" && not_ok "a resident who moved out got a message" ||
+	ok "a resident who moved out after queuing got nothing ($(grep -c "	$pm	" "$T/dry") notices cancelled)"
 "$OSHIRASE" match --dry-run --db "$T/b" --rules "$R" --date $D | grep -q "	$pw	" &&
 	not_ok "the withdrawn contact would be told again" ||
 	ok "a withdrawn contact is not queued again"
