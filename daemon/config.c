@@ -101,7 +101,13 @@ static const struct ckey {
 	{ "senders", "results", CT_PATH, offsetof(struct config, results_endpoint),
 	  "", 0, 0, "and results here (tcp://host:port)" },
 	{ "log", "dir", CT_PATH, offsetof(struct config, log_dir),
-	  "", 0, 0, "the notification log directory (empty: DB/log)" },
+	  "", 0, 0, "the sealed notification log directory (empty: DB/log)" },
+	{ "log", "origin", CT_TEXT, offsetof(struct config, log_origin),
+	  "oshirase", 0, 0, "the log's name in its checkpoints (no spaces)" },
+	{ "log", "checkpoint_records", CT_INT, offsetof(struct config, cp_records),
+	  "10000", 1, 100000000, "a signed checkpoint every this many records" },
+	{ "log", "checkpoint_seconds", CT_INT, offsetof(struct config, cp_seconds),
+	  "300", 1, 86400, "and at least this often while records come" },
 };
 
 /* The departments of the built-in fictional city. */

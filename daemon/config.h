@@ -65,6 +65,8 @@ struct config {
 	long workers;				/* [senders] */
 	char jobs_endpoint[CONFIG_PATH_MAX], results_endpoint[CONFIG_PATH_MAX];
 	char log_dir[CONFIG_PATH_MAX];		/* [log] dir */
+	char log_origin[CONFIG_TEXT_MAX];
+	long cp_records, cp_seconds;
 };
 
 /*

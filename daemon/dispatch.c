@@ -667,18 +667,6 @@ dispatch_digest(struct dispatch *d)
 
 /* ---- outcomes ---- */
 
-static void
-text_digest(const struct message *m, uint8_t out[32])
-{
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, NULL, 0, 32);
-	for (unsigned i = 0; i < m->ntexts; i++)
-		crypto_generichash_update(&st, (const uint8_t *)m->text[i],
-		    m->text_len[i]);
-	crypto_generichash_final(&st, out, 32);
-}
-
 /* Record the outcome of one notice and take it out of the outbox; the
  * ledger keeps sent and failed notices and forgets cancelled ones. */
 static int
@@ -782,7 +770,7 @@ apply(struct dispatch *d, MDB_txn *txn, const struct verdict *vd)
 			heap_push(&d->ch[m.channel].q, (double)vd->next, vd->id);
 		return rc;
 	}
-	text_digest(&m, digest);
+	outlog_digest(d->log, m.text, m.text_len, m.ntexts, digest);
 	for (unsigned i = 0; i < m.n; i++) {
 		uint8_t nk[8];
 		MDB_val nkv = { 8, nk }, nvv;

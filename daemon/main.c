@@ -47,6 +47,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 static volatile sig_atomic_t got_hup, got_term;
@@ -245,6 +246,15 @@ worker_main(void *arg)
 	return NULL;
 }
 
+static int
+log_initialised(const char *dir)
+{
+	char path[CONFIG_PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/log.bin", dir);
+	return access(path, F_OK) == 0;
+}
+
 static date_t
 today_jst(time_t now)
 {
@@ -398,7 +408,18 @@ main(int argc, char **argv)
 		snprintf(logdir, sizeof(logdir), "%s", w.cfg->log_dir);
 	else
 		snprintf(logdir, sizeof(logdir), "%s/log", w.cfg->db);
-	if ((log = outlog_open(logdir, err, sizeof(err))) == NULL) {
+	if (access(logdir, F_OK) != 0 || !log_initialised(logdir)) {
+		if ((rc = outlog_init(logdir, w.cfg->log_origin, NULL, NULL, err,
+		    sizeof(err))) != 0) {
+			log_warnx("%s", err);
+			goto out;
+		}
+		log_warnx("ALERT: a new sealed log in %s: give %s/auditor/pubkey "
+		    "and %s/auditor/k0 to the auditors, then delete them from "
+		    "this host", logdir, logdir, logdir);
+	}
+	if ((log = outlog_open(logdir, w.cfg->cp_records, w.cfg->cp_seconds,
+	    err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		rc = EXIT_CANTCREAT;
 		goto out;
@@ -480,6 +501,11 @@ main(int argc, char **argv)
 		if (dispatch_in_flight(d) > 0 && timeout > 50)
 			timeout = 50;
 		if (dispatch_step(d, timeout) != 0) {
+			rc = EXIT_IOERR;
+			break;
+		}
+		if (outlog_tick(log) != 0) {
+			log_warn("the sealed log");
 			rc = EXIT_IOERR;
 			break;
 		}

@@ -59,7 +59,7 @@ job_timeout = 5
 [line]
 api = $EMU
 token_file = $T/line-token
-rate = 1000
+rate = 600
 burst = 10
 EOC
 run_daemon() {
@@ -95,7 +95,7 @@ left=$("$OSHIRASE" status --db "$T/db" | awk '/^outbox/ { print $2 }')
 	ok "the ledger holds all $total notices as sent; the outbox is empty" ||
 	not_ok "ledger sent $sent of $total, outbox $left"
 if "$PY" "$TOP/tests/integration/deliveries.py" --repeats "$T/dry" "$R" "$T/contacts.csv" \
-    "$T/pseudonyms" "$T/emu.record" - "$T/db/log/outcomes.log" >"$T/chk" 2>&1; then
+    "$T/pseudonyms" "$T/emu.record" - "$T/db/log/log.bin" >"$T/chk" 2>&1; then
 	ok "every notice delivered once, in one digest per recipient: $(cat "$T/chk")"
 else
 	not_ok "$(cat "$T/chk")"

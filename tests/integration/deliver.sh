@@ -88,7 +88,7 @@ run a 07:59
 [ "$(emu_stat requests)" -eq 0 ] && ok "07:59: still held" || not_ok "07:59: sent"
 run a 08:00
 [ $? -eq 0 ] && ok "08:00: the run exits 0" || { not_ok "08:00 run: $(tail -3 "$T/a.err")"; }
-check_deliveries "08:00" "$T/dry" "$T/e1.record" "$T/mail0" "$T/a/log/outcomes.log"
+check_deliveries "08:00" "$T/dry" "$T/e1.record" "$T/mail0" "$T/a/log/log.bin"
 [ "$(st a sent)" -eq "$(wc -l <"$T/dry")" ] && [ "$(st a "messages line")" -eq 0 ] &&
 	ok "the ledger holds every notice as sent; the outbox is empty" ||
 	not_ok "ledger sent $(st a sent), want $(wc -l <"$T/dry")"
@@ -140,7 +140,7 @@ maddr=$(grep "^$mover,line," "$T/city/contacts.csv" | cut -d, -f3)
 rm -rf "$T/mail0"/*
 run b 09:00
 grep -v "	$pw	" "$T/dry" | grep -v "	$pm	" >"$T/dry-b"
-check_deliveries "withdrawn after queuing: everyone else" "$T/dry-b" "$T/e2.record" "$T/mail0" "$T/b/log/outcomes.log"
+check_deliveries "withdrawn after queuing: everyone else" "$T/dry-b" "$T/e2.record" "$T/mail0" "$T/b/log/log.bin"
 grep -q "\"$addr\"" "$T/e2.record" && not_ok "the withdrawn contact got a message" ||
 	ok "the withdrawn contact got nothing ($(grep -c "	$pw	" "$T/dry") notices cancelled)"
 grep -q "\"$maddr\"" "$T/e2.record" && not_ok "a resident who moved out got a message" ||
@@ -155,14 +155,14 @@ kill "$EMU_PID"; emulator e3; rm -rf "$T/mail0"/*
 fresh c
 emu_faults '{"status": 500, "status_count": 40}'
 run c 10:00
-check_deliveries "40 answers of 500" "$T/dry" "$T/e3.record" "$T/mail0" "$T/c/log/outcomes.log"
+check_deliveries "40 answers of 500" "$T/dry" "$T/e3.record" "$T/mail0" "$T/c/log/log.bin"
 [ "$(emu_stat faults)" -ge 40 ] && ok "the 500s were answered ($(emu_stat faults)) and retried" ||
 	not_ok "faults $(emu_stat faults)"
 # accepted, but the answer lost; and dropped connections: retried, 409, once
 kill "$EMU_PID"; emulator e4 --lost-response-rate 0.1 --drop-rate 0.05 --fault-seed 3; rm -rf "$T/mail0"/*
 fresh d
 run d 10:00
-check_deliveries "answers lost (10%) and connections dropped (5%)" "$T/dry" "$T/e4.record" "$T/mail0" "$T/d/log/outcomes.log"
+check_deliveries "answers lost (10%) and connections dropped (5%)" "$T/dry" "$T/e4.record" "$T/mail0" "$T/d/log/log.bin"
 [ "$(emu_stat duplicates_409)" -gt 0 ] &&
 	ok "retries of accepted pushes were answered 409 ($(emu_stat duplicates_409)) and count as sent" ||
 	not_ok "no 409 seen"
@@ -171,8 +171,8 @@ kill "$EMU_PID"; emulator e5; rm -rf "$T/mail0"/*
 fresh e
 emu_faults '{"status": 429, "status_count": 30}'
 run e 10:00
-check_deliveries "30 rate-limit 429s" "$T/dry" "$T/e5.record" "$T/mail0" "$T/e/log/outcomes.log"
-grep -q ALERT "$T/e.err" && not_ok "a rate-limit 429 raised an alert" || ok "rate limit: no alert, just slower"
+check_deliveries "30 rate-limit 429s" "$T/dry" "$T/e5.record" "$T/mail0" "$T/e/log/log.bin"
+grep -q "ALERT: LINE" "$T/e.err" && not_ok "a rate-limit 429 raised an alert" || ok "rate limit: no alert, just slower"
 # 400: permanent for that message, not retried
 kill "$EMU_PID"; emulator e6; rm -rf "$T/mail0"/*
 fresh f

@@ -9,7 +9,7 @@
 #     PSEUDONYMS `oshirase pseudonym` output for those ids
 #     RECORD     the emulator's --record file ("-": none)
 #     MAILDIR    the sink's directory of msg-N.eml ("-": none)
-#     OUTCOMES   the daemon's outcomes.log: its `sent` records must be
+#     OUTCOMES   the daemon's sealed log (log.bin): its `sent` records must be
 #                exactly the dry run's lines (with --repeats, a notice may
 #                be recorded sent more than once: after a crash between the
 #                log's sync and the outbox's commit, the retry is recorded
@@ -106,20 +106,22 @@ def main():
     if outcomes:
         sent = set()
         data = open(outcomes, "rb").read()
-        for off in range(0, len(data), 232):
-            rec = data[off:off + 232]
-            if rec[:4] != b"OSO1":
-                fail("outcomes.log: a record without its magic at %d" % off)
-            if rec[149] != 1:
-                continue
-            prog = rec[84:148].rstrip(b"\0").decode()
-            t = (prog, rec[20:52].hex(), rec[52:84].hex(),
-                 "line" if rec[148] == 1 else "email")
+        if data[:8] != b"OSLOG\0\0\1":
+            fail("log.bin: no header")
+        for off in range(64, len(data) - 255, 256):
+            rec = data[off:off + 256]
+            if rec[1] != 1 or rec[169] != 1:
+                continue    # not an outcome, or not sent
+            prog = rec[104:168].rstrip(b"\0").decode()
+            r = rec[40:72].hex()
+            sj = rec[72:104].hex()
+            ch = rec[168]
+            t = (prog, r, sj, "line" if ch == 1 else "email")
             if t in sent and not repeats:
-                fail("outcomes.log: %s recorded sent twice" % (t,))
+                fail("log.bin: %s recorded sent twice" % (t,))
             sent.add(t)
         if sent != lines:
-            fail("sent notices in outcomes.log != dry run (%d vs %d)" %
+            fail("sent notices in log.bin != dry run (%d vs %d)" %
                  (len(sent), len(lines)))
     print("deliveries: %d messages (%d LINE, %d email) carrying %d notices "
           "match the dry run" % (len(got), len(keys), nmail, len(lines)))
