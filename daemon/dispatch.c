@@ -688,7 +688,7 @@ cancel_notice_txn(struct dispatch *d, MDB_txn *txn, const struct notice *no,
 	o.channel = no->channel;
 	o.outcome = (uint8_t)outcome;
 	o.attempt = attempt;
-	o.time = (int64_t)dispatch_now(d);
+	o.time = (int64_t)time(NULL);	/* the real clock, not --now */
 	memcpy(o.ruleset, d->rs->version, 32);
 	if (digest)
 		memcpy(o.digest, digest, 32);

@@ -16,6 +16,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_eligible(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_sender(int argc, char **argv);
 int cmd_line_emulator(int argc, char **argv);
 

@@ -105,4 +105,10 @@ keys=$(sed 's/.*"retry_key":"\([^"]*\)".*/\1/' "$T/emu.record" | sort -u | wc -l
 [ "$acc" -eq "$recs" ] && [ "$keys" -eq "$recs" ] &&
 	ok "the emulator accepted $acc pushes with $keys distinct retry keys; $(emu_stat duplicates_409) retries answered 409" ||
 	not_ok "accepted $acc, records $recs, distinct keys $keys"
+L="$T/db/log"
+if "$OSHIRASE" audit verify --log "$L" --pubkey "$L/auditor/pubkey" --k0 "$L/auditor/k0" >"$T/v" 2>&1; then
+	ok "the sealed log survived $kills kills: $(tail -1 "$T/v" | cut -c1-120)"
+else
+	not_ok "sealed log after the kills: $(head -2 "$T/v")"
+fi
 finish

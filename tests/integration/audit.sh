@@ -1,0 +1,170 @@
+#!/bin/sh
+# audit.sh - the sealed log: a daemon run writes it, `oshirase audit verify`
+# finds it clean, and every tampering of sealed-log.md is detected with
+# exit 1 and the first bad record named by number and byte offset; a torn
+# last record is recovered with an alarm, not reported as tampering;
+# inclusion proofs check out and forged ones do not.
+# SPDX-License-Identifier: MIT
+. "$TOP/tests/integration/lib.sh"
+
+OSHIRASED=${OSHIRASED:-$(dirname "$OSHIRASE")/oshirased}
+[ -x "$PY" ] || skip_all "/usr/bin/python3 is needed"
+command -v curl >/dev/null || skip_all "curl is not installed (tools/install-deps)"
+D=2026-12-01
+R="$TOP/rules"
+TP="$TOP/tests/integration/tamper.py"
+mkdir -p "$T/city"
+"$OSHIRASE" gen --residents 400 --seed 3 --date $D --out "$T/city" 2>/dev/null
+"$OSHIRASE" keygen --out "$T/key" -q
+"$OSHIRASE" keygen --contacts --db "$T/db" -q
+"$OSHIRASE" import residents "$T/city/residents.csv" --db "$T/db" --key "$T/key" \
+    --rules "$R" --date $D -q &&
+"$OSHIRASE" import contacts "$T/city/contacts.csv" --db "$T/db" --key "$T/key" -q ||
+	{ not_ok "import"; finish; }
+echo "line-token-$$" >"$T/line-token"
+chmod 600 "$T/line-token"
+cp "$T/line-token" "$T/emu-token"
+emulator emu
+smtp_sink "$T/mail" || { not_ok "aiosmtpd did not start"; finish; }
+L="$T/log"
+expect_status 0 "audit init" "$OSHIRASE" audit init --log "$L" --origin mihon-test \
+    --pubkey-out "$T/pub" --k0-out "$T/k0"
+expect_status 73 "audit init will not replace a log" "$OSHIRASE" audit init --log "$L" \
+    --pubkey-out "$T/pub2" --k0-out "$T/k02"
+[ "$(stat -c %a "$T/k0")" = 600 ] && [ "$(stat -c %a "$L/signing.key")" = 600 ] &&
+	[ "$(stat -c %a "$L/state")" = 600 ] && ok "K0, the signing key and the state are 0600" ||
+	not_ok "modes: k0 $(stat -c %a "$T/k0") signing $(stat -c %a "$L/signing.key")"
+cat >"$T/o.conf" <<EOC
+[store]
+db = $T/db
+[rules]
+dir = $R
+[line]
+api = $EMU
+token_file = $T/line-token
+[email]
+url = smtp://127.0.0.1:$SMTP_PORT
+[log]
+dir = $L
+origin = mihon-test
+checkpoint_records = 50
+EOC
+"$OSHIRASED" -c "$T/o.conf" --once --date $D --now ${D}T10:00 --wait 5 >"$T/d.out" 2>"$T/d.err" ||
+	not_ok "the daemon run: $(tail -2 "$T/d.err")"
+sent=$(awk '$1 == "messages:" { print $2 }' "$T/d.out")
+V() { "$OSHIRASE" audit verify --log "$1" --pubkey "$T/pub" "$@"; }
+verify() {	# DESC WANT_STATUS WANT_PREFIX LOGDIR [ARGS]
+	_d=$1 _want=$2 _pre=$3 _log=$4; shift 4
+	"$OSHIRASE" audit verify --log "$_log" --pubkey "$T/pub" "$@" >"$T/v.out" 2>"$T/v.err"
+	_st=$?
+	if [ $_st -eq "$_want" ] && grep -q "^$_pre" "$T/v.out"; then ok "$_d: $(head -1 "$T/v.out" | cut -c1-110)"
+	else not_ok "$_d: exit $_st, want $_want and '$_pre': $(cat "$T/v.out" "$T/v.err" | head -3)"
+	fi
+}
+n=$(( ($(stat -c %s "$L/log.bin") - 64) / 256 ))
+verify "a clean log with K0" 0 "ok: $n records ($sent outcomes: $sent sent" "$L" --k0 "$T/k0"
+verify "a clean log, public key only" 0 "ok: $n records" "$L"
+[ "$(wc -l <"$L/checkpoints")" -ge 3 ] && ok "$(wc -l <"$L/checkpoints") signed checkpoints (start, every 50, stop)" ||
+	not_ok "checkpoints: $(wc -l <"$L/checkpoints")"
+grep -q '"recipient"' "$L/log.bin" && not_ok "text in the log" || ok "no JSON or text in the binary log"
+for a in $(tail -n +2 "$T/city/contacts.csv" | cut -d, -f3 | head -50); do
+	grep -qF "$a" "$L/log.bin" "$L/checkpoints" && { not_ok "an address in the log"; break; }
+done
+ok "no contact address in the log files"
+cp "$L/checkpoints" "$T/held"	# the auditor's copy, taken off the host
+# cpsize K: the size of the K-th checkpoint; above N: the first size > N
+cpsize() { sed -n "${1}p" "$L/checkpoints" | cut -d' ' -f4; }
+above() { cut -d' ' -f4 "$L/checkpoints" | awk -v n="$1" '$1 > n { print; exit }'; }
+
+# tamper LOGNAME: a fresh copy of the clean log to damage
+tamper() { rm -rf "$T/$1"; cp -r "$L" "$T/$1"; }
+B() { echo $((64 + 256 * $1)); }
+# each field of record 7 changed by one bit (seq and the version/type are
+# named as such; every other field breaks the seal)
+for f in "version 0" "type 1" "time 16" "notice 24" "message 32" "recipient 40" \
+    "subject 72" "program 104" "channel 168" "outcome 169" "attempt 172" \
+    "status 176" "ruleset 184" "digest 192" "tag 224" "seq 8"; do
+	set -- $f
+	tamper t1
+	"$PY" "$TP" flip "$T/t1/log.bin" 7 "$2"
+	verify "field $1 of record 7 changed" 1 "record 7 at byte $(B 7): " "$T/t1" --k0 "$T/k0"
+done
+tamper t2; "$PY" "$TP" flip "$T/t2/log.bin" 7 40
+c=$(above 7)
+verify "a changed field, public key only: the checkpoint above it" 1 "record $((c - 1)) at byte $(B $((c - 1))): records 0..$((c - 1)) do not match the checkpoint of size $c" "$T/t2"
+tamper t3; "$PY" "$TP" delete "$T/t3/log.bin" 20
+verify "a record deleted from the middle" 1 "record 20 at byte $(B 20): sequence number 21" "$T/t3" --k0 "$T/k0"
+tamper t4; "$PY" "$TP" swap "$T/t4/log.bin" 30 31
+verify "two records swapped" 1 "record 30 at byte $(B 30): sequence number 31" "$T/t4" --k0 "$T/k0"
+tamper t5; "$PY" "$TP" cut "$T/t5/log.bin" 60; head -2 "$L/checkpoints" >"$T/t5/checkpoints"
+verify "the log cut below a held checkpoint" 1 "record 60 at byte $(B 60): the log ends here, below the held checkpoint" "$T/t5" --checkpoint "$T/held"
+tamper t6; "$PY" "$TP" cut "$T/t6/log.bin" 60; head -2 "$L/checkpoints" >"$T/t6/checkpoints"
+"$PY" "$TP" append "$T/t6/log.bin" "$T/t6/state" $((n - 60))
+verify "cut, then as many records appended with the host's key (CVE-2023-31438)" 1 \
+    "record 60 at byte $(B 60): the seal does not verify" "$T/t6" --k0 "$T/k0"
+c=$(above 60)
+verify "the same, public key and the held checkpoints" 1 "record $((c - 1)) at byte $(B $((c - 1))): records 0..$((c - 1)) do not match the held checkpoint of size $c" \
+    "$T/t6" --checkpoint "$T/held"
+tamper t7; "$PY" "$TP" reseal "$T/t7/log.bin" "$T/t7/state" 12 104
+verify "a record changed and re-sealed with a later key (CVE-2023-31439)" 1 \
+    "record 12 at byte $(B 12): the seal does not verify" "$T/t7" --k0 "$T/k0"
+tamper t8; sed -i '2s/\(.\)$/\1x/; 2s/[0-9a-f]x$/0/' "$T/t8/checkpoints"
+sed -n 2p "$T/t8/checkpoints" | grep -q "0$" || sed -i '2s/.$/1/' "$T/t8/checkpoints"
+c=$(cpsize 2)
+verify "a checkpoint with a bad signature" 1 "record $((c - 1)) at byte $(B $((c - 1))): the checkpoint of size $c: the signature does not verify" "$T/t8"
+"$OSHIRASE" audit init --log "$T/other" --pubkey-out "$T/opub" --k0-out "$T/ok0" >/dev/null
+"$OSHIRASE" audit verify --log "$L" --pubkey "$T/opub" >"$T/v.out" 2>&1
+[ $? -eq 1 ] && grep -q "signature does not verify with this public key" "$T/v.out" &&
+	ok "another public key: the checkpoints do not verify" || not_ok "another key: $(head -1 "$T/v.out")"
+
+# A torn last record: not tampering; the daemon cuts it and says so.
+tamper t9
+head -c 100 /dev/urandom >>"$T/t9/log.bin"
+verify "a torn last record" 0 "note: a torn last record (100 bytes)" "$T/t9" --k0 "$T/k0"
+sed -i "s|^dir = $L|dir = $T/t9|" "$T/o.conf"
+"$OSHIRASED" -c "$T/o.conf" --once --date $D --now ${D}T10:00 --wait 1 >/dev/null 2>"$T/d9.err"
+grep -q "ALERT: .*a torn last record (100 bytes) was cut" "$T/d9.err" &&
+	ok "the daemon cut the torn record and alerted" || not_ok "no alert: $(tail -2 "$T/d9.err")"
+"$OSHIRASE" audit verify --log "$T/t9" --pubkey "$T/pub" --k0 "$T/k0" >"$T/v.out" 2>&1
+[ $? -eq 0 ] && grep -q "1 alarms" "$T/v.out" && ! grep -q torn "$T/v.out" &&
+	ok "after recovery: clean, with one alarm record" || not_ok "after recovery: $(cat "$T/v.out" | head -2)"
+"$OSHIRASE" audit show --log "$T/t9" | grep -q "alarm	a torn last record was cut (100)" &&
+	ok "audit show lists the alarm" || not_ok "no alarm in audit show"
+
+# Proofs of inclusion
+nid=$("$OSHIRASE" audit show --log "$L" --json | grep -m1 '"outcome":"sent"' | sed 's/.*"notice":\([0-9]*\).*/\1/')
+"$OSHIRASE" audit prove --log "$L" --notice "$nid" >"$T/proof"
+expect_status 0 "audit prove + check-proof: notice $nid is in the log" \
+    "$OSHIRASE" audit check-proof --pubkey "$T/pub" "$T/proof"
+sed 's/^\(path [0-9a-f]\)[0-9a-f]/\1f/; s/^\(path [0-9a-f]\)ff/\1ee/' "$T/proof" >"$T/proof2"
+cmp -s "$T/proof" "$T/proof2" && sed -i 's/^\(path [0-9a-f]\)e/\1d/' "$T/proof2"
+expect_status 1 "a proof with a changed path hash is refused" \
+    "$OSHIRASE" audit check-proof --pubkey "$T/pub" "$T/proof2"
+expect_status 1 "a proof checked with another public key is refused" \
+    "$OSHIRASE" audit check-proof --pubkey "$T/opub" "$T/proof"
+"$PY" -c '
+import sys
+out = []
+for l in open(sys.argv[1]):
+    if l.startswith("record "):
+        h = list(l)
+        i = 7 + 2 * 24          # the notice number: byte 24 of the record
+        h[i] = "0" if h[i] != "0" else "1"
+        l = "".join(h)
+    out.append(l)
+open(sys.argv[2], "w").write("".join(out))' "$T/proof" "$T/proof3"
+expect_status 1 "a proof of an altered record is refused" \
+    "$OSHIRASE" audit check-proof --pubkey "$T/pub" "$T/proof3"
+
+# One resident's notices, by resident id, for an auditor with the key
+rid=$(tail -n +2 "$T/city/contacts.csv" | head -1 | cut -d, -f1)
+pr=$("$OSHIRASE" pseudonym --key "$T/key" "$rid" | cut -f2)
+"$OSHIRASE" audit show --log "$L" --key "$T/key" --resident "$rid" >"$T/mine"
+want=$("$OSHIRASE" audit show --log "$L" | grep -c "$pr")
+got=$(grep -c . "$T/mine")
+[ "$got" -eq "$want" ] && ! grep -qv "$pr" "$T/mine" &&
+	ok "audit show --resident: the $got records about that resident, no others" ||
+	not_ok "show --resident: $got lines, want $want"
+expect_status 2 "audit verify without --pubkey is a usage error" "$OSHIRASE" audit verify --log "$L"
+expect_status 66 "audit verify of a missing log: exit 66" "$OSHIRASE" audit verify --log "$T/none" --pubkey "$T/pub"
+finish

@@ -1,0 +1,743 @@
+/* audit.c - oshirase audit: init, verify, prove, check-proof, show
+ * SPDX-License-Identifier: MIT
+ *
+ *   audit init --log DIR [--pubkey-out F] [--k0-out F] [--origin NAME]
+ *   audit verify --log DIR --pubkey FILE [--k0 FILE] [--checkpoint FILE]
+ *   audit prove --log DIR --notice ID [--checkpoint FILE]
+ *   audit check-proof --pubkey FILE PROOF
+ *   audit show --log DIR [--json] [--key FILE --resident ID]
+ *
+ * Reads the sealed log (daemon/outlog.h has the format and the sealing)
+ * and never writes it, but for init.  verify makes one streaming pass: each
+ * record's version, type and sequence number; with K0 its tag under the
+ * key of its position (K_i = H(0x04 | K_{i-1})); the chain and the Merkle
+ * root against every checkpoint, whose signatures it checks with the
+ * public key, in the log's checkpoints file and in the auditor's own
+ * (--checkpoint).  The first failure is printed as
+ * `record N at byte B: what is wrong` and the exit status is 1 (CONTRACT.md).
+ * A partial record at the very end (a torn write the writer cuts at its
+ * next start) is reported but is not tampering.
+ */
+#include "cmd.h"
+#include "common.h"
+#include "log.h"
+#include "merkle.h"
+#include "outlog.h"
+#include "pseudo.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+audit_usage(FILE *f)
+{
+	fprintf(f, "usage: oshirase audit init --log DIR [--pubkey-out F] "
+	    "[--k0-out F] [--origin NAME]\n"
+	    "       oshirase audit verify --log DIR --pubkey FILE [--k0 FILE] "
+	    "[--checkpoint FILE]\n"
+	    "       oshirase audit prove --log DIR --notice ID [--checkpoint FILE]\n"
+	    "       oshirase audit check-proof --pubkey FILE PROOF\n"
+	    "       oshirase audit show --log DIR [--json] [--key FILE "
+	    "--resident ID]\n"
+	    "Verify the sealed notification log: exit 0 clean, 1 tampered, with\n"
+	    "the first bad record as `record N at byte B: what is wrong`.\n");
+}
+
+static uint64_t
+getle(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A log mapped read-only. */
+struct logmap {
+	const uint8_t *p;
+	size_t len;
+	uint64_t n;		/* whole records */
+	size_t torn;		/* bytes of a partial last record */
+	char origin[33];
+};
+
+static int
+map_log(const char *dir, struct logmap *m)
+{
+	char path[CONFIG_PATH_MAX + 16];
+	struct stat st;
+	int fd;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(path, sizeof(path), "%s/log.bin", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+		log_warn("%s", path);
+		if (fd >= 0)
+			close(fd);
+		return EXIT_NOINPUT;
+	}
+	m->len = (size_t)st.st_size;
+	if (m->len > 0) {
+		m->p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m->p == MAP_FAILED) {
+			log_warn("%s: mmap", path);
+			close(fd);
+			return EXIT_IOERR;
+		}
+		madvise((void *)m->p, m->len, MADV_SEQUENTIAL);
+	}
+	close(fd);
+	if (m->len < OUTLOG_HEADER || memcmp(m->p, "OSLOG\0\0\1", 8) != 0 ||
+	    getle(m->p + 8, 4) != OUTLOG_RECORD) {
+		printf("record 0 at byte 0: not an oshirase log (bad header)\n");
+		return EXIT_CHECK_FAILED;
+	}
+	memcpy(m->origin, m->p + 16, 32);
+	m->origin[32] = '\0';
+	m->n = (m->len - OUTLOG_HEADER) / OUTLOG_RECORD;
+	m->torn = (m->len - OUTLOG_HEADER) % OUTLOG_RECORD;
+	return 0;
+}
+
+static void
+unmap_log(struct logmap *m)
+{
+	if (m->len > 0 && m->p != NULL && m->p != MAP_FAILED)
+		munmap((void *)m->p, m->len);
+}
+
+static const uint8_t *
+record(const struct logmap *m, uint64_t i)
+{
+	return m->p + OUTLOG_HEADER + i * OUTLOG_RECORD;
+}
+
+static uint64_t
+offset_of(uint64_t i)
+{
+	return OUTLOG_HEADER + i * OUTLOG_RECORD;
+}
+
+/* 32 bytes from a file of 64 hex digits (a public key). */
+static int
+read_hex32(const char *path, uint8_t out[32])
+{
+	size_t len;
+	char *s = file_read_all(path, &len);
+	int rc;
+
+	if (s == NULL) {
+		log_warn("%s", path);
+		return EXIT_NOINPUT;
+	}
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	rc = len == 64 && hex_decode(s, 64, out, 32) == 0 ? 0 : EXIT_DATAERR;
+	if (rc != 0)
+		log_warnx("%s: not a key of 64 hex digits", path);
+	free(s);
+	return rc;
+}
+
+struct cp {
+	char origin[33];
+	uint64_t size;
+	uint8_t root[32], chain[32];
+	int64_t time;
+	int sig_ok;
+	int held;		/* from the auditor's --checkpoint file */
+	unsigned line;
+	char text[512];		/* the whole line, for prove */
+};
+
+/* Parse one checkpoint line; 0 or -1. */
+static int
+parse_cp(const char *line, const uint8_t *pub, struct cp *c)
+{
+	char origin[64], root[65], chain[65], sig[129];
+	unsigned long long size;
+	long long t;
+	int ver, n = 0;
+	uint8_t sigb[64];
+	const char *sp;
+
+	if (sscanf(line, "oshirase-checkpoint %d %63s %llu %64s %64s %lld %128s%n",
+	    &ver, origin, &size, root, chain, &t, sig, &n) != 7 || ver != 1 ||
+	    strlen(root) != 64 || strlen(chain) != 64 || strlen(sig) != 128 ||
+	    strlen(origin) > 32 ||
+	    hex_decode(root, 64, c->root, 32) != 0 ||
+	    hex_decode(chain, 64, c->chain, 32) != 0 ||
+	    hex_decode(sig, 128, sigb, 64) != 0)
+		return -1;
+	snprintf(c->origin, sizeof(c->origin), "%s", origin);
+	snprintf(c->text, sizeof(c->text), "%s", line);
+	c->size = size;
+	c->time = t;
+	sp = strrchr(line, ' ');
+	c->sig_ok = pub != NULL && crypto_sign_verify_detached(sigb,
+	    (const uint8_t *)line, (size_t)(sp - line), pub) == 0;
+	return 0;
+}
+
+/* Read the checkpoint lines of path into *cps.  0 or an exit status. */
+static int
+read_cps(const char *path, const uint8_t *pub, int held, struct cp **cps,
+    size_t *n, int must_exist)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	unsigned ln = 0;
+
+	if (f == NULL) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		log_warn("%s", path);
+		return EXIT_NOINPUT;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct cp c;
+
+		ln++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		memset(&c, 0, sizeof(c));
+		if (parse_cp(line, pub, &c) != 0) {
+			printf("%s:%u: not a checkpoint line\n", path, ln);
+			fclose(f);
+			return EXIT_CHECK_FAILED;
+		}
+		c.held = held;
+		c.line = ln;
+		*cps = xrealloc(*cps, (*n + 1) * sizeof(**cps));
+		(*cps)[(*n)++] = c;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int
+cp_cmp(const void *a, const void *b)
+{
+	const struct cp *x = a, *y = b;
+
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+struct counts {
+	unsigned long type[5], outcome[5];
+};
+
+/* Check the checkpoints of size `size` against root and chain.  Prints
+ * the failure and returns 1, else 0. */
+static int
+check_cps(const struct cp *cps, size_t ncp, size_t *k, uint64_t size,
+    const uint8_t root[32], const uint8_t chain[32], const char *origin,
+    unsigned *verified)
+{
+	for (; *k < ncp && cps[*k].size == size; (*k)++) {
+		const struct cp *c = &cps[*k];
+		uint64_t at = size ? size - 1 : 0;
+		const char *what = c->held ? "the held checkpoint" : "the checkpoint";
+
+		if (!c->sig_ok) {
+			printf("record %llu at byte %llu: %s of size %llu: the "
+			    "signature does not verify with this public key\n",
+			    (unsigned long long)at, (unsigned long long)offset_of(at),
+			    what, (unsigned long long)size);
+			return 1;
+		}
+		if (strcmp(c->origin, origin) != 0) {
+			printf("record %llu at byte %llu: %s of size %llu is of "
+			    "another log ('%s', this is '%s')\n",
+			    (unsigned long long)at, (unsigned long long)offset_of(at),
+			    what, (unsigned long long)size, c->origin, origin);
+			return 1;
+		}
+		if (sodium_memcmp(c->root, root, 32) != 0 ||
+		    (size > 0 && sodium_memcmp(c->chain, chain, 32) != 0)) {
+			printf("record %llu at byte %llu: records 0..%llu do not "
+			    "match %s of size %llu (%s differs): altered, removed "
+			    "or reordered below it\n", (unsigned long long)at,
+			    (unsigned long long)offset_of(at),
+			    (unsigned long long)at, what, (unsigned long long)size,
+			    sodium_memcmp(c->root, root, 32) ? "Merkle root" :
+			    "chain head");
+			return 1;
+		}
+		(*verified)++;
+	}
+	return 0;
+}
+
+static int
+verify(const char *dir, const char *pubpath, const char *k0path,
+    const char *held)
+{
+	struct logmap m;
+	struct cp *cps = NULL;
+	size_t ncp = 0, k = 0;
+	uint8_t pub[32], chain[32], root[32], leaf[32], tag[32];
+	uint8_t *key = NULL;
+	struct merkle *tree = merkle_new(&merkle_blake2b);
+	struct counts cnt;
+	char path[CONFIG_PATH_MAX + 16];
+	unsigned verified = 0;
+	int rc, bad = 0;
+
+	memset(&cnt, 0, sizeof(cnt));
+	if ((rc = read_hex32(pubpath, pub)) != 0)
+		return rc;
+	if (k0path != NULL) {
+		const char *why;
+
+		if ((key = secret_read(k0path, &why, &rc)) == NULL) {
+			log_warnx("%s: %s", k0path, why);
+			return rc;
+		}
+	}
+	if ((rc = map_log(dir, &m)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/checkpoints", dir);
+	if ((rc = read_cps(path, pub, 0, &cps, &ncp, 0)) != 0 ||
+	    (held && (rc = read_cps(held, pub, 1, &cps, &ncp, 1)) != 0))
+		goto out;
+	qsort(cps, ncp, sizeof(*cps), cp_cmp);
+	memset(chain, 0, sizeof(chain));
+	merkle_root(tree, root);
+	if (check_cps(cps, ncp, &k, 0, root, chain, m.origin, &verified)) {
+		rc = EXIT_CHECK_FAILED;
+		goto out;
+	}
+	for (uint64_t i = 0; i < m.n && !bad; i++) {
+		const uint8_t *r = record(&m, i);
+		uint64_t seq = getle(r + 8, 8);
+
+		if (r[0] != 1 || r[1] < OUTLOG_OUTCOME || r[1] > OUTLOG_ALARM) {
+			printf("record %llu at byte %llu: unknown version %u or "
+			    "type %u\n", (unsigned long long)i,
+			    (unsigned long long)offset_of(i), r[0], r[1]);
+			bad = 1;
+			break;
+		}
+		if (seq != i) {
+			printf("record %llu at byte %llu: sequence number %llu where "
+			    "%llu belongs: records %s\n", (unsigned long long)i,
+			    (unsigned long long)offset_of(i), (unsigned long long)seq,
+			    (unsigned long long)i, seq > i ? "removed or reordered "
+			    "before it" : "reordered or repeated");
+			bad = 1;
+			break;
+		}
+		outlog_leaf(r, leaf);
+		outlog_chain(chain, leaf, chain);
+		if (key != NULL) {
+			outlog_tag(key, i, chain, tag);
+			if (sodium_memcmp(tag, r + OUTLOG_DATA, 32) != 0) {
+				printf("record %llu at byte %llu: the seal does not "
+				    "verify: the record was altered, or sealed with "
+				    "another key than K_%llu\n", (unsigned long long)i,
+				    (unsigned long long)offset_of(i),
+				    (unsigned long long)i);
+				bad = 1;
+				break;
+			}
+			outlog_evolve(key);
+		}
+		merkle_append(tree, leaf);
+		cnt.type[r[1]]++;
+		if (r[1] == OUTLOG_OUTCOME && r[169] >= 1 && r[169] <= 4)
+			cnt.outcome[r[169]]++;
+		if (k < ncp && cps[k].size == i + 1) {
+			merkle_root(tree, root);
+			bad = check_cps(cps, ncp, &k, i + 1, root, chain, m.origin,
+			    &verified);
+		}
+	}
+	if (!bad && k < ncp) {
+		printf("record %llu at byte %llu: the log ends here, below %s of "
+		    "size %llu: records were cut from the end\n",
+		    (unsigned long long)m.n, (unsigned long long)offset_of(m.n),
+		    cps[k].held ? "the held checkpoint" : "a signed checkpoint",
+		    (unsigned long long)cps[k].size);
+		bad = 1;
+	}
+	if (bad) {
+		rc = EXIT_CHECK_FAILED;
+		goto out;
+	}
+	if (m.torn)
+		printf("note: a torn last record (%zu bytes) after record %llu: a "
+		    "write cut short; the daemon cuts it and records an alarm at "
+		    "its next start\n", m.torn, (unsigned long long)m.n);
+	if (cnt.type[OUTLOG_ALARM])
+		printf("note: %lu alarm records (see `oshirase audit show`)\n",
+		    cnt.type[OUTLOG_ALARM]);
+	printf("ok: %llu records (%lu outcomes: %lu sent, %lu failed, %lu "
+	    "cancelled, %lu expired; %lu starts, %lu stops, %lu alarms), %u "
+	    "checkpoints verified%s, seals %s\n", (unsigned long long)m.n,
+	    cnt.type[OUTLOG_OUTCOME], cnt.outcome[OUTCOME_SENT],
+	    cnt.outcome[OUTCOME_FAILED], cnt.outcome[OUTCOME_CANCELLED],
+	    cnt.outcome[OUTCOME_EXPIRED], cnt.type[OUTLOG_START],
+	    cnt.type[OUTLOG_STOP], cnt.type[OUTLOG_ALARM], verified,
+	    held ? " (the held one too)" : "",
+	    key ? "checked with K0" : "not checked (no --k0)");
+	if (ncp > 0 && cps[ncp - 1].size < m.n)
+		printf("note: the last %llu records are after the last checkpoint: "
+		    "only their seals%s protect them\n",
+		    (unsigned long long)(m.n - cps[ncp - 1].size),
+		    key ? "" : " (not checked)");
+	rc = 0;
+out:
+	if (key)
+		sodium_free(key);
+	merkle_free(tree);
+	free(cps);
+	unmap_log(&m);
+	return rc;
+}
+
+/* ---- show ---- */
+
+static void
+show_record(const uint8_t *r, uint64_t i, int json)
+{
+	char rec[65], sub[65], prog[65], dig[65], when[32];
+	time_t t = (time_t)getle(r + 16, 8) + 9 * 3600;
+	struct tm tm;
+
+	hex_encode(r + 40, 32, rec);
+	rec[64] = '\0';
+	hex_encode(r + 72, 32, sub);
+	sub[64] = '\0';
+	hex_encode(r + 192, 32, dig);
+	dig[64] = '\0';
+	memcpy(prog, r + 104, 64);
+	prog[64] = '\0';
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S+09:00", &tm);
+	if (json) {
+		printf("{\"record\":%llu,\"time\":\"%s\",\"type\":\"%s\"",
+		    (unsigned long long)i, when, outlog_type_name(r[1]));
+		if (r[1] == OUTLOG_OUTCOME)
+			printf(",\"notice\":%llu,\"message\":%llu,\"program\":\"%s\","
+			    "\"recipient\":\"%s\",\"subject\":\"%s\",\"channel\":"
+			    "\"%s\",\"outcome\":\"%s\",\"attempt\":%u,\"status\":%d,"
+			    "\"digest\":\"%s\"", (unsigned long long)getle(r + 24, 8),
+			    (unsigned long long)getle(r + 32, 8), prog, rec, sub,
+			    r[168] == 1 ? "line" : "email",
+			    outlog_outcome_name(r[169]), (unsigned)getle(r + 172, 4),
+			    (int32_t)getle(r + 176, 4), dig);
+		else if (r[1] == OUTLOG_ALARM)
+			printf(",\"alarm\":%d,\"count\":%llu", (int32_t)getle(r + 176, 4),
+			    (unsigned long long)getle(r + 24, 8));
+		printf("}\n");
+		return;
+	}
+	printf("%llu\t%s\t%s", (unsigned long long)i, when, outlog_type_name(r[1]));
+	if (r[1] == OUTLOG_OUTCOME)
+		printf("\t%s\t%s\t%s\t%s\tnotice %llu\tattempt %u\tstatus %d",
+		    outlog_outcome_name(r[169]), prog, r[168] == 1 ? "line" : "email",
+		    rec, (unsigned long long)getle(r + 24, 8),
+		    (unsigned)getle(r + 172, 4), (int32_t)getle(r + 176, 4));
+	else if (r[1] == OUTLOG_ALARM)
+		printf("\t%s (%llu)", getle(r + 176, 4) == 1 ? "a torn last record "
+		    "was cut" : getle(r + 176, 4) == 3 ? "records past the saved "
+		    "state did not verify and were cut" : "?",
+		    (unsigned long long)getle(r + 24, 8));
+	printf("\n");
+}
+
+static int
+show(const char *dir, int json, const char *keypath, const char *resident)
+{
+	struct logmap m;
+	uint8_t want[32];
+	int rc, filter = resident != NULL;
+
+	if (filter) {
+		uint8_t *k;
+
+		if (keypath == NULL) {
+			log_warnx("--resident needs --key (the pseudonymisation key)");
+			return EXIT_USAGE;
+		}
+		if ((k = pseudo_key_load(keypath, &rc)) == NULL)
+			return rc;
+		pseudo_compute(k, resident, strlen(resident), want);
+		pseudo_key_free(k);
+	}
+	if ((rc = map_log(dir, &m)) != 0)
+		return rc;
+	for (uint64_t i = 0; i < m.n; i++) {
+		const uint8_t *r = record(&m, i);
+
+		if (filter && (r[1] != OUTLOG_OUTCOME ||
+		    (memcmp(r + 40, want, 32) != 0 && memcmp(r + 72, want, 32) != 0)))
+			continue;
+		show_record(r, i, json);
+	}
+	unmap_log(&m);
+	return fflush(stdout) == 0 ? 0 : EXIT_IOERR;
+}
+
+/* ---- proofs ---- */
+
+static int
+last_cp(const char *dir, const char *held, struct cp *out)
+{
+	char path[CONFIG_PATH_MAX + 16];
+	struct cp *cps = NULL;
+	size_t n = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/checkpoints", dir);
+	rc = read_cps(held ? held : path, NULL, 0, &cps, &n, 1);
+	if (rc == 0 && n == 0) {
+		log_warnx("%s: no checkpoint", held ? held : path);
+		rc = EXIT_NOINPUT;
+	}
+	if (rc == 0)
+		*out = cps[n - 1];
+	free(cps);
+	return rc;
+}
+
+static int
+prove(const char *dir, uint64_t notice, const char *held)
+{
+	struct logmap m;
+	struct cp c;
+	uint8_t *leaves, proof[MERKLE_MAX_PROOF * 32];
+	size_t plen = MERKLE_MAX_PROOF;
+	uint64_t idx = UINT64_MAX;
+	char hex[2 * OUTLOG_DATA + 1];
+	int rc;
+
+	if ((rc = last_cp(dir, held, &c)) != 0 || (rc = map_log(dir, &m)) != 0)
+		return rc;
+	if (c.size > m.n) {
+		log_warnx("the checkpoint covers %llu records, the log has %llu",
+		    (unsigned long long)c.size, (unsigned long long)m.n);
+		unmap_log(&m);
+		return EXIT_CHECK_FAILED;
+	}
+	leaves = xmalloc((size_t)(c.size ? c.size : 1) * 32);
+	for (uint64_t i = 0; i < c.size; i++) {
+		const uint8_t *r = record(&m, i);
+
+		outlog_leaf(r, leaves + i * 32);
+		if (r[1] == OUTLOG_OUTCOME && getle(r + 24, 8) == notice)
+			idx = i;
+	}
+	if (idx == UINT64_MAX) {
+		log_warnx("notice %llu is not in the log's first %llu records "
+		    "(the checkpoint's)", (unsigned long long)notice,
+		    (unsigned long long)c.size);
+		rc = EXIT_NOINPUT;
+	} else if (merkle_inclusion_proof(&merkle_blake2b, leaves, c.size, idx,
+	    proof, &plen) != 0) {
+		rc = EXIT_SOFTWARE;
+	} else {
+		hex_encode(record(&m, idx), OUTLOG_DATA, hex);
+		hex[2 * OUTLOG_DATA] = '\0';
+		printf("oshirase-proof 1\nindex %llu\nrecord %s\ncheckpoint %s\npath",
+		    (unsigned long long)idx, hex, c.text);
+		for (size_t i = 0; i < plen; i++) {
+			char h[65];
+
+			hex_encode(proof + i * 32, 32, h);
+			h[64] = '\0';
+			printf(" %s", h);
+		}
+		printf("\n");
+		rc = fflush(stdout) == 0 ? 0 : EXIT_IOERR;
+	}
+	free(leaves);
+	unmap_log(&m);
+	return rc;
+}
+
+static int
+check_proof(const char *pubpath, const char *path)
+{
+	uint8_t pub[32], data[OUTLOG_DATA], leaf[32], proof[MERKLE_MAX_PROOF * 32];
+	char line[4096], *v;
+	unsigned long long idx = 0;
+	size_t plen = 0;
+	int have = 0, rc;
+	struct cp c;
+	FILE *f;
+
+	if ((rc = read_hex32(pubpath, pub)) != 0)
+		return rc;
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("%s", path);
+		return EXIT_NOINPUT;
+	}
+	memset(&c, 0, sizeof(c));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if ((v = strchr(line, ' ')) == NULL)
+			continue;
+		*v++ = '\0';
+		if (strcmp(line, "index") == 0 && sscanf(v, "%llu", &idx) == 1)
+			have |= 1;
+		else if (strcmp(line, "record") == 0 && strlen(v) == 2 * OUTLOG_DATA &&
+		    hex_decode(v, strlen(v), data, OUTLOG_DATA) == 0)
+			have |= 2;
+		else if (strcmp(line, "checkpoint") == 0 && parse_cp(v, pub, &c) == 0)
+			have |= 4;
+		else if (strcmp(line, "path") == 0) {
+			char *tok, *save = NULL;
+
+			for (tok = strtok_r(v, " ", &save); tok != NULL &&
+			    plen < MERKLE_MAX_PROOF; tok = strtok_r(NULL, " ", &save))
+				if (strlen(tok) != 64 ||
+				    hex_decode(tok, 64, proof + 32 * plen++, 32) != 0)
+					have |= 16;
+			have |= 8;
+		}
+	}
+	fclose(f);
+	if ((have & 31) != 15) {
+		printf("%s: not a proof (index, record, checkpoint and path lines)\n",
+		    path);
+		return EXIT_DATAERR;
+	}
+	if (!c.sig_ok) {
+		printf("the proof's checkpoint is not signed by this public key\n");
+		return EXIT_CHECK_FAILED;
+	}
+	outlog_leaf(data, leaf);
+	if (merkle_verify_inclusion(&merkle_blake2b, leaf, idx, c.size, proof, plen,
+	    c.root) != 0) {
+		printf("the proof does not verify: record %llu is not in the log "
+		    "of the checkpoint (size %llu)\n", idx, (unsigned long long)c.size);
+		return EXIT_CHECK_FAILED;
+	}
+	printf("ok: record %llu is in the log of %s as of its signed checkpoint "
+	    "of %llu records:\n", idx, c.origin, (unsigned long long)c.size);
+	show_record(data, idx, 0);
+	return 0;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	enum { OPT_LOG = 256, OPT_PUBKEY, OPT_K0, OPT_CHECKPOINT, OPT_NOTICE,
+		OPT_JSON, A_KEY, OPT_RESIDENT, OPT_PUBOUT, OPT_K0OUT, OPT_ORIGIN,
+		A_HELP };
+	static const struct option longopts[] = {
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "pubkey", required_argument, NULL, OPT_PUBKEY },
+		{ "k0", required_argument, NULL, OPT_K0 },
+		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+		{ "notice", required_argument, NULL, OPT_NOTICE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "key", required_argument, NULL, A_KEY },
+		{ "resident", required_argument, NULL, OPT_RESIDENT },
+		{ "pubkey-out", required_argument, NULL, OPT_PUBOUT },
+		{ "k0-out", required_argument, NULL, OPT_K0OUT },
+		{ "origin", required_argument, NULL, OPT_ORIGIN },
+		{ "help", no_argument, NULL, A_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *logdir = NULL, *pub = NULL, *k0 = NULL, *cp = NULL;
+	const char *key = NULL, *resident = NULL, *pubout = NULL, *k0out = NULL;
+	const char *origin = "oshirase", *sub;
+	unsigned long long notice = 0;
+	int opt, json = 0, have_notice = 0;
+	char err[1400], *end;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+		audit_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_LOG: logdir = optarg; break;
+		case OPT_PUBKEY: pub = optarg; break;
+		case OPT_K0: k0 = optarg; break;
+		case OPT_CHECKPOINT: cp = optarg; break;
+		case OPT_JSON: json = 1; break;
+		case A_KEY: key = optarg; break;
+		case OPT_RESIDENT: resident = optarg; break;
+		case OPT_PUBOUT: pubout = optarg; break;
+		case OPT_K0OUT: k0out = optarg; break;
+		case OPT_ORIGIN: origin = optarg; break;
+		case OPT_NOTICE:
+			errno = 0;
+			notice = strtoull(optarg, &end, 10);
+			if (errno || *end || end == optarg) {
+				log_warnx("--notice: '%s' is not a notice number", optarg);
+				return EXIT_USAGE;
+			}
+			have_notice = 1;
+			break;
+		case A_HELP:
+			audit_usage(stdout);
+			return 0;
+		default:
+			audit_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (strcmp(sub, "check-proof") == 0) {
+		if (pub == NULL || optind != argc - 1) {
+			audit_usage(stderr);
+			return EXIT_USAGE;
+		}
+		return check_proof(pub, argv[optind]);
+	}
+	if (optind != argc || logdir == NULL) {
+		audit_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(sub, "init") == 0) {
+		int rc = outlog_init(logdir, origin, pubout, k0out, err, sizeof(err));
+
+		if (rc != 0) {
+			log_warnx("%s", err);
+			return rc;
+		}
+		printf("a sealed log in %s.  Give the auditors the public key (%s)\n"
+		    "and K0 (%s) now, off this host; then delete K0 here: the host\n"
+		    "must not keep it.\n", logdir, pubout ? pubout : "auditor/pubkey",
+		    k0out ? k0out : "auditor/k0");
+		return 0;
+	}
+	if (strcmp(sub, "verify") == 0) {
+		if (pub == NULL) {
+			log_warnx("verify needs --pubkey");
+			return EXIT_USAGE;
+		}
+		return verify(logdir, pub, k0, cp);
+	}
+	if (strcmp(sub, "prove") == 0) {
+		if (!have_notice) {
+			log_warnx("prove needs --notice ID");
+			return EXIT_USAGE;
+		}
+		return prove(logdir, notice, cp);
+	}
+	if (strcmp(sub, "show") == 0)
+		return show(logdir, json, key, resident);
+	log_warnx("audit: unknown command '%s'", sub);
+	audit_usage(stderr);
+	return EXIT_USAGE;
+}
