@@ -139,8 +139,12 @@ $(BUILD)/bench-handwritten: tests/bench/handwritten.c $(BUILD)/liboshirase.a
 $(BUILD)/bench-cutoffs: tests/bench/cutoffs.c $(BUILD)/liboshirase.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
 
-bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs
+$(BUILD)/bench-seal: tests/bench/sealbench.c $(BUILD)/liboshirase.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
+
+bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-seal
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase
+	@sh tests/bench/log.sh $(CURDIR)/$(BUILD)/oshirase $(CURDIR)/$(BUILD)/bench-seal
 
 # libFuzzer targets (clang): make fuzz [FUZZ_SECONDS=60]
 FUZZ_SECONDS ?= 30
