@@ -450,7 +450,8 @@ merkle_verify_consistency(const struct merkle_hash *h, uint64_t m,
 		return MERKLE_EPROOF;
 	if (m == 0) {
 		merkle_empty_root(h, empty);
-		if (len != 0 || memcmp(root_m, empty, HL) != 0)
+		if (len != 0 || memcmp(root_m, empty, HL) != 0 ||
+		    (n == 0 && memcmp(root_n, empty, HL) != 0))
 			return MERKLE_EPROOF;
 		return 0;
 	}

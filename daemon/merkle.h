@@ -164,10 +164,14 @@ int merkle_consistency_proof(const struct merkle_hash *h,
  * as RFC 9162 section 2.1.3.2 does.  0 if proven, MERKLE_EPROOF otherwise
  * (m >= n, a proof too short or too long, any hash wrong).
  *
- * The size is bound only through the root: the proof of leaf 0 in a tree
- * of 8 also checks as leaf 0 of a tree of 5..7 against the root of 8, as
- * the paths have the same shape.  Take n and root from the same signed
- * checkpoint.
+ * The sizes in both checkers are bound only through the roots: n only
+ * decides the shape of the path, and other sizes can give the same shape.
+ * The proof of leaf 0 of 8 also passes as leaf 0 of 5..7 against the root
+ * of 8, and that of leaf 1 of 2 as leaf 2 of 3 against the root of 2; the
+ * consistency proof 1 -> 8 passes as 1 -> 5..7 against the roots of 1
+ * and 8.  With the true n and root, another index (or old size) is
+ * refused.  So take each size and its root from the same signed
+ * checkpoint, never a size from the prover.
  */
 int merkle_verify_inclusion(const struct merkle_hash *h,
     const uint8_t leaf_hash[MERKLE_HASH_LEN], uint64_t m, uint64_t n,
