@@ -96,9 +96,9 @@ tamper t3; "$PY" "$TP" delete "$T/t3/log.bin" 20
 verify "a record deleted from the middle" 1 "record 20 at byte $(B 20): sequence number 21" "$T/t3" --k0 "$T/k0"
 tamper t4; "$PY" "$TP" swap "$T/t4/log.bin" 30 31
 verify "two records swapped" 1 "record 30 at byte $(B 30): sequence number 31" "$T/t4" --k0 "$T/k0"
-tamper t5; "$PY" "$TP" cut "$T/t5/log.bin" 60; head -2 "$L/checkpoints" >"$T/t5/checkpoints"
+tamper t5; "$PY" "$TP" cut "$T/t5/log.bin" 60; awk '$4 <= 60' "$L/checkpoints" >"$T/t5/checkpoints"
 verify "the log cut below a held checkpoint" 1 "record 60 at byte $(B 60): the log ends here, below the held checkpoint" "$T/t5" --checkpoint "$T/held"
-tamper t6; "$PY" "$TP" cut "$T/t6/log.bin" 60; head -2 "$L/checkpoints" >"$T/t6/checkpoints"
+tamper t6; "$PY" "$TP" cut "$T/t6/log.bin" 60; awk '$4 <= 60' "$L/checkpoints" >"$T/t6/checkpoints"
 "$PY" "$TP" append "$T/t6/log.bin" "$T/t6/state" $((n - 60))
 verify "cut, then as many records appended with the host's key (CVE-2023-31438)" 1 \
     "record 60 at byte $(B 60): the seal does not verify" "$T/t6" --k0 "$T/k0"
