@@ -149,6 +149,25 @@ grep -q "\"$maddr\"" "$T/e2.record" && not_ok "a resident who moved out got a me
 	not_ok "the withdrawn contact would be told again" ||
 	ok "a withdrawn contact is not queued again"
 
+# --- senders on "another host": oshirase sender --connect over tcp:// -----
+kill "$EMU_PID"; emulator e10; rm -rf "$T/mail0"/*
+fresh r
+jp=$("$PY" "$TOP/tests/integration/smtp_sink.py" --free-pair)
+cat >>"$T/r.conf" <<EOC
+[senders]
+workers = 0
+jobs = tcp://127.0.0.1:$jp
+results = tcp://127.0.0.1:$((jp + 1))
+EOC
+"$OSHIRASE" sender --connect "tcp://127.0.0.1:$jp" -c "$T/r.conf" --workers 3 \
+    >"$T/sender.out" 2>"$T/sender.err" &
+SPID=$!
+PIDS="$PIDS $SPID"
+run r 10:00
+check_deliveries "no sender threads in the daemon, 3 remote senders over tcp" "$T/dry" "$T/e10.record" "$T/mail0" "$T/r/log/log.bin"
+kill "$SPID"; wait "$SPID"
+[ $? -eq 0 ] && ok "oshirase sender stops on SIGTERM, exit 0" || not_ok "sender exit status"
+
 # --- LINE faults: each class and its action ------------------------------
 # 5xx: retried with the same key until accepted, once
 kill "$EMU_PID"; emulator e3; rm -rf "$T/mail0"/*
