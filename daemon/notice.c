@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "notice.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,23 +14,6 @@ be32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
-}
-
-static void
-le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-getle(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = n; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
 }
 
 void
@@ -70,8 +54,8 @@ ledger_value(uint8_t v[18], int state, uint64_t notice, int64_t time)
 {
 	v[0] = LEDGER_V1;
 	v[1] = (uint8_t)state;
-	le(v + 2, notice, 8);
-	le(v + 10, (uint64_t)time, 8);
+	util_le_put(v + 2, notice, 8);
+	util_le_put(v + 10, (uint64_t)time, 8);
 }
 
 int
@@ -96,15 +80,15 @@ notice_encode(const struct notice *n, uint8_t *buf, size_t cap)
 		return 0;
 	*p++ = NOTICE_V1;
 	*p++ = n->state;
-	le(p, n->run, 4), p += 4;
-	le(p, (uint32_t)n->date, 4), p += 4;
+	util_le_put(p, n->run, 4), p += 4;
+	util_le_put(p, (uint32_t)n->date, 4), p += 4;
 	*p++ = n->channel;
 	*p++ = n->language;
 	*p++ = n->child;
-	le(p, n->cycle, 4), p += 4;
+	util_le_put(p, n->cycle, 4), p += 4;
 	memcpy(p, n->recipient, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
 	memcpy(p, n->subject, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
-	le(p, n->message, 8), p += 8;
+	util_le_put(p, n->message, 8), p += 8;
 	*p++ = (uint8_t)plen;
 	memcpy(p, n->program, plen);
 	return NOTICE_FIXED + plen;
@@ -121,15 +105,15 @@ notice_decode(const MDB_val *key, const MDB_val *val, struct notice *n)
 	n->id = notice_key_id(key);
 	p++;
 	n->state = *p++;
-	n->run = (uint32_t)getle(p, 4), p += 4;
-	n->date = (int32_t)(uint32_t)getle(p, 4), p += 4;
+	n->run = (uint32_t)util_le_get(p, 4), p += 4;
+	n->date = (int32_t)(uint32_t)util_le_get(p, 4), p += 4;
 	n->channel = *p++;
 	n->language = *p++;
 	n->child = *p++;
-	n->cycle = (uint32_t)getle(p, 4), p += 4;
+	n->cycle = (uint32_t)util_le_get(p, 4), p += 4;
 	memcpy(n->recipient, p, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
 	memcpy(n->subject, p, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
-	n->message = getle(p, 8), p += 8;
+	n->message = util_le_get(p, 8), p += 8;
 	plen = *p++;
 	if (plen > 64 || val->mv_size != NOTICE_FIXED + plen)
 		return -1;
@@ -156,19 +140,19 @@ message_encode(const struct message *m, uint8_t *buf, size_t cap)
 	*p++ = m->flags;
 	memcpy(p, m->recipient, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
 	memcpy(p, m->retry_key, 16), p += 16;
-	le(p, m->attempts, 4), p += 4;
-	le(p, (uint64_t)m->first_attempt, 8), p += 8;
-	le(p, (uint64_t)m->next_attempt, 8), p += 8;
-	le(p, m->run, 4), p += 4;
-	le(p, m->n, 2), p += 2;
+	util_le_put(p, m->attempts, 4), p += 4;
+	util_le_put(p, (uint64_t)m->first_attempt, 8), p += 8;
+	util_le_put(p, (uint64_t)m->next_attempt, 8), p += 8;
+	util_le_put(p, m->run, 4), p += 4;
+	util_le_put(p, m->n, 2), p += 2;
 	for (unsigned i = 0; i < m->n; i++)
-		le(p, m->notices[i], 8), p += 8;
+		util_le_put(p, m->notices[i], 8), p += 8;
 	*p++ = (uint8_t)m->ntexts;
 	for (unsigned i = 0; i < m->ntexts; i++) {
-		le(p, m->text_len[i], 4), p += 4;
+		util_le_put(p, m->text_len[i], 4), p += 4;
 		memcpy(p, m->text[i], m->text_len[i]), p += m->text_len[i];
 	}
-	le(p, m->subject_len, 2), p += 2;
+	util_le_put(p, m->subject_len, 2), p += 2;
 	memcpy(p, m->subject, m->subject_len);
 	return need;
 }
@@ -187,22 +171,22 @@ message_decode(const MDB_val *key, const MDB_val *val, struct message *m)
 	m->flags = *p++;
 	memcpy(m->recipient, p, STORE_PSEUDO_LEN), p += STORE_PSEUDO_LEN;
 	memcpy(m->retry_key, p, 16), p += 16;
-	m->attempts = (uint32_t)getle(p, 4), p += 4;
-	m->first_attempt = (int64_t)getle(p, 8), p += 8;
-	m->next_attempt = (int64_t)getle(p, 8), p += 8;
-	m->run = (uint32_t)getle(p, 4), p += 4;
-	m->n = (uint16_t)getle(p, 2), p += 2;
+	m->attempts = (uint32_t)util_le_get(p, 4), p += 4;
+	m->first_attempt = (int64_t)util_le_get(p, 8), p += 8;
+	m->next_attempt = (int64_t)util_le_get(p, 8), p += 8;
+	m->run = (uint32_t)util_le_get(p, 4), p += 4;
+	m->n = (uint16_t)util_le_get(p, 2), p += 2;
 	if (m->n > MESSAGE_MAX_NOTICES || (size_t)(end - p) < 8u * m->n + 1)
 		return -1;
 	for (unsigned i = 0; i < m->n; i++)
-		m->notices[i] = getle(p, 8), p += 8;
+		m->notices[i] = util_le_get(p, 8), p += 8;
 	m->ntexts = *p++;
 	if (m->ntexts > JOB_MAX_TEXTS)
 		return -1;
 	for (unsigned i = 0; i < m->ntexts; i++) {
 		if (end - p < 4)
 			return -1;
-		m->text_len[i] = (size_t)getle(p, 4), p += 4;
+		m->text_len[i] = (size_t)util_le_get(p, 4), p += 4;
 		if ((size_t)(end - p) < m->text_len[i])
 			return -1;
 		m->text[i] = (const char *)p;
@@ -210,7 +194,7 @@ message_decode(const MDB_val *key, const MDB_val *val, struct message *m)
 	}
 	if (end - p < 2)
 		return -1;
-	m->subject_len = (size_t)getle(p, 2), p += 2;
+	m->subject_len = (size_t)util_le_get(p, 2), p += 2;
 	if ((size_t)(end - p) != m->subject_len)
 		return -1;
 	m->subject = (const char *)p;
@@ -228,11 +212,11 @@ notice_next_seq(MDB_txn *txn, const struct store_dbi *dbi, const char *name,
 
 	rc = store_meta_get(txn, dbi, name, b, sizeof(b), &len);
 	if (rc == 0 && len == 8)
-		v = getle(b, 8);
+		v = util_le_get(b, 8);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	v++;
-	le(b, v, 8);
+	util_le_put(b, v, 8);
 	*out = v;
 	return store_meta_put(txn, dbi, name, b, 8);
 }

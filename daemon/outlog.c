@@ -40,23 +40,6 @@ struct outlog {
 				 * a stop record */
 };
 
-static void
-le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-getle(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = n; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
-
 void
 outlog_leaf(const uint8_t *data, uint8_t leaf[32])
 {
@@ -83,7 +66,7 @@ outlog_tag(const uint8_t key[32], uint64_t seq, const uint8_t chain[32],
 	uint8_t in[1 + 8 + 32];
 
 	in[0] = 0x03;
-	le(in + 1, seq, 8);
+	util_le_put(in + 1, seq, 8);
 	memcpy(in + 9, chain, 32);
 	crypto_generichash(tag, 32, in, sizeof(in), key, 32);
 }
@@ -149,7 +132,7 @@ outlog_digest(const struct outlog *l, const char *const *texts,
 
 	crypto_generichash_init(&st, l->digest_key, 32, 32);
 	for (unsigned i = 0; i < n; i++) {
-		le(lb, lens[i], 8);
+		util_le_put(lb, lens[i], 8);
 		crypto_generichash_update(&st, lb, 8);
 		crypto_generichash_update(&st, (const uint8_t *)texts[i], lens[i]);
 	}
@@ -210,14 +193,14 @@ save_state(struct outlog *l)
 	if (st == NULL)
 		return -1;
 	memcpy(st, STATE_MAGIC, 8);
-	le(st + 8, l->seq, 8);
+	util_le_put(st + 8, l->seq, 8);
 	memcpy(st + 16, l->chain, 32);
 	memcpy(st + 48, l->key, 32);
 	memset(st + 80, 0, 32);
 	memcpy(st + 80, l->origin, strnlen(l->origin, 31));
 	size_t tlen = merkle_state_size(l->tree);
 
-	le(st + 112, tlen, 4);
+	util_le_put(st + 112, tlen, 4);
 	merkle_save(l->tree, st + STATE_FIXED, tlen);
 	snprintf(tmp, sizeof(tmp), "%s/state.tmp", l->dir);
 	snprintf(path, sizeof(path), "%s/state", l->dir);
@@ -249,11 +232,11 @@ load_state(struct outlog *l, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s (initialise the log with "
 		    "`oshirase audit init`)", path, strerror(errno));
 	else if (got < STATE_FIXED || memcmp(st, STATE_MAGIC, 8) != 0 ||
-	    getle(st + 112, 4) != (uint64_t)got - STATE_FIXED ||
+	    util_le_get(st + 112, 4) != (uint64_t)got - STATE_FIXED ||
 	    merkle_restore(l->tree, st + STATE_FIXED, (size_t)got - STATE_FIXED) != 0)
 		snprintf(err, errlen, "%s: not a log state", path);
 	else {
-		l->seq = getle(st + 8, 8);
+		l->seq = util_le_get(st + 8, 8);
 		memcpy(l->chain, st + 16, 32);
 		memcpy(l->key, st + 48, 32);
 		memcpy(l->origin, st + 80, 31);
@@ -371,7 +354,7 @@ outlog_init(const char *dir, const char *origin, const char *pub_out,
 		close(l.dirfd);
 	memset(hdr, 0, sizeof(hdr));
 	memcpy(hdr, LOG_MAGIC, 8);
-	le(hdr + 8, OUTLOG_RECORD, 4);
+	util_le_put(hdr + 8, OUTLOG_RECORD, 4);
 	memcpy(hdr + 16, origin, strlen(origin));
 	snprintf(path, sizeof(path), "%s/log.bin", dir);
 	if (rc == 0) {
@@ -402,7 +385,7 @@ seal(struct outlog *l, uint8_t *rec)
 {
 	uint8_t leaf[32];
 
-	le(rec + 8, l->seq, 8);
+	util_le_put(rec + 8, l->seq, 8);
 	outlog_leaf(rec, leaf);
 	outlog_chain(l->chain, leaf, l->chain);
 	outlog_tag(l->key, l->seq, l->chain, rec + OUTLOG_DATA);
@@ -437,9 +420,9 @@ append_event(struct outlog *l, int type, int32_t status, uint64_t notice)
 		return -1;
 	rec[0] = 1;
 	rec[1] = (uint8_t)type;
-	le(rec + 16, (uint64_t)time(NULL), 8);
-	le(rec + 24, notice, 8);
-	le(rec + 176, (uint32_t)status, 4);
+	util_le_put(rec + 16, (uint64_t)time(NULL), 8);
+	util_le_put(rec + 24, notice, 8);
+	util_le_put(rec + 176, (uint32_t)status, 4);
 	seal(l, rec);
 	return 0;
 }
@@ -453,16 +436,16 @@ outlog_append(struct outlog *l, const struct outcome *o)
 		return -1;
 	rec[0] = 1;
 	rec[1] = OUTLOG_OUTCOME;
-	le(rec + 16, (uint64_t)o->time, 8);
-	le(rec + 24, o->notice, 8);
-	le(rec + 32, o->message, 8);
+	util_le_put(rec + 16, (uint64_t)o->time, 8);
+	util_le_put(rec + 24, o->notice, 8);
+	util_le_put(rec + 32, o->message, 8);
 	memcpy(rec + 40, o->recipient, 32);
 	memcpy(rec + 72, o->subject, 32);
 	memcpy(rec + 104, o->program, strnlen(o->program, 64));
 	rec[168] = o->channel;
 	rec[169] = o->outcome;
-	le(rec + 172, o->attempt, 4);
-	le(rec + 176, (uint32_t)o->status, 4);
+	util_le_put(rec + 172, o->attempt, 4);
+	util_le_put(rec + 176, (uint32_t)o->status, 4);
 	memcpy(rec + 184, o->ruleset, 8);
 	memcpy(rec + 192, o->digest, 32);
 	seal(l, rec);
@@ -562,7 +545,7 @@ recover(struct outlog *l, char *err, size_t errlen)
 		outlog_leaf(rec, leaf);
 		outlog_chain(l->chain, leaf, chain);
 		outlog_tag(l->key, l->seq, chain, tag);
-		if (getle(rec + 8, 8) != l->seq || sodium_memcmp(tag, rec +
+		if (util_le_get(rec + 8, 8) != l->seq || sodium_memcmp(tag, rec +
 		    OUTLOG_DATA, 32) != 0)
 			break;
 		memcpy(l->chain, chain, 32);

@@ -358,3 +358,20 @@ util_order_keys(const void *base, size_t stride, size_t n, size_t key_off,
 	free(tmp);
 	return idx;
 }
+
+void
+util_le_put(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint64_t
+util_le_get(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}

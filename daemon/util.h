@@ -51,6 +51,10 @@ uint8_t *secret_read(const char *path, const char **err, int *err_code);
  * the NUL).  NULL and errno set on failure. */
 char *file_read_all(const char *path, size_t *len);
 
+/* Little-endian integers of n (1..8) bytes, as the record formats use. */
+void util_le_put(uint8_t *p, uint64_t v, unsigned n);
+uint64_t util_le_get(const uint8_t *p, unsigned n);
+
 /* Monotonic seconds, for progress and benchmarks. */
 double util_now(void);
 

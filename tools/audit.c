@@ -53,16 +53,6 @@ audit_usage(FILE *f)
 	    "the first bad record as `record N at byte B: what is wrong`.\n");
 }
 
-static uint64_t
-getle(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = n; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* A log mapped read-only. */
 struct logmap {
 	const uint8_t *p;
@@ -99,7 +89,7 @@ map_log(const char *dir, struct logmap *m)
 	}
 	close(fd);
 	if (m->len < OUTLOG_HEADER || memcmp(m->p, "OSLOG\0\0\1", 8) != 0 ||
-	    getle(m->p + 8, 4) != OUTLOG_RECORD) {
+	    util_le_get(m->p + 8, 4) != OUTLOG_RECORD) {
 		printf("record 0 at byte 0: not an oshirase log (bad header)\n");
 		return EXIT_CHECK_FAILED;
 	}
@@ -322,7 +312,7 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 	}
 	for (uint64_t i = 0; i < m.n && !bad; i++) {
 		const uint8_t *r = record(&m, i);
-		uint64_t seq = getle(r + 8, 8);
+		uint64_t seq = util_le_get(r + 8, 8);
 
 		if (r[0] != 1 || r[1] < OUTLOG_OUTCOME || r[1] > OUTLOG_ALARM) {
 			printf("record %llu at byte %llu: unknown version %u or "
@@ -414,7 +404,7 @@ static void
 show_record(const uint8_t *r, uint64_t i, int json)
 {
 	char rec[65], sub[65], prog[65], dig[65], when[32];
-	time_t t = (time_t)getle(r + 16, 8) + 9 * 3600;
+	time_t t = (time_t)util_le_get(r + 16, 8) + 9 * 3600;
 	struct tm tm;
 
 	hex_encode(r + 40, 32, rec);
@@ -434,14 +424,14 @@ show_record(const uint8_t *r, uint64_t i, int json)
 			printf(",\"notice\":%llu,\"message\":%llu,\"program\":\"%s\","
 			    "\"recipient\":\"%s\",\"subject\":\"%s\",\"channel\":"
 			    "\"%s\",\"outcome\":\"%s\",\"attempt\":%u,\"status\":%d,"
-			    "\"digest\":\"%s\"", (unsigned long long)getle(r + 24, 8),
-			    (unsigned long long)getle(r + 32, 8), prog, rec, sub,
+			    "\"digest\":\"%s\"", (unsigned long long)util_le_get(r + 24, 8),
+			    (unsigned long long)util_le_get(r + 32, 8), prog, rec, sub,
 			    r[168] == 1 ? "line" : "email",
-			    outlog_outcome_name(r[169]), (unsigned)getle(r + 172, 4),
-			    (int32_t)getle(r + 176, 4), dig);
+			    outlog_outcome_name(r[169]), (unsigned)util_le_get(r + 172, 4),
+			    (int32_t)util_le_get(r + 176, 4), dig);
 		else if (r[1] == OUTLOG_ALARM)
-			printf(",\"alarm\":%d,\"count\":%llu", (int32_t)getle(r + 176, 4),
-			    (unsigned long long)getle(r + 24, 8));
+			printf(",\"alarm\":%d,\"count\":%llu", (int32_t)util_le_get(r + 176, 4),
+			    (unsigned long long)util_le_get(r + 24, 8));
 		printf("}\n");
 		return;
 	}
@@ -449,13 +439,13 @@ show_record(const uint8_t *r, uint64_t i, int json)
 	if (r[1] == OUTLOG_OUTCOME)
 		printf("\t%s\t%s\t%s\t%s\tnotice %llu\tattempt %u\tstatus %d",
 		    outlog_outcome_name(r[169]), prog, r[168] == 1 ? "line" : "email",
-		    rec, (unsigned long long)getle(r + 24, 8),
-		    (unsigned)getle(r + 172, 4), (int32_t)getle(r + 176, 4));
+		    rec, (unsigned long long)util_le_get(r + 24, 8),
+		    (unsigned)util_le_get(r + 172, 4), (int32_t)util_le_get(r + 176, 4));
 	else if (r[1] == OUTLOG_ALARM)
-		printf("\t%s (%llu)", getle(r + 176, 4) == 1 ? "a torn last record "
-		    "was cut" : getle(r + 176, 4) == 3 ? "records past the saved "
+		printf("\t%s (%llu)", util_le_get(r + 176, 4) == 1 ? "a torn last record "
+		    "was cut" : util_le_get(r + 176, 4) == 3 ? "records past the saved "
 		    "state did not verify and were cut" : "?",
-		    (unsigned long long)getle(r + 24, 8));
+		    (unsigned long long)util_le_get(r + 24, 8));
 	printf("\n");
 }
 
@@ -538,7 +528,7 @@ prove(const char *dir, uint64_t notice, const char *held)
 		const uint8_t *r = record(&m, i);
 
 		outlog_leaf(r, leaves + i * 32);
-		if (r[1] == OUTLOG_OUTCOME && getle(r + 24, 8) == notice)
+		if (r[1] == OUTLOG_OUTCOME && util_le_get(r + 24, 8) == notice)
 			idx = i;
 	}
 	if (idx == UINT64_MAX) {

@@ -13,17 +13,8 @@ command -v curl >/dev/null || skip_all "curl is not installed (tools/install-dep
 D=2026-12-01
 R="$TOP/rules"
 TP="$TOP/tests/integration/tamper.py"
-mkdir -p "$T/city"
-"$OSHIRASE" gen --residents 400 --seed 3 --date $D --out "$T/city" 2>/dev/null
-"$OSHIRASE" keygen --out "$T/key" -q
-"$OSHIRASE" keygen --contacts --db "$T/db" -q
-"$OSHIRASE" import residents "$T/city/residents.csv" --db "$T/db" --key "$T/key" \
-    --rules "$R" --date $D -q &&
-"$OSHIRASE" import contacts "$T/city/contacts.csv" --db "$T/db" --key "$T/key" -q ||
-	{ not_ok "import"; finish; }
-echo "line-token-$$" >"$T/line-token"
-chmod 600 "$T/line-token"
-cp "$T/line-token" "$T/emu-token"
+gen_city 400 3 && import_city db || { not_ok "import"; finish; }
+line_token
 emulator emu
 smtp_sink "$T/mail" || { not_ok "aiosmtpd did not start"; finish; }
 L="$T/log"

@@ -13,8 +13,7 @@ command -v curl >/dev/null || skip_all "curl is not installed (tools/install-dep
 KILLS=${CRASH_KILLS:-20}
 D=2026-12-01
 R="$TOP/rules"
-mkdir -p "$T/city"
-"$OSHIRASE" gen --residents 28000 --seed 11 --date $D --out "$T/city" 2>/dev/null
+gen_city 28000 11 || { not_ok "gen"; finish; }
 # Everyone who registered, on LINE (a LINE id made up for email rows): the
 # test is about LINE's exactly-once.
 "$PY" - "$T/city/contacts.csv" >"$T/contacts.csv" <<'EOP'
@@ -31,20 +30,13 @@ for r in sorted(rows, key=lambda r: (r["resident_id"], r["channel"] != "line")):
         "U" + hashlib.md5(r["resident_id"].encode()).hexdigest()
     w.writerow([r["resident_id"], "line", addr, r["language"], r["consent"], r["status"]])
 EOP
-"$OSHIRASE" keygen --out "$T/key" -q
-"$OSHIRASE" keygen --contacts --db "$T/db" -q
-"$OSHIRASE" import residents "$T/city/residents.csv" --db "$T/db" --key "$T/key" \
-    --rules "$R" --date $D -q &&
-"$OSHIRASE" import contacts "$T/contacts.csv" --db "$T/db" --key "$T/key" -q ||
-	{ not_ok "import"; finish; }
+import_city db "$T/contacts.csv" || { not_ok "import"; finish; }
 tail -n +2 "$T/contacts.csv" | cut -d, -f1 | "$OSHIRASE" pseudonym --key "$T/key" - >"$T/pseudonyms"
 "$OSHIRASE" match --dry-run --db "$T/db" --rules "$R" --date $D >"$T/dry"
 total=$(wc -l <"$T/dry")
 [ "$total" -ge 20000 ] && ok "the run has $total notices (>= 20,000)" || not_ok "only $total notices"
 
-echo "line-token-$$" >"$T/line-token"
-chmod 600 "$T/line-token"
-cp "$T/line-token" "$T/emu-token"
+line_token
 # Answers lost now and then too: a retry of an accepted push must get 409.
 emulator emu --lost-response-rate 0.01 --fault-seed 5
 cat >"$T/o.conf" <<EOC

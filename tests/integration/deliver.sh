@@ -15,14 +15,7 @@ command -v curl >/dev/null || skip_all "curl is not installed (tools/install-dep
 
 D=2026-12-01
 R="$TOP/rules"
-mkdir -p "$T/city"
-"$OSHIRASE" gen --residents 3000 --seed 7 --date $D --out "$T/city" 2>/dev/null
-"$OSHIRASE" keygen --out "$T/key" -q
-"$OSHIRASE" keygen --contacts --db "$T/db0" -q
-"$OSHIRASE" import residents "$T/city/residents.csv" --db "$T/db0" --key "$T/key" \
-    --rules "$R" --date $D -q &&
-"$OSHIRASE" import contacts "$T/city/contacts.csv" --db "$T/db0" --key "$T/key" -q ||
-	{ not_ok "import"; finish; }
+gen_city 3000 7 && import_city db0 || { not_ok "import"; finish; }
 tail -n +2 "$T/city/contacts.csv" | cut -d, -f1 | sort -u |
 	"$OSHIRASE" pseudonym --key "$T/key" - >"$T/pseudonyms"
 "$OSHIRASE" match --dry-run --db "$T/db0" --rules "$R" --date $D >"$T/dry"
@@ -30,9 +23,7 @@ tail -n +2 "$T/city/contacts.csv" | cut -d, -f1 | sort -u |
 	not_ok "dry run: only $(wc -l <"$T/dry") notices"
 
 smtp_sink "$T/mail0" || { not_ok "aiosmtpd did not start"; finish; }
-echo "line-token-$$" >"$T/line-token"
-chmod 600 "$T/line-token"
-cp "$T/line-token" "$T/emu-token"
+line_token
 
 # fresh DIR: a copy of the imported store and a config for it in DIR.conf
 fresh() {

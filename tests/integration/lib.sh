@@ -63,3 +63,25 @@ smtp_sink() {
 	PIDS="$PIDS $!"
 	"$PY" "$TOP/tests/integration/smtp_sink.py" --wait 127.0.0.1 "$SMTP_PORT"
 }
+# gen_city N SEED: a synthetic city of N residents in $T/city (date $D) and
+# a pseudonymisation key in $T/key.
+gen_city() {
+	mkdir -p "$T/city"
+	"$OSHIRASE" gen --residents "$1" --seed "$2" --date "$D" --out "$T/city" 2>/dev/null &&
+	"$OSHIRASE" keygen --out "$T/key" -q
+}
+# import_city DB [CONTACTS]: a store $T/DB with its contact keys, the city's
+# residents and contacts (default $T/city/contacts.csv) imported; rules $R.
+import_city() {
+	"$OSHIRASE" keygen --contacts --db "$T/$1" -q &&
+	"$OSHIRASE" import residents "$T/city/residents.csv" --db "$T/$1" --key "$T/key" \
+	    --rules "$R" --date "$D" -q &&
+	"$OSHIRASE" import contacts "${2:-$T/city/contacts.csv}" --db "$T/$1" --key "$T/key" -q
+}
+# line_token: the channel access token for the daemon ($T/line-token, 0600)
+# and the emulator ($T/emu-token).
+line_token() {
+	echo "line-token-$$" >"$T/line-token"
+	chmod 600 "$T/line-token"
+	cp "$T/line-token" "$T/emu-token"
+}
