@@ -139,7 +139,10 @@ $(BUILD)/bench-handwritten: tests/bench/handwritten.c $(BUILD)/liboshirase.a
 $(BUILD)/bench-cutoffs: tests/bench/cutoffs.c $(BUILD)/liboshirase.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
 
-bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs
+$(BUILD)/bench-lineloop: tests/bench/lineloop.c
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+
+bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-lineloop
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase
 
 # libFuzzer targets (clang): make fuzz [FUZZ_SECONDS=60]
