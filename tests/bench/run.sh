@@ -8,28 +8,24 @@
 #           a table (sqlite3 CLI, default journal, one file on the same disk)
 #   contacts: oshirase import contacts (pseudonymise + encrypt each address)
 #           against SQLite's `.import` of the same CSV
+#   eligibility: oshirase eligible --counts against hand-written C and
+#           SQLite over the same data
+#   line, match: the daemon's, in tests/bench/daemon.sh (see there)
 # BENCH_RESIDENTS (default 1000000) sets N.  Work files go to $BENCH_DIR
-# (default build/bench), kept between runs: the city is generated once.
+# (default build/bench), kept between runs: the cities are generated once.
+# BENCH_PARTS (default "import line match") picks the parts: import (the
+# imports and the eligibility benchmark), line, match.
 set -eu
 O=${1:?usage: run.sh path/to/oshirase}
 top=$(cd "$(dirname "$0")/../.." && pwd)
+case " ${BENCH_PARTS:-import} " in
+*" import "*) ;;
+*) exec sh "$top/tests/bench/daemon.sh" "$O" ;;
+esac
 N=${BENCH_RESIDENTS:-1000000}
 B=${BENCH_DIR:-$top/build/bench}
 mkdir -p "$B"
-now() { date +%s.%N; }
-# best of N wall-clock runs of a command (output discarded): this machine
-# is shared, and the best run is the one least disturbed
-best() {
-	n=$1; shift
-	b=999999
-	for _ in $(seq "$n"); do
-		t0=$(now); "$@" >/dev/null 2>&1; t1=$(now)
-		b=$(awk -v a="$b" -v x="$t0" -v y="$t1" 'BEGIN { d = y - x; print (d < a ? d : a) }')
-	done
-	printf '%.3f' "$b"
-}
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+. "$top/tests/bench/lib.sh"
 command -v sqlite3 >/dev/null || { echo "bench: sqlite3 is needed (tools/install-deps)"; exit 1; }
 
 city="$B/city-$N"
@@ -121,3 +117,4 @@ printf '      the same on 1 thread:   %7.3f s against %.3f s, ratio %s\n' "$t_el
 printf '  (b) SQLite, 29 queries      %7.3f s   ratio %s (goal <= 0.1)\n' "$t_sql" "$(ratio "$t_el" "$t_sql")"
 printf '  oshirase eligible (listing %s pairs) %7.3f s\n' "$(cat "$B/pairs.n")" "$t_list"
 [ -z "${mismatch:-}" ] || { echo "bench: the three implementations disagree"; exit 1; }
+sh "$top/tests/bench/daemon.sh" "$O"
