@@ -82,6 +82,7 @@ struct dispatch {
 	struct verdict *v;
 	size_t nv, vcap;
 	int draining, regroup;
+	double last_settle;	/* monotonic */
 	struct dispatch_stats st;
 };
 
@@ -442,7 +443,7 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 	const struct config *cfg = d->cfg;
 	int en = g[0].language == LANG_EN;
 	char para[8192];
-	size_t taken = 0;
+	size_t taken = 0, units, pu;	/* units: of texts[t] */
 	unsigned t = 0;
 
 	snprintf(subject, subcap, en ? "[%s] Programs you may qualify for" :
@@ -450,6 +451,7 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 	lens[0] = (size_t)snprintf(texts[0], TEXT_CAP, en ?
 	    "[%s] Programs you may qualify for" :
 	    "【%s】あなたが使える制度のお知らせ", en ? cfg->city_en : cfg->city_ja);
+	units = utf16_units(texts[0], lens[0]);
 	for (size_t i = 0; i < n; i++) {
 		int idx = rules_find(d->rs, g[i].program);
 		int len;
@@ -468,16 +470,18 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 			taken = i + 1;
 			continue;
 		}
-		if (utf16_units(texts[t], lens[t]) + 2 +
-		    utf16_units(para, (size_t)len) > JOB_LINE_TEXT_UNITS ||
+		pu = utf16_units(para, (size_t)len);
+		if (units + 2 + pu > JOB_LINE_TEXT_UNITS ||
 		    lens[t] + 2 + (size_t)len >= TEXT_CAP) {
 			if (t + 1 == JOB_MAX_TEXTS)
 				break;	/* the rest: another message */
 			t++;
 			lens[t] = 0;
+			units = pu;
 		} else {
 			memcpy(texts[t] + lens[t], "\n\n", 2);
 			lens[t] += 2;
+			units += 2 + pu;
 		}
 		memcpy(texts[t] + lens[t], para, (size_t)len);
 		lens[t] += (size_t)len;
@@ -1298,12 +1302,17 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 		on_result(d, &r);
 	}
 	timeouts(d);
-	if (expire(d) != 0 || settle(d) != 0)
-		return -1;
 	if (send_due(d) != 0)
 		return -1;
-	if (settle(d) != 0)
-		return -1;
+	/* Outcomes are settled (log synced, outbox committed) in batches:
+	 * every 50 ms or 256 messages, and whenever nothing is in flight, so
+	 * that the syncs do not stall the pacing of the sends. */
+	if (d->nv >= 256 || util_now() - d->last_settle >= 0.05 ||
+	    dispatch_in_flight(d) == 0) {
+		if (expire(d) != 0 || settle(d) != 0)
+			return -1;
+		d->last_settle = util_now();
+	}
 	if (d->regroup) {
 		d->regroup = 0;
 		if (dispatch_digest(d) != 0)
