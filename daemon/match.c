@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The contact a recipient is reached through: their active LINE contact,
  * else their active email contact.  An open-addressing table keyed by the
@@ -263,6 +264,36 @@ print_dry(struct store *s, const struct rules_set *rs, const struct cand *v,
 	return rc;
 }
 
+/*
+ * A failpoint for the crash tests: OSHIRASE_FAILPOINT=NAME:N makes the
+ * process die (as kill -9 would: no cleanup) the Nth time it passes the
+ * point NAME.  Unset, it costs one getenv per call.
+ */
+static void
+failpoint(const char *name)
+{
+	static int count;
+	const char *fp = getenv("OSHIRASE_FAILPOINT");
+	size_t n = strlen(name);
+
+	if (fp != NULL && strncmp(fp, name, n) == 0 && fp[n] == ':' &&
+	    ++count == atoi(fp + n + 1))
+		_exit(137);
+}
+
+/* A u32 meta value (0 when missing). */
+static int
+meta_u32(MDB_txn *txn, const struct store_dbi *dbi, const char *name,
+    uint32_t *out)
+{
+	uint8_t b[4];
+	size_t len;
+	int rc = store_meta_get(txn, dbi, name, b, sizeof(b), &len);
+
+	*out = rc == 0 && len == 4 ? (uint32_t)util_le_get(b, 4) : 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* Queue the new notices, batch per write transaction. */
 static int
 queue(struct store *s, const struct rules_set *rs, const struct cand *v,
@@ -273,7 +304,7 @@ queue(struct store *s, const struct rules_set *rs, const struct cand *v,
 	MDB_txn *txn = NULL;
 	uint64_t seq;
 	uint8_t rb[4], db[4];
-	size_t len;
+	uint32_t last_run, last_date, done;
 	long inbatch = 0;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
@@ -281,18 +312,22 @@ queue(struct store *s, const struct rules_set *rs, const struct cand *v,
 	rc = mdb_txn_begin(store_env(s), NULL, 0, &txn);
 	if (rc != 0)
 		return rc;
-	/* the run number, taken in the first batch */
-	rc = store_meta_get(txn, dbi, "run.seq", rb, sizeof(rb), &len);
-	if (rc == MDB_NOTFOUND || (rc == 0 && len != 4)) {
-		memset(rb, 0, sizeof(rb));
-		rc = 0;
-	}
-	if (rc != 0)
+	/* The run number, taken in the first batch.  A run for the same date
+	 * that was cut short (a crash between its batches: "match.last" is
+	 * not its date) is resumed under its number, so that its notices
+	 * still make one message per recipient. */
+	if ((rc = meta_u32(txn, dbi, "run.seq", &last_run)) != 0 ||
+	    (rc = meta_u32(txn, dbi, "run.date", &last_date)) != 0 ||
+	    (rc = meta_u32(txn, dbi, "match.last", &done)) != 0)
 		goto fail;
-	res->run = (uint32_t)store_i32(rb) + 1;
-	for (unsigned i = 0; i < 4; i++)
-		rb[i] = (uint8_t)(res->run >> (8 * i));
-	if ((rc = store_meta_put(txn, dbi, "run.seq", rb, 4)) != 0)
+	if (last_run != 0 && (int32_t)last_date == d && (int32_t)done != d)
+		res->run = last_run;
+	else
+		res->run = last_run + 1;
+	util_le_put(rb, res->run, 4);
+	util_le_put(db, (uint32_t)d, 4);
+	if ((rc = store_meta_put(txn, dbi, "run.seq", rb, 4)) != 0 ||
+	    (rc = store_meta_put(txn, dbi, "run.date", db, 4)) != 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		const struct cand *k = &v[order[i]];
@@ -347,6 +382,7 @@ queue(struct store *s, const struct rules_set *rs, const struct cand *v,
 				txn = NULL;
 				goto fail;
 			}
+			failpoint("match-batch");
 			inbatch = 0;
 			if ((rc = mdb_txn_begin(store_env(s), NULL, 0, &txn)) != 0) {
 				txn = NULL;
@@ -354,8 +390,6 @@ queue(struct store *s, const struct rules_set *rs, const struct cand *v,
 			}
 		}
 	}
-	for (unsigned i = 0; i < 4; i++)
-		db[i] = (uint8_t)((uint32_t)d >> (8 * i));
 	if ((rc = store_meta_put(txn, dbi, "match.last", db, 4)) != 0)
 		goto fail;
 	rc = mdb_txn_commit(txn);

@@ -29,8 +29,9 @@
  *            retry key are fixed when it is made, before its first attempt,
  *            so that every attempt (across crashes too) is the very same
  *            request.
- *   meta     "notice.seq", "message.seq" u64 LE; "run.seq" u32 LE;
- *            "match.last" i32 LE: the date of the last real match run.
+ *   meta     "notice.seq", "message.seq" u64 LE; "run.seq" u32 LE and
+ *            "run.date" i32 LE: the last run and its date; "match.last"
+ *            i32 LE: the date of the last match run that completed.
  *
  * Times are Unix seconds.  All integers little-endian but keys.
  */

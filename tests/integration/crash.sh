@@ -44,6 +44,8 @@ cat >"$T/o.conf" <<EOC
 db = $T/db
 [rules]
 dir = $R
+[match]
+batch = 500
 [dispatch]
 retry_base = 1
 retry_cap = 2
@@ -54,6 +56,15 @@ token_file = $T/line-token
 rate = 600
 burst = 10
 EOC
+# A run that dies between two batches of its match run resumes under the
+# same run number: its notices still make one message per recipient.
+OSHIRASE_FAILPOINT=match-batch:3 "$OSHIRASED" -c "$T/o.conf" --once --date $D \
+    --now ${D}T10:00 --wait 10 >>"$T/daemon.out" 2>>"$T/daemon.err"
+st=$?
+q=$("$OSHIRASE" status --db "$T/db" | awk '/^outbox/ { print $2 }')
+[ $st -eq 137 ] && [ "$q" -eq 1500 ] && [ "$(emu_stat requests)" -eq 0 ] &&
+	ok "a run died after 3 of its match batches (1,500 notices queued, nothing sent)" ||
+	not_ok "failpoint: exit $st, outbox $q"
 run_daemon() {
 	"$OSHIRASED" -c "$T/o.conf" --once --date $D --now ${D}T10:00 --wait 10 \
 	    >>"$T/daemon.out" 2>>"$T/daemon.err" &
