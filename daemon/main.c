@@ -500,6 +500,14 @@ main(int argc, char **argv)
 			timeout = (int)(due * 1000) + 1;
 		if (dispatch_in_flight(d) > 0 && timeout > 50)
 			timeout = 50;
+		if (wd_usec) {
+			/* woken just before the ping is due, do not put it
+			 * off by another whole wait */
+			double left = wd_next - util_now();
+
+			if (left * 1000 < timeout)
+				timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
+		}
 		if (dispatch_step(d, timeout) != 0) {
 			rc = EXIT_IOERR;
 			break;
