@@ -353,6 +353,8 @@ reload(const struct opts *o, struct store *s, struct world *w,
 		free(w->cfg);
 	w->cfg = nw.cfg;
 	log_info("reloaded: %u programs", w->rs->n);
+	sd_notifyf(0, "STATUS=reloaded: %u programs, %ld sender threads",
+	    w->rs->n, start_cfg->workers);
 }
 
 int
