@@ -238,7 +238,7 @@ dispatch_new(struct store *s, const struct config *cfg,
 	struct dispatch *d = xcalloc(1, sizeof(*d));
 	char pub[CONFIG_PATH_MAX + 32], sec[CONFIG_PATH_MAX + 32];
 	const char *why;
-	int code, hwm = 100000, zero = 0, rc;
+	int code, hwm = 1, zero = 0, rc;
 	uint8_t *sk;
 
 	d->s = s;
@@ -281,6 +281,10 @@ dispatch_new(struct store *s, const struct config *cfg,
 		snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
 		goto fail;
 	}
+	/* A low mark: jobs wait in the heaps, not queued behind busy
+	 * senders (an inproc pipe holds this mark plus the sender's, 1 + 2
+	 * jobs), so that job_timeout times little more than an attempt and
+	 * a drain has few jobs to wait for. */
 	zmq_setsockopt(d->push, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(d->push, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(d->pull, ZMQ_LINGER, &zero, sizeof(zero));
@@ -1061,6 +1065,18 @@ refill(struct chan *ch, long rate, long burst)
 		ch->tokens = (double)burst;
 }
 
+/* Will the jobs socket take one more now?  (Asked before the work of
+ * making a job that it would refuse.) */
+static int
+jobs_room(const struct dispatch *d)
+{
+	int ev = 0;
+	size_t len = sizeof(ev);
+
+	return zmq_getsockopt(d->push, ZMQ_EVENTS, &ev, &len) == 0 &&
+	    (ev & ZMQ_POLLOUT);
+}
+
 static int
 send_due(struct dispatch *d)
 {
@@ -1086,7 +1102,8 @@ send_due(struct dispatch *d)
 			continue;
 		while (ch->q.n > 0 && ch->q.a[0].due <= (double)now &&
 		    ch->tokens >= 1.0 &&
-		    dispatch_in_flight(d) < (unsigned)d->cfg->in_flight) {
+		    dispatch_in_flight(d) < (unsigned)d->cfg->in_flight &&
+		    jobs_room(d)) {
 			struct ready r = heap_pop(&ch->q);
 			int sent;
 
