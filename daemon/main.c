@@ -19,12 +19,12 @@
  *        a later retry stays queued for the next run
  *   --now YYYY-MM-DDTHH:MM   act as if the clock (Japan time) said so
  *
- * Signals: SIGHUP reloads the config's [city], [department] and [dispatch]
- * settings and the rules, atomically: a broken new set is reported and
- * the old one kept.  Sender settings ([line], [email], [senders]) take
- * effect on restart.  SIGTERM and SIGINT drain: nothing new is sent, the
- * answers of what is in flight are awaited (up to [dispatch] job_timeout),
- * and the process exits 0.
+ * Signals: SIGHUP reloads the config's [city], [department], [match] and
+ * [dispatch] settings and the rules, atomically: a broken new set is
+ * reported and the old one kept.  Sender settings ([line], [email],
+ * [senders]) take effect on restart.  SIGTERM and SIGINT drain: nothing
+ * new is sent, the answers of what is in flight are awaited (up to
+ * [dispatch] job_timeout), and the process exits 0.
  */
 #include "config.h"
 #include "dates.h"
