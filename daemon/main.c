@@ -366,7 +366,7 @@ main(int argc, char **argv)
 	struct outlog *log = NULL;
 	struct dispatch *d = NULL;
 	struct worker *workers = NULL;
-	struct match_result *res = xcalloc(1, sizeof(*res));
+	struct match_result *res = NULL;
 	void *zctx = NULL;
 	char err[1400], logdir[CONFIG_PATH_MAX + 8];
 	struct sigaction sa;
@@ -403,6 +403,7 @@ main(int argc, char **argv)
 		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
 	}
 	free_world(&w);
+	res = xcalloc(1, sizeof(*res));
 	if ((rc = load_world(&o, s, &w)) != 0)
 		goto out;
 	start_cfg = w.cfg;
