@@ -170,8 +170,10 @@ parse_cp(const char *line, const uint8_t *pub, struct cp *c)
 	    hex_decode(chain, 64, c->chain, 32) != 0 ||
 	    hex_decode(sig, 128, sigb, 64) != 0)
 		return -1;
-	snprintf(c->origin, sizeof(c->origin), "%s", origin);
-	snprintf(c->text, sizeof(c->text), "%s", line);
+	memcpy(c->origin, origin, strlen(origin) + 1);	/* <= 32 bytes */
+	if (strlen(line) >= sizeof(c->text))
+		return -1;
+	memcpy(c->text, line, strlen(line) + 1);
 	c->size = size;
 	c->time = t;
 	sp = strrchr(line, ' ');
