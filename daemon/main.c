@@ -371,7 +371,7 @@ main(int argc, char **argv)
 	char err[1400], logdir[CONFIG_PATH_MAX + 8];
 	struct sigaction sa;
 	sigset_t all, old;
-	double drain_until = 0, wd_next = 0;
+	double drain_until = 0, wd_next = 0, match_retry = 0;
 	uint64_t wd_usec = 0;
 	int rc;
 
@@ -486,13 +486,15 @@ main(int argc, char **argv)
 			time_t now = dispatch_now(d);
 			date_t last;
 
-			if (last_match(s, &last) == 0 &&
+			if (util_now() >= match_retry && last_match(s, &last) == 0 &&
 			    last < today_jst(now) &&
 			    ((now + 9 * 3600) % 86400) / 60 >= w.cfg->match_time) {
 				memset(res, 0, sizeof(*res));
-				if (run_match(s, &w, d, today_jst(now), res) != 0)
+				if (run_match(s, &w, d, today_jst(now), res) != 0) {
 					log_warnx("the match run failed; "
 					    "trying again in a minute");
+					match_retry = util_now() + 60;
+				}
 			}
 		}
 		due = dispatch_next_due(d);
