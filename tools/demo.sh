@@ -88,3 +88,5 @@ print(m.get_body().get_content())' "$D/mail/msg-1.eml"
 echo "== a second run on the same day sends nothing (the dedup ledger)"
 "$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:05" | tail -2
 "$O" status --db "$D/db" | tail -8
+echo "== the sealed notification log, as an auditor checks it"
+"$O" audit verify --log "$D/db/log" --pubkey "$D/db/log/auditor/pubkey" --k0 "$D/db/log/auditor/k0"
