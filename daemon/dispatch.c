@@ -763,7 +763,11 @@ apply(struct dispatch *d, MDB_txn *txn, const struct verdict *vd)
 		return MDB_CORRUPTED;
 	if (vd->final == 0) {
 		m.attempts = vd->attempt;
-		if (m.first_attempt == 0)
+		/* the clock of max_age: from the first attempt for email;
+		 * for LINE from the first attempt that may have been accepted
+		 * (quota, auth and rate refusals cannot have been) */
+		if (m.first_attempt == 0 && (m.channel == CHANNEL_EMAIL ||
+		    vd->uncertain))
 			m.first_attempt = vd->first;
 		m.next_attempt = vd->next;
 		if (vd->uncertain)

@@ -221,8 +221,10 @@ run h 23:30 --date $D
 [ "$(st h "messages line")" -eq "$left" ] && ok "still parked later in the month" || not_ok "parked messages moved"
 kill "$EMU_PID"; emulator e9	# the new month's quota
 sed -i "s|^api = .*|api = $EMU|" "$T/h.conf"
+emu_faults '{"status": 500, "status_count": 600}'	# weeks after the refusals
 "$OSHIRASED" -c "$T/h.conf" --once --date $D --now 2027-01-04T10:00 --wait 10 >"$T/h.out" 2>"$T/h.err"
 [ "$(st h "messages line")" -eq 0 ] && [ "$(grep -c . "$T/e9.record")" -eq "$left" ] &&
-	ok "the month turned: the $left parked messages went" ||
-	not_ok "after the month: $(st h "messages line") left, $(grep -c . "$T/e9.record") sent"
+	[ "$(st h failed)" -eq 0 ] &&
+	ok "the month turned: the $left parked messages went, 600 answers of 500 retried, none given up" ||
+	not_ok "after the month: $(st h "messages line") left, $(grep -c . "$T/e9.record") sent, $(st h failed) failed"
 finish
