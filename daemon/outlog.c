@@ -566,6 +566,29 @@ recover(struct outlog *l, char *err, size_t errlen)
 	return 0;
 }
 
+/* A checkpoint line cut short by a crash (the file does not end in a
+ * newline) is cut off, with an alarm record. */
+static int
+recover_checkpoints(struct outlog *l)
+{
+	struct stat st;
+	off_t end;
+	char c;
+
+	if (fstat(l->cpfd, &st) != 0)
+		return -1;
+	end = st.st_size;
+	while (end > 0 && pread(l->cpfd, &c, 1, end - 1) == 1 && c != '\n')
+		end--;
+	if (end == st.st_size)
+		return 0;
+	if (ftruncate(l->cpfd, end) != 0)
+		return -1;
+	log_warnx("ALERT: %s/checkpoints: a torn last line (%lld bytes) was cut",
+	    l->dir, (long long)(st.st_size - end));
+	return append_event(l, OUTLOG_ALARM, 4, (uint64_t)(st.st_size - end));
+}
+
 struct outlog *
 outlog_open(const char *dir, long checkpoint_records, long checkpoint_seconds,
     char *err, size_t errlen)
@@ -599,12 +622,12 @@ outlog_open(const char *dir, long checkpoint_records, long checkpoint_seconds,
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/checkpoints", dir);
-	l->cpfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	l->cpfd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (l->cpfd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (recover(l, err, errlen) != 0)
+	if (recover(l, err, errlen) != 0 || recover_checkpoints(l) != 0)
 		goto fail;
 	if (append_event(l, OUTLOG_START, 0, 0) != 0 || outlog_sync(l) != 0 ||
 	    (l->cp_size != l->seq && checkpoint(l) != 0)) {

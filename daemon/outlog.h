@@ -33,7 +33,8 @@
  *   type: 1 outcome, 2 start, 3 stop, 4 alarm (status: 1 = a torn last
  *   record was cut, notice = the bytes cut; 2 = records found past the
  *   saved state were taken in; 3 = records past the state did not verify
- *   and were cut).
+ *   and were cut; 4 = a torn last checkpoint line was cut, notice = its
+ *   bytes).
  * Sealing, H = BLAKE2b-256, data = bytes 0..223 of the record:
  *   L_i = H(0x00 | data)                      the Merkle leaf (RFC 6962)
  *   C_i = H(0x02 | C_{i-1} | L_i), C_{-1} = 0  the hash chain

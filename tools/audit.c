@@ -201,12 +201,20 @@ read_cps(const char *path, const uint8_t *pub, int held, struct cp **cps,
 		struct cp c;
 
 		ln++;
+		if (strchr(line, '\n') == NULL && feof(f)) {
+			printf("note: %s, line %u: a torn last line (%zu bytes), "
+			    "not read: a write cut short; the daemon cuts it and "
+			    "records an alarm at its next start\n", path, ln,
+			    strlen(line));
+			break;
+		}
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
 		memset(&c, 0, sizeof(c));
 		if (parse_cp(line, pub, &c) != 0) {
-			printf("%s:%u: not a checkpoint line\n", path, ln);
+			printf("record 0 at byte %d: %s, line %u: not a checkpoint "
+			    "line\n", OUTLOG_HEADER, path, ln);
 			fclose(f);
 			return EXIT_CHECK_FAILED;
 		}
@@ -357,6 +365,12 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 			    &verified);
 		}
 	}
+	if (!bad && m.n > 0 && (ncp == 0 || cps[ncp - 1].size == 0)) {
+		printf("record 0 at byte %d: no signed checkpoint covers the log "
+		    "(its checkpoints file is missing or empty): nothing below "
+		    "can be verified with the public key\n", OUTLOG_HEADER);
+		bad = 1;
+	}
 	if (!bad && k < ncp) {
 		printf("record %llu at byte %llu: the log ends here, below %s of "
 		    "size %llu: records were cut from the end\n",
@@ -446,7 +460,8 @@ show_record(const uint8_t *r, uint64_t i, int json)
 	else if (r[1] == OUTLOG_ALARM)
 		printf("\t%s (%llu)", util_le_get(r + 176, 4) == 1 ? "a torn last record "
 		    "was cut" : util_le_get(r + 176, 4) == 3 ? "records past the saved "
-		    "state did not verify and were cut" : "?",
+		    "state did not verify and were cut" : util_le_get(r + 176, 4) == 4 ?
+		    "a torn last checkpoint line was cut" : "?",
 		    (unsigned long long)util_le_get(r + 24, 8));
 	printf("\n");
 }
