@@ -12,6 +12,53 @@
 
 enum ctype { CT_PATH, CT_INT, CT_TEXT, CT_TIME };
 
+/* Checks of values the senders and the log would refuse later, so that
+ * `oshirased -n` refuses them first. */
+static int
+check_prefix(const char *v, const char *a, const char *b, char *why,
+    size_t whylen)
+{
+	if (strncmp(v, a, strlen(a)) == 0 || strncmp(v, b, strlen(b)) == 0)
+		return 0;
+	snprintf(why, whylen, "'%s' does not start with %s or %s", v, a, b);
+	return -1;
+}
+
+static int
+check_smtp_url(const char *v, char *why, size_t whylen)
+{
+	return check_prefix(v, "smtp://", "smtps://", why, whylen);
+}
+
+static int
+check_http_url(const char *v, char *why, size_t whylen)
+{
+	return check_prefix(v, "https://", "http://", why, whylen);
+}
+
+static int
+check_address(const char *v, char *why, size_t whylen)
+{
+	const char *at = strchr(v, '@');
+
+	if (at != NULL && at != v && strchr(at + 1, '@') == NULL &&
+	    strchr(at, '.') != NULL && strpbrk(v, " \t\r\n<>,;:\"") == NULL)
+		return 0;
+	snprintf(why, whylen, "'%s' is not an email address", v);
+	return -1;
+}
+
+static int
+check_word(const char *v, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	if (n >= 1 && n <= 31 && strpbrk(v, " \t") == NULL)
+		return 0;
+	snprintf(why, whylen, "'%s': 1 to 31 bytes, no spaces", v);
+	return -1;
+}
+
 static const struct ckey {
 	const char *section, *name;
 	enum ctype type;
@@ -19,95 +66,96 @@ static const struct ckey {
 	const char *def;
 	long min, max;
 	const char *help;
+	int (*check)(const char *value, char *why, size_t whylen);
 } keys[] = {
 	{ "store", "db", CT_PATH, offsetof(struct config, db),
-	  "/var/lib/oshirase", 0, 0, "the LMDB directory (--db)" },
+	  "/var/lib/oshirase", 0, 0, "the LMDB directory (--db)", NULL },
 	{ "rules", "dir", CT_PATH, offsetof(struct config, rules),
-	  OSHIRASE_RULES_DIR, 0, 0, "the rule files and vocabulary.ini (--rules)" },
+	  OSHIRASE_RULES_DIR, 0, 0, "the rule files and vocabulary.ini (--rules)", NULL },
 	{ "pseudonym", "key", CT_PATH, offsetof(struct config, key),
 	  OSHIRASE_SYSCONFDIR "/pseudonym.key", 0, 0,
-	  "the pseudonymisation key file, used by import only (--key)" },
+	  "the pseudonymisation key file, used by import only (--key)", NULL },
 	{ "contacts", "public_key", CT_PATH, offsetof(struct config, contacts_pub),
-	  "", 0, 0, "public key contacts are encrypted to (empty: DB/contacts.pub)" },
+	  "", 0, 0, "public key contacts are encrypted to (empty: DB/contacts.pub)", NULL },
 	{ "contacts", "secret_key", CT_PATH, offsetof(struct config, contacts_sec),
-	  "", 0, 0, "the daemon's secret key for contacts (empty: DB/contacts.sec)" },
+	  "", 0, 0, "the daemon's secret key for contacts (empty: DB/contacts.sec)", NULL },
 	{ "import", "max_errors", CT_INT, offsetof(struct config, max_errors),
-	  "100", 1, 1000000, "bad-row messages printed before summarising" },
+	  "100", 1, 1000000, "bad-row messages printed before summarising", NULL },
 	{ "city", "name_ja", CT_TEXT, offsetof(struct config, city_ja),
-	  "みほん市", 0, 0, "the city's name in Japanese messages" },
+	  "みほん市", 0, 0, "the city's name in Japanese messages", NULL },
 	{ "city", "name_en", CT_TEXT, offsetof(struct config, city_en),
-	  "Mihon City", 0, 0, "the city's name in English messages" },
+	  "Mihon City", 0, 0, "the city's name in English messages", NULL },
 	{ "city", "site", CT_PATH, offsetof(struct config, site),
 	  "https://www.city.mihon.example.jp/", 0, 0,
-	  "the city's web site; program pages are under it" },
+	  "the city's web site; program pages are under it", NULL },
 	{ "match", "time", CT_TIME, offsetof(struct config, match_time),
-	  "06:00", 0, 0, "when the daemon runs the day's match (Japan time)" },
+	  "06:00", 0, 0, "when the daemon runs the day's match (Japan time)", NULL },
 	{ "match", "threads", CT_INT, offsetof(struct config, match_threads),
-	  "0", 0, 64, "matcher threads (0: one per CPU)" },
+	  "0", 0, 64, "matcher threads (0: one per CPU)", NULL },
 	{ "match", "batch", CT_INT, offsetof(struct config, match_batch),
-	  "20000", 100, 1000000, "notices queued per LMDB transaction" },
+	  "20000", 100, 1000000, "notices queued per LMDB transaction", NULL },
 	{ "dispatch", "window_start", CT_TIME, offsetof(struct config, window_start),
-	  "08:00", 0, 0, "first minute of the send window (Japan time)" },
+	  "08:00", 0, 0, "first minute of the send window (Japan time)", NULL },
 	{ "dispatch", "window_end", CT_TIME, offsetof(struct config, window_end),
-	  "20:00", 0, 0, "end of the send window (Japan time; exclusive)" },
+	  "20:00", 0, 0, "end of the send window (Japan time; exclusive)", NULL },
 	{ "dispatch", "retry_base", CT_INT, offsetof(struct config, retry_base),
-	  "2", 1, 3600, "seconds: first retry delay (full jitter, doubling)" },
+	  "2", 1, 3600, "seconds: first retry delay (full jitter, doubling)", NULL },
 	{ "dispatch", "retry_cap", CT_INT, offsetof(struct config, retry_cap),
-	  "900", 1, 86400, "seconds: the longest retry delay" },
+	  "900", 1, 86400, "seconds: the longest retry delay", NULL },
 	{ "dispatch", "line_max_age", CT_INT, offsetof(struct config, line_max_age),
 	  "72000", 60, 82800, "seconds from a LINE message's first attempt to "
-	  "giving up (under LINE's 24 h retry-key life)" },
+	  "giving up (under LINE's 24 h retry-key life)", NULL },
 	{ "dispatch", "email_max_age", CT_INT, offsetof(struct config, email_max_age),
-	  "259200", 60, 864000, "seconds from an email's first attempt to giving up" },
+	  "259200", 60, 864000, "seconds from an email's first attempt to giving up", NULL },
 	{ "dispatch", "in_flight", CT_INT, offsetof(struct config, in_flight),
-	  "512", 1, 100000, "jobs handed to senders and not yet answered" },
+	  "512", 1, 100000, "jobs handed to senders and not yet answered", NULL },
 	{ "dispatch", "job_timeout", CT_INT, offsetof(struct config, job_timeout),
-	  "120", 5, 3600, "seconds without a result before a job is retried" },
+	  "120", 5, 3600, "seconds without a result before a job is retried", NULL },
 	{ "line", "api", CT_PATH, offsetof(struct config, line_api),
-	  "https://api.line.me", 0, 0, "the LINE Messaging API base URL" },
+	  "https://api.line.me", 0, 0, "the LINE Messaging API base URL", check_http_url },
 	{ "line", "token_file", CT_PATH, offsetof(struct config, line_token),
 	  "line-token", 0, 0, "the channel access token file (0600); relative: "
-	  "in $CREDENTIALS_DIRECTORY, else in " OSHIRASE_SYSCONFDIR },
+	  "in $CREDENTIALS_DIRECTORY, else in " OSHIRASE_SYSCONFDIR, NULL },
 	{ "line", "rate", CT_INT, offsetof(struct config, line_rate),
-	  "1000", 1, 100000, "LINE push requests per second (LINE allows 2,000)" },
+	  "1000", 1, 100000, "LINE push requests per second (LINE allows 2,000)", NULL },
 	{ "line", "burst", CT_INT, offsetof(struct config, line_burst),
-	  "20", 1, 100000, "LINE token bucket size" },
+	  "20", 1, 100000, "LINE token bucket size", NULL },
 	{ "line", "timeout", CT_INT, offsetof(struct config, line_timeout),
-	  "30", 1, 600, "seconds for one LINE request" },
+	  "30", 1, 600, "seconds for one LINE request", NULL },
 	{ "email", "url", CT_PATH, offsetof(struct config, mail_url),
 	  "smtp://127.0.0.1:25", 0, 0, "the relay: smtp://host:port (STARTTLS "
-	  "required unless the host is loopback) or smtps://host:port" },
+	  "required unless the host is loopback) or smtps://host:port", check_smtp_url },
 	{ "email", "from", CT_TEXT, offsetof(struct config, mail_from),
-	  "noreply@city.mihon.example.jp", 0, 0, "the From address" },
+	  "noreply@city.mihon.example.jp", 0, 0, "the From address", check_address },
 	{ "email", "username", CT_TEXT, offsetof(struct config, mail_user),
-	  "", 0, 0, "SMTP AUTH user (empty: no AUTH)" },
+	  "", 0, 0, "SMTP AUTH user (empty: no AUTH)", NULL },
 	{ "email", "password_file", CT_PATH, offsetof(struct config, mail_password),
-	  "", 0, 0, "SMTP AUTH password file (0600; relative as token_file)" },
+	  "", 0, 0, "SMTP AUTH password file (0600; relative as token_file)", NULL },
 	{ "email", "cafile", CT_PATH, offsetof(struct config, mail_cafile),
-	  "", 0, 0, "CA bundle for the relay's certificate (empty: system)" },
+	  "", 0, 0, "CA bundle for the relay's certificate (empty: system)", NULL },
 	{ "email", "unsubscribe", CT_PATH, offsetof(struct config, mail_unsubscribe),
 	  "https://www.city.mihon.example.jp/oshirase/unsubscribe/", 0, 0,
-	  "one-click unsubscribe URL prefix (RFC 8058); a per-contact token follows" },
+	  "one-click unsubscribe URL prefix (RFC 8058); a per-contact token follows", NULL },
 	{ "email", "rate", CT_INT, offsetof(struct config, mail_rate),
-	  "50", 1, 100000, "emails per second" },
+	  "50", 1, 100000, "emails per second", NULL },
 	{ "email", "burst", CT_INT, offsetof(struct config, mail_burst),
-	  "10", 1, 100000, "email token bucket size" },
+	  "10", 1, 100000, "email token bucket size", NULL },
 	{ "email", "timeout", CT_INT, offsetof(struct config, mail_timeout),
-	  "60", 1, 600, "seconds for one SMTP transaction" },
+	  "60", 1, 600, "seconds for one SMTP transaction", NULL },
 	{ "senders", "workers", CT_INT, offsetof(struct config, workers),
-	  "4", 0, 256, "sender threads inside the daemon (0: remote senders only)" },
+	  "4", 0, 256, "sender threads inside the daemon (0: remote senders only)", NULL },
 	{ "senders", "jobs", CT_PATH, offsetof(struct config, jobs_endpoint),
-	  "", 0, 0, "also bind jobs here for `oshirase sender` (tcp://host:port)" },
+	  "", 0, 0, "also bind jobs here for `oshirase sender` (tcp://host:port)", NULL },
 	{ "senders", "results", CT_PATH, offsetof(struct config, results_endpoint),
-	  "", 0, 0, "and results here (tcp://host:port)" },
+	  "", 0, 0, "and results here (tcp://host:port)", NULL },
 	{ "log", "dir", CT_PATH, offsetof(struct config, log_dir),
-	  "", 0, 0, "the sealed notification log directory (empty: DB/log)" },
+	  "", 0, 0, "the sealed notification log directory (empty: DB/log)", NULL },
 	{ "log", "origin", CT_TEXT, offsetof(struct config, log_origin),
-	  "oshirase", 0, 0, "the log's name in its checkpoints (no spaces)" },
+	  "oshirase", 0, 0, "the log's name in its checkpoints (no spaces)", check_word },
 	{ "log", "checkpoint_records", CT_INT, offsetof(struct config, cp_records),
-	  "10000", 1, 100000000, "a signed checkpoint every this many records" },
+	  "10000", 1, 100000000, "a signed checkpoint every this many records", NULL },
 	{ "log", "checkpoint_seconds", CT_INT, offsetof(struct config, cp_seconds),
-	  "300", 1, 86400, "and at least this often while records come" },
+	  "300", 1, 86400, "and at least this often while records come", NULL },
 };
 
 /* The departments of the built-in fictional city. */
@@ -131,6 +179,8 @@ set_value(struct config *cfg, const struct ckey *k, const char *value,
 	char *end;
 	long v;
 
+	if (k->check != NULL && k->check(value, why, whylen) != 0)
+		return -1;
 	switch (k->type) {
 	case CT_TEXT:
 		if (strlen(value) >= CONFIG_TEXT_MAX || !utf8_valid((const uint8_t *)value, strlen(value))) {

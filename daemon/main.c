@@ -434,6 +434,18 @@ main(int argc, char **argv)
 		rc = EXIT_CONFIG;
 		goto out;
 	}
+	/* a sender that cannot start (a secret file unsafe or unreadable)
+	 * stops the daemon here rather than leaving it with none */
+	if (w.cfg->workers > 0) {
+		struct sender *probe = sender_new(w.cfg, err, sizeof(err));
+
+		if (probe == NULL) {
+			log_warnx("senders: %s", err);
+			rc = EXIT_CONFIG;
+			goto out;
+		}
+		sender_free(probe);
+	}
 	/* the sender threads get no signals */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

@@ -153,6 +153,17 @@ line=$(grep -n '^job_timeout = 4' "$T/badrange.conf" | cut -d: -f1)
 [ $rc -eq 78 ] && grep -q "^oshirased: $T/badrange.conf:$line: \[dispatch\] job_timeout: '4' is not an integer in 5\.\." "$T/n.err" &&
 	ok "-n on a value out of range: exit 78, FILE:LINE: message" ||
 	not_ok "-n out of range: exit $rc, $(cat "$T/n.err")"
+for bad in "email url http://relay.example:25 does not start with smtp://" \
+    "email from not-an-address is not an email address" \
+    "log origin this-origin-is-far-too-long-for-a-checkpoint"; do
+	set -- $bad
+	printf '[%s]\n%s = %s\n' "$1" "$2" "$3" | conf badsend
+	"$OSHIRASED" -n -c "$T/badsend.conf" >"$T/n.out" 2>"$T/n.err"
+	rc=$?
+	[ $rc -eq 78 ] && grep -q "^oshirased: $T/badsend.conf:[0-9]*: \[$1\] $2: " "$T/n.err" &&
+		ok "-n on [$1] $2 that a sender or the log would refuse: exit 78" ||
+		not_ok "-n [$1] $2: exit $rc, $(cat "$T/n.err")"
+done
 mkdir -p "$T/badrules.rules"
 cp "$R"/*.ini "$T/mr-vaccine-3.ini" "$T/badrules.rules/"
 conf badrules </dev/null
