@@ -81,7 +81,7 @@ struct dispatch {
 	unsigned nfl, flcap;
 	struct verdict *v;
 	size_t nv, vcap;
-	int draining, regroup;
+	int draining, regroup, key_alerted;
 	double last_settle;	/* monotonic */
 	struct dispatch_stats st;
 };
@@ -498,7 +498,7 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 static int
 cancel_notice_txn(struct dispatch *d, MDB_txn *txn, const struct notice *no,
     uint64_t message, int outcome, uint32_t attempt, int32_t status,
-    const uint8_t *digest);
+    const uint8_t *digest, int maybe_sent);
 
 /* One group's messages: written in txn, queued in the heap after commit. */
 static int
@@ -552,7 +552,7 @@ make_messages(struct dispatch *d, MDB_txn *txn, const struct nref *g, size_t n,
 			}
 			if (cancel[i]) {
 				rc = cancel_notice_txn(d, txn, &no, 0,
-				    OUTCOME_CANCELLED, 0, 0, NULL);
+				    OUTCOME_CANCELLED, 0, 0, NULL, 0);
 				if (rc != 0)
 					break;
 				continue;
@@ -676,11 +676,13 @@ dispatch_digest(struct dispatch *d)
 /* ---- outcomes ---- */
 
 /* Record the outcome of one notice and take it out of the outbox; the
- * ledger keeps sent and failed notices and forgets cancelled ones. */
+ * ledger keeps sent and failed notices and forgets cancelled ones, but for
+ * one whose message may have been delivered (maybe_sent: an attempt went
+ * unanswered), which it keeps as failed so that it is never sent again. */
 static int
 cancel_notice_txn(struct dispatch *d, MDB_txn *txn, const struct notice *no,
     uint64_t message, int outcome, uint32_t attempt, int32_t status,
-    const uint8_t *digest)
+    const uint8_t *digest, int maybe_sent)
 {
 	struct outcome o;
 	uint8_t lk[LEDGER_KEY_MAX], lv[18], nk[8];
@@ -706,7 +708,7 @@ cancel_notice_txn(struct dispatch *d, MDB_txn *txn, const struct notice *no,
 	kv.mv_size = ledger_key(lk, no->recipient, no->subject, no->cycle,
 	    no->program);
 	kv.mv_data = lk;
-	if (outcome == OUTCOME_CANCELLED) {
+	if (outcome == OUTCOME_CANCELLED && !maybe_sent) {
 		rc = mdb_del(txn, d->dbi->ledger, &kv, NULL);
 	} else {
 		ledger_value(lv, outcome == OUTCOME_SENT ? LEDGER_SENT :
@@ -812,7 +814,8 @@ apply(struct dispatch *d, MDB_txn *txn, const struct verdict *vd)
 			outcome = OUTCOME_CANCELLED;
 		}
 		if ((rc = cancel_notice_txn(d, txn, &no, vd->id, outcome,
-		    vd->attempt, vd->status, digest)) != 0)
+		    vd->attempt, vd->status, digest,
+		    (m.flags & MESSAGE_UNCERTAIN) != 0)) != 0)
 			return rc;
 	}
 	notice_key(key, vd->id);
@@ -962,9 +965,21 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 		return 0;
 	}
 	rc = address(d, txn, m.recipient, m.channel, addr);
-	if (rc == -2)
-		log_warnx("message %llu: the contact does not decrypt "
-		    "(wrong contacts key?); cancelled", (unsigned long long)id);
+	if (rc == -2) {
+		/* the daemon's contacts key, not the resident, is wrong:
+		 * hold the message and tell the operator */
+		struct verdict *vd = verdict_add(d, id);
+
+		if (!d->key_alerted)
+			log_warnx("ALERT: contact addresses do not decrypt with "
+			    "%s (the wrong contacts key?); messages are held, "
+			    "retried every %d s", "the configured secret key",
+			    AUTH_PAUSE);
+		d->key_alerted = 1;
+		vd->attempt = m.attempts;
+		vd->next = dispatch_now(d) + AUTH_PAUSE;
+		return 0;
+	}
 	if (rc != 0 || !resident_here(txn, d->dbi, m.recipient)) {
 		struct verdict *vd = verdict_add(d, id);
 
@@ -1278,6 +1293,8 @@ expire(struct dispatch *d)
 		    message_decode(&kv, &vv, &m) != 0)
 			continue;
 		first = m.first_attempt ? (time_t)m.first_attempt : vd->first;
+		if (first == 0)
+			continue;	/* held before any attempt */
 		max_age = m.channel == CHANNEL_LINE ? d->cfg->line_max_age :
 		    d->cfg->email_max_age;
 		/* Email gives up after max_age, as MTAs do.  A LINE message

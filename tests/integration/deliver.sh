@@ -159,6 +159,22 @@ check_deliveries "no sender threads in the daemon, 3 remote senders over tcp" "$
 kill "$SPID"; wait "$SPID"
 [ $? -eq 0 ] && ok "oshirase sender stops on SIGTERM, exit 0" || not_ok "sender exit status"
 
+# --- the wrong contacts key: nothing is cancelled, the operator is told ---
+kill "$EMU_PID"; emulator e11; rm -rf "$T/mail0"/*
+fresh k
+"$OSHIRASE" keygen --contacts --db "$T/otherkeys" -q
+cp "$T/k/contacts.sec" "$T/k.sec.good"
+cp "$T/otherkeys/contacts.sec" "$T/k/contacts.sec"
+run k 10:00
+[ "$(grep -c "ALERT: contact addresses do not decrypt" "$T/k.err")" -eq 1 ] &&
+	[ "$(emu_stat requests)" -eq 0 ] && [ "$(st k queued)" -eq "$(wc -l <"$T/dry")" ] &&
+	ok "the wrong contacts key: one alert, nothing sent, all $(st k queued) notices still queued" ||
+	not_ok "wrong key: $(grep -c ALERT "$T/k.err") alerts, $(emu_stat requests) requests, queued $(st k queued)"
+cp "$T/k.sec.good" "$T/k/contacts.sec"
+"$OSHIRASED" -c "$T/k.conf" --once --date $D --now ${D}T10:10 --wait 400 >"$T/k.out" 2>"$T/k.err"
+[ "$(st k sent)" -eq "$(wc -l <"$T/dry")" ] && ok "the right key back: everything sent" ||
+	not_ok "after the key: sent $(st k sent)"
+
 # --- LINE faults: each class and its action ------------------------------
 # 5xx: retried with the same key until accepted, once
 kill "$EMU_PID"; emulator e3; rm -rf "$T/mail0"/*
