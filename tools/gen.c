@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1348,6 +1349,8 @@ cmd_gen(int argc, char **argv)
 	g->next_id = 1;
 	g->res.fd = g->con.fd = -1;
 
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		log_warn("gen: %s", dir);	/* out_open says what failed */
 	rpath = path_join(dir, "residents.csv", 0);
 	cpath = path_join(dir, "contacts.csv", 0);
 	rtmp = path_join(dir, "residents.csv", 1);
