@@ -313,7 +313,8 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 	if ((rc = read_cps(path, pub, 0, &cps, &ncp, 0)) != 0 ||
 	    (held && (rc = read_cps(held, pub, 1, &cps, &ncp, 1)) != 0))
 		goto out;
-	qsort(cps, ncp, sizeof(*cps), cp_cmp);
+	if (ncp > 1)
+		qsort(cps, ncp, sizeof(*cps), cp_cmp);
 	memset(chain, 0, sizeof(chain));
 	merkle_root(tree, root);
 	if (check_cps(cps, ncp, &k, 0, root, chain, m.origin, &verified)) {
