@@ -64,13 +64,15 @@ burst = 50
 EOC
 today=$(TZ=Asia/Tokyo date +%F)
 echo "== what a run today would send (oshirase match --dry-run --counts)"
-"$O" match --dry-run --counts --db "$D/db" --rules "$top/rules" | tail -1
+"$O" match --dry-run --counts --db "$D/db" --rules "$top/rules" | sed -n '1p;$p'
 echo "== the run: oshirased --once, as if at 10:00 in Japan (inside the send window)"
 t0=$(date +%s)
 "$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:00"
 echo "   ($(($(date +%s) - t0)) s.  eligible: (program, subject) pairs; queued: new notices;"
 echo "   notified: notices delivered; already: in the dedup ledger; suppressed:"
-echo "   nocontact, noconsent, noadult (a child with no adult head or spouse))"
+echo "   nocontact, noconsent, noadult (a child with no adult head or spouse);"
+echo "   eligible counts (program, subject) pairs, the others count notices,"
+echo "   one per recipient: a child's two parents are two)"
 echo "== what arrived"
 echo "LINE emulator: $(grep -c . "$D/line-deliveries.jsonl") pushes accepted (one digest per recipient)"
 echo "SMTP server:   $(ls "$D/mail" | grep -c '\.eml$') messages"
