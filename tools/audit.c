@@ -18,6 +18,7 @@
  * A partial record at the very end (a torn write the writer cuts at its
  * next start) is reported but is not tampering.
  */
+#include "addrbox.h"
 #include "cmd.h"
 #include "common.h"
 #include "log.h"
@@ -119,25 +120,17 @@ offset_of(uint64_t i)
 	return OUTLOG_HEADER + i * OUTLOG_RECORD;
 }
 
-/* 32 bytes from a file of 64 hex digits (a public key). */
+/* The auditors' public key file: 64 hex digits and a newline, the format
+ * of the contacts public key, read by the same function. */
 static int
-read_hex32(const char *path, uint8_t out[32])
+read_pubkey(const char *path, uint8_t out[32])
 {
-	size_t len;
-	char *s = file_read_all(path, &len);
-	int rc;
+	const char *why;
 
-	if (s == NULL) {
-		log_warn("%s", path);
-		return EXIT_NOINPUT;
-	}
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-		len--;
-	rc = len == 64 && hex_decode(s, 64, out, 32) == 0 ? 0 : EXIT_DATAERR;
-	if (rc != 0)
-		log_warnx("%s: not a key of 64 hex digits", path);
-	free(s);
-	return rc;
+	if (addrbox_read_pub(path, out, &why) == 0)
+		return 0;
+	log_warnx("%s: %s", path, why);
+	return access(path, R_OK) == 0 ? EXIT_DATAERR : EXIT_NOINPUT;
 }
 
 struct cp {
@@ -297,7 +290,7 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 	int rc, bad = 0;
 
 	memset(&cnt, 0, sizeof(cnt));
-	if ((rc = read_hex32(pubpath, pub)) != 0)
+	if ((rc = read_pubkey(pubpath, pub)) != 0)
 		return rc;
 	if (k0path != NULL) {
 		const char *why;
@@ -588,7 +581,7 @@ check_proof(const char *pubpath, const char *path)
 	struct cp c;
 	FILE *f;
 
-	if ((rc = read_hex32(pubpath, pub)) != 0)
+	if ((rc = read_pubkey(pubpath, pub)) != 0)
 		return rc;
 	if ((f = fopen(path, "r")) == NULL) {
 		log_warn("%s", path);
