@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
+#include "addrbox.h"
 #include "inifile.h"
 #include "util.h"
 
@@ -372,4 +373,18 @@ config_secret_path(const char *name, char *out, size_t cap)
 		snprintf(out, cap, "%s/%s", dir && *dir ? dir : OSHIRASE_SYSCONFDIR,
 		    name);
 	return out;
+}
+
+void
+config_contacts_paths(const struct config *cfg, const char *db, char *pub,
+    char *sec, size_t len)
+{
+	if (cfg->contacts_pub[0])
+		snprintf(pub, len, "%s", cfg->contacts_pub);
+	else
+		snprintf(pub, len, "%s/%s", db, ADDRBOX_PUB_FILE);
+	if (cfg->contacts_sec[0])
+		snprintf(sec, len, "%s", cfg->contacts_sec);
+	else
+		snprintf(sec, len, "%s/%s", db, ADDRBOX_SEC_FILE);
 }

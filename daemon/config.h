@@ -82,6 +82,10 @@ void config_describe(void);
  * $CREDENTIALS_DIRECTORY (systemd LoadCredential=) when set, else in the
  * config directory.  Returns out. */
 char *config_secret_path(const char *name, char *out, size_t cap);
+/* The contact key files: [contacts] public_key and secret_key, else
+ * contacts.pub and contacts.sec in the store directory db. */
+void config_contacts_paths(const struct config *cfg, const char *db,
+    char *pub, char *sec, size_t len);
 /* The department with this id, or NULL. */
 const struct config_department *config_department(const struct config *cfg,
     const char *id);

@@ -251,14 +251,7 @@ dispatch_new(struct store *s, const struct config *cfg,
 		d->ch[c].factor = 1.0;
 		d->ch[c].last = util_now();
 	}
-	if (cfg->contacts_pub[0])
-		snprintf(pub, sizeof(pub), "%s", cfg->contacts_pub);
-	else
-		snprintf(pub, sizeof(pub), "%s/%s", store_dir(s), ADDRBOX_PUB_FILE);
-	if (cfg->contacts_sec[0])
-		snprintf(sec, sizeof(sec), "%s", cfg->contacts_sec);
-	else
-		snprintf(sec, sizeof(sec), "%s/%s", store_dir(s), ADDRBOX_SEC_FILE);
+	config_contacts_paths(cfg, store_dir(s), pub, sec, sizeof(pub));
 	if (addrbox_read_pub(pub, d->pk, &why) != 0) {
 		snprintf(err, errlen, "%s: %s", pub, why);
 		goto fail;

@@ -122,19 +122,6 @@ common_finish(struct common *c)
 	return 0;
 }
 
-void
-common_contacts_paths(const struct common *c, char *pub, char *sec, size_t len)
-{
-	if (c->cfg.contacts_pub[0])
-		snprintf(pub, len, "%s", c->cfg.contacts_pub);
-	else
-		snprintf(pub, len, "%s/%s", c->db, ADDRBOX_PUB_FILE);
-	if (c->cfg.contacts_sec[0])
-		snprintf(sec, len, "%s", c->cfg.contacts_sec);
-	else
-		snprintf(sec, len, "%s/%s", c->db, ADDRBOX_SEC_FILE);
-}
-
 int
 common_open(struct common *c, int flags, struct store **s,
     struct rules_set **rs)

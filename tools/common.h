@@ -65,8 +65,5 @@ struct rules_set;
  * its words.  Returns 0 or an exit status (message printed). */
 int common_open(struct common *c, int flags, struct store **s,
     struct rules_set **rs);
-/* Paths of the contact key files: the config's, else DIR/contacts.*. */
-void common_contacts_paths(const struct common *c, char *pub, char *sec,
-    size_t len);
 
 #endif

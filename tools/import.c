@@ -1298,7 +1298,7 @@ import_contacts(struct common *c, const char *file, const char *encoding)
 	memset(&ci, 0, sizeof(ci));
 	ci.im.c = c;
 	ci.im.lockfd = -1;
-	common_contacts_paths(c, pub, sec, sizeof(pub));
+	config_contacts_paths(&c->cfg, c->db, pub, sec, sizeof(pub));
 	if (addrbox_read_pub(pub, pk, &why) != 0) {
 		log_warnx("%s: %s (create the contact keys with 'oshirase keygen "
 		    "--contacts --db DIR')", pub, why);

@@ -85,7 +85,7 @@ cmd_keygen(int argc, char **argv)
 	}
 	if ((rc = common_finish(&c)) != 0)
 		return rc;
-	common_contacts_paths(&c, pub, sec, sizeof(pub));
+	config_contacts_paths(&c.cfg, c.db, pub, sec, sizeof(pub));
 	if (mkdir(c.db, 0700) != 0 && errno != EEXIST) {
 		log_warn("%s: mkdir", c.db);
 		return EXIT_CANTCREAT;
