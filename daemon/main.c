@@ -90,6 +90,25 @@ struct world {
 	struct rules_set *rs;
 };
 
+/* Map the rules' words to the store's word ids.  0 or an exit status. */
+static int
+bind_world(struct store *s, struct world *w)
+{
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn);
+	if (rc == 0) {
+		rc = rules_bind_store(w->rs, txn, store_dbi(s));
+		mdb_txn_abort(txn);
+	}
+	if (rc != 0) {
+		log_warnx("%s: %s", store_dir(s), mdb_strerror(rc));
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
 static int
 load_world(const struct opts *o, struct store *s, struct world *w)
 {
@@ -114,20 +133,8 @@ load_world(const struct opts *o, struct store *s, struct world *w)
 		rc = EXIT_DATAERR;
 		goto fail;
 	}
-	if (s != NULL) {
-		MDB_txn *txn;
-
-		rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn);
-		if (rc == 0) {
-			rc = rules_bind_store(w->rs, txn, store_dbi(s));
-			mdb_txn_abort(txn);
-		}
-		if (rc != 0) {
-			log_warnx("%s: %s", store_dir(s), mdb_strerror(rc));
-			rc = EXIT_IOERR;
-			goto fail;
-		}
-	}
+	if (s != NULL && (rc = bind_world(s, w)) != 0)
+		goto fail;
 	return 0;
 fail:
 	rules_free(w->rs);
@@ -402,9 +409,8 @@ main(int argc, char **argv)
 		free_world(&w);
 		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
 	}
-	free_world(&w);
 	res = xcalloc(1, sizeof(*res));
-	if ((rc = load_world(&o, s, &w)) != 0)
+	if ((rc = bind_world(s, &w)) != 0)
 		goto out;
 	start_cfg = w.cfg;
 	if (w.cfg->log_dir[0])
