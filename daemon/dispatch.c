@@ -521,9 +521,7 @@ make_messages(struct dispatch *d, MDB_txn *txn, const struct nref *g, size_t n,
 		m.channel = g[off].channel;
 		m.language = g[off].language;
 		memcpy(m.recipient, g[off].recipient, STORE_PSEUDO_LEN);
-		randombytes_buf(m.retry_key, sizeof(m.retry_key));
-		m.retry_key[6] = (uint8_t)((m.retry_key[6] & 0x0f) | 0x40);
-		m.retry_key[8] = (uint8_t)((m.retry_key[8] & 0x3f) | 0x80);
+		util_uuid4(m.retry_key);
 		m.run = g[off].run;
 		m.ntexts = ntexts;
 		for (unsigned i = 0; i < ntexts; i++) {
@@ -1006,7 +1004,7 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 	j.attempt = m.attempts + 1;
 	j.channel = m.channel;
 	j.language = m.language;
-	notice_uuid_text(m.retry_key, j.retry_key);
+	util_uuid_text(m.retry_key, j.retry_key);
 	snprintf(j.to, sizeof(j.to), "%s", addr);
 	sodium_memzero(addr, sizeof(addr));
 	snprintf(j.subject, sizeof(j.subject), "%.*s", (int)m.subject_len,

@@ -221,10 +221,3 @@ notice_next_seq(MDB_txn *txn, const struct store_dbi *dbi, const char *name,
 	return store_meta_put(txn, dbi, name, b, 8);
 }
 
-void
-notice_uuid_text(const uint8_t u[16], char out[37])
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
-	    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}

@@ -105,7 +105,5 @@ uint64_t notice_key_id(const MDB_val *key);
 int notice_next_seq(MDB_txn *txn, const struct store_dbi *dbi,
     const char *name, uint64_t *out);
 
-/* The canonical lowercase text of a 16-byte UUID (37 bytes with NUL). */
-void notice_uuid_text(const uint8_t u[16], char out[37]);
 
 #endif

@@ -375,3 +375,25 @@ util_le_get(const uint8_t *p, unsigned n)
 		v = v << 8 | p[i];
 	return v;
 }
+
+void
+util_uuid4(uint8_t u[16])
+{
+	randombytes_buf(u, 16);
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+}
+
+void
+util_uuid_text(const uint8_t u[16], char out[UTIL_UUID_TEXT])
+{
+	size_t o = 0;
+
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		hex_encode(u + i, 1, out + o);
+		o += 2;
+	}
+	out[o] = '\0';
+}

@@ -55,6 +55,12 @@ char *file_read_all(const char *path, size_t *len);
 void util_le_put(uint8_t *p, uint64_t v, unsigned n);
 uint64_t util_le_get(const uint8_t *p, unsigned n);
 
+/* UUIDs: 16 random bytes with the version 4 and variant bits set; the
+ * canonical lowercase 8-4-4-4-12 text of one (37 bytes with the NUL). */
+#define UTIL_UUID_TEXT 37
+void util_uuid4(uint8_t u[16]);
+void util_uuid_text(const uint8_t u[16], char out[UTIL_UUID_TEXT]);
+
 /* Monotonic seconds, for progress and benchmarks. */
 double util_now(void);
 

@@ -347,31 +347,14 @@ chance(struct emu *e, double p)
 	return p > 0 && draw(e) < p;
 }
 
-static void
-uuid_format(const uint8_t b[16], char out[LE_UUID_LEN + 1])
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hx[b[i] >> 4];
-		out[o++] = hx[b[i] & 15];
-	}
-	out[o] = '\0';
-}
-
 /* A random (version 4) UUID. */
 static void
 uuid_new(char out[LE_UUID_LEN + 1])
 {
 	uint8_t b[16];
 
-	randombytes_buf(b, sizeof(b));
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	uuid_format(b, out);
+	util_uuid4(b);
+	util_uuid_text(b, out);
 }
 
 static int
