@@ -79,6 +79,7 @@ struct dispatch {
 	struct chan ch[3];		/* by enum store_channel */
 	struct flight *fl;
 	unsigned nfl, flcap;
+	unsigned inflight;		/* entries of fl in use */
 	struct verdict *v;
 	size_t nv, vcap;
 	int draining, regroup, key_alerted;
@@ -342,11 +343,7 @@ dispatch_drain(struct dispatch *d)
 unsigned
 dispatch_in_flight(const struct dispatch *d)
 {
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < d->nfl; i++)
-		n += d->fl[i].used;
-	return n;
+	return d->inflight;
 }
 
 const struct dispatch_stats *
@@ -1051,6 +1048,7 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 	f->attempt = j.attempt;
 	f->channel = channel;
 	f->used = 1;
+	d->inflight++;
 	f->deadline = util_now() + (double)d->cfg->job_timeout;
 	f->sent = dispatch_now(d);
 	d->st.jobs++;
@@ -1186,6 +1184,7 @@ on_result(struct dispatch *d, const struct job_result *r)
 	if (f == NULL)
 		return;		/* timed out and rescheduled already */
 	f->used = 0;
+	d->inflight--;
 	ch = &d->ch[f->channel];
 	vd = verdict_add(d, r->id);
 	vd->attempt = r->attempt;
@@ -1246,6 +1245,7 @@ timeouts(struct dispatch *d)
 		if (!f->used || f->deadline > mono)
 			continue;
 		f->used = 0;
+		d->inflight--;
 		vd = verdict_add(d, f->id);
 		vd->attempt = f->attempt;
 		vd->first = f->sent;
