@@ -737,8 +737,28 @@ resident_here(MDB_txn *txn, const struct store_dbi *dbi, const uint8_t *res)
 
 /* Apply one verdict in txn (the outcome records are appended here and
  * synced by the caller before commit). */
+/* Is this retry past its channel's maximum age, so given up instead? */
 static int
-apply(struct dispatch *d, MDB_txn *txn, const struct verdict *vd)
+expired(const struct dispatch *d, const struct message *m,
+    const struct verdict *vd)
+{
+	time_t first = m->first_attempt ? (time_t)m->first_attempt : vd->first;
+	long max_age = m->channel == CHANNEL_LINE ? d->cfg->line_max_age :
+	    d->cfg->email_max_age;
+
+	if (first == 0)
+		return 0;	/* held before any attempt */
+	/* Email gives up after max_age, as MTAs do.  A LINE message only
+	 * needs to when an attempt may have been accepted unseen: past its
+	 * retry key's life a retry could deliver it twice.  One that LINE
+	 * only ever refused (quota, auth, rate) waits as long as it must. */
+	return dispatch_now(d) - first > max_age &&
+	    (m->channel == CHANNEL_EMAIL || vd->uncertain ||
+	    (m->flags & MESSAGE_UNCERTAIN));
+}
+
+static int
+apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
 {
 	uint8_t key[8], digest[32], *buf;
 	MDB_val kv = { 8, key }, vv;
@@ -751,6 +771,11 @@ apply(struct dispatch *d, MDB_txn *txn, const struct verdict *vd)
 		return rc == MDB_NOTFOUND ? 0 : rc;	/* already settled */
 	if (message_decode(&kv, &vv, &m) != 0)
 		return MDB_CORRUPTED;
+	if (vd->final == 0 && expired(d, &m, vd)) {
+		vd->final = OUTCOME_EXPIRED;
+		log_info("message %llu: given up after %u attempts",
+		    (unsigned long long)vd->id, vd->attempt);
+	}
 	if (vd->final == 0) {
 		m.attempts = vd->attempt;
 		/* the clock of max_age: from the first attempt for email;
@@ -1257,54 +1282,6 @@ timeouts(struct dispatch *d)
 	}
 }
 
-/* A retry past the channel's maximum age (from the first attempt) is
- * given up instead. */
-static int
-expire(struct dispatch *d)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if (d->nv == 0)
-		return 0;
-	if ((rc = mdb_txn_begin(store_env(d->s), NULL, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	for (size_t i = 0; i < d->nv; i++) {
-		struct verdict *vd = &d->v[i];
-		uint8_t key[8];
-		MDB_val kv = { 8, key }, vv;
-		struct message m;
-		time_t first;
-		long max_age;
-
-		if (vd->final != 0)
-			continue;
-		notice_key(key, vd->id);
-		if (mdb_get(txn, d->dbi->messages, &kv, &vv) != 0 ||
-		    message_decode(&kv, &vv, &m) != 0)
-			continue;
-		first = m.first_attempt ? (time_t)m.first_attempt : vd->first;
-		if (first == 0)
-			continue;	/* held before any attempt */
-		max_age = m.channel == CHANNEL_LINE ? d->cfg->line_max_age :
-		    d->cfg->email_max_age;
-		/* Email gives up after max_age, as MTAs do.  A LINE message
-		 * only needs to when an attempt may have been accepted
-		 * unseen: past its retry key's life a retry could deliver it
-		 * twice.  One that LINE only ever refused (quota, auth, rate)
-		 * waits as long as it must. */
-		if (dispatch_now(d) - first > max_age &&
-		    (m.channel == CHANNEL_EMAIL || vd->uncertain ||
-		    (m.flags & MESSAGE_UNCERTAIN))) {
-			vd->final = OUTCOME_EXPIRED;
-			log_info("message %llu: given up after %u attempts",
-			    (unsigned long long)vd->id, vd->attempt);
-		}
-	}
-	mdb_txn_abort(txn);
-	return 0;
-}
-
 int
 dispatch_step(struct dispatch *d, int timeout_ms)
 {
@@ -1338,7 +1315,7 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 	 * that the syncs do not stall the pacing of the sends. */
 	if (d->nv >= 256 || util_now() - d->last_settle >= 0.05 ||
 	    dispatch_in_flight(d) == 0) {
-		if (expire(d) != 0 || settle(d) != 0)
+		if (settle(d) != 0)
 			return -1;
 		d->last_settle = util_now();
 	}
