@@ -175,6 +175,21 @@ cp "$T/k.sec.good" "$T/k/contacts.sec"
 [ "$(st k sent)" -eq "$(wc -l <"$T/dry")" ] && ok "the right key back: everything sent" ||
 	not_ok "after the key: sent $(st k sent)"
 
+# --- a LINE channel failing with 500 past line_max_age: given up ---------
+kill "$EMU_PID"; emulator e12; rm -rf "$T/mail0"/*
+fresh x
+emu_faults '{"status": 500, "status_count": 1000000}'
+run x 10:00 --wait 0
+nline=$(grep -c "	line$" "$T/dry")
+[ "$(st x failed)" -eq 0 ] && [ "$(st x "messages line")" -gt 0 ] &&
+	ok "LINE answering 500: retried, nothing given up yet" || not_ok "500 at first: failed $(st x failed)"
+"$OSHIRASED" -c "$T/x.conf" --once --date $D --now 2026-12-02T10:00 --wait 0 >"$T/x.out" 2>"$T/x.err"
+[ "$(st x failed)" -eq "$nline" ] && [ "$(st x "messages line")" -eq 0 ] &&
+	[ "$(grep -c . "$T/e12.record")" -eq 0 ] &&
+	"$OSHIRASE" audit show --log "$T/x/log" | grep -q "outcome	expired	" &&
+	ok "a day later, still 500: all $nline LINE notices given up (expired in the sealed log)" ||
+	not_ok "after max age: failed $(st x failed) of $nline, left $(st x "messages line")"
+
 # --- LINE faults: each class and its action ------------------------------
 # 5xx: retried with the same key until accepted, once
 kill "$EMU_PID"; emulator e3; rm -rf "$T/mail0"/*
