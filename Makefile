@@ -1,7 +1,7 @@
 # Makefile - oshirase (plain GNU make)
 # SPDX-License-Identifier: MIT
 #
-#   make                  build the oshirase tool (and the daemon, when present)
+#   make                  build every program into build/ (see "the programs" below)
 #   make check            unit and integration tests; ends with "N passed, N failed"
 #   make check SANITIZE=address,undefined
 #   make bench            benchmarks (see README), printing ratios to baselines
@@ -65,33 +65,84 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 ALL_CFLAGS := $(WARN) $(OPT) $(HARDEN) -I$(BUILD) -D_GNU_SOURCE -pthread -MMD -MP \
-	-Idaemon -Itools $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) \
-	$(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) \
-	$(CFLAGS)
+	-Idaemon/lib $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -pthread $(LDFLAGS)
-LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) \
-	$(MHD_LIBS) $(JANSSON_LIBS) -lm
 
-# daemon/ holds the modules; daemon/main.c (oshirased) is the only program there.
-CORE_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
-TOOL_SRCS := $(filter-out tools/oshirase.c,$(wildcard tools/*.c))
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
-TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
+# ---- the programs and what each links --------------------------------------
+# Each program lists its objects (its role's folder plus the library modules
+# it needs) and its libraries, so that no program links a module or a
+# library it does not need; tests/integration/walls.sh proves it from the
+# built programs' symbols.  A module in daemon/lib/ includes only headers of
+# modules listed at or above its own line here.
+lib = $(addprefix $(BUILD)/daemon/lib/,$(addsuffix .o,$(1)))
+
+BASE_OBJS := $(call lib,util log dates inifile config)		# sodium, inih
+WIRE_OBJS := $(call lib,job)					# the queue-sender messages
+SEAL_OBJS := $(call lib,merkle)				# the sealed log's format
+STORE_OBJS := $(call lib,store vocab addrbox notice)		# lmdb
+RULES_OBJS := $(call lib,rules matcher match)			# the rule engine, runs
+
+# oshirased, the queue: the only writer of the store (installed)
+QUEUE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/queue/*.c)) \
+	$(patsubst %.c,$(BUILD)/%.o,$(filter-out daemon/sender/main.c,$(wildcard daemon/sender/*.c))) \
+	$(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS)
+QUEUE_LIBS := $(LMDB_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) \
+	$(SYSTEMD_LIBS) -lm
+QUEUE_CFLAGS := $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(SYSTEMD_CFLAGS) -Idaemon/sender
+
+# oshirase-sender: LINE and email over libcurl, jobs over ZeroMQ (installed)
+SENDER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/sender/*.c)) \
+	$(BUILD)/tools/oshirase/common.o \
+	$(BASE_OBJS) $(WIRE_OBJS) $(STORE_OBJS) $(RULES_OBJS)
+SENDER_LIBS := $(LMDB_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
+SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) -Itools/oshirase
+
+# oshirase, the operator's tool (installed)
+CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/oshirase/*.c)) \
+	$(BUILD)/tools/audit/audit.o $(BUILD)/daemon/queue/outlog.o \
+	$(BASE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS)
+CLI_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) -lm
+CLI_CFLAGS := $(LMDB_CFLAGS) $(CSV_CFLAGS) -Itools/oshirase -Idaemon/queue
+
+# test and demo programs: built beside the others, never installed
+GEN_OBJS := $(BUILD)/tests/tools/gen_main.o $(BUILD)/tests/tools/gen.o $(BASE_OBJS)
+GEN_LIBS := $(SODIUM_LIBS) $(INIH_LIBS)
+EMU_OBJS := $(BUILD)/tests/tools/lineemu.o $(BASE_OBJS)
+EMU_LIBS := $(MHD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS)
+EMU_CFLAGS := $(MHD_CFLAGS) $(JANSSON_CFLAGS)
+DRIVE_OBJS := $(BUILD)/tests/tools/sender_drive.o \
+	$(filter-out $(BUILD)/daemon/sender/main.o,$(SENDER_OBJS))
+DRIVE_LIBS := $(SENDER_LIBS)
+
+# what the unit tests link: every library module and the objects of the
+# programs whose insides they test
+TEST_OBJS := $(sort $(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) \
+	$(RULES_OBJS) $(BUILD)/tests/tools/gen.o \
+	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(CLI_OBJS)))
+TEST_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) \
+	$(CURL_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS) -lm
+TEST_CFLAGS := $(CMOCKA_CFLAGS) -Idaemon/queue -Idaemon/sender -Itools/oshirase \
+	-Itests/tools
+
+IPROGS := $(BUILD)/oshirased $(BUILD)/oshirase-sender $(BUILD)/oshirase
+TPROGS := $(BUILD)/oshirase-gen $(BUILD)/oshirase-line-emulator
+PROGS := $(IPROGS) $(TPROGS)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-
-PROGS := $(BUILD)/oshirase
-ifneq ($(wildcard daemon/main.c),)
-PROGS += $(BUILD)/oshirased
-endif
 
 .PHONY: all check bench install clean fuzz unit demo
 all: $(PROGS)
 	@ln -sf $(BUILD)/oshirase oshirase
 
+# per-folder compile flags: each role's folder sees its own libraries
+$(BUILD)/daemon/queue/%.o: XFLAGS = $(QUEUE_CFLAGS)
+$(BUILD)/daemon/sender/%.o: XFLAGS = $(SENDER_CFLAGS)
+$(BUILD)/daemon/lib/%.o: XFLAGS = $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS)
+$(BUILD)/tools/%.o: XFLAGS = $(CLI_CFLAGS)
+$(BUILD)/tests/tools/%.o: XFLAGS = $(EMU_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) -Idaemon/sender
 $(BUILD)/%.o: %.c | $(BUILD)/paths.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(XFLAGS) -c -o $@ $<
 
 # The install paths compiled in, rewritten only when they change, so that
 # `make install PREFIX=...` rebuilds what uses them.
@@ -103,28 +154,28 @@ $(BUILD)/paths.h: FORCE
 FORCE:
 .PHONY: FORCE
 
-$(BUILD)/liboshirase.a: $(CORE_OBJS) $(TOOL_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
+$(BUILD)/oshirased: $(QUEUE_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(QUEUE_LIBS)
+$(BUILD)/oshirase-sender: $(SENDER_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SENDER_LIBS)
+$(BUILD)/oshirase: $(CLI_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLI_LIBS)
+$(BUILD)/oshirase-gen: $(GEN_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(GEN_LIBS)
+$(BUILD)/oshirase-line-emulator: $(EMU_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EMU_LIBS)
 
-$(BUILD)/oshirase: $(BUILD)/tools/oshirase.o $(BUILD)/liboshirase.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
-
-$(BUILD)/oshirased: $(BUILD)/daemon/main.o $(BUILD)/liboshirase.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(SYSTEMD_LIBS)
-
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liboshirase.a
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-		$(BUILD)/liboshirase.a $(LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_OBJS) $(TEST_LIBS)
 
 unit: $(UNIT_BINS)
 
 # Programs the integration scripts drive (not unit tests themselves).
 TEST_HELPERS := $(BUILD)/tests/sender_drive
-$(BUILD)/tests/sender_drive: tests/integration/sender_drive.c $(BUILD)/liboshirase.a
+$(BUILD)/tests/sender_drive: $(DRIVE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DRIVE_LIBS)
 
 check: $(PROGS) $(UNIT_BINS) $(TEST_HELPERS)
 	@OSHIRASE=$(CURDIR)/$(BUILD)/oshirase BUILD=$(CURDIR)/$(BUILD) \
@@ -133,17 +184,19 @@ check: $(PROGS) $(UNIT_BINS) $(TEST_HELPERS)
 demo: all
 	@sh tools/demo.sh $(RESIDENTS)
 
-$(BUILD)/bench-handwritten: tests/bench/handwritten.c $(BUILD)/liboshirase.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
+BENCH_OBJS := $(BASE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(BUILD)/daemon/queue/outlog.o
+BENCH_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
+$(BUILD)/bench-handwritten: tests/bench/handwritten.c $(BENCH_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LMDB_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(BENCH_LIBS)
 
-$(BUILD)/bench-cutoffs: tests/bench/cutoffs.c $(BUILD)/liboshirase.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
+$(BUILD)/bench-cutoffs: tests/bench/cutoffs.c $(BENCH_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(BENCH_LIBS)
 
-$(BUILD)/bench-seal: tests/bench/sealbench.c $(BUILD)/liboshirase.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/liboshirase.a $(LIBS)
+$(BUILD)/bench-seal: tests/bench/sealbench.c $(BENCH_OBJS)
+	$(CC) $(ALL_CFLAGS) -Idaemon/queue $(ALL_LDFLAGS) -o $@ $^ $(BENCH_LIBS)
 
 $(BUILD)/bench-lineloop: tests/bench/lineloop.c
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) $(ZMQ_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CURL_LIBS) $(ZMQ_LIBS)
 
 bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-seal $(BUILD)/bench-lineloop
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase
@@ -153,14 +206,15 @@ bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-seal
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -pthread -I$(BUILD) \
-	-Idaemon -Itools $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS) $(MHD_CFLAGS) \
-	$(JANSSON_CFLAGS)
+	-Idaemon/lib -Itools/oshirase $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS)
+FUZZ_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) -lm
+FUZZ_MODULES := $(wildcard daemon/lib/*.c) tools/oshirase/csvin.c
 fuzz: $(BUILD)/paths.h
 	@mkdir -p build-fuzz
 	@for src in $(FUZZ_SRCS); do \
 		name=$$(basename $$src .c); \
-		clang $(FUZZ_CFLAGS) -o build-fuzz/$$name $$src $(CORE_SRCS) \
-			$(TOOL_SRCS) $(LIBS) || exit 1; \
+		clang $(FUZZ_CFLAGS) -o build-fuzz/$$name $$src $(FUZZ_MODULES) \
+			$(FUZZ_LIBS) $(ZMQ_LIBS) || exit 1; \
 		mkdir -p build-fuzz/corpus-$$name; \
 		echo "== $$name for $(FUZZ_SECONDS) s"; \
 		OSHIRASE_VOCAB=rules/vocabulary.ini \
@@ -173,7 +227,7 @@ fuzz: $(BUILD)/paths.h
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules
-	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(IPROGS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 rules/*.ini $(DESTDIR)$(SHAREDIR)/rules/
 	@echo "installed; the default config path is $(SYSCONFDIR)/oshirase.conf"
 

@@ -13,7 +13,7 @@ D="$top/demo"
 rm -rf "$D"
 mkdir -p "$D"
 echo "== a synthetic city of $N residents (seed 1)"
-"$O" gen --residents "$N" --seed 1 --out "$D"
+"$top/build/oshirase-gen" --residents "$N" --seed 1 --out "$D"
 echo "== keys: pseudonymisation key, contact key pair"
 "$O" keygen --out "$D/pseudonym.key"
 "$O" keygen --contacts --db "$D/db"
@@ -37,7 +37,7 @@ PIDS=""
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done' EXIT
 echo "demo-channel-token" >"$D/line-token"
 chmod 600 "$D/line-token"
-"$O" line-emulator --token-file "$D/line-token" --port-file "$D/emu.port" \
+"$top/build/oshirase-line-emulator" --token-file "$D/line-token" --port-file "$D/emu.port" \
     --record "$D/line-deliveries.jsonl" >"$D/emulator.log" 2>&1 &
 PIDS="$PIDS $!"
 SMTP_PORT=$("$PY" "$top/tests/integration/smtp_sink.py" --free-port)

@@ -62,7 +62,7 @@ mkdir -p "$W"
 city="$B/dcity-$N"
 if [ ! -s "$city/residents.csv" ]; then
 	mkdir -p "$city"
-	"$O" gen --residents "$N" --seed 42 --date $D --out "$city" 2>/dev/null
+	"$bin/oshirase-gen" --residents "$N" --seed 42 --date $D --out "$city" 2>/dev/null
 fi
 { head -1 "$city/contacts.csv"; grep '^[^,]*,line,' "$city/contacts.csv"; } >"$W/line.csv"
 "$O" keygen --out "$W/key" -q
@@ -78,7 +78,7 @@ chmod 600 "$W/token"
 # emulator NAME ARGS...: start one; sets EMU (its base URL)
 emulator() {
 	_n=$1; shift
-	"$O" line-emulator --token-file "$W/token" --port-file "$W/$_n.port" \
+	"$bin/oshirase-line-emulator" --token-file "$W/token" --port-file "$W/$_n.port" \
 	    --record "$W/$_n.record" "$@" >"$W/$_n.out" 2>"$W/$_n.err" &
 	PIDS="$PIDS $!"
 	_i=0

@@ -17,6 +17,7 @@
 # imports and the eligibility benchmark), line, match.
 set -eu
 O=${1:?usage: run.sh path/to/oshirase}
+bin=$(dirname "$O")
 top=$(cd "$(dirname "$0")/../.." && pwd)
 case " ${BENCH_PARTS:-import} " in
 *" import "*) ;;
@@ -32,7 +33,7 @@ city="$B/city-$N"
 if [ ! -s "$city/residents.csv" ]; then
 	mkdir -p "$city"
 	t0=$(now)
-	"$O" gen --residents "$N" --seed 42 --date 2026-11-23 --out "$city" 2>/dev/null
+	"$bin/oshirase-gen" --residents "$N" --seed 42 --date 2026-11-23 --out "$city" 2>/dev/null
 	echo "gen: $N residents in $(elapsed "$t0" "$(now)") s"
 fi
 rm -f "$B/key"
@@ -79,7 +80,6 @@ echo "  ratio oshirase/sqlite time: $(ratio "$t_c" "$t_csql")"
 # cutoffs computed once (tests/bench/programs.sql); all three must agree.
 D=2026-11-23
 threads=$(nproc)
-bin=$(dirname "$O")
 sq="$B/sqlite-rules"
 rm -rf "$sq"
 mkdir -p "$sq"

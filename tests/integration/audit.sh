@@ -7,7 +7,6 @@
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
-OSHIRASED=${OSHIRASED:-$(dirname "$OSHIRASE")/oshirased}
 [ -x "$PY" ] || skip_all "/usr/bin/python3 is needed"
 command -v curl >/dev/null || skip_all "curl is not installed (tools/install-deps)"
 D=2026-12-01

@@ -10,7 +10,6 @@
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
-OSHIRASED=${OSHIRASED:-$(dirname "$OSHIRASE")/oshirased}
 [ -x "$OSHIRASED" ] || { not_ok "$OSHIRASED is not built"; finish; }
 [ -x "$PY" ] || skip_all "python3 is not installed"
 command -v curl >/dev/null || skip_all "curl is not installed (tools/install-deps)"

@@ -7,7 +7,6 @@
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
-OSHIRASED=${OSHIRASED:-$(dirname "$OSHIRASE")/oshirased}
 [ -x "$OSHIRASED" ] || { not_ok "$OSHIRASED is not built"; finish; }
 [ -x "$PY" ] && "$PY" -c 'import aiosmtpd' 2>/dev/null ||
 	skip_all "python3-aiosmtpd is not installed (tools/install-deps)"
@@ -150,7 +149,7 @@ workers = 0
 jobs = tcp://127.0.0.1:$jp
 results = tcp://127.0.0.1:$((jp + 1))
 EOC
-"$OSHIRASE" sender --connect "tcp://127.0.0.1:$jp" -c "$T/r.conf" --workers 3 \
+"$OSHIRASE_SENDER" --connect "tcp://127.0.0.1:$jp" -c "$T/r.conf" --workers 3 \
     >"$T/sender.out" 2>"$T/sender.err" &
 SPID=$!
 PIDS="$PIDS $SPID"

@@ -6,7 +6,7 @@
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
-"$OSHIRASE" gen --residents 20000 --seed 11 --date 2028-03-31 --out "$T" 2>/dev/null ||
+"$OSHIRASE_GEN" --residents 20000 --seed 11 --date 2028-03-31 --out "$T" 2>/dev/null ||
 	{ not_ok "gen"; finish; }
 "$OSHIRASE" keygen --out "$T/key" -q
 "$OSHIRASE" import residents "$T/residents.csv" --db "$T/db" --key "$T/key" \

@@ -8,7 +8,7 @@
 
 N=80000		# about 10 MB: two chunks on two CPUs
 DATE=2026-11-23
-"$OSHIRASE" gen --residents $N --seed 7 --date $DATE --out "$T" 2>/dev/null ||
+"$OSHIRASE_GEN" --residents $N --seed 7 --date $DATE --out "$T" 2>/dev/null ||
 	{ not_ok "gen"; finish; }
 "$OSHIRASE" keygen --out "$T/key" -q
 for d in db1 db2 db3; do "$OSHIRASE" keygen --contacts --db "$T/$d" -q; done

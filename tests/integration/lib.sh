@@ -8,6 +8,13 @@
 set -u
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${OSHIRASE:=$TOP/build/oshirase}"
+# The other programs, built beside it: the queue, the sender, and the test
+# programs (a synthetic city, the LINE emulator).
+_bin=$(dirname "$OSHIRASE")
+: "${OSHIRASED:=$_bin/oshirased}"
+: "${OSHIRASE_SENDER:=$_bin/oshirase-sender}"
+: "${OSHIRASE_GEN:=$_bin/oshirase-gen}"
+: "${OSHIRASE_EMU:=$_bin/oshirase-line-emulator}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/oshirase-it.XXXXXX")
 _n=0 _failed=0
 
@@ -36,13 +43,13 @@ wait_for() {
 	while [ ! -s "$1" ] && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
 	[ -s "$1" ]
 }
-# emulator NAME ARGS...: `oshirase line-emulator` with token $T/emu-token,
+# emulator NAME ARGS...: `oshirase-line-emulator` with token $T/emu-token,
 # recording to $T/NAME.record; sets EMU (base URL) and EMU_PID.
 emulator() {
 	_name=$1; shift
 	[ -s "$T/emu-token" ] || { echo "test-token-$$" >"$T/emu-token"; }
 	rm -f "$T/$_name.port"
-	"$OSHIRASE" line-emulator --token-file "$T/emu-token" \
+	"$OSHIRASE_EMU" --token-file "$T/emu-token" \
 		--port-file "$T/$_name.port" --record "$T/$_name.record" "$@" \
 		>"$T/$_name.out" 2>"$T/$_name.err" &
 	EMU_PID=$!
@@ -67,7 +74,7 @@ smtp_sink() {
 # a pseudonymisation key in $T/key.
 gen_city() {
 	mkdir -p "$T/city"
-	"$OSHIRASE" gen --residents "$1" --seed "$2" --date "$D" --out "$T/city" 2>/dev/null &&
+	"$OSHIRASE_GEN" --residents "$1" --seed "$2" --date "$D" --out "$T/city" 2>/dev/null &&
 	"$OSHIRASE" keygen --out "$T/key" -q
 }
 # import_city DB [CONTACTS]: a store $T/DB with its contact keys, the city's

@@ -28,7 +28,7 @@ trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 # start NAME ARGS...: run an emulator; its pid in $PID, base URL in $B.
 start() {
 	_name=$1; shift
-	"$OSHIRASE" line-emulator --token-file "$T/token" \
+	"$OSHIRASE_EMU" --token-file "$T/token" \
 		--port-file "$T/$_name.port" "$@" >"$T/$_name.out" 2>"$T/$_name.err" &
 	PID=$!
 	PIDS="$PIDS $PID"
@@ -78,20 +78,20 @@ res() {
 }
 
 # ---- the command line
-expect_status 0 "--help exits 0" "$OSHIRASE" line-emulator --help
+expect_status 0 "--help exits 0" "$OSHIRASE_EMU" --help
 grep -q -- '--token-file' "$T/.out" && ok "--help names --token-file" ||
 	not_ok "--help: $(head -3 "$T/.out")"
-expect_status 2 "an unknown option exits 2" timeout 5 "$OSHIRASE" line-emulator \
+expect_status 2 "an unknown option exits 2" timeout 5 "$OSHIRASE_EMU" \
 	--token-file "$T/token" --bogus
-expect_status 2 "no --token-file exits 2" timeout 5 "$OSHIRASE" line-emulator --port 0
-expect_status 2 "--fail-rate 1.5 exits 2" timeout 5 "$OSHIRASE" line-emulator \
+expect_status 2 "no --token-file exits 2" timeout 5 "$OSHIRASE_EMU" --port 0
+expect_status 2 "--fail-rate 1.5 exits 2" timeout 5 "$OSHIRASE_EMU" \
 	--token-file "$T/token" --fail-rate 1.5
 printf '%s\nUABC\n' "$U1" >"$T/badids"
-expect_status 65 "a malformed id in --blocked exits 65" timeout 5 "$OSHIRASE" \
-	line-emulator --token-file "$T/token" --blocked "$T/badids"
+expect_status 65 "a malformed id in --blocked exits 65" timeout 5 "$OSHIRASE_EMU" \
+	 --token-file "$T/token" --blocked "$T/badids"
 grep -q 'badids:2:' "$T/.err" && ok "the error names the file and line 2" ||
 	not_ok "error: $(cat "$T/.err")"
-expect_status 66 "a missing token file exits 66" timeout 5 "$OSHIRASE" line-emulator \
+expect_status 66 "a missing token file exits 66" timeout 5 "$OSHIRASE_EMU" \
 	--token-file "$T/nonexistent"
 
 # ---- push
@@ -396,8 +396,8 @@ res "totalUsage 3"
 	not_ok "quota record: $(cat "$T/quota.rec")"
 [ "$(stats quota_exceeded)" -eq 2 ] && ok "stats: 2 over quota" || not_ok "stats: $(body)"
 qport=$(cat "$T/quota.port")
-expect_status 69 "a second emulator on the same port exits 69" timeout 5 "$OSHIRASE" \
-	line-emulator --token-file "$T/token" --port "$qport"
+expect_status 69 "a second emulator on the same port exits 69" timeout 5 "$OSHIRASE_EMU" \
+	 --token-file "$T/token" --port "$qport"
 
 # ---- retry keys expire
 start ttl --retry-key-ttl 1

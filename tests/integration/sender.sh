@@ -299,7 +299,7 @@ private loop1@ reject-loop@ "本文"
 # --- oshirase sender over tcp:// ----------------------------------------------
 JP=$("$PY" "$HERE/smtp_sink.py" --free-pair)
 RP=$((JP + 1))
-timeout -s KILL 60 "$OSHIRASE" sender --connect "tcp://127.0.0.1:$JP" -c "$T/c.conf" \
+timeout -s KILL 60 "$OSHIRASE_SENDER" --connect "tcp://127.0.0.1:$JP" -c "$T/c.conf" \
 	--workers 2 >"$T/remote.out" 2>"$T/remote.err" &
 RPID=$!
 PIDS="$PIDS $RPID"
@@ -321,7 +321,7 @@ grep -q 'does not decode; dropped' "$T/remote.err" && ok "oshirase sender drops 
 grep -q 'remote\|本文' "$T/remote.out" "$T/remote.err" &&
 	not_ok "oshirase sender printed an address or text" || ok "oshirase sender logs no address or text"
 
-timeout -s KILL 60 "$OSHIRASE" sender --connect "tcp://127.0.0.1:$JP" -c "$T/c.conf" \
+timeout -s KILL 60 "$OSHIRASE_SENDER" --connect "tcp://127.0.0.1:$JP" -c "$T/c.conf" \
 	>"$T/remote2.out" 2>"$T/remote2.err" &
 RPID=$!
 PIDS="$PIDS $RPID"
@@ -331,15 +331,15 @@ wait "$RPID"
 rc=$?
 [ $rc -eq 0 ] && ok "oshirase sender exits 0 on SIGINT" || not_ok "oshirase sender exit $rc on SIGINT"
 
-expect_status 2 "oshirase sender without --connect: 2" "$OSHIRASE" sender -c "$T/c.conf"
-expect_status 2 "oshirase sender --bogus: 2" "$OSHIRASE" sender --bogus --connect tcp://127.0.0.1:9
-expect_status 2 "oshirase sender --workers 0: 2" "$OSHIRASE" sender --connect tcp://127.0.0.1:9 --workers 0
-expect_status 2 "ipc:// without --results: 2" "$OSHIRASE" sender --connect ipc:///tmp/x -c "$T/c.conf"
+expect_status 2 "oshirase sender without --connect: 2" "$OSHIRASE_SENDER" -c "$T/c.conf"
+expect_status 2 "oshirase sender --bogus: 2" "$OSHIRASE_SENDER" --bogus --connect tcp://127.0.0.1:9
+expect_status 2 "oshirase sender --workers 0: 2" "$OSHIRASE_SENDER" --connect tcp://127.0.0.1:9 --workers 0
+expect_status 2 "ipc:// without --results: 2" "$OSHIRASE_SENDER" --connect ipc:///tmp/x -c "$T/c.conf"
 printf '[email]\nbogus = 1\n' >"$T/bad.conf"
-expect_status 78 "oshirase sender with a bad config: 78" "$OSHIRASE" sender --connect tcp://127.0.0.1:9 -c "$T/bad.conf"
+expect_status 78 "oshirase sender with a bad config: 78" "$OSHIRASE_SENDER" --connect tcp://127.0.0.1:9 -c "$T/bad.conf"
 write_conf "$T/badurl.conf" "http://127.0.0.1:$SP"
-expect_status 78 "oshirase sender with an http:// mail url: 78" "$OSHIRASE" sender --connect tcp://127.0.0.1:9 -c "$T/badurl.conf"
-expect_status 0 "oshirase sender --help: 0" "$OSHIRASE" sender --help
+expect_status 78 "oshirase sender with an http:// mail url: 78" "$OSHIRASE_SENDER" --connect tcp://127.0.0.1:9 -c "$T/badurl.conf"
+expect_status 0 "oshirase sender --help: 0" "$OSHIRASE_SENDER" --help
 grep -q '^usage: oshirase sender' "$T/.out" && ok "--help prints the usage on stdout" || not_ok "--help: no usage"
 
 # --- LINE against oshirase line-emulator (tools/lineemu.c) --------------------
@@ -347,7 +347,7 @@ grep -q '^usage: oshirase sender' "$T/.out" && ok "--help prints the usage on st
 # base URL in $LINE_API.
 start_emu() {
 	_name=$1; shift
-	"$OSHIRASE" line-emulator --token-file "$T/emu-token" --port-file "$T/$_name.port" \
+	"$OSHIRASE_EMU" --token-file "$T/emu-token" --port-file "$T/$_name.port" \
 		--record "$T/$_name.record" "$@" >"$T/$_name.out" 2>"$T/$_name.err" &
 	PIDS="$PIDS $!"
 	wait_file "$T/$_name.port" || { not_ok "line-emulator $_name did not start"; cat "$T/$_name.err"; }
@@ -363,7 +363,7 @@ u.urlopen(u.Request(sys.argv[1] + "/emulator/faults", data=sys.argv[2].encode(),
 # line1 KEY TO TEXT...: drive one LINE job with $T/l.conf.
 line1() { _k=$1 _to=$2; shift 2; job line ja "$_to" "$_k" - - - "$@" | drive -c "$T/l.conf"; }
 
-if ! "$OSHIRASE" line-emulator --help >/dev/null 2>&1; then
+if ! "$OSHIRASE_EMU" --help >/dev/null 2>&1; then
 	ok "# SKIP LINE cases: this oshirase has no line-emulator"
 else
 	TOK="test-channel-token-$$"

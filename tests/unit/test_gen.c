@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "cmd.h"
+#include "gen.h"
 #include "dates.h"
 #include "log.h"
 #include "util.h"
@@ -154,7 +154,7 @@ gen(const char *dir, const char *n, const char *seed, const char *date)
 		"--date", (char *)date, "--out", (char *)dir, NULL,
 	};
 
-	return cmd_gen(9, argv);
+	return gen_main(9, argv);
 }
 
 static char *
@@ -279,29 +279,29 @@ test_usage(void **st)
 	snprintf(missing, sizeof(missing), "%s/no/such/dir", s->dir);
 	{
 		char *argv[] = { "gen", "--help", NULL };
-		assert_int_equal(cmd_gen(2, argv), 0);
+		assert_int_equal(gen_main(2, argv), 0);
 	}
 	{
 		char *argv[] = { "gen", NULL };
-		assert_int_equal(cmd_gen(1, argv), EXIT_USAGE);
+		assert_int_equal(gen_main(1, argv), EXIT_USAGE);
 	}
 	{
 		char *argv[] = { "gen", "--residents", "10", NULL };
-		assert_int_equal(cmd_gen(3, argv), EXIT_USAGE);
+		assert_int_equal(gen_main(3, argv), EXIT_USAGE);
 	}
 	{
 		char *argv[] = { "gen", "--seed", "1", "--residents", NULL };
-		assert_int_equal(cmd_gen(4, argv), EXIT_USAGE);
+		assert_int_equal(gen_main(4, argv), EXIT_USAGE);
 	}
 	{
 		char *argv[] = { "gen", "--seed", "1", "--residents", "10",
 		    "--bogus", NULL };
-		assert_int_equal(cmd_gen(6, argv), EXIT_USAGE);
+		assert_int_equal(gen_main(6, argv), EXIT_USAGE);
 	}
 	{
 		char *argv[] = { "gen", "--seed", "1", "--residents", "10",
 		    "--out", out, "extra", NULL };
-		assert_int_equal(cmd_gen(8, argv), EXIT_USAGE);
+		assert_int_equal(gen_main(8, argv), EXIT_USAGE);
 	}
 	assert_int_equal(gen(out, "0", "1", TEST_DATE), EXIT_USAGE);
 	assert_int_equal(gen(out, "-5", "1", TEST_DATE), EXIT_USAGE);
@@ -326,7 +326,7 @@ test_usage(void **st)
 	{
 		char *argv[] = { "gen", "--out", out, "--date", TEST_DATE,
 		    "--seed=3", "--residents=25", NULL };
-		assert_int_equal(cmd_gen(7, argv), 0);
+		assert_int_equal(gen_main(7, argv), 0);
 	}
 }
 
@@ -356,7 +356,7 @@ test_deterministic(void **st)
 	{
 		char *argv[] = { "gen", "--date", TEST_DATE, "--out", d,
 		    "--seed", "42", "--residents", "20000", NULL };
-		assert_int_equal(cmd_gen(9, argv), 0);
+		assert_int_equal(gen_main(9, argv), 0);
 	}
 	assert_true(files_equal(a, d, "residents.csv"));
 	assert_true(files_equal(a, d, "contacts.csv"));

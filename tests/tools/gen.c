@@ -19,7 +19,7 @@
  * depend on them.  Rows are formatted by hand into a large buffer: a
  * million residents take well under two seconds.
  */
-#include "cmd.h"
+#include "gen.h"
 #include "dates.h"
 #include "log.h"
 #include "util.h"
@@ -1254,7 +1254,7 @@ generate(struct gen *g, uint64_t n)
 }
 
 int
-cmd_gen(int argc, char **argv)
+gen_main(int argc, char **argv)
 {
 	enum { OPT_RESIDENTS = 256, OPT_SEED, OPT_DATE, OPT_OUT };
 	static const struct option longopts[] = {

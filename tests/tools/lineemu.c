@@ -138,7 +138,7 @@
  *   - Message ids are 18 decimal digits from a counter; a quoteToken is a
  *     keyed hash of the id (base64url), so a 409 repeats the original's.
  */
-#include "cmd.h"
+#include <sodium.h>
 #include "log.h"
 #include "util.h"
 
@@ -1858,7 +1858,7 @@ emu_free(struct emu *e)
 }
 
 int
-cmd_line_emulator(int argc, char **argv)
+main(int argc, char **argv)
 {
 	struct sockaddr_in sin;
 	struct MHD_Daemon *d = NULL;
@@ -1869,6 +1869,8 @@ cmd_line_emulator(int argc, char **argv)
 	unsigned port;
 	int rc, sig;
 
+	if (sodium_init() < 0)
+		fatalx("line-emulator: sodium_init failed");
 	if ((rc = parse_options(&o, argc, argv)) >= 0)
 		return rc;
 	if (o.verbose)

@@ -9,7 +9,6 @@
 
 int cmd_keygen(int argc, char **argv);
 int cmd_import(int argc, char **argv);
-int cmd_gen(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_pseudonym(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
@@ -17,7 +16,5 @@ int cmd_eligible(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
-int cmd_sender(int argc, char **argv);
-int cmd_line_emulator(int argc, char **argv);
 
 #endif

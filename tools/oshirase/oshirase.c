@@ -16,7 +16,6 @@ static const struct {
 } commands[] = {
 	{ "keygen", cmd_keygen, "create the pseudonymisation key or the contact key pair" },
 	{ "import", cmd_import, "import a resident or contact extract (CSV) into the store" },
-	{ "gen", cmd_gen, "generate a synthetic city (resident and contact CSV)" },
 	{ "status", cmd_status, "print what the store holds (counts only, no personal data)" },
 	{ "eligible", cmd_eligible, "list who is eligible for what on a date (dry run)" },
 	{ "explain", cmd_explain, "show why a resident is or is not eligible" },
@@ -24,8 +23,6 @@ static const struct {
 	{ "audit", cmd_audit, "verify the sealed notification log; proofs" },
 	{ "rules", cmd_rules, "check the rule files, or run their test cases" },
 	{ "pseudonym", cmd_pseudonym, "print the pseudonyms of resident or household ids" },
-	{ "sender", cmd_sender, "send a remote daemon's LINE and email jobs" },
-	{ "line-emulator", cmd_line_emulator, "emulate the LINE push API on loopback, for tests" },
 };
 
 static void

@@ -10,7 +10,6 @@
  * each thread finishes the job in hand, and the command exits 0.  The
  * channel credentials are read here, from this host's config.
  */
-#include "cmd.h"
 #include "common.h"
 #include "log.h"
 #include "sender.h"
@@ -18,6 +17,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -78,7 +78,7 @@ worker(void *arg)
 }
 
 int
-cmd_sender(int argc, char **argv)
+main(int argc, char **argv)
 {
 	enum { OPT_CONNECT = OPT_FIRST_LOCAL, OPT_RESULTS, OPT_WORKERS };
 	static const struct option longopts[] = {
@@ -99,6 +99,9 @@ cmd_sender(int argc, char **argv)
 	void *zctx = NULL;
 	int opt, rc, sig;
 
+	log_init("oshirase-sender", LOG_LEVEL_INFO);
+	if (sodium_init() < 0)
+		fatalx("sender: sodium_init failed");
 	common_init(&c);
 	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (opt == OPT_CONNECT)
