@@ -6,6 +6,7 @@
  */
 #include "dates.h"
 
+#include <string.h>
 #include <time.h>
 
 int
@@ -135,10 +136,52 @@ date_format(date_t t, char *buf)
 date_t
 date_today_jst(void)
 {
-	time_t now = time(NULL);
+	return date_of_time_jst(time(NULL));
+}
 
-	/* Japan has used UTC+9 without daylight saving time since 1952. */
-	return (date_t)((now + 9 * 3600) / 86400);
+/* Floor division, so that times before 1970 fall on the right day. */
+date_t
+date_of_time_jst(time_t t)
+{
+	long long s = (long long)t + DATE_JST_OFFSET;
+
+	return (date_t)(s >= 0 ? s / 86400 : -((-s + 86399) / 86400));
+}
+
+long
+date_minute_jst(time_t t)
+{
+	long long s = (long long)t + DATE_JST_OFFSET;
+
+	return (long)((s % 86400 + 86400) % 86400 / 60);
+}
+
+void
+date_tm_jst(time_t t, struct tm *tm)
+{
+	time_t local = t + DATE_JST_OFFSET;
+
+	if (gmtime_r(&local, tm) == NULL)
+		memset(tm, 0, sizeof(*tm));
+}
+
+time_t
+date_midnight_jst(date_t d)
+{
+	return (time_t)d * 86400 - DATE_JST_OFFSET;
+}
+
+time_t
+date_next_month_jst(time_t t)
+{
+	int y, m, dd;
+
+	date_to_ymd(date_of_time_jst(t), &y, &m, &dd);
+	if (++m > 12) {
+		m = 1;
+		y++;
+	}
+	return date_midnight_jst(date_from_ymd(y, m, 1));
 }
 
 date_t

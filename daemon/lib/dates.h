@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef int32_t date_t;
 
@@ -53,8 +54,25 @@ const char *date_strerror(int code);
 /* Write "YYYY-MM-DD" and a NUL into buf (at least DATE_STRLEN + 1 bytes). */
 void date_format(date_t t, char *buf);
 
-/* Today's date in Japan (UTC+9, no daylight saving time). */
+/*
+ * Japan time.  Japan has kept UTC+9 without daylight saving time since
+ * 1952, so a Unix time t is Japan's local time t + DATE_JST_OFFSET; every
+ * conversion goes through these functions and no other code adds the
+ * offset itself.
+ */
+#define DATE_JST_OFFSET (9 * 3600)
+/* Today's date in Japan (reads the clock). */
 date_t date_today_jst(void);
+/* The Japanese calendar day of Unix time t. */
+date_t date_of_time_jst(time_t t);
+/* The minute of the day (0..1439) of t in Japan. */
+long date_minute_jst(time_t t);
+/* Broken-down Japan time of t (tm_gmtoff and tm_zone as for UTC). */
+void date_tm_jst(time_t t, struct tm *tm);
+/* Unix time of 00:00 Japan time on day d. */
+time_t date_midnight_jst(date_t d);
+/* The first second of the month after the one t is in, Japan time. */
+time_t date_next_month_jst(time_t t);
 
 /* months must be >= 0. */
 date_t date_anniversary(date_t birth, int months);

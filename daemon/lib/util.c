@@ -384,6 +384,42 @@ util_uuid4(uint8_t u[16])
 	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
 }
 
+int
+util_uuid_parse(const char *s, uint8_t u[16])
+{
+	uint8_t tmp[16];
+	char digits[32];
+	size_t n = 0;
+
+	for (size_t i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -1;
+		} else if ((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f'))
+			digits[n++] = s[i];
+		else
+			return -1;
+	}
+	if (s[36] != '\0')
+		return -1;
+	return hex_decode(digits, sizeof(digits), u != NULL ? u : tmp, 16);
+}
+
+size_t
+util_utf16_units(const char *s, size_t n)
+{
+	size_t u = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c & 0xc0) != 0x80)
+			u += c >= 0xf0 ? 2 : 1;
+	}
+	return u;
+}
+
 void
 util_uuid_text(const uint8_t u[16], char out[UTIL_UUID_TEXT])
 {

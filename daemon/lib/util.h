@@ -60,6 +60,14 @@ uint64_t util_le_get(const uint8_t *p, unsigned n);
 #define UTIL_UUID_TEXT 37
 void util_uuid4(uint8_t u[16]);
 void util_uuid_text(const uint8_t u[16], char out[UTIL_UUID_TEXT]);
+/* Parse the canonical lowercase text of a UUID (exactly 36 characters, s
+ * NUL-terminated) into u (may be NULL to only check).  0 or -1. */
+int util_uuid_parse(const char *s, uint8_t u[16]);
+
+/* UTF-16 code units of n bytes of well-formed UTF-8: one per character,
+ * two for a character of four bytes (a surrogate pair), as LINE counts
+ * text lengths. */
+size_t util_utf16_units(const char *s, size_t n);
 
 /* Monotonic seconds, for progress and benchmarks. */
 double util_now(void);

@@ -3,6 +3,7 @@
  */
 #include "dispatch.h"
 #include "addrbox.h"
+#include "dates.h"
 #include "job.h"
 #include "log.h"
 #include "notice.h"
@@ -152,35 +153,16 @@ dispatch_in_window(long m, long start, long end)
 	return m >= start || m < end;
 }
 
-static long
-minute_jst(time_t t)
-{
-	return (long)(((t + 9 * 3600) % 86400 + 86400) % 86400 / 60);
-}
-
 /* The next time the window opens, from t (t outside it). */
 static time_t
 window_opens(time_t t, long start)
 {
-	long m = minute_jst(t);
+	long m = date_minute_jst(t);
 	long wait = (start - m + 1440) % 1440;
 
-	return t - (t + 9 * 3600) % 60 + (time_t)wait * 60;
+	return t - ((t % 60) + 60) % 60 + (time_t)wait * 60;
 }
 
-time_t
-dispatch_next_month_jst(time_t t)
-{
-	date_t day = (date_t)((t + 9 * 3600) / 86400);
-	int y, m, dd;
-
-	date_to_ymd(day, &y, &m, &dd);
-	if (++m > 12) {
-		m = 1;
-		y++;
-	}
-	return (time_t)date_from_ymd(y, m, 1) * 86400 - 9 * 3600;
-}
 
 /* ---- setup ---- */
 
@@ -369,7 +351,7 @@ dispatch_next_due(const struct dispatch *d)
 			due = (double)ch->paused_until;
 		if (due < (double)now)
 			due = (double)now;
-		if (!dispatch_in_window(minute_jst((time_t)due),
+		if (!dispatch_in_window(date_minute_jst((time_t)due),
 		    d->cfg->window_start, d->cfg->window_end))
 			due = (double)window_opens((time_t)due, d->cfg->window_start);
 		due -= (double)now;
@@ -380,21 +362,6 @@ dispatch_next_due(const struct dispatch *d)
 }
 
 /* ---- making messages ---- */
-
-/* UTF-16 code units of UTF-8 text (4-byte sequences are surrogate pairs). */
-static size_t
-utf16_units(const char *s, size_t n)
-{
-	size_t u = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = (uint8_t)s[i];
-
-		if ((c & 0xc0) != 0x80)
-			u += (c >= 0xf0) ? 2 : 1;
-	}
-	return u;
-}
 
 struct nref {
 	uint32_t run;
@@ -445,7 +412,7 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 	lens[0] = (size_t)snprintf(texts[0], TEXT_CAP, en ?
 	    "[%s] Programs you may qualify for" :
 	    "【%s】あなたが使える制度のお知らせ", en ? cfg->city_en : cfg->city_ja);
-	units = utf16_units(texts[0], lens[0]);
+	units = util_utf16_units(texts[0], lens[0]);
 	for (size_t i = 0; i < n; i++) {
 		int idx = rules_find(d->rs, g[i].program);
 		int len;
@@ -464,7 +431,7 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 			taken = i + 1;
 			continue;
 		}
-		pu = utf16_units(para, (size_t)len);
+		pu = util_utf16_units(para, (size_t)len);
 		if (units + 2 + pu > JOB_LINE_TEXT_UNITS ||
 		    lens[t] + 2 + (size_t)len >= TEXT_CAP) {
 			if (t + 1 == JOB_MAX_TEXTS)
@@ -1114,7 +1081,7 @@ static int
 send_due(struct dispatch *d)
 {
 	time_t now = dispatch_now(d);
-	int inwin = dispatch_in_window(minute_jst(now), d->cfg->window_start,
+	int inwin = dispatch_in_window(date_minute_jst(now), d->cfg->window_start,
 	    d->cfg->window_end);
 	MDB_txn *txn = NULL;
 	int rc = 0;
@@ -1178,11 +1145,10 @@ alert_once(struct chan *ch, int why, int channel, const char *detail,
 {
 	char when[32];
 	struct tm tm;
-	time_t jst = until + 9 * 3600;
 
 	if (ch->pause_why == why)
 		return;
-	gmtime_r(&jst, &tm);
+	date_tm_jst(until, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M JST", &tm);
 	log_warnx("ALERT: %s channel paused until %s: %s (%d %s)",
 	    channel == CHANNEL_LINE ? "LINE" : "email", when,
@@ -1225,7 +1191,7 @@ on_result(struct dispatch *d, const struct job_result *r)
 		vd->final = OUTCOME_FAILED;
 		return;
 	case JOB_QUOTA:
-		ch->paused_until = dispatch_next_month_jst(now);
+		ch->paused_until = date_next_month_jst(now);
 		alert_once(ch, JOB_QUOTA, f->channel, r->detail, r->status,
 		    ch->paused_until);
 		ch->pause_why = JOB_QUOTA;

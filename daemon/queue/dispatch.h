@@ -77,7 +77,5 @@ time_t dispatch_now(const struct dispatch *d);
 /* Is minute-of-day m (Japan time) inside [start, end)?  (end < start: the
  * window wraps midnight.) */
 int dispatch_in_window(long m, long start, long end);
-/* The first second of the month after the one t is in, Japan time. */
-time_t dispatch_next_month_jst(time_t t);
 
 #endif

@@ -161,7 +161,7 @@ parse_now(const char *s, time_t *offset)
 	    date_parse(s, 10, &day) != 0 ||
 	    sscanf(s + 11, "%2d:%2d", &h, &m) != 2 || h > 23 || m > 59)
 		return -1;
-	*offset = (time_t)day * 86400 + h * 3600 + m * 60 - 9 * 3600 - time(NULL);
+	*offset = date_midnight_jst(day) + h * 3600 + m * 60 - time(NULL);
 	return 0;
 }
 
@@ -262,11 +262,6 @@ log_initialised(const char *dir)
 	return access(path, F_OK) == 0;
 }
 
-static date_t
-today_jst(time_t now)
-{
-	return (date_t)((now + 9 * 3600) / 86400);
-}
 
 static int
 last_match(struct store *s, date_t *out)
@@ -476,7 +471,7 @@ main(int argc, char **argv)
 	sd_notifyf(0, "READY=1\nSTATUS=%u programs, %ld sender threads",
 	    w.rs->n, w.cfg->workers);
 	if (o.once) {
-		date_t day = o.have_date ? o.date : today_jst(dispatch_now(d));
+		date_t day = o.have_date ? o.date : date_of_time_jst(dispatch_now(d));
 
 		if ((rc = run_match(s, &w, d, day, res)) != 0)
 			goto stop;
@@ -505,10 +500,10 @@ main(int argc, char **argv)
 			date_t last;
 
 			if (util_now() >= match_retry && last_match(s, &last) == 0 &&
-			    last < today_jst(now) &&
-			    ((now + 9 * 3600) % 86400) / 60 >= w.cfg->match_time) {
+			    last < date_of_time_jst(now) &&
+			    date_minute_jst(now) >= w.cfg->match_time) {
 				memset(res, 0, sizeof(*res));
-				if (run_match(s, &w, d, today_jst(now), res) != 0) {
+				if (run_match(s, &w, d, date_of_time_jst(now), res) != 0) {
 					log_warnx("the match run failed; "
 					    "trying again in a minute");
 					match_retry = util_now() + 60;

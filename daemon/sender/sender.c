@@ -7,6 +7,7 @@
  * attempt and never logged.
  */
 #include "sender.h"
+#include "dates.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -108,39 +109,6 @@ curl_reason(const struct sender *s, CURLcode cc)
 	if (s->errbuf[0] != '\0' && strchr(s->errbuf, '@') == NULL)
 		return s->errbuf;
 	return curl_easy_strerror(cc);
-}
-
-/* Canonical lowercase 8-4-4-4-12 UUID. */
-static int
-is_uuid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	}
-	return s[36] == '\0';
-}
-
-/* UTF-16 code units of well-formed UTF-8: one per character, two for
- * characters of four bytes (outside the BMP). */
-static size_t
-utf16_units(const char *s, size_t n)
-{
-	size_t u = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c & 0xc0) != 0x80)
-			u += c >= 0xf0 ? 2 : 1;
-	}
-	return u;
 }
 
 /*
@@ -447,7 +415,6 @@ mail_format(const struct job *j, const char *from_name, const char *from_addr,
 	const char *why = NULL, *domain;
 	char tmp[1200], b64[80];
 	struct tm tm;
-	time_t jst = now + 9 * 3600;
 	size_t rawlen = 0, hdrs, start;
 	char *raw = NULL;
 
@@ -478,10 +445,7 @@ mail_format(const struct job *j, const char *from_name, const char *from_addr,
 		}
 	domain = strrchr(from_addr, '@') + 1;
 
-	if (gmtime_r(&jst, &tm) == NULL) {
-		why = "bad time";
-		goto fail;
-	}
+	date_tm_jst(now, &tm);
 	snprintf(tmp, sizeof(tmp), "Date: %s, %02d %s %04d %02d:%02d:%02d +0900\r\n",
 	    wdays[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
 	    tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -728,7 +692,7 @@ line_perform(struct sender *s, const struct job *j, struct job_result *r)
 		return;
 	}
 	r->outcome = JOB_PERMANENT;
-	if (!is_uuid(j->retry_key)) {
+	if (util_uuid_parse(j->retry_key, NULL) != 0) {
 		set_detail(r, "the retry key is not a lowercase UUID");
 		return;
 	}
@@ -742,7 +706,7 @@ line_perform(struct sender *s, const struct job *j, struct job_result *r)
 			return;
 		}
 		if (j->text_len[t] == 0 ||
-		    utf16_units(j->text[t], j->text_len[t]) > JOB_LINE_TEXT_UNITS) {
+		    util_utf16_units(j->text[t], j->text_len[t]) > JOB_LINE_TEXT_UNITS) {
 			set_detail(r, "text %u is empty or longer than %d UTF-16 "
 			    "units", t + 1, JOB_LINE_TEXT_UNITS);
 			return;

@@ -139,6 +139,7 @@
  *     keyed hash of the id (base64url), so a 409 repeats the original's.
  */
 #include <sodium.h>
+#include "dates.h"
 #include "log.h"
 #include "util.h"
 
@@ -310,10 +311,9 @@ now_ns(void)
 static int
 jst_month(void)
 {
-	time_t t = time(NULL) + 9 * 3600;
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
+	date_tm_jst(time(NULL), &tm);
 	return (tm.tm_year + 1900) * 12 + tm.tm_mon;
 }
 
@@ -357,41 +357,6 @@ uuid_new(char out[LE_UUID_LEN + 1])
 	util_uuid_text(b, out);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* A canonical lowercase 8-4-4-4-12 UUID into 16 bytes: 0 or -1. */
-static int
-uuid_parse(const char *s, uint8_t out[16])
-{
-	size_t i = 0;
-	int n = 0;
-
-	if (strlen(s) != LE_UUID_LEN)
-		return -1;
-	while (i < LE_UUID_LEN) {
-		int hi, lo;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i++] != '-')
-				return -1;
-			continue;
-		}
-		if ((hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0)
-			return -1;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	return 0;
-}
-
 /* "U" + 32 lowercase hex digits, as 16 bytes: 0 or -1. */
 static int
 uid_parse(const char *s, size_t len, uint8_t out[16])
@@ -399,26 +364,9 @@ uid_parse(const char *s, size_t len, uint8_t out[16])
 	if (len != LE_UID_LEN || s[0] != 'U')
 		return -1;
 	for (size_t i = 1; i < len; i++)
-		if (hexval(s[i]) < 0)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return -1;
 	return hex_decode(s + 1, 32, out, 16);
-}
-
-/* UTF-16 code units of valid UTF-8: one per character, two above U+FFFF. */
-static size_t
-utf16_units(const char *s, size_t n)
-{
-	size_t u = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char b = (unsigned char)s[i];
-
-		if ((b & 0xc0) != 0x80)
-			u++;
-		if (b >= 0xf0)
-			u++;
-	}
-	return u;
 }
 
 static void
@@ -912,7 +860,7 @@ check_messages(json_t *details, const json_t *msgs)
 			detail(details, "May not be empty", "messages[%zu].text", i);
 		else if (!json_is_string(text))
 			detail(details, "Must be a string", "messages[%zu].text", i);
-		else if (utf16_units(json_string_value(text),
+		else if (util_utf16_units(json_string_value(text),
 		    json_string_length(text)) > LE_MAX_TEXT_UNITS)
 			detail(details, "Length must be at most 5000 UTF-16 code "
 			    "units", "messages[%zu].text", i);
@@ -1207,7 +1155,7 @@ line_api(struct emu *e, struct MHD_Connection *conn, struct req *r)
 	if (rk != NULL && !sending)
 		return reply_msg(conn, r, 400,
 		    "The retry key is not supported for this endpoint");
-	if (rk != NULL && uuid_parse(rk, key) < 0)
+	if (rk != NULL && util_uuid_parse(rk, key) < 0)
 		return reply_msg(conn, r, 400,
 		    "The retry key is invalid: it must be a lowercase UUID");
 

@@ -1638,6 +1638,53 @@ test_today_jst(void **state)
 	assert_true(got == before || got == after);
 }
 
+/* Unix times written out by hand (UTC), not computed by the code under
+ * test: 2026-12-31T14:59:59Z is 23:59:59 on Dec 31 in Japan, a second
+ * later it is Jan 1. */
+#define T_2026_12_31_1459_59Z ((time_t)1798729199)
+
+static void
+test_time_jst_midnight(void **state)
+{
+	char buf[DATE_STRLEN + 1];
+	struct tm tm;
+
+	(void)state;
+	date_format(date_of_time_jst(T_2026_12_31_1459_59Z), buf);
+	assert_string_equal(buf, "2026-12-31");
+	date_format(date_of_time_jst(T_2026_12_31_1459_59Z + 1), buf);
+	assert_string_equal(buf, "2027-01-01");
+	assert_int_equal(date_minute_jst(T_2026_12_31_1459_59Z), 1439);
+	assert_int_equal(date_minute_jst(T_2026_12_31_1459_59Z + 1), 0);
+	date_tm_jst(T_2026_12_31_1459_59Z + 1, &tm);
+	assert_int_equal(tm.tm_year + 1900, 2027);
+	assert_int_equal(tm.tm_mon, 0);
+	assert_int_equal(tm.tm_mday, 1);
+	assert_int_equal(tm.tm_hour, 0);
+	assert_true(date_midnight_jst(date_from_ymd(2027, 1, 1)) ==
+	    T_2026_12_31_1459_59Z + 1);
+	/* before 1970 (UTC) the day still floors: 1969-12-31T14:59:59Z */
+	date_format(date_of_time_jst((time_t)-32401), buf);
+	assert_string_equal(buf, "1969-12-31");
+	date_format(date_of_time_jst((time_t)-32400), buf);
+	assert_string_equal(buf, "1970-01-01");
+}
+
+static void
+test_next_month_jst(void **state)
+{
+	time_t jan1 = T_2026_12_31_1459_59Z + 1;
+
+	(void)state;
+	/* the last second of December in Japan -> January 1, 00:00 JST */
+	assert_true(date_next_month_jst(T_2026_12_31_1459_59Z) == jan1);
+	/* the first second of January -> February 1 (31 days later) */
+	assert_true(date_next_month_jst(jan1) == jan1 + 31 * 86400);
+	/* 2028 is a leap year: Feb 1 -> Mar 1 is 29 days */
+	assert_true(date_next_month_jst(date_midnight_jst(date_from_ymd(2028,
+	    2, 1))) == date_midnight_jst(date_from_ymd(2028, 2, 1)) + 29 * 86400);
+}
+
 static void
 test_today_jst_in_range(void **state)
 {
@@ -1724,6 +1771,8 @@ main(void)
 		cmocka_unit_test(test_property_fyage_brute),
 		cmocka_unit_test(test_today_jst),
 		cmocka_unit_test(test_today_jst_in_range),
+		cmocka_unit_test(test_time_jst_midnight),
+		cmocka_unit_test(test_next_month_jst),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

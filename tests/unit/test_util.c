@@ -92,12 +92,55 @@ test_hex_and_utf8(void **state)
 	assert_true(utf8_valid((const uint8_t *)"\xf4\x8f\xbf\xbf", 4));	/* U+10FFFF */
 }
 
+static void
+test_uuid_text_and_parse(void **state)
+{
+	uint8_t u[16], back[16];
+	char text[UTIL_UUID_TEXT];
+
+	(void)state;
+	util_uuid4(u);
+	util_uuid_text(u, text);
+	assert_int_equal(strlen(text), 36);
+	assert_int_equal(util_uuid_parse(text, back), 0);
+	assert_memory_equal(u, back, 16);
+	assert_int_equal(util_uuid_parse("0123abcd-4567-4890-abcd-ef0123456789",
+	    NULL), 0);
+	/* uppercase, a missing dash, short, long, a stray character */
+	assert_int_equal(util_uuid_parse("0123ABCD-4567-4890-abcd-ef0123456789",
+	    NULL), -1);
+	assert_int_equal(util_uuid_parse("0123abcd04567-4890-abcd-ef0123456789",
+	    NULL), -1);
+	assert_int_equal(util_uuid_parse("0123abcd-4567-4890-abcd-ef012345678",
+	    NULL), -1);
+	assert_int_equal(util_uuid_parse("0123abcd-4567-4890-abcd-ef01234567890",
+	    NULL), -1);
+	assert_int_equal(util_uuid_parse("0123abcd-4567-4890-abcd-ef012345678g",
+	    NULL), -1);
+	assert_int_equal(util_uuid_parse("", NULL), -1);
+}
+
+static void
+test_utf16_units(void **state)
+{
+	(void)state;
+	assert_int_equal(util_utf16_units("abc", 3), 3);
+	/* お知らせ: four characters of three bytes, one unit each */
+	assert_int_equal(util_utf16_units("\xe3\x81\x8a\xe7\x9f\xa5"
+	    "\xe3\x82\x89\xe3\x81\x9b", 12), 4);
+	/* U+1F600 (four bytes) is a surrogate pair; U+00E9 one unit */
+	assert_int_equal(util_utf16_units("\xf0\x9f\x98\x80\xc3\xa9", 6), 3);
+	assert_int_equal(util_utf16_units("", 0), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_keys_matches_reference),
 		cmocka_unit_test(test_hex_and_utf8),
+		cmocka_unit_test(test_uuid_text_and_parse),
+		cmocka_unit_test(test_utf16_units),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

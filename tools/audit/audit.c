@@ -19,6 +19,7 @@
  * next start) is reported but is not tampering.
  */
 #include "addrbox.h"
+#include "dates.h"
 #include "cmd.h"
 #include "common.h"
 #include "log.h"
@@ -414,7 +415,7 @@ static void
 show_record(const uint8_t *r, uint64_t i, int json)
 {
 	char rec[65], sub[65], prog[65], dig[65], when[32];
-	time_t t = (time_t)util_le_get(r + 16, 8) + 9 * 3600;
+	time_t t = (time_t)util_le_get(r + 16, 8);
 	struct tm tm;
 
 	hex_encode(r + 40, 32, rec);
@@ -425,7 +426,7 @@ show_record(const uint8_t *r, uint64_t i, int json)
 	dig[64] = '\0';
 	memcpy(prog, r + 104, 64);
 	prog[64] = '\0';
-	gmtime_r(&t, &tm);
+	date_tm_jst(t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S+09:00", &tm);
 	if (json) {
 		printf("{\"record\":%llu,\"time\":\"%s\",\"type\":\"%s\"",

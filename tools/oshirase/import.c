@@ -924,12 +924,12 @@ write_meta(struct import *im, const char *name, date_t today, unsigned long rows
     const struct counts *cnt, const char *removed)
 {
 	char buf[256], d[DATE_STRLEN + 1], when[32];
-	time_t now = time(NULL) + 9 * 3600;
+	time_t now = time(NULL);
 	struct tm tm;
 	int n, rc;
 
 	date_format(today, d);
-	gmtime_r(&now, &tm);
+	date_tm_jst(now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S+09:00", &tm);
 	n = snprintf(buf, sizeof(buf), "at=%s date=%s rows=%lu added=%u "
 	    "replaced=%u %s=%u", when, d, rows, cnt->added,
