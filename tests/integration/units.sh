@@ -1,0 +1,68 @@
+#!/bin/sh
+# units.sh - the systemd units: one per role, each as tight as its role
+# allows.  Prints `systemd-analyze security --offline=true` exposure of
+# every unit in systemd/ (at most 2.0 each) and checks the walls the units
+# put around each role: the queue has no network, the senders cannot see the
+# store, each role runs as its own user.
+# SPDX-License-Identifier: MIT
+. "$TOP/tests/integration/lib.sh"
+
+command -v systemd-analyze >/dev/null 2>&1 || skip_all "no systemd-analyze"
+systemd-analyze security --help 2>&1 | grep -q -- '--offline' ||
+	skip_all "systemd-analyze without --offline (systemd < 252)"
+
+U=$TOP/systemd
+# key UNIT KEY: the values of KEY= in UNIT, one a line
+key() { sed -n "s/^$2=//p" "$U/$1"; }
+
+units=$(cd "$U" && ls *.service)
+[ -n "$units" ] && ok "units: $(echo $units)" || not_ok "no unit in systemd/"
+for u in $units; do
+	# offline analysis reads the file as it is; a template needs an instance
+	f=$u
+	case $u in *@.service) f=$(echo "$u" | sed 's/@\.service$/@1.service/');
+		cp "$U/$u" "$T/$f" && f=$T/$f ;; *) f=$U/$u ;; esac
+	systemd-analyze security --offline=true "$f" >"$T/sec.out" 2>"$T/sec.err"
+	lvl=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$T/sec.out")
+	echo "# $u: exposure $lvl"
+	if [ -n "$lvl" ] && awk -v l="$lvl" 'BEGIN { exit !(l <= 2.0) }'; then
+		ok "$u: exposure $lvl <= 2.0"
+	else
+		not_ok "$u: exposure '$lvl' > 2.0"; grep '✗' "$T/sec.out" | sed 's/^/#   /'
+		sed 's/^/#   /' "$T/sec.err" | head -5
+	fi
+	# the same verdict from systemd-analyze's own threshold (tenths)
+	expect_status 0 "$u: systemd-analyze --threshold=20 agrees" \
+		systemd-analyze security --offline=true --threshold=20 "$f"
+done
+
+# the queue: no network at all; its sockets for the senders in /run/oshirase
+[ "$(key oshirased.service PrivateNetwork)" = yes ] &&
+	ok "oshirased.service: PrivateNetwork=yes" ||
+	not_ok "oshirased.service: PrivateNetwork is not yes"
+[ "$(key oshirased.service RestrictAddressFamilies)" = AF_UNIX ] &&
+	ok "oshirased.service: AF_UNIX sockets only" ||
+	not_ok "oshirased.service: RestrictAddressFamilies allows more than AF_UNIX"
+[ "$(key oshirased.service RuntimeDirectory)" = oshirase ] &&
+	ok "oshirased.service: RuntimeDirectory=oshirase (/run/oshirase)" ||
+	not_ok "oshirased.service: no RuntimeDirectory=oshirase"
+key oshirased.service LoadCredential | grep -q . &&
+	not_ok "oshirased.service loads a channel credential" ||
+	ok "oshirased.service holds no channel credential"
+
+# the senders: the channel credentials, never the store
+for u in $(cd "$U" && ls oshirase-sender*.service); do
+	key "$u" InaccessiblePaths | grep -q '/var/lib/oshirase' &&
+		ok "$u: /var/lib/oshirase inaccessible" ||
+		not_ok "$u: can read /var/lib/oshirase"
+	key "$u" LoadCredential | grep -q '^line-token:' &&
+		ok "$u: the LINE token by LoadCredential=" ||
+		not_ok "$u: no LoadCredential=line-token"
+	key "$u" StateDirectory | grep -q . &&
+		not_ok "$u: has a StateDirectory" || ok "$u: no StateDirectory"
+	qu=$(key oshirased.service User) su=$(key "$u" User)
+	[ -n "$su" ] && [ "$su" != "$qu" ] && [ "$su" != root ] &&
+		ok "$u: runs as $su, not as the queue's user $qu" ||
+		not_ok "$u: User=$su (the queue's is $qu)"
+done
+finish
