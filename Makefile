@@ -78,7 +78,7 @@ lib = $(addprefix $(BUILD)/daemon/lib/,$(addsuffix .o,$(1)))
 
 BASE_OBJS := $(call lib,util log dates inifile config)		# sodium, inih
 WIRE_OBJS := $(call lib,job)					# the queue-sender messages
-SEAL_OBJS := $(call lib,merkle)				# the sealed log's format
+SEAL_OBJS := $(call lib,merkle sealfmt)			# the sealed log's format
 STORE_OBJS := $(call lib,store vocab addrbox notice)		# lmdb
 RULES_OBJS := $(call lib,rules matcher match)			# the rule engine, runs
 
