@@ -1,14 +1,21 @@
-/* audit.c - oshirase audit: init, verify, prove, check-proof, show
+/* audit.c - oshirase-audit, the auditor's program: verify, prove,
+ * check-proof, show
  * SPDX-License-Identifier: MIT
  *
- *   audit init --log DIR [--pubkey-out F] [--k0-out F] [--origin NAME]
- *   audit verify --log DIR --pubkey FILE [--k0 FILE] [--checkpoint FILE]
- *   audit prove --log DIR --notice ID [--checkpoint FILE]
- *   audit check-proof --pubkey FILE PROOF
- *   audit show --log DIR [--json] [--key FILE --resident ID]
+ *   oshirase-audit verify --log DIR --pubkey FILE [--k0 FILE] [--checkpoint FILE]
+ *   oshirase-audit prove --log DIR --notice ID [--checkpoint FILE]
+ *   oshirase-audit check-proof --pubkey FILE PROOF
+ *   oshirase-audit show --log DIR [--json] [--pseudonym HEX]
  *
- * Reads the sealed log (sealfmt.h has the format and the sealing) and
- * never writes it, but for init (outlog.h).  verify makes one streaming
+ * Runs on the auditors' own machine, on a copy of the log: it links the
+ * log's format (sealfmt.h), the Merkle code and small utilities, and holds
+ * no writer code, no store, no network, no pseudonymisation key.  The
+ * operator's `oshirase audit ...` runs it; `oshirase audit init` (the
+ * writer's keys) and `show --key KEY --resident ID` (which needs the
+ * pseudonymisation key) are done by `oshirase` itself, which passes the
+ * resident's pseudonym here as --pseudonym.
+ *
+ * Reads the sealed log and never writes it.  verify makes one streaming
  * pass: each record's version, type and sequence number; with K0 its tag
  * under the key of its position (K_i = H(0x04 | K_{i-1})); the chain and
  * the Merkle root against every checkpoint, whose signatures it checks
@@ -17,13 +24,13 @@
  * `record N at byte B: what is wrong` and the exit status is 1.  A partial
  * record at the very end (a torn write the writer cuts at its next start)
  * is reported but is not tampering.
+ *
+ * Exit statuses: 0 clean, 1 a check failed, 2 usage, 65 a bad key or
+ * proof file, 66 a missing input, 70 an internal error, 74 an I/O error.
  */
-#include "cmd.h"
 #include "dates.h"
 #include "log.h"
 #include "merkle.h"
-#include "outlog.h"
-#include "pseudo.h"
 #include "sealfmt.h"
 #include "util.h"
 
@@ -55,16 +62,17 @@
 static void
 audit_usage(FILE *f)
 {
-	fprintf(f, "usage: oshirase audit init --log DIR [--pubkey-out F] "
-	    "[--k0-out F] [--origin NAME]\n"
-	    "       oshirase audit verify --log DIR --pubkey FILE [--k0 FILE] "
+	fprintf(f, "usage: oshirase-audit verify --log DIR --pubkey FILE "
+	    "[--k0 FILE] [--checkpoint FILE]\n"
+	    "       oshirase-audit prove --log DIR --notice ID "
 	    "[--checkpoint FILE]\n"
-	    "       oshirase audit prove --log DIR --notice ID [--checkpoint FILE]\n"
-	    "       oshirase audit check-proof --pubkey FILE PROOF\n"
-	    "       oshirase audit show --log DIR [--json] [--key FILE "
-	    "--resident ID]\n"
+	    "       oshirase-audit check-proof --pubkey FILE PROOF\n"
+	    "       oshirase-audit show --log DIR [--json] [--pseudonym HEX]\n"
 	    "Verify the sealed notification log: exit 0 clean, 1 tampered, with\n"
-	    "the first bad record as `record N at byte B: what is wrong`.\n");
+	    "the first bad record as `record N at byte B: what is wrong`.\n"
+	    "`oshirase audit` runs this program; `oshirase audit init` makes a\n"
+	    "log's keys and `oshirase audit show --key KEY --resident ID` finds\n"
+	    "one resident's records.\n");
 }
 
 /* A log mapped read-only. */
@@ -456,32 +464,20 @@ show_record(const struct sealfmt_record *r, uint64_t i, int json)
 	printf("\n");
 }
 
+/* want: the pseudonym to look for in recipient or subject, or NULL. */
 static int
-show(const char *dir, int json, const char *keypath, const char *resident)
+show(const char *dir, int json, const uint8_t *want)
 {
 	struct logmap m;
-	uint8_t want[32];
-	int rc, filter = resident != NULL;
+	int rc;
 
-	if (filter) {
-		uint8_t *k;
-
-		if (keypath == NULL) {
-			log_warnx("--resident needs --key (the pseudonymisation key)");
-			return EXIT_USAGE;
-		}
-		if ((k = pseudo_key_load(keypath, &rc)) == NULL)
-			return rc;
-		pseudo_compute(k, resident, strlen(resident), want);
-		pseudo_key_free(k);
-	}
 	if ((rc = map_log(dir, &m)) != 0)
 		return rc;
 	for (uint64_t i = 0; i < m.n; i++) {
 		struct sealfmt_record r;
 
 		(void)sealfmt_record_decode(record(&m, i), &r);	/* shown as is */
-		if (filter && (r.type != SEALFMT_OUTCOME ||
+		if (want != NULL && (r.type != SEALFMT_OUTCOME ||
 		    (memcmp(r.recipient, want, SEALFMT_PSEUDO_LEN) != 0 &&
 		    memcmp(r.subject, want, SEALFMT_PSEUDO_LEN) != 0)))
 			continue;
@@ -644,11 +640,10 @@ check_proof(const char *pubpath, const char *path)
 }
 
 int
-cmd_audit(int argc, char **argv)
+main(int argc, char **argv)
 {
 	enum { OPT_LOG = 256, OPT_PUBKEY, OPT_K0, OPT_CHECKPOINT, OPT_NOTICE,
-		OPT_JSON, A_KEY, OPT_RESIDENT, OPT_PUBOUT, OPT_K0OUT, OPT_ORIGIN,
-		A_HELP };
+		OPT_JSON, OPT_PSEUDONYM, OPT_KEY, OPT_RESIDENT, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "pubkey", required_argument, NULL, OPT_PUBKEY },
@@ -656,25 +651,31 @@ cmd_audit(int argc, char **argv)
 		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 		{ "notice", required_argument, NULL, OPT_NOTICE },
 		{ "json", no_argument, NULL, OPT_JSON },
-		{ "key", required_argument, NULL, A_KEY },
+		{ "pseudonym", required_argument, NULL, OPT_PSEUDONYM },
+		/* known only to say where they are taken */
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "resident", required_argument, NULL, OPT_RESIDENT },
-		{ "pubkey-out", required_argument, NULL, OPT_PUBOUT },
-		{ "k0-out", required_argument, NULL, OPT_K0OUT },
-		{ "origin", required_argument, NULL, OPT_ORIGIN },
-		{ "help", no_argument, NULL, A_HELP },
+		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *logdir = NULL, *pub = NULL, *k0 = NULL, *cp = NULL;
-	const char *key = NULL, *resident = NULL, *pubout = NULL, *k0out = NULL;
-	const char *origin = "oshirase", *sub;
+	const char *logdir = NULL, *pub = NULL, *k0 = NULL, *cp = NULL, *sub;
+	uint8_t pseudonym[SEALFMT_PSEUDO_LEN];
 	unsigned long long notice = 0;
-	int opt, json = 0, have_notice = 0;
-	char err[1400], *end;
+	int opt, json = 0, have_notice = 0, have_pseudonym = 0;
+	char *end;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+	log_init("oshirase-audit", LOG_LEVEL_INFO);
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
 		audit_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("oshirase-audit %s\n", OSHIRASE_VERSION);
+		return 0;
+	}
+	if (sodium_init() < 0)
+		fatalx("sodium_init failed");
 	sub = argv[1];
 	argc--;
 	argv++;
@@ -685,11 +686,6 @@ cmd_audit(int argc, char **argv)
 		case OPT_K0: k0 = optarg; break;
 		case OPT_CHECKPOINT: cp = optarg; break;
 		case OPT_JSON: json = 1; break;
-		case A_KEY: key = optarg; break;
-		case OPT_RESIDENT: resident = optarg; break;
-		case OPT_PUBOUT: pubout = optarg; break;
-		case OPT_K0OUT: k0out = optarg; break;
-		case OPT_ORIGIN: origin = optarg; break;
 		case OPT_NOTICE:
 			errno = 0;
 			notice = strtoull(optarg, &end, 10);
@@ -699,7 +695,24 @@ cmd_audit(int argc, char **argv)
 			}
 			have_notice = 1;
 			break;
-		case A_HELP:
+		case OPT_PSEUDONYM:
+			if (strlen(optarg) != 2 * SEALFMT_PSEUDO_LEN ||
+			    hex_decode(optarg, strlen(optarg), pseudonym,
+			    sizeof(pseudonym)) != 0) {
+				log_warnx("--pseudonym: 64 hex digits, as `oshirase "
+				    "pseudonym` prints them");
+				return EXIT_USAGE;
+			}
+			have_pseudonym = 1;
+			break;
+		case OPT_KEY:
+		case OPT_RESIDENT:
+			log_warnx("--key and --resident need the pseudonymisation "
+			    "key, which this program never reads: run `oshirase "
+			    "audit show --key KEY --resident ID`, or give the "
+			    "resident's pseudonym with --pseudonym");
+			return EXIT_USAGE;
+		case OPT_HELP:
 			audit_usage(stdout);
 			return 0;
 		default:
@@ -714,28 +727,14 @@ cmd_audit(int argc, char **argv)
 		}
 		return check_proof(pub, argv[optind]);
 	}
+	if (strcmp(sub, "init") == 0) {
+		log_warnx("init makes the writer's keys and is not done here: "
+		    "run `oshirase audit init` on the host");
+		return EXIT_USAGE;
+	}
 	if (optind != argc || logdir == NULL) {
 		audit_usage(stderr);
 		return EXIT_USAGE;
-	}
-	if (strcmp(sub, "init") == 0) {
-		int rc = outlog_init(logdir, origin, pubout, k0out, err, sizeof(err));
-
-		if (rc != 0) {
-			log_warnx("%s", err);
-			switch (rc) {
-			case SEALFMT_EORIGIN: return EXIT_USAGE;
-			case OUTLOG_EDIR:
-			case -EEXIST: return EXIT_CANTCREAT;
-			case -ENOMEM: return EXIT_SOFTWARE;
-			default: return EXIT_IOERR;
-			}
-		}
-		printf("a sealed log in %s.  Give the auditors the public key (%s)\n"
-		    "and K0 (%s) now, off this host; then delete K0 here: the host\n"
-		    "must not keep it.\n", logdir, pubout ? pubout : "auditor/pubkey",
-		    k0out ? k0out : "auditor/k0");
-		return 0;
 	}
 	if (strcmp(sub, "verify") == 0) {
 		if (pub == NULL) {
@@ -752,8 +751,8 @@ cmd_audit(int argc, char **argv)
 		return prove(logdir, notice, cp);
 	}
 	if (strcmp(sub, "show") == 0)
-		return show(logdir, json, key, resident);
-	log_warnx("audit: unknown command '%s'", sub);
+		return show(logdir, json, have_pseudonym ? pseudonym : NULL);
+	log_warnx("unknown command '%s'", sub);
 	audit_usage(stderr);
 	return EXIT_USAGE;
 }
