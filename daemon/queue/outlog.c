@@ -276,24 +276,6 @@ writer_new(const char *dir, struct outlog **out)
 	return 0;
 }
 
-/* Write the public key file at path (O_EXCL, 0644). */
-static int
-write_pubkey(const char *path, const uint8_t pk[SEALFMT_PUBKEY_LEN])
-{
-	char text[SEALFMT_PUBKEY_TEXT];
-	int fd, rc;
-
-	sealfmt_pubkey_text(pk, text);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
-		return neg_errno();
-	rc = write_all(fd, text, strlen(text));
-	if (rc == 0 && fsync(fd) != 0)
-		rc = neg_errno();
-	if (close(fd) != 0 && rc == 0)
-		rc = neg_errno();
-	return rc;
-}
-
 /* Create path (O_EXCL) with the n bytes of data, synced.  n may be 0. */
 static int
 create_file(const char *path, mode_t mode, const void *data, size_t n)
@@ -325,7 +307,7 @@ outlog_init(const char *dir, const char *origin, const char *pub_out,
 	struct init_secrets *s = NULL;
 	struct outlog *l = NULL;
 	uint8_t pk[SEALFMT_PUBKEY_LEN], hdr[SEALFMT_HEADER];
-	char path[PATH_CAP], aud[PATH_CAP];
+	char path[PATH_CAP], aud[PATH_CAP], pktext[SEALFMT_PUBKEY_TEXT];
 	int rc;
 
 	if ((rc = sealfmt_origin_check(origin)) != 0) {
@@ -372,8 +354,10 @@ outlog_init(const char *dir, const char *origin, const char *pub_out,
 	if (rc == 0 && (rc = out_path(path, sizeof(path), k0_out, aud, "k0")) == 0)
 		rc = secret_write(path, s->k0, sizeof(s->k0));
 	if (rc == 0 &&
-	    (rc = out_path(path, sizeof(path), pub_out, aud, "pubkey")) == 0)
-		rc = write_pubkey(path, pk);
+	    (rc = out_path(path, sizeof(path), pub_out, aud, "pubkey")) == 0) {
+		sealfmt_pubkey_text(pk, pktext);
+		rc = create_file(path, 0644, pktext, strlen(pktext));
+	}
 
 	/* The writer's state at seq 0 with K_0, then the log's files. */
 	if (rc == 0) {
