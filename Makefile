@@ -78,7 +78,7 @@ lib = $(addprefix $(BUILD)/daemon/lib/,$(addsuffix .o,$(1)))
 
 BASE_OBJS := $(call lib,util log dates inifile config)		# sodium, inih
 WIRE_OBJS := $(call lib,job)					# the queue-sender messages
-SEAL_OBJS := $(call lib,merkle)				# the sealed log's format
+SEAL_OBJS := $(call lib,merkle sealfmt)			# the sealed log's format
 STORE_OBJS := $(call lib,store vocab addrbox notice)		# lmdb
 RULES_OBJS := $(call lib,rules matcher match)			# the rule engine, runs
 
@@ -99,10 +99,18 @@ SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) -Itools/oshirase
 
 # oshirase, the operator's tool (installed)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/oshirase/*.c)) \
-	$(BUILD)/tools/audit/audit.o $(BUILD)/daemon/queue/outlog.o \
+	$(BUILD)/daemon/queue/outlog.o \
 	$(BASE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS)
 CLI_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) -lm
 CLI_CFLAGS := $(LMDB_CFLAGS) $(CSV_CFLAGS) -Itools/oshirase -Idaemon/queue
+
+# oshirase-audit, the auditor's program: the log's format, the Merkle code,
+# small utilities; no writer, store, network, config or pseudonym key
+# (installed; `oshirase audit` runs it)
+AUDIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/audit/*.c)) \
+	$(call lib,util log dates) $(SEAL_OBJS)
+AUDIT_LIBS := $(SODIUM_LIBS)
+AUDIT_CFLAGS := $(SODIUM_CFLAGS)
 
 # test and demo programs: built beside the others, never installed
 GEN_OBJS := $(BUILD)/tests/tools/gen_main.o $(BUILD)/tests/tools/gen.o $(BASE_OBJS)
@@ -124,7 +132,8 @@ TEST_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) \
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -Idaemon/queue -Idaemon/sender -Itools/oshirase \
 	-Itests/tools
 
-IPROGS := $(BUILD)/oshirased $(BUILD)/oshirase-sender $(BUILD)/oshirase
+IPROGS := $(BUILD)/oshirased $(BUILD)/oshirase-sender $(BUILD)/oshirase \
+	$(BUILD)/oshirase-audit
 TPROGS := $(BUILD)/oshirase-gen $(BUILD)/oshirase-line-emulator
 PROGS := $(IPROGS) $(TPROGS)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -139,6 +148,7 @@ $(BUILD)/daemon/queue/%.o: XFLAGS = $(QUEUE_CFLAGS)
 $(BUILD)/daemon/sender/%.o: XFLAGS = $(SENDER_CFLAGS)
 $(BUILD)/daemon/lib/%.o: XFLAGS = $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS)
 $(BUILD)/tools/%.o: XFLAGS = $(CLI_CFLAGS)
+$(BUILD)/tools/audit/%.o: XFLAGS = $(AUDIT_CFLAGS)
 $(BUILD)/tests/tools/%.o: XFLAGS = $(EMU_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) -Idaemon/sender
 $(BUILD)/%.o: %.c | $(BUILD)/paths.h
 	@mkdir -p $(dir $@)
@@ -160,6 +170,8 @@ $(BUILD)/oshirase-sender: $(SENDER_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SENDER_LIBS)
 $(BUILD)/oshirase: $(CLI_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLI_LIBS)
+$(BUILD)/oshirase-audit: $(AUDIT_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(AUDIT_LIBS)
 $(BUILD)/oshirase-gen: $(GEN_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(GEN_LIBS)
 $(BUILD)/oshirase-line-emulator: $(EMU_OBJS)

@@ -416,6 +416,7 @@ main(int argc, char **argv)
 		if ((rc = outlog_init(logdir, w.cfg->log_origin, NULL, NULL, err,
 		    sizeof(err))) != 0) {
 			log_warnx("%s", err);
+			rc = rc == SEALFMT_EORIGIN ? EXIT_CONFIG : EXIT_CANTCREAT;
 			goto out;
 		}
 		log_warnx("ALERT: a new sealed log in %s: give %s/auditor/pubkey "

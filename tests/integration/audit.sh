@@ -3,7 +3,9 @@
 # finds it clean, and every tampering of sealed-log.md is detected with
 # exit 1 and the first bad record named by number and byte offset; a torn
 # last record is recovered with an alarm, not reported as tampering;
-# inclusion proofs check out and forged ones do not.
+# inclusion proofs check out and forged ones do not.  `oshirase audit`
+# runs the auditor's program, oshirase-audit, found beside it, and
+# answers exactly as that program does; without it, it says so.
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
@@ -187,4 +189,53 @@ got=$(grep -c . "$T/mine")
 	not_ok "show --resident: $got lines, want $want"
 expect_status 2 "audit verify without --pubkey is a usage error" "$OSHIRASE" audit verify --log "$L"
 expect_status 66 "audit verify of a missing log: exit 66" "$OSHIRASE" audit verify --log "$T/none" --pubkey "$T/pub"
+
+# The auditor's program is oshirase-audit; `oshirase audit` runs the one
+# beside it and answers as it does.
+AUD=$(dirname "$OSHIRASE")/oshirase-audit
+same() {	# DESC WANT_STATUS LOGDIR [ARGS]
+	_d=$1 _want=$2 _log=$3; shift 3
+	"$OSHIRASE" audit verify --log "$_log" --pubkey "$T/pub" "$@" >"$T/s1.out" 2>/dev/null
+	_s1=$?
+	"$AUD" verify --log "$_log" --pubkey "$T/pub" "$@" >"$T/s2.out" 2>/dev/null
+	_s2=$?
+	if [ $_s1 -eq "$_want" ] && [ $_s2 -eq "$_want" ] && [ -s "$T/s1.out" ] &&
+	    cmp -s "$T/s1.out" "$T/s2.out"; then
+		ok "$_d: both exit $_want, the same output"
+	else
+		not_ok "$_d: exit $_s1 and $_s2, want $_want: $(diff "$T/s1.out" "$T/s2.out" | head -3)"
+	fi
+}
+same "oshirase audit verify and oshirase-audit verify, a clean log" 0 "$L" --k0 "$T/k0"
+same "the same, a clean log and the held checkpoints" 0 "$L" --checkpoint "$T/held"
+same "the same, a re-sealed record" 1 "$T/t7" --k0 "$T/k0"
+same "the same, a changed field, public key only" 1 "$T/t2"
+"$AUD" show --log "$L" --pseudonym "$pr" >"$T/mine2" && cmp -s "$T/mine" "$T/mine2" &&
+	ok "oshirase-audit show --pseudonym: the records oshirase audit show --resident finds" ||
+	not_ok "show --pseudonym: $(wc -l <"$T/mine2") lines, want $(wc -l <"$T/mine")"
+expect_status 2 "oshirase-audit never reads the pseudonymisation key (--key, --resident)" \
+    "$AUD" show --log "$L" --key "$T/key" --resident "$rid"
+expect_status 2 "oshirase-audit does not make a log's keys (init)" \
+    "$AUD" init --log "$T/init2" --pubkey-out "$T/pub3" --k0-out "$T/k03"
+[ ! -e "$T/init2" ] && ok "nothing made by oshirase-audit init" || not_ok "oshirase-audit init made $T/init2"
+# Found through the executable's own directory, not argv[0] or PATH...
+NOPATH=/usr/bin:/bin
+mkdir -p "$T/link" "$T/alone"
+ln -s "$OSHIRASE" "$T/link/oshirase"
+PATH=$NOPATH "$T/link/oshirase" audit verify --log "$L" --pubkey "$T/pub" >"$T/s3.out" 2>&1 &&
+	grep -q "^ok: $n records" "$T/s3.out" &&
+	ok "oshirase run through a link finds oshirase-audit beside the executable" ||
+	not_ok "through a link: $(head -2 "$T/s3.out")"
+# ...and with none beside it nor on PATH, a clear refusal.
+cp "$OSHIRASE" "$T/alone/oshirase"
+if PATH=$NOPATH command -v oshirase-audit >/dev/null; then
+	ok "# SKIP oshirase-audit is installed in $NOPATH"
+else
+	PATH=$NOPATH "$T/alone/oshirase" audit verify --log "$L" --pubkey "$T/pub" >"$T/s4.out" 2>"$T/s4.err"
+	st=$?
+	[ $st -eq 69 ] && [ ! -s "$T/s4.out" ] &&
+		grep -q "oshirase-audit is neither beside this executable ($T/alone) nor on PATH" "$T/s4.err" &&
+		ok "oshirase audit without oshirase-audit: exit 69, $(cut -c1-80 "$T/s4.err")" ||
+		not_ok "without oshirase-audit: exit $st: $(cat "$T/s4.out" "$T/s4.err" | head -3)"
+fi
 finish

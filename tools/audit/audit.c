@@ -1,36 +1,43 @@
-/* audit.c - oshirase audit: init, verify, prove, check-proof, show
+/* audit.c - oshirase-audit, the auditor's program: verify, prove,
+ * check-proof, show
  * SPDX-License-Identifier: MIT
  *
- *   audit init --log DIR [--pubkey-out F] [--k0-out F] [--origin NAME]
- *   audit verify --log DIR --pubkey FILE [--k0 FILE] [--checkpoint FILE]
- *   audit prove --log DIR --notice ID [--checkpoint FILE]
- *   audit check-proof --pubkey FILE PROOF
- *   audit show --log DIR [--json] [--key FILE --resident ID]
+ *   oshirase-audit verify --log DIR --pubkey FILE [--k0 FILE] [--checkpoint FILE]
+ *   oshirase-audit prove --log DIR --notice ID [--checkpoint FILE]
+ *   oshirase-audit check-proof --pubkey FILE PROOF
+ *   oshirase-audit show --log DIR [--json] [--pseudonym HEX]
  *
- * Reads the sealed log (daemon/outlog.h has the format and the sealing)
- * and never writes it, but for init.  verify makes one streaming pass: each
- * record's version, type and sequence number; with K0 its tag under the
- * key of its position (K_i = H(0x04 | K_{i-1})); the chain and the Merkle
- * root against every checkpoint, whose signatures it checks with the
- * public key, in the log's checkpoints file and in the auditor's own
- * (--checkpoint).  The first failure is printed as
- * `record N at byte B: what is wrong` and the exit status is 1 (CONTRACT.md).
- * A partial record at the very end (a torn write the writer cuts at its
- * next start) is reported but is not tampering.
+ * Runs on the auditors' own machine, on a copy of the log: it links the
+ * log's format (sealfmt.h), the Merkle code and small utilities, and holds
+ * no writer code, no store, no network, no pseudonymisation key.  The
+ * operator's `oshirase audit ...` runs it; `oshirase audit init` (the
+ * writer's keys) and `show --key KEY --resident ID` (which needs the
+ * pseudonymisation key) are done by `oshirase` itself, which passes the
+ * resident's pseudonym here as --pseudonym.
+ *
+ * Reads the sealed log and never writes it.  verify makes one streaming
+ * pass: each record's version, type and sequence number; with K0 its tag
+ * under the key of its position (K_i = H(0x04 | K_{i-1})); the chain and
+ * the Merkle root against every checkpoint, whose signatures it checks
+ * with the public key, in the log's checkpoints file and in the auditor's
+ * own (--checkpoint).  The first failure is printed as
+ * `record N at byte B: what is wrong` and the exit status is 1.  A partial
+ * record at the very end (a torn write the writer cuts at its next start)
+ * is reported but is not tampering.
+ *
+ * Exit statuses: 0 clean, 1 a check failed, 2 usage, 65 a bad key or
+ * proof file, 66 a missing input, 70 an internal error, 74 an I/O error.
  */
-#include "addrbox.h"
 #include "dates.h"
-#include "cmd.h"
-#include "common.h"
 #include "log.h"
 #include "merkle.h"
-#include "outlog.h"
-#include "pseudo.h"
+#include "sealfmt.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,19 +47,32 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * The proof file `prove` writes and `check-proof` reads, text:
+ *   oshirase-proof 1
+ *   index N
+ *   record HEX          (the record's SEALFMT_DATA sealed bytes)
+ *   checkpoint LINE     (a signed checkpoint line, sealfmt.h)
+ *   path HEX HEX ...    (the Merkle inclusion path, merkle.h)
+ * To change it, bump PROOF_VERSION and keep check-proof reading the
+ * versions already handed out.
+ */
+#define PROOF_VERSION 1
+
 static void
 audit_usage(FILE *f)
 {
-	fprintf(f, "usage: oshirase audit init --log DIR [--pubkey-out F] "
-	    "[--k0-out F] [--origin NAME]\n"
-	    "       oshirase audit verify --log DIR --pubkey FILE [--k0 FILE] "
+	fprintf(f, "usage: oshirase-audit verify --log DIR --pubkey FILE "
+	    "[--k0 FILE] [--checkpoint FILE]\n"
+	    "       oshirase-audit prove --log DIR --notice ID "
 	    "[--checkpoint FILE]\n"
-	    "       oshirase audit prove --log DIR --notice ID [--checkpoint FILE]\n"
-	    "       oshirase audit check-proof --pubkey FILE PROOF\n"
-	    "       oshirase audit show --log DIR [--json] [--key FILE "
-	    "--resident ID]\n"
+	    "       oshirase-audit check-proof --pubkey FILE PROOF\n"
+	    "       oshirase-audit show --log DIR [--json] [--pseudonym HEX]\n"
 	    "Verify the sealed notification log: exit 0 clean, 1 tampered, with\n"
-	    "the first bad record as `record N at byte B: what is wrong`.\n");
+	    "the first bad record as `record N at byte B: what is wrong`.\n"
+	    "`oshirase audit` runs this program; `oshirase audit init` makes a\n"
+	    "log's keys and `oshirase audit show --key KEY --resident ID` finds\n"
+	    "one resident's records.\n");
 }
 
 /* A log mapped read-only. */
@@ -61,18 +81,21 @@ struct logmap {
 	size_t len;
 	uint64_t n;		/* whole records */
 	size_t torn;		/* bytes of a partial last record */
-	char origin[33];
+	char origin[SEALFMT_ORIGIN_CAP];
 };
 
 static int
 map_log(const char *dir, struct logmap *m)
 {
-	char path[CONFIG_PATH_MAX + 16];
+	char path[PATH_MAX];
 	struct stat st;
 	int fd;
 
 	memset(m, 0, sizeof(*m));
-	snprintf(path, sizeof(path), "%s/log.bin", dir);
+	if (snprintf(path, sizeof(path), "%s/log.bin", dir) >= (int)sizeof(path)) {
+		log_warnx("%s/log.bin: %s", dir, strerror(ENAMETOOLONG));
+		return EXIT_NOINPUT;
+	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
 		log_warn("%s", path);
 		if (fd >= 0)
@@ -90,15 +113,12 @@ map_log(const char *dir, struct logmap *m)
 		madvise((void *)m->p, m->len, MADV_SEQUENTIAL);
 	}
 	close(fd);
-	if (m->len < OUTLOG_HEADER || memcmp(m->p, "OSLOG\0\0\1", 8) != 0 ||
-	    util_le_get(m->p + 8, 4) != OUTLOG_RECORD) {
+	if (sealfmt_header_decode(m->p, m->len, m->origin) != 0) {
 		printf("record 0 at byte 0: not an oshirase log (bad header)\n");
 		return EXIT_CHECK_FAILED;
 	}
-	memcpy(m->origin, m->p + 16, 32);
-	m->origin[32] = '\0';
-	m->n = (m->len - OUTLOG_HEADER) / OUTLOG_RECORD;
-	m->torn = (m->len - OUTLOG_HEADER) % OUTLOG_RECORD;
+	m->n = (m->len - SEALFMT_HEADER) / SEALFMT_RECORD;
+	m->torn = (m->len - SEALFMT_HEADER) % SEALFMT_RECORD;
 	return 0;
 }
 
@@ -112,67 +132,40 @@ unmap_log(struct logmap *m)
 static const uint8_t *
 record(const struct logmap *m, uint64_t i)
 {
-	return m->p + OUTLOG_HEADER + i * OUTLOG_RECORD;
+	return m->p + sealfmt_offset(i);
 }
 
-static uint64_t
-offset_of(uint64_t i)
-{
-	return OUTLOG_HEADER + i * OUTLOG_RECORD;
-}
-
-/* The auditors' public key file: 64 hex digits and a newline, the format
- * of the contacts public key, read by the same function. */
+/* The auditors' public key file (sealfmt.h).  0 or an exit status. */
 static int
-read_pubkey(const char *path, uint8_t out[32])
+read_pubkey(const char *path, uint8_t out[SEALFMT_PUBKEY_LEN])
 {
-	const char *why;
+	int rc = sealfmt_pubkey_read(path, out);
 
-	if (addrbox_read_pub(path, out, &why) == 0)
+	if (rc == 0)
 		return 0;
-	log_warnx("%s: %s", path, why);
-	return access(path, R_OK) == 0 ? EXIT_DATAERR : EXIT_NOINPUT;
+	log_warnx("%s: %s", path, sealfmt_strerror(rc));
+	return rc == SEALFMT_EKEYFILE ? EXIT_DATAERR : EXIT_NOINPUT;
 }
 
 struct cp {
-	char origin[33];
-	uint64_t size;
-	uint8_t root[32], chain[32];
-	int64_t time;
+	struct sealfmt_checkpoint c;
 	int sig_ok;
 	int held;		/* from the auditor's --checkpoint file */
 	unsigned line;
-	char text[512];		/* the whole line, for prove */
+	char text[SEALFMT_CHECKPOINT_MAX];	/* the whole line, for prove */
 };
 
-/* Parse one checkpoint line; 0 or -1. */
+/* Parse one checkpoint line and check its signature if pub is given;
+ * 0 or -1. */
 static int
 parse_cp(const char *line, const uint8_t *pub, struct cp *c)
 {
-	char origin[64], root[65], chain[65], sig[129];
-	unsigned long long size;
-	long long t;
-	int ver, n = 0;
-	uint8_t sigb[64];
-	const char *sp;
+	size_t len = strlen(line);
 
-	if (sscanf(line, "oshirase-checkpoint %d %63s %llu %64s %64s %lld %128s%n",
-	    &ver, origin, &size, root, chain, &t, sig, &n) != 7 || ver != 1 ||
-	    strlen(root) != 64 || strlen(chain) != 64 || strlen(sig) != 128 ||
-	    strlen(origin) > 32 ||
-	    hex_decode(root, 64, c->root, 32) != 0 ||
-	    hex_decode(chain, 64, c->chain, 32) != 0 ||
-	    hex_decode(sig, 128, sigb, 64) != 0)
+	if (len >= sizeof(c->text) || sealfmt_checkpoint_parse(line, &c->c) != 0)
 		return -1;
-	memcpy(c->origin, origin, strlen(origin) + 1);	/* <= 32 bytes */
-	if (strlen(line) >= sizeof(c->text))
-		return -1;
-	memcpy(c->text, line, strlen(line) + 1);
-	c->size = size;
-	c->time = t;
-	sp = strrchr(line, ' ');
-	c->sig_ok = pub != NULL && crypto_sign_verify_detached(sigb,
-	    (const uint8_t *)line, (size_t)(sp - line), pub) == 0;
+	memcpy(c->text, line, len + 1);
+	c->sig_ok = pub != NULL && sealfmt_checkpoint_verify(line, &c->c, pub) == 0;
 	return 0;
 }
 
@@ -208,7 +201,7 @@ read_cps(const char *path, const uint8_t *pub, int held, struct cp **cps,
 		memset(&c, 0, sizeof(c));
 		if (parse_cp(line, pub, &c) != 0) {
 			printf("record 0 at byte %d: %s, line %u: not a checkpoint "
-			    "line\n", OUTLOG_HEADER, path, ln);
+			    "line\n", SEALFMT_HEADER, path, ln);
 			fclose(f);
 			return EXIT_CHECK_FAILED;
 		}
@@ -226,11 +219,11 @@ cp_cmp(const void *a, const void *b)
 {
 	const struct cp *x = a, *y = b;
 
-	return x->size < y->size ? -1 : x->size > y->size;
+	return x->c.size < y->c.size ? -1 : x->c.size > y->c.size;
 }
 
 struct counts {
-	unsigned long type[5], outcome[5];
+	unsigned long type[SEALFMT_NTYPES], outcome[SEALFMT_NOUTCOMES];
 };
 
 /* Check the checkpoints of size `size` against root and chain.  Prints
@@ -240,7 +233,7 @@ check_cps(const struct cp *cps, size_t ncp, size_t *k, uint64_t size,
     const uint8_t root[32], const uint8_t chain[32], const char *origin,
     unsigned *verified)
 {
-	for (; *k < ncp && cps[*k].size == size; (*k)++) {
+	for (; *k < ncp && cps[*k].c.size == size; (*k)++) {
 		const struct cp *c = &cps[*k];
 		uint64_t at = size ? size - 1 : 0;
 		const char *what = c->held ? "the held checkpoint" : "the checkpoint";
@@ -248,31 +241,61 @@ check_cps(const struct cp *cps, size_t ncp, size_t *k, uint64_t size,
 		if (!c->sig_ok) {
 			printf("record %llu at byte %llu: %s of size %llu: the "
 			    "signature does not verify with this public key\n",
-			    (unsigned long long)at, (unsigned long long)offset_of(at),
-			    what, (unsigned long long)size);
+			    (unsigned long long)at,
+			    (unsigned long long)sealfmt_offset(at), what,
+			    (unsigned long long)size);
 			return 1;
 		}
-		if (strcmp(c->origin, origin) != 0) {
+		if (strcmp(c->c.origin, origin) != 0) {
 			printf("record %llu at byte %llu: %s of size %llu is of "
 			    "another log ('%s', this is '%s')\n",
-			    (unsigned long long)at, (unsigned long long)offset_of(at),
-			    what, (unsigned long long)size, c->origin, origin);
+			    (unsigned long long)at,
+			    (unsigned long long)sealfmt_offset(at), what,
+			    (unsigned long long)size, c->c.origin, origin);
 			return 1;
 		}
-		if (sodium_memcmp(c->root, root, 32) != 0 ||
-		    (size > 0 && sodium_memcmp(c->chain, chain, 32) != 0)) {
+		if (sodium_memcmp(c->c.root, root, 32) != 0 ||
+		    (size > 0 && sodium_memcmp(c->c.chain, chain, 32) != 0)) {
 			printf("record %llu at byte %llu: records 0..%llu do not "
 			    "match %s of size %llu (%s differs): altered, removed "
 			    "or reordered below it\n", (unsigned long long)at,
-			    (unsigned long long)offset_of(at),
+			    (unsigned long long)sealfmt_offset(at),
 			    (unsigned long long)at, what, (unsigned long long)size,
-			    sodium_memcmp(c->root, root, 32) ? "Merkle root" :
+			    sodium_memcmp(c->c.root, root, 32) ? "Merkle root" :
 			    "chain head");
 			return 1;
 		}
 		(*verified)++;
 	}
 	return 0;
+}
+
+/* Print why record i failed sealfmt_check with rc. */
+static void
+print_bad_record(const uint8_t *rec, uint64_t i, int rc)
+{
+	struct sealfmt_record r;
+
+	(void)sealfmt_record_decode(rec, &r);	/* filled even if refused */
+	printf("record %llu at byte %llu: ", (unsigned long long)i,
+	    (unsigned long long)sealfmt_offset(i));
+	switch (rc) {
+	case SEALFMT_EVERSION:
+		printf("unknown version %u or type %u\n", r.version, r.type);
+		break;
+	case SEALFMT_ESEQ:
+		printf("sequence number %llu where %llu belongs: records %s\n",
+		    (unsigned long long)r.seq, (unsigned long long)i,
+		    r.seq > i ? "removed or reordered before it" :
+		    "reordered or repeated");
+		break;
+	case SEALFMT_ETAG:
+		printf("the seal does not verify: the record was altered, or "
+		    "sealed with another key than K_%llu\n", (unsigned long long)i);
+		break;
+	default:
+		printf("%s\n", sealfmt_strerror(rc));
+	}
 }
 
 static int
@@ -282,15 +305,16 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 	struct logmap m;
 	struct cp *cps = NULL;
 	size_t ncp = 0, k = 0;
-	uint8_t pub[32], chain[32], root[32], leaf[32], tag[32];
+	uint8_t pub[SEALFMT_PUBKEY_LEN], chain[32], root[32], leaf[32];
 	uint8_t *key = NULL;
-	struct merkle *tree = merkle_new(&merkle_blake2b);
+	struct merkle *tree;
 	struct counts cnt;
-	char path[CONFIG_PATH_MAX + 16];
+	char path[PATH_MAX];
 	unsigned verified = 0;
 	int rc, bad = 0;
 
 	memset(&cnt, 0, sizeof(cnt));
+	memset(&m, 0, sizeof(m));
 	if ((rc = read_pubkey(pubpath, pub)) != 0)
 		return rc;
 	if (k0path != NULL) {
@@ -301,9 +325,18 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 			return rc;
 		}
 	}
+	if ((tree = merkle_new(&merkle_blake2b)) == NULL) {
+		log_warnx("verify: out of memory");
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
 	if ((rc = map_log(dir, &m)) != 0)
 		goto out;
-	snprintf(path, sizeof(path), "%s/checkpoints", dir);
+	if (snprintf(path, sizeof(path), "%s/checkpoints", dir) >= (int)sizeof(path)) {
+		log_warnx("%s/checkpoints: %s", dir, strerror(ENAMETOOLONG));
+		rc = EXIT_NOINPUT;
+		goto out;
+	}
 	if ((rc = read_cps(path, pub, 0, &cps, &ncp, 0)) != 0 ||
 	    (held && (rc = read_cps(held, pub, 1, &cps, &ncp, 1)) != 0))
 		goto out;
@@ -316,62 +349,39 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 		goto out;
 	}
 	for (uint64_t i = 0; i < m.n && !bad; i++) {
-		const uint8_t *r = record(&m, i);
-		uint64_t seq = util_le_get(r + 8, 8);
+		const uint8_t *rec = record(&m, i);
+		struct sealfmt_record r;
 
-		if (r[0] != 1 || r[1] < OUTLOG_OUTCOME || r[1] > OUTLOG_ALARM) {
-			printf("record %llu at byte %llu: unknown version %u or "
-			    "type %u\n", (unsigned long long)i,
-			    (unsigned long long)offset_of(i), r[0], r[1]);
+		if ((rc = sealfmt_check(rec, i, chain, key, leaf)) != 0) {
+			print_bad_record(rec, i, rc);
 			bad = 1;
 			break;
 		}
-		if (seq != i) {
-			printf("record %llu at byte %llu: sequence number %llu where "
-			    "%llu belongs: records %s\n", (unsigned long long)i,
-			    (unsigned long long)offset_of(i), (unsigned long long)seq,
-			    (unsigned long long)i, seq > i ? "removed or reordered "
-			    "before it" : "reordered or repeated");
-			bad = 1;
-			break;
-		}
-		outlog_leaf(r, leaf);
-		outlog_chain(chain, leaf, chain);
-		if (key != NULL) {
-			outlog_tag(key, i, chain, tag);
-			if (sodium_memcmp(tag, r + OUTLOG_DATA, 32) != 0) {
-				printf("record %llu at byte %llu: the seal does not "
-				    "verify: the record was altered, or sealed with "
-				    "another key than K_%llu\n", (unsigned long long)i,
-				    (unsigned long long)offset_of(i),
-				    (unsigned long long)i);
-				bad = 1;
-				break;
-			}
-			outlog_evolve(key);
-		}
-		merkle_append(tree, leaf);
-		cnt.type[r[1]]++;
-		if (r[1] == OUTLOG_OUTCOME && r[169] >= 1 && r[169] <= 4)
-			cnt.outcome[r[169]]++;
-		if (k < ncp && cps[k].size == i + 1) {
+		(void)merkle_append(tree, leaf);	/* m.n < 2^63 */
+		(void)sealfmt_record_decode(rec, &r);	/* checked above */
+		cnt.type[r.type]++;
+		if (r.type == SEALFMT_OUTCOME && r.outcome >= 1 &&
+		    r.outcome < SEALFMT_NOUTCOMES)
+			cnt.outcome[r.outcome]++;
+		if (k < ncp && cps[k].c.size == i + 1) {
 			merkle_root(tree, root);
 			bad = check_cps(cps, ncp, &k, i + 1, root, chain, m.origin,
 			    &verified);
 		}
 	}
-	if (!bad && m.n > 0 && (ncp == 0 || cps[ncp - 1].size == 0)) {
+	if (!bad && m.n > 0 && (ncp == 0 || cps[ncp - 1].c.size == 0)) {
 		printf("record 0 at byte %d: no signed checkpoint covers the log "
 		    "(its checkpoints file is missing or empty): nothing below "
-		    "can be verified with the public key\n", OUTLOG_HEADER);
+		    "can be verified with the public key\n", SEALFMT_HEADER);
 		bad = 1;
 	}
 	if (!bad && k < ncp) {
 		printf("record %llu at byte %llu: the log ends here, below %s of "
 		    "size %llu: records were cut from the end\n",
-		    (unsigned long long)m.n, (unsigned long long)offset_of(m.n),
+		    (unsigned long long)m.n,
+		    (unsigned long long)sealfmt_offset(m.n),
 		    cps[k].held ? "the held checkpoint" : "a signed checkpoint",
-		    (unsigned long long)cps[k].size);
+		    (unsigned long long)cps[k].c.size);
 		bad = 1;
 	}
 	if (bad) {
@@ -382,22 +392,22 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 		printf("note: a torn last record (%zu bytes) after record %llu: a "
 		    "write cut short; the daemon cuts it and records an alarm at "
 		    "its next start\n", m.torn, (unsigned long long)m.n);
-	if (cnt.type[OUTLOG_ALARM])
+	if (cnt.type[SEALFMT_ALARM])
 		printf("note: %lu alarm records (see `oshirase audit show`)\n",
-		    cnt.type[OUTLOG_ALARM]);
+		    cnt.type[SEALFMT_ALARM]);
 	printf("ok: %llu records (%lu outcomes: %lu sent, %lu failed, %lu "
 	    "cancelled, %lu expired; %lu starts, %lu stops, %lu alarms), %u "
 	    "checkpoints verified%s, seals %s\n", (unsigned long long)m.n,
-	    cnt.type[OUTLOG_OUTCOME], cnt.outcome[OUTCOME_SENT],
-	    cnt.outcome[OUTCOME_FAILED], cnt.outcome[OUTCOME_CANCELLED],
-	    cnt.outcome[OUTCOME_EXPIRED], cnt.type[OUTLOG_START],
-	    cnt.type[OUTLOG_STOP], cnt.type[OUTLOG_ALARM], verified,
+	    cnt.type[SEALFMT_OUTCOME], cnt.outcome[SEALFMT_SENT],
+	    cnt.outcome[SEALFMT_FAILED], cnt.outcome[SEALFMT_CANCELLED],
+	    cnt.outcome[SEALFMT_EXPIRED], cnt.type[SEALFMT_START],
+	    cnt.type[SEALFMT_STOP], cnt.type[SEALFMT_ALARM], verified,
 	    held ? " (the held one too)" : "",
 	    key ? "checked with K0" : "not checked (no --k0)");
-	if (ncp > 0 && cps[ncp - 1].size < m.n)
+	if (ncp > 0 && cps[ncp - 1].c.size < m.n)
 		printf("note: the last %llu records are after the last checkpoint: "
 		    "only their seals%s protect them\n",
-		    (unsigned long long)(m.n - cps[ncp - 1].size),
+		    (unsigned long long)(m.n - cps[ncp - 1].c.size),
 		    key ? "" : " (not checked)");
 	rc = 0;
 out:
@@ -412,83 +422,66 @@ out:
 /* ---- show ---- */
 
 static void
-show_record(const uint8_t *r, uint64_t i, int json)
+show_record(const struct sealfmt_record *r, uint64_t i, int json)
 {
-	char rec[65], sub[65], prog[65], dig[65], when[32];
-	time_t t = (time_t)util_le_get(r + 16, 8);
+	char recip[65], sub[65], dig[65], when[32];
 	struct tm tm;
 
-	hex_encode(r + 40, 32, rec);
-	rec[64] = '\0';
-	hex_encode(r + 72, 32, sub);
-	sub[64] = '\0';
-	hex_encode(r + 192, 32, dig);
-	dig[64] = '\0';
-	memcpy(prog, r + 104, 64);
-	prog[64] = '\0';
-	date_tm_jst(t, &tm);
+	hex_encode(r->recipient, 32, recip);
+	hex_encode(r->subject, 32, sub);
+	hex_encode(r->digest, 32, dig);
+	date_tm_jst((time_t)r->time, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S+09:00", &tm);
 	if (json) {
 		printf("{\"record\":%llu,\"time\":\"%s\",\"type\":\"%s\"",
-		    (unsigned long long)i, when, outlog_type_name(r[1]));
-		if (r[1] == OUTLOG_OUTCOME)
+		    (unsigned long long)i, when, sealfmt_type_name(r->type));
+		if (r->type == SEALFMT_OUTCOME)
 			printf(",\"notice\":%llu,\"message\":%llu,\"program\":\"%s\","
 			    "\"recipient\":\"%s\",\"subject\":\"%s\",\"channel\":"
 			    "\"%s\",\"outcome\":\"%s\",\"attempt\":%u,\"status\":%d,"
-			    "\"digest\":\"%s\"", (unsigned long long)util_le_get(r + 24, 8),
-			    (unsigned long long)util_le_get(r + 32, 8), prog, rec, sub,
-			    r[168] == 1 ? "line" : "email",
-			    outlog_outcome_name(r[169]), (unsigned)util_le_get(r + 172, 4),
-			    (int32_t)util_le_get(r + 176, 4), dig);
-		else if (r[1] == OUTLOG_ALARM)
-			printf(",\"alarm\":%d,\"count\":%llu", (int32_t)util_le_get(r + 176, 4),
-			    (unsigned long long)util_le_get(r + 24, 8));
+			    "\"digest\":\"%s\"", (unsigned long long)r->notice,
+			    (unsigned long long)r->message, r->program, recip, sub,
+			    sealfmt_channel_name(r->channel),
+			    sealfmt_outcome_name(r->outcome), (unsigned)r->attempt,
+			    (int)r->status, dig);
+		else if (r->type == SEALFMT_ALARM)
+			printf(",\"alarm\":%d,\"count\":%llu", (int)r->status,
+			    (unsigned long long)r->notice);
 		printf("}\n");
 		return;
 	}
-	printf("%llu\t%s\t%s", (unsigned long long)i, when, outlog_type_name(r[1]));
-	if (r[1] == OUTLOG_OUTCOME)
+	printf("%llu\t%s\t%s", (unsigned long long)i, when,
+	    sealfmt_type_name(r->type));
+	if (r->type == SEALFMT_OUTCOME)
 		printf("\t%s\t%s\t%s\t%s\tnotice %llu\tattempt %u\tstatus %d",
-		    outlog_outcome_name(r[169]), prog, r[168] == 1 ? "line" : "email",
-		    rec, (unsigned long long)util_le_get(r + 24, 8),
-		    (unsigned)util_le_get(r + 172, 4), (int32_t)util_le_get(r + 176, 4));
-	else if (r[1] == OUTLOG_ALARM)
-		printf("\t%s (%llu)", util_le_get(r + 176, 4) == 1 ? "a torn last record "
-		    "was cut" : util_le_get(r + 176, 4) == 3 ? "records past the saved "
-		    "state did not verify and were cut" : util_le_get(r + 176, 4) == 4 ?
-		    "a torn last checkpoint line was cut" : "?",
-		    (unsigned long long)util_le_get(r + 24, 8));
+		    sealfmt_outcome_name(r->outcome), r->program,
+		    sealfmt_channel_name(r->channel), recip,
+		    (unsigned long long)r->notice, (unsigned)r->attempt,
+		    (int)r->status);
+	else if (r->type == SEALFMT_ALARM)
+		printf("\t%s (%llu)", sealfmt_alarm_name(r->status),
+		    (unsigned long long)r->notice);
 	printf("\n");
 }
 
+/* want: the pseudonym to look for in recipient or subject, or NULL. */
 static int
-show(const char *dir, int json, const char *keypath, const char *resident)
+show(const char *dir, int json, const uint8_t *want)
 {
 	struct logmap m;
-	uint8_t want[32];
-	int rc, filter = resident != NULL;
+	int rc;
 
-	if (filter) {
-		uint8_t *k;
-
-		if (keypath == NULL) {
-			log_warnx("--resident needs --key (the pseudonymisation key)");
-			return EXIT_USAGE;
-		}
-		if ((k = pseudo_key_load(keypath, &rc)) == NULL)
-			return rc;
-		pseudo_compute(k, resident, strlen(resident), want);
-		pseudo_key_free(k);
-	}
 	if ((rc = map_log(dir, &m)) != 0)
 		return rc;
 	for (uint64_t i = 0; i < m.n; i++) {
-		const uint8_t *r = record(&m, i);
+		struct sealfmt_record r;
 
-		if (filter && (r[1] != OUTLOG_OUTCOME ||
-		    (memcmp(r + 40, want, 32) != 0 && memcmp(r + 72, want, 32) != 0)))
+		(void)sealfmt_record_decode(record(&m, i), &r);	/* shown as is */
+		if (want != NULL && (r.type != SEALFMT_OUTCOME ||
+		    (memcmp(r.recipient, want, SEALFMT_PSEUDO_LEN) != 0 &&
+		    memcmp(r.subject, want, SEALFMT_PSEUDO_LEN) != 0)))
 			continue;
-		show_record(r, i, json);
+		show_record(&r, i, json);
 	}
 	unmap_log(&m);
 	return fflush(stdout) == 0 ? 0 : EXIT_IOERR;
@@ -499,12 +492,15 @@ show(const char *dir, int json, const char *keypath, const char *resident)
 static int
 last_cp(const char *dir, const char *held, struct cp *out)
 {
-	char path[CONFIG_PATH_MAX + 16];
+	char path[PATH_MAX];
 	struct cp *cps = NULL;
 	size_t n = 0;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/checkpoints", dir);
+	if (snprintf(path, sizeof(path), "%s/checkpoints", dir) >= (int)sizeof(path)) {
+		log_warnx("%s/checkpoints: %s", dir, strerror(ENAMETOOLONG));
+		return EXIT_NOINPUT;
+	}
 	rc = read_cps(held ? held : path, NULL, 0, &cps, &n, 1);
 	if (rc == 0 && n == 0) {
 		log_warnx("%s: no checkpoint", held ? held : path);
@@ -523,44 +519,45 @@ prove(const char *dir, uint64_t notice, const char *held)
 	struct cp c;
 	uint8_t *leaves, proof[MERKLE_MAX_PROOF * 32];
 	size_t plen = MERKLE_MAX_PROOF;
-	uint64_t idx = UINT64_MAX;
-	char hex[2 * OUTLOG_DATA + 1];
+	uint64_t idx = UINT64_MAX, size;
+	char hex[2 * SEALFMT_DATA + 1];
 	int rc;
 
 	if ((rc = last_cp(dir, held, &c)) != 0 || (rc = map_log(dir, &m)) != 0)
 		return rc;
-	if (c.size > m.n) {
+	size = c.c.size;
+	if (size > m.n) {
 		log_warnx("the checkpoint covers %llu records, the log has %llu",
-		    (unsigned long long)c.size, (unsigned long long)m.n);
+		    (unsigned long long)size, (unsigned long long)m.n);
 		unmap_log(&m);
 		return EXIT_CHECK_FAILED;
 	}
-	leaves = xmalloc((size_t)(c.size ? c.size : 1) * 32);
-	for (uint64_t i = 0; i < c.size; i++) {
-		const uint8_t *r = record(&m, i);
+	leaves = xmalloc((size_t)(size ? size : 1) * 32);
+	for (uint64_t i = 0; i < size; i++) {
+		struct sealfmt_record r;
 
-		outlog_leaf(r, leaves + i * 32);
-		if (r[1] == OUTLOG_OUTCOME && util_le_get(r + 24, 8) == notice)
+		sealfmt_leaf(record(&m, i), leaves + i * 32);
+		if (sealfmt_record_decode(record(&m, i), &r) == 0 &&
+		    r.type == SEALFMT_OUTCOME && r.notice == notice)
 			idx = i;
 	}
 	if (idx == UINT64_MAX) {
 		log_warnx("notice %llu is not in the log's first %llu records "
 		    "(the checkpoint's)", (unsigned long long)notice,
-		    (unsigned long long)c.size);
+		    (unsigned long long)size);
 		rc = EXIT_NOINPUT;
-	} else if (merkle_inclusion_proof(&merkle_blake2b, leaves, c.size, idx,
-	    proof, &plen) != 0) {
+	} else if ((rc = merkle_inclusion_proof(&merkle_blake2b, leaves, size,
+	    idx, proof, &plen)) != 0) {
+		log_warnx("prove: %s", merkle_strerror(rc));
 		rc = EXIT_SOFTWARE;
 	} else {
-		hex_encode(record(&m, idx), OUTLOG_DATA, hex);
-		hex[2 * OUTLOG_DATA] = '\0';
-		printf("oshirase-proof 1\nindex %llu\nrecord %s\ncheckpoint %s\npath",
-		    (unsigned long long)idx, hex, c.text);
+		hex_encode(record(&m, idx), SEALFMT_DATA, hex);
+		printf("oshirase-proof %d\nindex %llu\nrecord %s\ncheckpoint %s\n"
+		    "path", PROOF_VERSION, (unsigned long long)idx, hex, c.text);
 		for (size_t i = 0; i < plen; i++) {
 			char h[65];
 
 			hex_encode(proof + i * 32, 32, h);
-			h[64] = '\0';
 			printf(" %s", h);
 		}
 		printf("\n");
@@ -574,11 +571,13 @@ prove(const char *dir, uint64_t notice, const char *held)
 static int
 check_proof(const char *pubpath, const char *path)
 {
-	uint8_t pub[32], data[OUTLOG_DATA], leaf[32], proof[MERKLE_MAX_PROOF * 32];
+	uint8_t pub[SEALFMT_PUBKEY_LEN], data[SEALFMT_DATA], leaf[32];
+	uint8_t proof[MERKLE_MAX_PROOF * 32];
 	char line[4096], *v;
 	unsigned long long idx = 0;
 	size_t plen = 0;
 	int have = 0, rc;
+	struct sealfmt_record r;
 	struct cp c;
 	FILE *f;
 
@@ -594,10 +593,13 @@ check_proof(const char *pubpath, const char *path)
 		if ((v = strchr(line, ' ')) == NULL)
 			continue;
 		*v++ = '\0';
-		if (strcmp(line, "index") == 0 && sscanf(v, "%llu", &idx) == 1)
+		if (strcmp(line, "oshirase-proof") == 0 && atoi(v) != PROOF_VERSION)
+			have |= 32;
+		else if (strcmp(line, "index") == 0 && sscanf(v, "%llu", &idx) == 1)
 			have |= 1;
-		else if (strcmp(line, "record") == 0 && strlen(v) == 2 * OUTLOG_DATA &&
-		    hex_decode(v, strlen(v), data, OUTLOG_DATA) == 0)
+		else if (strcmp(line, "record") == 0 &&
+		    strlen(v) == 2 * SEALFMT_DATA &&
+		    hex_decode(v, strlen(v), data, SEALFMT_DATA) == 0)
 			have |= 2;
 		else if (strcmp(line, "checkpoint") == 0 && parse_cp(v, pub, &c) == 0)
 			have |= 4;
@@ -613,34 +615,35 @@ check_proof(const char *pubpath, const char *path)
 		}
 	}
 	fclose(f);
-	if ((have & 31) != 15) {
-		printf("%s: not a proof (index, record, checkpoint and path lines)\n",
-		    path);
+	if ((have & 63) != 15) {
+		printf("%s: not a proof (index, record, checkpoint and path lines%s)\n",
+		    path, have & 32 ? "; of another version" : "");
 		return EXIT_DATAERR;
 	}
 	if (!c.sig_ok) {
 		printf("the proof's checkpoint is not signed by this public key\n");
 		return EXIT_CHECK_FAILED;
 	}
-	outlog_leaf(data, leaf);
-	if (merkle_verify_inclusion(&merkle_blake2b, leaf, idx, c.size, proof, plen,
-	    c.root) != 0) {
+	sealfmt_leaf(data, leaf);
+	if (merkle_verify_inclusion(&merkle_blake2b, leaf, idx, c.c.size, proof,
+	    plen, c.c.root) != 0) {
 		printf("the proof does not verify: record %llu is not in the log "
-		    "of the checkpoint (size %llu)\n", idx, (unsigned long long)c.size);
+		    "of the checkpoint (size %llu)\n", idx,
+		    (unsigned long long)c.c.size);
 		return EXIT_CHECK_FAILED;
 	}
 	printf("ok: record %llu is in the log of %s as of its signed checkpoint "
-	    "of %llu records:\n", idx, c.origin, (unsigned long long)c.size);
-	show_record(data, idx, 0);
+	    "of %llu records:\n", idx, c.c.origin, (unsigned long long)c.c.size);
+	(void)sealfmt_record_decode(data, &r);	/* shown as it is */
+	show_record(&r, idx, 0);
 	return 0;
 }
 
 int
-cmd_audit(int argc, char **argv)
+main(int argc, char **argv)
 {
 	enum { OPT_LOG = 256, OPT_PUBKEY, OPT_K0, OPT_CHECKPOINT, OPT_NOTICE,
-		OPT_JSON, A_KEY, OPT_RESIDENT, OPT_PUBOUT, OPT_K0OUT, OPT_ORIGIN,
-		A_HELP };
+		OPT_JSON, OPT_PSEUDONYM, OPT_KEY, OPT_RESIDENT, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "pubkey", required_argument, NULL, OPT_PUBKEY },
@@ -648,25 +651,31 @@ cmd_audit(int argc, char **argv)
 		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 		{ "notice", required_argument, NULL, OPT_NOTICE },
 		{ "json", no_argument, NULL, OPT_JSON },
-		{ "key", required_argument, NULL, A_KEY },
+		{ "pseudonym", required_argument, NULL, OPT_PSEUDONYM },
+		/* known only to say where they are taken */
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "resident", required_argument, NULL, OPT_RESIDENT },
-		{ "pubkey-out", required_argument, NULL, OPT_PUBOUT },
-		{ "k0-out", required_argument, NULL, OPT_K0OUT },
-		{ "origin", required_argument, NULL, OPT_ORIGIN },
-		{ "help", no_argument, NULL, A_HELP },
+		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *logdir = NULL, *pub = NULL, *k0 = NULL, *cp = NULL;
-	const char *key = NULL, *resident = NULL, *pubout = NULL, *k0out = NULL;
-	const char *origin = "oshirase", *sub;
+	const char *logdir = NULL, *pub = NULL, *k0 = NULL, *cp = NULL, *sub;
+	uint8_t pseudonym[SEALFMT_PSEUDO_LEN];
 	unsigned long long notice = 0;
-	int opt, json = 0, have_notice = 0;
-	char err[1400], *end;
+	int opt, json = 0, have_notice = 0, have_pseudonym = 0;
+	char *end;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+	log_init("oshirase-audit", LOG_LEVEL_INFO);
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
 		audit_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("oshirase-audit %s\n", OSHIRASE_VERSION);
+		return 0;
+	}
+	if (sodium_init() < 0)
+		fatalx("sodium_init failed");
 	sub = argv[1];
 	argc--;
 	argv++;
@@ -677,11 +686,6 @@ cmd_audit(int argc, char **argv)
 		case OPT_K0: k0 = optarg; break;
 		case OPT_CHECKPOINT: cp = optarg; break;
 		case OPT_JSON: json = 1; break;
-		case A_KEY: key = optarg; break;
-		case OPT_RESIDENT: resident = optarg; break;
-		case OPT_PUBOUT: pubout = optarg; break;
-		case OPT_K0OUT: k0out = optarg; break;
-		case OPT_ORIGIN: origin = optarg; break;
 		case OPT_NOTICE:
 			errno = 0;
 			notice = strtoull(optarg, &end, 10);
@@ -691,7 +695,24 @@ cmd_audit(int argc, char **argv)
 			}
 			have_notice = 1;
 			break;
-		case A_HELP:
+		case OPT_PSEUDONYM:
+			if (strlen(optarg) != 2 * SEALFMT_PSEUDO_LEN ||
+			    hex_decode(optarg, strlen(optarg), pseudonym,
+			    sizeof(pseudonym)) != 0) {
+				log_warnx("--pseudonym: 64 hex digits, as `oshirase "
+				    "pseudonym` prints them");
+				return EXIT_USAGE;
+			}
+			have_pseudonym = 1;
+			break;
+		case OPT_KEY:
+		case OPT_RESIDENT:
+			log_warnx("--key and --resident need the pseudonymisation "
+			    "key, which this program never reads: run `oshirase "
+			    "audit show --key KEY --resident ID`, or give the "
+			    "resident's pseudonym with --pseudonym");
+			return EXIT_USAGE;
+		case OPT_HELP:
 			audit_usage(stdout);
 			return 0;
 		default:
@@ -706,22 +727,14 @@ cmd_audit(int argc, char **argv)
 		}
 		return check_proof(pub, argv[optind]);
 	}
+	if (strcmp(sub, "init") == 0) {
+		log_warnx("init makes the writer's keys and is not done here: "
+		    "run `oshirase audit init` on the host");
+		return EXIT_USAGE;
+	}
 	if (optind != argc || logdir == NULL) {
 		audit_usage(stderr);
 		return EXIT_USAGE;
-	}
-	if (strcmp(sub, "init") == 0) {
-		int rc = outlog_init(logdir, origin, pubout, k0out, err, sizeof(err));
-
-		if (rc != 0) {
-			log_warnx("%s", err);
-			return rc;
-		}
-		printf("a sealed log in %s.  Give the auditors the public key (%s)\n"
-		    "and K0 (%s) now, off this host; then delete K0 here: the host\n"
-		    "must not keep it.\n", logdir, pubout ? pubout : "auditor/pubkey",
-		    k0out ? k0out : "auditor/k0");
-		return 0;
 	}
 	if (strcmp(sub, "verify") == 0) {
 		if (pub == NULL) {
@@ -738,8 +751,8 @@ cmd_audit(int argc, char **argv)
 		return prove(logdir, notice, cp);
 	}
 	if (strcmp(sub, "show") == 0)
-		return show(logdir, json, key, resident);
-	log_warnx("audit: unknown command '%s'", sub);
+		return show(logdir, json, have_pseudonym ? pseudonym : NULL);
+	log_warnx("unknown command '%s'", sub);
 	audit_usage(stderr);
 	return EXIT_USAGE;
 }
