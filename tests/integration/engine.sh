@@ -10,8 +10,8 @@
 	{ not_ok "gen"; finish; }
 "$OSHIRASE" keygen --out "$T/key" -q
 "$OSHIRASE" import residents "$T/residents.csv" --db "$T/db" --key "$T/key" \
-    --rules "$TOP/rules" --date 2028-03-31 -q || { not_ok "import"; finish; }
-cp -r "$TOP/rules" "$T/r"
+    --rules "$RULES" --date 2028-03-31 -q || { not_ok "import"; finish; }
+cp -r "$RULES" "$T/r"
 prog() {	# id, then the [eligible] lines
 	id=$1; shift
 	{

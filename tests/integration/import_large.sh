@@ -13,7 +13,7 @@ DATE=2026-11-23
 "$OSHIRASE" keygen --out "$T/key" -q
 for d in db1 db2 db3; do "$OSHIRASE" keygen --contacts --db "$T/$d" -q; done
 imp() { "$OSHIRASE" import residents "$1" --db "$2" --key "$T/key" \
-    --rules "$TOP/rules" --date $DATE -q "$@"; }
+    --rules "$RULES" --date $DATE -q "$@"; }
 
 # Quoted wards with a line break and a comma around the middle of the file,
 # where the reader cuts it.
@@ -31,10 +31,10 @@ lines=$(wc -l <"$T/r.csv")
 
 expect_status 0 "import with one thread" \
     "$OSHIRASE" import residents "$T/r.csv" --db "$T/db1" --key "$T/key" \
-    --rules "$TOP/rules" --date $DATE -q --threads 1
+    --rules "$RULES" --date $DATE -q --threads 1
 expect_status 0 "import with two threads" \
     "$OSHIRASE" import residents "$T/r.csv" --db "$T/db2" --key "$T/key" \
-    --rules "$TOP/rules" --date $DATE -q --threads 2
+    --rules "$RULES" --date $DATE -q --threads 2
 for db in residents resident_hh vocab; do
 	mdb_dump -s $db "$T/db1" >"$T/d1"
 	mdb_dump -s $db "$T/db2" >"$T/d2"
@@ -59,7 +59,7 @@ awk 'NR == 101 || NR == 70001 || NR == 75001 { sub(/,(nhi|employee|late_elderly|
 want=$(grep -n ',nhx,' "$T/bad.csv" | cut -d: -f1 | tr '\n' ' ')
 [ "$(echo $want | wc -w)" -eq 3 ] && ok "three rows made bad (lines $want)" || not_ok "bad rows: $want"
 "$OSHIRASE" import residents "$T/bad.csv" --db "$T/db3" --key "$T/key" \
-    --rules "$TOP/rules" --date $DATE --threads 2 2>"$T/err"
+    --rules "$RULES" --date $DATE --threads 2 2>"$T/err"
 [ $? -eq 65 ] && ok "bad large file: exit 65" || not_ok "bad large file: exit status"
 got=$(grep -o '^[^:]*:[0-9]*: insurance' "$T/err" | cut -d: -f2 | tr '\n' ' ')
 [ "$got" = "$want" ] && ok "errors reported in file order at lines $got" ||

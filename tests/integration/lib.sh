@@ -5,9 +5,14 @@
 # check CMD...) once per case, and ends with `finish`, which exits 0 when
 # every case passed and 99 otherwise.  Every script gets its own temporary
 # directory $T, removed at exit.
+#
+# RULES is the rules directory the scripts test with (default rules/); a
+# script that needs the shipped rule set reads it there, so that a copy
+# with a program more or less runs the same tests (newprogram.sh).
 set -u
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${OSHIRASE:=$TOP/build/oshirase}"
+: "${RULES:=$TOP/rules}"
 # The other programs, built beside it: the queue, the sender, and the test
 # programs (a synthetic city, the LINE emulator).
 _bin=$(dirname "$OSHIRASE")
@@ -29,6 +34,9 @@ expect_status() {
 	else not_ok "$_desc (exit $_got, want $_want)"; sed 's/^/#   /' "$T/.err" | head -20
 	fi
 }
+# program_count DIR: the number of programs in a rules directory (its rule
+# files, vocabulary.ini aside).
+program_count() { ls "$1"/*.ini | grep -vc '/vocabulary\.ini$'; }
 skip_all() { echo "1..0 # SKIP $*"; exit 77; }
 finish() { echo "1..$_n"; [ "$_failed" -eq 0 ] && exit 0; exit 99; }
 

@@ -9,7 +9,7 @@
 D=2026-12-01
 R="$T/rules"
 mkdir -p "$R"
-cp "$TOP/rules/vocabulary.ini" "$R/"
+cp "$RULES/vocabulary.ini" "$R/"
 # everyone: every resident, category child, not a tax program
 # adult-tax: residents aged 18 or over, category welfare, uses tax data
 prog() {

@@ -4,10 +4,23 @@
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
-R="$TOP/rules"
+R=$RULES
 expect_status 0 "rules check of the shipped rules" "$OSHIRASE" rules check "$R"
-n=$(ls "$R"/*.ini | grep -vc vocabulary.ini)
-[ "$n" -eq 29 ] && ok "29 program files" || not_ok "$n program files, want 29"
+nprog=$(program_count "$R")
+grep -q ": $nprog programs, [0-9]* clauses: ok$" "$T/.out" &&
+	ok "rules check loads every rule file ($nprog programs)" ||
+	not_ok "rules check: '$(cat "$T/.out")' for $nprog rule files"
+# Each program's id is a benefit word, so that residents can say they
+# receive it (rules/vocabulary.ini).
+nobenefit=""
+for f in "$R"/*.ini; do
+	id=$(basename "$f" .ini)
+	[ "$id" = vocabulary ] && continue
+	sed -n '/^\[benefit\]/,/^\[/p' "$R/vocabulary.ini" | grep -q "^$id = " ||
+		nobenefit="$nobenefit $id"
+done
+[ -z "$nobenefit" ] && ok "every program id is a benefit word of vocabulary.ini" ||
+	not_ok "programs missing from [benefit] of vocabulary.ini:$nobenefit"
 for f in "$R"/*.ini; do
 	id=$(basename "$f" .ini)
 	[ "$id" = vocabulary ] && continue
@@ -48,12 +61,13 @@ grep -q "specific-health-checkup.ini:[0-9]*:[0-9]*: cannot compare an insurance 
 	ok "the type error is named" || not_ok "type error: $(cat "$T/.err")"
 
 # Messages: every program, both languages, to the subject and to a parent.
-bad=""
+bad="" nmsg=0
 for f in "$R"/*.ini; do
 	id=$(basename "$f" .ini)
 	[ "$id" = vocabulary ] && continue
 	for lang in ja en; do
 		for who in "" --child; do
+			nmsg=$((nmsg + 1))
 			"$OSHIRASE" rules message "$R" --program "$id" --lang $lang $who >"$T/msg" 2>&1 ||
 				bad="$bad $id/$lang$who:exit"
 			grep -q '[{}]' "$T/msg" && bad="$bad $id/$lang$who:placeholder"
@@ -69,7 +83,7 @@ for f in "$R"/*.ini; do
 		done
 	done
 done
-[ -z "$bad" ] && ok "116 messages: may qualify, the city's example site, no placeholder left, お子さま / your child" ||
+[ -z "$bad" ] && [ "$nmsg" -eq $((4 * nprog)) ] && ok "$nmsg messages: may qualify, the city's example site, no placeholder left, お子さま / your child" ||
 	not_ok "messages:$bad"
 printf '[city]\nsite = https://www.city.test.example/\n' >"$T/c.conf"
 "$OSHIRASE" rules message "$R" -c "$T/c.conf" --program lung-cancer-screening >"$T/msg" 2>&1
@@ -116,7 +130,8 @@ el --date 2025-11-30 >"$T/old"
 grep -q "$p4" "$T/old" && not_ok "a resident listed before their birth" ||
 	ok "before their birth a resident is no one's subject"
 expect_status 0 "eligible --counts" el --date 2026-11-23 --counts
-[ "$(tail -n +2 "$T/.out" | wc -l)" -eq 29 ] && ok "--counts: a row per program" || not_ok "--counts rows"
+[ "$(tail -n +2 "$T/.out" | wc -l)" -eq "$nprog" ] && ok "--counts: a row per program ($nprog)" ||
+	not_ok "--counts rows: $(tail -n +2 "$T/.out" | wc -l), want $nprog"
 sub=$(awk '$1 == "lung-cancer-screening" { print $2 }' "$T/.out")
 [ "$sub" = "$(grep -c '^lung-cancer-screening	' "$T/el")" ] && ok "--counts agrees with the listing ($sub)" ||
 	not_ok "--counts $sub differs from the listing"
