@@ -16,8 +16,6 @@ K=$T/key
 HDR=resident_id,household_id,relationship,birth_date,sex,ward,insurance,tax_exempt,income,dependents,single_parent,disability_physical,disability_intellectual,disability_mental,benefits,history,flags,status
 CHDR=resident_id,channel,address,language,consent,status
 
-imp_res() { f=$1 db=$2; shift 2; "$OSHIRASE" import residents "$f" --db "$db" --key "$K" --rules "$RULES" --date "$D" "$@"; }
-imp_con() { "$OSHIRASE" import contacts "$1" --db "$2" --key "$K" --date "$D"; }
 # counts DB: the status report without the lines that name the store, its
 # size or the time of the last import.
 counts() {

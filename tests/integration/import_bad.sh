@@ -13,9 +13,6 @@ D=2026-11-23
 DB=$T/db
 K=$T/key
 
-imp_res() { "$OSHIRASE" import residents "$1" --db "$2" --key "$K" --rules "$RULES" --date "$D"; }
-imp_con() { "$OSHIRASE" import contacts "$1" --db "$2" --key "$K" --date "$D"; }
-
 # Baseline: a key, a store with the small valid files.
 expect_status 0 "keygen --out" "$OSHIRASE" keygen --out "$K"
 expect_status 0 "baseline residents import" imp_res "$DATA/small-residents.csv" "$DB"
