@@ -858,7 +858,9 @@ read_chunked(struct import *im, void *first, size_t size, const char *encoding,
 		merge(first, users[i]);
 		free(users[i]);
 	}
-	return rc;
+	/* csvin_run has said what went wrong */
+	return rc == 0 ? 0 : rc == CSVIN_ENOINPUT ? EXIT_NOINPUT :
+	    rc == CSVIN_EDATA ? EXIT_DATAERR : EXIT_SOFTWARE;
 }
 
 static void
