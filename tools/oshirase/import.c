@@ -1037,6 +1037,7 @@ struct con_import {
 	int channel;
 	struct crow *rows;
 	size_t nrows, cap;
+	unsigned long unsealed;	/* addresses addrbox_seal failed on */
 };
 
 static int
@@ -1167,15 +1168,18 @@ con_row(struct csvin *in, void *user)
 	} else {
 		/* The line is unique per row: the nonce's counter. */
 		if (addrbox_seal(ci->box, row->line, ci->res, (uint8_t)ci->channel, ci->addr,
-		    ci->addr_len, nonce, ct) != 0)
-			fatalx("addrbox_seal failed");
+		    ci->addr_len, nonce, ct) != 0) {
+			ci->nrows--;	/* the import fails (import_contacts) */
+			ci->unsealed++;
+			goto next;
+		}
 		ci->cur.nonce = nonce;
 		ci->cur.ct = ct;
 		ci->cur.ct_len = (uint16_t)(ci->addr_len + ADDRBOX_TAG_LEN);
 	}
 	row->len = (uint16_t)store_contact_encode(&ci->cur, row->val, sizeof(row->val));
-	sodium_memzero(ci->addr, sizeof(ci->addr));
 next:
+	sodium_memzero(ci->addr, sizeof(ci->addr));
 	memset(&ci->cur, 0, sizeof(ci->cur));
 	ci->channel = 0;
 	ci->addr_len = 0;
@@ -1194,6 +1198,7 @@ merge_contacts(void *into, void *from)
 		memcpy(ci->rows + ci->nrows, c->rows, c->nrows * sizeof(*c->rows));
 		ci->nrows += c->nrows;
 	}
+	ci->unsealed += c->unsealed;
 	free(c->rows);
 }
 
@@ -1325,6 +1330,11 @@ import_contacts(struct common *c, const char *file, const char *encoding)
 	}
 	ci.im.in = csvin_new(file, ccols, C_NCOLS, (int)c->cfg.max_errors);
 	rc = read_chunked(&ci.im, &ci, sizeof(ci), encoding, &ops, merge_contacts);
+	if (rc == 0 && ci.unsealed != 0) {
+		log_warnx("%s: addrbox_seal failed on %lu addresses", file,
+		    ci.unsealed);
+		rc = EXIT_SOFTWARE;
+	}
 	if (rc == 0)
 		rc = apply_contacts(&ci, e_pk, &absent, &cnt);
 	if (rc == 0 && csvin_errors(ci.im.in) != 0)
