@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "csvin.h"
+#include "seams.h"
 #include "util.h"
 
 static const char *const cols[3] = { "id", "name", "note" };
@@ -270,17 +271,6 @@ count_row(struct csvin *in, void *user)
 {
 	(void)in;
 	(*(unsigned long *)user)++;
-}
-
-static int
-no_thread(pthread_t *thread, const pthread_attr_t *attr,
-    void *(*start)(void *), void *arg)
-{
-	(void)thread;
-	(void)attr;
-	(void)start;
-	(void)arg;
-	return EAGAIN;
 }
 
 /* A file of rows rows, large enough to be read in two chunks (4 MiB

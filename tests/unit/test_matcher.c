@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "matcher.h"
+#include "seams.h"
 #include "util.h"
 
 #define NHH 64	/* households of the test store, one head each */
@@ -132,17 +133,6 @@ run(struct fixture *fx, unsigned nthreads, unsigned long *total)
 	for (unsigned t = 0; t < MATCHER_MAX_THREADS; t++)
 		*total += seen[t];
 	return rc;
-}
-
-static int
-no_thread(pthread_t *thread, const pthread_attr_t *attr,
-    void *(*start)(void *), void *arg)
-{
-	(void)thread;
-	(void)attr;
-	(void)start;
-	(void)arg;
-	return EAGAIN;
 }
 
 static void
