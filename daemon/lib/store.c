@@ -129,7 +129,8 @@ store_resident_encode(const struct resident *r, const uint16_t *benefits,
 	put32(p + 28, 0);	/* reserved */
 	p += RES_FIXED;
 	*p++ = r->ward_len;
-	memcpy(p, r->ward, r->ward_len);
+	if (r->ward_len > 0)	/* r->ward may be NULL then */
+		memcpy(p, r->ward, r->ward_len);
 	p += r->ward_len;
 	put16(p, r->nbenefits);
 	p += 2;
