@@ -704,7 +704,7 @@ csvin_strerror(int code)
 	case CSVIN_ENOINPUT:
 		return "the file cannot be read";
 	case CSVIN_EDATA:
-		return "the file is not a CSV file of the expected columns";
+		return "the file is broken (its header, quoting or encoding)";
 	case CSVIN_ESYSTEM:
 		return "the reader could not be set up";
 	default:
