@@ -1,6 +1,6 @@
 #!/bin/sh
 # demo.sh - the main job on an embedded default: a synthetic city, imported
-# into a fresh store under demo/, matched against the 29 programs and told
+# into a fresh store under demo/, matched against the programs of rules/ and told
 # through the LINE emulator and a local SMTP server (aiosmtpd), all on
 # loopback; then a table per program of eligible / notified / suppressed.
 # SPDX-License-Identifier: MIT
@@ -22,7 +22,7 @@ echo "== import"
 "$O" import contacts "$D/contacts.csv" --db "$D/db" --key "$D/pseudonym.key"
 echo "== what the store holds"
 "$O" status --db "$D/db"
-echo "== who may qualify for what today (29 programs of rules/)"
+echo "== who may qualify for what today ($(ls "$top"/rules/*.ini | grep -vc '/vocabulary\.ini$') programs of rules/)"
 "$O" eligible --db "$D/db" --rules "$top/rules" --counts
 echo "== why: the first resident of the extract and the lung cancer screening"
 sub=$("$O" pseudonym --key "$D/pseudonym.key" "$(sed -n 2p "$D/residents.csv" | cut -d, -f1)" | cut -f2)

@@ -413,7 +413,7 @@ match_run(struct store *s, const struct rules_set *rs, date_t d,
 	struct cand *all = NULL;
 	uint32_t *order = NULL;
 	size_t n = 0, k = 0;
-	int rc;
+	int rc, mrc;
 
 	memset(res, 0, sizeof(*res));
 	if (!dry && !store_dbi(s)->delivery) {
@@ -433,7 +433,7 @@ match_run(struct store *s, const struct rules_set *rs, date_t d,
 		cs[t].contacts = &contacts;
 		users[t] = &cs[t];
 	}
-	rc = matcher_run(s, rs, &ctx, nt, 0, on_household, users, &bad);
+	mrc = matcher_run(s, rs, &ctx, nt, 0, on_household, users, &bad);
 	if (bad)
 		log_warnx("%s: %lu records did not decode and were skipped",
 		    store_dir(s), bad);
@@ -447,7 +447,7 @@ match_run(struct store *s, const struct rules_set *rs, date_t d,
 			res->c[p].no_consent += cs[t].c[p].no_consent;
 		}
 	}
-	if (rc == 0 && n > 0) {
+	if (mrc == 0 && n > 0) {
 		all = xmalloc(n * sizeof(*all));
 		for (unsigned t = 0; t < nt; t++) {
 			if (cs[t].n)
@@ -460,9 +460,12 @@ match_run(struct store *s, const struct rules_set *rs, date_t d,
 		free(cs[t].v);
 	free(cs);
 	free(contacts.t);
-	if (rc == 0)
-		rc = dry ? print_dry(s, rs, all, order, n, ctx.fy, out, res) :
-		    queue(s, rs, all, order, n, d, ctx.fy, batch, res);
+	if (mrc != 0) {
+		log_warnx("%s: %s", store_dir(s), matcher_strerror(mrc));
+		return mrc == MATCHER_ETHREAD ? EXIT_SOFTWARE : EXIT_IOERR;
+	}
+	rc = dry ? print_dry(s, rs, all, order, n, ctx.fy, out, res) :
+	    queue(s, rs, all, order, n, d, ctx.fy, batch, res);
 	free(order);
 	free(all);
 	if (rc == EIO)

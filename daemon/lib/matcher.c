@@ -226,19 +226,40 @@ matcher_run(struct store *s, const struct rules_set *rs,
 		w[t].user = users[t];
 		w[t].t0 = util_now();
 	}
-	for (t = 1; t < n; t++)
-		if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0)
-			fatalx("matcher_run: pthread_create failed");
-	worker_main(&w[0]);
-	for (t = 1; t < n; t++)
-		pthread_join(tid[t], NULL);
+	for (t = 1; t < n; t++) {
+		int err = util_thread_create(&tid[t], NULL, worker_main, &w[t]);
+
+		if (err != 0) {
+			/* the workers started go on to the end of their ranges,
+			 * but the run is incomplete */
+			log_warnx("matcher_run: pthread_create: %s", strerror(err));
+			rc = MATCHER_ETHREAD;
+			break;
+		}
+	}
+	if (rc == 0)
+		worker_main(&w[0]);
+	for (unsigned j = 1; j < t; j++)
+		pthread_join(tid[j], NULL);
+	if (rc != 0)
+		return rc;
 	for (t = 0; t < n; t++) {
 		*bad += w[t].bad;
 		if (w[t].big)
 			log_warnx("matcher: %lu members of households over %d members "
 			    "were not evaluated", w[t].big, HH_MAX);
-		if (w[t].rc != 0 && rc == 0)
-			rc = w[t].rc;
+		if (w[t].rc != 0 && rc == 0)	/* LMDB: MDB_* or errno */
+			rc = w[t].rc > 0 ? -w[t].rc : w[t].rc;
 	}
 	return rc;
+}
+
+const char *
+matcher_strerror(int code)
+{
+	if (code == MATCHER_ETHREAD)
+		return "a matcher thread could not be started";
+	if (code >= MDB_KEYEXIST && code <= MDB_LAST_ERRCODE)
+		return mdb_strerror(code);
+	return strerror(-code);
 }

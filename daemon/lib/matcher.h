@@ -48,14 +48,20 @@ typedef void (*matcher_fn)(void *user, const struct matcher_household *mh);
  * 0 = one per CPU).  flags: MATCHER_ALL calls fn for households where no one
  * is eligible too; MATCHER_REFERENCE evaluates each person and program one
  * at a time with rules_eval (the plain interpreter) instead of in batches,
- * to check the batch engine against it.  Returns 0, or an LMDB error code;
- * a record that does not decode is counted in *bad and skipped.
+ * to check the batch engine against it.  A record that does not decode is
+ * counted in *bad and skipped.  Returns 0, or a negative code that
+ * matcher_strerror names: LMDB's (an MDB_* code, or -errno), or
+ * MATCHER_ETHREAD when a thread could not be started (logged with the
+ * reason).  After an error the run is incomplete: fn may have been called
+ * for some households but not for all.
  */
 #define MATCHER_ALL 1
 #define MATCHER_REFERENCE 2
+#define MATCHER_ETHREAD (-1000)	/* neither an errno value nor LMDB's */
 int matcher_run(struct store *s, const struct rules_set *rs,
     const struct rules_ctx *ctx, unsigned nthreads, int flags, matcher_fn fn,
     void *const *users, unsigned long *bad);
+const char *matcher_strerror(int code);
 
 /* The number of threads matcher_run will use for nthreads. */
 unsigned matcher_threads(unsigned nthreads);

@@ -53,6 +53,55 @@ get64(const uint8_t *p)
 	return v;
 }
 
+const char *
+store_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return "no error";
+	case STORE_ENOENT:
+		return "no store there";
+	case STORE_EFORMAT:
+		return "a store format this build does not read";
+	case STORE_ELMDB:
+		return "an LMDB error";
+	case STORE_ERANGE:
+		return "more than a record holds";
+	default:
+		return mdb_strerror(code);
+	}
+}
+
+static int
+event_cmp(const void *a, const void *b)
+{
+	const struct store_event *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (x->date > y->date) - (x->date < y->date);
+}
+
+int
+store_history_normalize(struct store_event *ev, size_t n, uint16_t *ids,
+    int32_t *dates)
+{
+	size_t k = 0;
+
+	if (n > 1)
+		qsort(ev, n, sizeof(*ev), event_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (k > 0 && ids[k - 1] == ev[i].id && dates[k - 1] == ev[i].date)
+			continue;
+		if (k == STORE_HIST_MAX)
+			return STORE_ERANGE;
+		ids[k] = ev[i].id;
+		dates[k] = ev[i].date;
+		k++;
+	}
+	return (int)k;
+}
+
 #define RES_FIXED 32	/* bytes before the ward */
 
 size_t
@@ -80,7 +129,8 @@ store_resident_encode(const struct resident *r, const uint16_t *benefits,
 	put32(p + 28, 0);	/* reserved */
 	p += RES_FIXED;
 	*p++ = r->ward_len;
-	memcpy(p, r->ward, r->ward_len);
+	if (r->ward_len > 0)	/* r->ward may be NULL then */
+		memcpy(p, r->ward, r->ward_len);
 	p += r->ward_len;
 	put16(p, r->nbenefits);
 	p += 2;

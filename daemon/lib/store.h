@@ -108,8 +108,28 @@ store_i32(const uint8_t *p)
 	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
 }
 
+/* One entry of a resident's history: an event (its store word id) on a
+ * date. */
+struct store_event {
+	uint16_t id;
+	date_t date;
+};
+#define STORE_HIST_MAX 65535	/* history entries a record holds (u16) */
+
+/*
+ * Put a history into the record's order: sort ev[0..n) in place by
+ * (event id, date), and write each distinct entry once (the same event
+ * twice on one date is one event) to ids[] and dates[], the lists
+ * store_resident_encode takes, each with room for n.  Returns the number
+ * of entries written (0 for n = 0, when ids and dates may be NULL), or
+ * STORE_ERANGE if there are more than STORE_HIST_MAX.  Thread-safe.
+ */
+int store_history_normalize(struct store_event *ev, size_t n, uint16_t *ids,
+    int32_t *dates);
+
 /* Encode r (whose lists are arrays of host-order values given separately)
- * into buf.  Returns the length, or 0 if buf (cap bytes) is too small. */
+ * into buf; its history as store_history_normalize leaves it.  Returns the
+ * length, or 0 if buf (cap bytes) is too small. */
 size_t store_resident_encode(const struct resident *r,
     const uint16_t *benefits, const uint16_t *flags,
     const uint16_t *hist_ids, const int32_t *hist_dates,
@@ -160,6 +180,9 @@ struct store_dbi {
 #define STORE_ENOENT (-2)
 #define STORE_EFORMAT (-3)
 #define STORE_ELMDB (-4)
+#define STORE_ERANGE (-5)	/* more than a record holds */
+/* What a STORE_E* code means (for an LMDB code, mdb_strerror). */
+const char *store_strerror(int code);
 int store_open(const char *dir, int flags, struct store **out, char *err,
     size_t errlen);
 void store_close(struct store *s);

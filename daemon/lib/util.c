@@ -14,6 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+int (*util_thread_create)(pthread_t *, const pthread_attr_t *,
+    void *(*)(void *), void *) = pthread_create;
+
 void *
 xmalloc(size_t n)
 {

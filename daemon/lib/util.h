@@ -4,6 +4,7 @@
 #ifndef OSHIRASE_UTIL_H
 #define OSHIRASE_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,12 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+
+/* How the library modules start a thread: pthread_create, unless a test
+ * puts a function in its place to see a thread fail to start (a seam for
+ * tests only; set it before any thread runs). */
+extern int (*util_thread_create)(pthread_t *thread, const pthread_attr_t *attr,
+    void *(*start)(void *), void *arg);
 
 /* Lowercase hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
 void hex_encode(const uint8_t *in, size_t n, char *out);

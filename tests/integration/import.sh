@@ -16,8 +16,6 @@ K=$T/key
 HDR=resident_id,household_id,relationship,birth_date,sex,ward,insurance,tax_exempt,income,dependents,single_parent,disability_physical,disability_intellectual,disability_mental,benefits,history,flags,status
 CHDR=resident_id,channel,address,language,consent,status
 
-imp_res() { f=$1 db=$2; shift 2; "$OSHIRASE" import residents "$f" --db "$db" --key "$K" --rules "$TOP/rules" --date "$D" "$@"; }
-imp_con() { "$OSHIRASE" import contacts "$1" --db "$2" --key "$K" --date "$D"; }
 # counts DB: the status report without the lines that name the store, its
 # size or the time of the last import.
 counts() {
@@ -239,7 +237,7 @@ expect_status 0 "empty lines (LF and CRLF) are ignored" imp_res "$T/empty-lines.
 same "empty lines: residents" "$(residents "$T/edb")" 3
 same "empty lines: households" "$(households "$T/edb")" 2
 expect_status 0 "options before and between operands" \
-    "$OSHIRASE" import --db "$T/odb" residents --date "$D" "$RES" --key "$K" --rules "$TOP/rules"
+    "$OSHIRASE" import --db "$T/odb" residents --date "$D" "$RES" --key "$K" --rules "$RULES"
 same "options in any order: residents" "$(residents "$T/odb")" 9
 
 # --- contacts ---------------------------------------------------------
@@ -291,12 +289,12 @@ expect_status 66 "missing input file: exit 66" imp_res "$T/no-such.csv" "$T/miss
     || ok "missing input file: no data.mdb created"
 expect_status 66 "missing contact file: exit 66" imp_con "$T/no-such.csv" "$DB"
 expect_status 66 "missing key file: exit 66" \
-    "$OSHIRASE" import residents "$RES" --db "$T/missdb" --key "$T/no-such.key" --rules "$TOP/rules" --date "$D"
+    "$OSHIRASE" import residents "$RES" --db "$T/missdb" --key "$T/no-such.key" --rules "$RULES" --date "$D"
 expect_status 2 "unknown option: exit 2" imp_res "$RES" "$T/xdb" --frobnicate
 expect_status 2 "bad --date 2026-02-30: exit 2" \
-    "$OSHIRASE" import residents "$RES" --db "$T/xdb" --key "$K" --rules "$TOP/rules" --date 2026-02-30
+    "$OSHIRASE" import residents "$RES" --db "$T/xdb" --key "$K" --rules "$RULES" --date 2026-02-30
 expect_status 2 "bad --date 23/11/2026: exit 2" \
-    "$OSHIRASE" import residents "$RES" --db "$T/xdb" --key "$K" --rules "$TOP/rules" --date 23/11/2026
+    "$OSHIRASE" import residents "$RES" --db "$T/xdb" --key "$K" --rules "$RULES" --date 23/11/2026
 [ -e "$T/xdb/data.mdb" ] && not_ok "usage errors: data.mdb created" \
     || ok "usage errors: no data.mdb created"
 

@@ -13,9 +13,6 @@ D=2026-11-23
 DB=$T/db
 K=$T/key
 
-imp_res() { "$OSHIRASE" import residents "$1" --db "$2" --key "$K" --rules "$TOP/rules" --date "$D"; }
-imp_con() { "$OSHIRASE" import contacts "$1" --db "$2" --key "$K" --date "$D"; }
-
 # Baseline: a key, a store with the small valid files.
 expect_status 0 "keygen --out" "$OSHIRASE" keygen --out "$K"
 expect_status 0 "baseline residents import" imp_res "$DATA/small-residents.csv" "$DB"
@@ -89,7 +86,7 @@ for kx in 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f \
 	for f in res-no-head.csv res-two-heads.csv; do
 		want=$(awk -F'\t' -v f="$f" '$1 == f { print $2 ": " $3 ":" }' "$BAD/MANIFEST")
 		"$OSHIRASE" import residents "$BAD/$f" --db "$T/hk$i" --key "$T/k$i" \
-		    --rules "$TOP/rules" --date "$D" >"$T/out" 2>"$T/err"
+		    --rules "$RULES" --date "$D" >"$T/out" 2>"$T/err"
 		rc=$?
 		if [ "$rc" -eq 65 ] && grep -q -F "$BAD/$f:$want" "$T/err"; then
 			ok "$f with key $i: names $f:$want"

@@ -7,13 +7,9 @@
 . "$TOP/tests/integration/lib.sh"
 
 N=80000		# about 10 MB: two chunks on two CPUs
-DATE=2026-11-23
-"$OSHIRASE_GEN" --residents $N --seed 7 --date $DATE --out "$T" 2>/dev/null ||
-	{ not_ok "gen"; finish; }
-"$OSHIRASE" keygen --out "$T/key" -q
+D=2026-11-23
+gen_city $N 7 || { not_ok "gen"; finish; }
 for d in db1 db2 db3; do "$OSHIRASE" keygen --contacts --db "$T/$d" -q; done
-imp() { "$OSHIRASE" import residents "$1" --db "$2" --key "$T/key" \
-    --rules "$TOP/rules" --date $DATE -q "$@"; }
 
 # Quoted wards with a line break and a comma around the middle of the file,
 # where the reader cuts it.
@@ -24,17 +20,13 @@ NR > 1 && NR % 7 == 0 && NR > n / 2 - 300 && NR < n / 2 + 300 {
 }
 { print }
 AWK
-awk -v n=$N -f "$T/quote.awk" "$T/residents.csv" >"$T/r.csv"
+awk -v n=$N -f "$T/quote.awk" "$T/city/residents.csv" >"$T/r.csv"
 lines=$(wc -l <"$T/r.csv")
 [ "$lines" -gt $((N + 50)) ] && ok "test file has quoted line breaks ($lines lines for $N rows)" ||
 	not_ok "test file has quoted line breaks ($lines lines)"
 
-expect_status 0 "import with one thread" \
-    "$OSHIRASE" import residents "$T/r.csv" --db "$T/db1" --key "$T/key" \
-    --rules "$TOP/rules" --date $DATE -q --threads 1
-expect_status 0 "import with two threads" \
-    "$OSHIRASE" import residents "$T/r.csv" --db "$T/db2" --key "$T/key" \
-    --rules "$TOP/rules" --date $DATE -q --threads 2
+expect_status 0 "import with one thread" imp_res "$T/r.csv" "$T/db1" -q --threads 1
+expect_status 0 "import with two threads" imp_res "$T/r.csv" "$T/db2" -q --threads 2
 for db in residents resident_hh vocab; do
 	mdb_dump -s $db "$T/db1" >"$T/d1"
 	mdb_dump -s $db "$T/db2" >"$T/d2"
@@ -58,8 +50,7 @@ awk 'NR == 101 || NR == 70001 || NR == 75001 { sub(/,(nhi|employee|late_elderly|
     "$T/r.csv" >"$T/bad.csv"
 want=$(grep -n ',nhx,' "$T/bad.csv" | cut -d: -f1 | tr '\n' ' ')
 [ "$(echo $want | wc -w)" -eq 3 ] && ok "three rows made bad (lines $want)" || not_ok "bad rows: $want"
-"$OSHIRASE" import residents "$T/bad.csv" --db "$T/db3" --key "$T/key" \
-    --rules "$TOP/rules" --date $DATE --threads 2 2>"$T/err"
+imp_res "$T/bad.csv" "$T/db3" --threads 2 2>"$T/err"
 [ $? -eq 65 ] && ok "bad large file: exit 65" || not_ok "bad large file: exit status"
 got=$(grep -o '^[^:]*:[0-9]*: insurance' "$T/err" | cut -d: -f2 | tr '\n' ' ')
 [ "$got" = "$want" ] && ok "errors reported in file order at lines $got" ||

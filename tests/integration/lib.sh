@@ -5,9 +5,14 @@
 # check CMD...) once per case, and ends with `finish`, which exits 0 when
 # every case passed and 99 otherwise.  Every script gets its own temporary
 # directory $T, removed at exit.
+#
+# RULES is the rules directory the scripts test with (default rules/); a
+# script that needs the shipped rule set reads it there, so that a copy
+# with a program more or less runs the same tests (newprogram.sh).
 set -u
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${OSHIRASE:=$TOP/build/oshirase}"
+: "${RULES:=$TOP/rules}"
 # The other programs, built beside it: the queue, the sender, and the test
 # programs (a synthetic city, the LINE emulator).
 _bin=$(dirname "$OSHIRASE")
@@ -29,6 +34,15 @@ expect_status() {
 	else not_ok "$_desc (exit $_got, want $_want)"; sed 's/^/#   /' "$T/.err" | head -20
 	fi
 }
+# program_ids DIR: the programs of a rules directory, one id a line (the
+# names of its rule files, vocabulary.ini aside); program_count DIR: how many.
+program_ids() {
+	for _f in "$1"/*.ini; do
+		_f=${_f##*/}
+		[ "$_f" = vocabulary.ini ] || echo "${_f%.ini}"
+	done
+}
+program_count() { program_ids "$1" | wc -l; }
 skip_all() { echo "1..0 # SKIP $*"; exit 77; }
 finish() { echo "1..$_n"; [ "$_failed" -eq 0 ] && exit 0; exit 99; }
 
@@ -77,13 +91,42 @@ gen_city() {
 	"$OSHIRASE_GEN" --residents "$1" --seed "$2" --date "$D" --out "$T/city" 2>/dev/null &&
 	"$OSHIRASE" keygen --out "$T/key" -q
 }
+# R: the rules directory the imports below read the vocabulary from; $RULES
+# unless the script sets its own.
+R=$RULES
+# imp_res FILE DB [ARGS...] / imp_con FILE DB [ARGS...]: import residents
+# (with the vocabulary of $R) or contacts into the store DB, with the key
+# $T/key and the date $D.
+imp_res() {
+	_f=$1 _db=$2; shift 2
+	"$OSHIRASE" import residents "$_f" --db "$_db" --key "$T/key" --rules "$R" --date "$D" "$@"
+}
+imp_con() {
+	_f=$1 _db=$2; shift 2
+	"$OSHIRASE" import contacts "$_f" --db "$_db" --key "$T/key" --date "$D" "$@"
+}
 # import_city DB [CONTACTS]: a store $T/DB with its contact keys, the city's
 # residents and contacts (default $T/city/contacts.csv) imported; rules $R.
 import_city() {
 	"$OSHIRASE" keygen --contacts --db "$T/$1" -q &&
-	"$OSHIRASE" import residents "$T/city/residents.csv" --db "$T/$1" --key "$T/key" \
-	    --rules "$R" --date "$D" -q &&
-	"$OSHIRASE" import contacts "${2:-$T/city/contacts.csv}" --db "$T/$1" --key "$T/key" -q
+	imp_res "$T/city/residents.csv" "$T/$1" -q &&
+	imp_con "${2:-$T/city/contacts.csv}" "$T/$1" -q
+}
+# pseudonym_of ID: the pseudonym of a resident or household id under $T/key.
+pseudonym_of() { "$OSHIRASE" pseudonym --key "$T/key" "$1" | cut -f2; }
+# test_program DIR ID CATEGORY TAX CONDITION...: a rule file DIR/ID.ini for
+# everyone of whom every CONDITION (a `when` line each) holds: a `person`
+# program of the cycle `fy`, with a message and no test cases.
+test_program() {
+	_dir=$1 _id=$2 _cat=$3 _tax=$4; shift 4
+	{
+		printf '[program]\nid = %s\nname_ja = テスト%s\nname_en = test %s\n' "$_id" "$_id" "$_id"
+		printf 'department = welfare\ncategory = %s\nsubject = person\n' "$_cat"
+		printf 'cycle = fy\ntax = %s\npage = test/%s.html\n[eligible]\n' "$_tax" "$_id"
+		for _w; do printf 'when = %s\n' "$_w"; done
+		printf '[message]\nja = {name}：{who}は対象となる可能性があります。{url}（{department}）\n'
+		printf 'en = {name}: {Who} may qualify. {url} ({department})\n'
+	} >"$_dir/$_id.ini"
 }
 # line_token: the channel access token for the daemon ($T/line-token, 0600)
 # and the emulator ($T/emu-token).

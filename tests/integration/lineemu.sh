@@ -8,7 +8,7 @@
 command -v curl >/dev/null 2>&1 || skip_all "curl is not installed"
 
 TOK="test-token-$$"
-printf '%s\n' "$TOK" >"$T/token"
+printf '%s\n' "$TOK" >"$T/emu-token"	# the token lib.sh's emulator uses
 U1=U0123456789abcdef0123456789abcdef
 U2=U11111111111111111111111111111111
 U3=U22222222222222222222222222222222
@@ -22,22 +22,8 @@ K3=0f0e0d0c-0b0a-4909-8807-060504030201
 K4=aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee
 UUID_RE='[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}'
 
-PIDS=""
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
-
-# start NAME ARGS...: run an emulator; its pid in $PID, base URL in $B.
-start() {
-	_name=$1; shift
-	"$OSHIRASE_EMU" --token-file "$T/token" \
-		--port-file "$T/$_name.port" "$@" >"$T/$_name.out" 2>"$T/$_name.err" &
-	PID=$!
-	PIDS="$PIDS $PID"
-	_i=0
-	while [ ! -s "$T/$_name.port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-	B="http://127.0.0.1:$(cat "$T/$_name.port" 2>/dev/null)"
-}
+# Emulators are started with lib.sh's `emulator NAME ARGS...` (its pid in
+# $EMU_PID, its base URL in $EMU, what it accepted in $T/NAME.record).
 # stop PID: SIGTERM, then its exit status in $?
 stop() { kill -TERM "$1"; wait "$1"; }
 
@@ -53,7 +39,7 @@ call() {
 	[ -n "$RK" ] && set -- "$@" -H "X-Line-Retry-Key: $RK"
 	[ "$_m" = POST ] && set -- "$@" --data-binary "$_d"
 	: >"$T/body"; : >"$T/hdr"
-	S=$(curl "$@" "$B$_p")
+	S=$(curl "$@" "$EMU$_p")
 }
 push() { call POST /v2/bot/message/push "$1"; }
 # msg TO TEXT...: a push body
@@ -82,21 +68,21 @@ expect_status 0 "--help exits 0" "$OSHIRASE_EMU" --help
 grep -q -- '--token-file' "$T/.out" && ok "--help names --token-file" ||
 	not_ok "--help: $(head -3 "$T/.out")"
 expect_status 2 "an unknown option exits 2" timeout 5 "$OSHIRASE_EMU" \
-	--token-file "$T/token" --bogus
+	--token-file "$T/emu-token" --bogus
 expect_status 2 "no --token-file exits 2" timeout 5 "$OSHIRASE_EMU" --port 0
 expect_status 2 "--fail-rate 1.5 exits 2" timeout 5 "$OSHIRASE_EMU" \
-	--token-file "$T/token" --fail-rate 1.5
+	--token-file "$T/emu-token" --fail-rate 1.5
 printf '%s\nUABC\n' "$U1" >"$T/badids"
 expect_status 65 "a malformed id in --blocked exits 65" timeout 5 "$OSHIRASE_EMU" \
-	 --token-file "$T/token" --blocked "$T/badids"
+	 --token-file "$T/emu-token" --blocked "$T/badids"
 grep -q 'badids:2:' "$T/.err" && ok "the error names the file and line 2" ||
 	not_ok "error: $(cat "$T/.err")"
 expect_status 66 "a missing token file exits 66" timeout 5 "$OSHIRASE_EMU" \
 	--token-file "$T/nonexistent"
 
 # ---- push
-start main --record "$T/main.rec" --blocked "$T/blocked"
-MAIN=$PID
+emulator main --blocked "$T/blocked"
+MAIN=$EMU_PID
 port=$(cat "$T/main.port")
 grep -qx "line-emulator: listening on http://127.0.0.1:$port" "$T/main.out" &&
 	[ "$port" -gt 0 ] && ok "stdout and --port-file give port $port" ||
@@ -109,9 +95,9 @@ ids=$(grep -o '"id":"[0-9]*"' "$T/body" | grep -c '"id":"[0-9]\{18\}"')
 res "push: 200 with 2 sentMessages (18-digit ids, quoteToken)"
 echo "$rid" | grep -qx "$UUID_RE" && ok "x-line-request-id is a UUID ($rid)" ||
 	not_ok "x-line-request-id '$rid'"
-[ "$(wc -l <"$T/main.rec")" -eq 1 ] &&
-	grep -qF "{\"v\":1,\"request_id\":\"$rid\",\"endpoint\":\"push\",\"retry_key\":null,\"to\":\"$U1\",\"messages\":[\"こんにちは\",\"second\"],\"delivered\":true}" "$T/main.rec" &&
-	ok "the record has the push as one line" || not_ok "record: $(cat "$T/main.rec")"
+[ "$(wc -l <"$T/main.record")" -eq 1 ] &&
+	grep -qF "{\"v\":1,\"request_id\":\"$rid\",\"endpoint\":\"push\",\"retry_key\":null,\"to\":\"$U1\",\"messages\":[\"こんにちは\",\"second\"],\"delivered\":true}" "$T/main.record" &&
+	ok "the record has the push as one line" || not_ok "record: $(cat "$T/main.record")"
 push "$(msg $U1 x)"
 rid2=$(hdr x-line-request-id)
 [ -n "$rid2" ] && [ "$rid2" != "$rid" ] && ok "each response has a fresh request id" ||
@@ -135,8 +121,8 @@ has '"message":"The retry key is already accepted"' && has "\"sentMessages\":$se
 push "$(msg $U3 "another body")"
 [ "$S" = 409 ]
 res "same key, another body: 409 anyway"
-[ "$(grep -c "\"retry_key\":\"$K1\"" "$T/main.rec")" -eq 1 ] &&
-	ok "the retried push is recorded once" || not_ok "record: $(grep -c "$K1" "$T/main.rec") lines"
+[ "$(grep -c "\"retry_key\":\"$K1\"" "$T/main.record")" -eq 1 ] &&
+	ok "the retried push is recorded once" || not_ok "record: $(grep -c "$K1" "$T/main.record") lines"
 RK=123E4567-E89B-12D3-A456-426614174000
 push "$(msg $U1 x)"
 [ "$S" = 400 ]
@@ -236,13 +222,13 @@ call GET /v2/bot/message/push
 res "GET on push: 405"
 
 # ---- blocked users, quota without a limit
-n0=$(wc -l <"$T/main.rec")
+n0=$(wc -l <"$T/main.record")
 push "$(msg $UB "to a blocked user")"
 [ "$S" = 200 ] && has '"sentMessages":[{"id":"'
 res "push to a blocked user: 200 with sentMessages"
-tail -1 "$T/main.rec" | grep -q "\"to\":\"$UB\".*\"delivered\":false" &&
-	[ "$(wc -l <"$T/main.rec")" -eq $((n0 + 1)) ] &&
-	ok "the record marks it not delivered" || not_ok "record tail: $(tail -1 "$T/main.rec")"
+tail -1 "$T/main.record" | grep -q "\"to\":\"$UB\".*\"delivered\":false" &&
+	[ "$(wc -l <"$T/main.record")" -eq $((n0 + 1)) ] &&
+	ok "the record marks it not delivered" || not_ok "record tail: $(tail -1 "$T/main.record")"
 call GET /v2/bot/message/quota
 [ "$S" = 200 ] && [ "$(body)" = '{"type":"none"}' ]
 res "no --quota: {\"type\":\"none\"}"
@@ -250,18 +236,18 @@ delivered=$(stats delivered) accepted=$(stats accepted)
 call GET /v2/bot/message/quota/consumption
 [ "$S" = 200 ] && [ "$(body)" = "{\"totalUsage\":$delivered}" ] && [ "$accepted" -eq $((delivered + 1)) ]
 res "totalUsage counts delivered messages, not the blocked one ($delivered)"
-[ "$(wc -l <"$T/main.rec")" -eq "$accepted" ] &&
+[ "$(wc -l <"$T/main.record")" -eq "$accepted" ] &&
 	ok "the record has one line per accepted push ($accepted)" ||
-	not_ok "record $(wc -l <"$T/main.rec") lines, accepted $accepted"
+	not_ok "record $(wc -l <"$T/main.record") lines, accepted $accepted"
 
 # ---- multicast
 call POST /v2/bot/message/multicast "{\"to\":[\"$U1\",\"$UB\",\"$U2\"],\"messages\":[{\"type\":\"text\",\"text\":\"m\"}]}"
 [ "$S" = 200 ] && [ "$(body)" = '{}' ]
 res "multicast to 3 (one blocked): 200 {}"
-[ "$(grep -c '"endpoint":"multicast"' "$T/main.rec")" -eq 3 ] &&
-	[ "$(grep '"endpoint":"multicast"' "$T/main.rec" | grep -c '"delivered":false')" -eq 1 ] &&
+[ "$(grep -c '"endpoint":"multicast"' "$T/main.record")" -eq 3 ] &&
+	[ "$(grep '"endpoint":"multicast"' "$T/main.record" | grep -c '"delivered":false')" -eq 1 ] &&
 	ok "multicast: one record line per recipient, the blocked one not delivered" ||
-	not_ok "multicast record: $(grep multicast "$T/main.rec")"
+	not_ok "multicast record: $(grep multicast "$T/main.record")"
 call GET /v2/bot/message/quota/consumption
 [ "$(num totalUsage)" -eq $((delivered + 2)) ]
 res "multicast counted 2 in totalUsage"
@@ -309,16 +295,16 @@ push "$(msg $U1 x)"
 [ "$S" = 000 ]
 res "drop_rate 1: the connection closes without an answer"
 faults '{"drop_rate":0,"lost_response_rate":1}'
-n0=$(wc -l <"$T/main.rec")
+n0=$(wc -l <"$T/main.record")
 RK=$K4
 push "$(msg $U3 lost)"
 [ "$S" = 000 ]
 res "lost_response_rate 1: no answer"
-[ "$(wc -l <"$T/main.rec")" -eq $((n0 + 1)) ] && ok "... but the push was accepted and recorded" ||
+[ "$(wc -l <"$T/main.record")" -eq $((n0 + 1)) ] && ok "... but the push was accepted and recorded" ||
 	not_ok "record did not grow"
 faults '{"lost_response_rate":0}'
 push "$(msg $U3 lost)"
-lostid=$(sed -n 's/.*"request_id":"\([^"]*\)".*"retry_key":"'$K4'".*/\1/p' "$T/main.rec")
+lostid=$(sed -n 's/.*"request_id":"\([^"]*\)".*"retry_key":"'$K4'".*/\1/p' "$T/main.record")
 [ "$S" = 409 ] && [ "$(hdr x-line-accepted-request-id)" = "$lostid" ]
 res "the retry gets 409 naming the lost answer's request id"
 RK=""
@@ -333,11 +319,11 @@ res "faults: an unknown field is refused (400)"
 	not_ok "stats: $(body)"
 
 # ---- latency: a suspended request holds no server thread
-start slow --threads 1 --latency-ms 400
+emulator slow --threads 1 --latency-ms 400
 t0=$(date +%s%N)
 for i in 1 2 3 4 5 6 7 8; do
 	curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $TOK" \
-		"$B/v2/bot/message/quota" >"$T/lat.$i" &
+		"$EMU/v2/bot/message/quota" >"$T/lat.$i" &
 done
 wait_all=0
 for i in 1 2 3 4 5 6 7 8; do
@@ -348,18 +334,17 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	ok "8 requests with 400 ms latency on one thread took $ms ms, not 3200" ||
 	not_ok "latency: $ms ms, $(cat "$T"/lat.* | tr '\n' ' ')"
 faults '{"latency_ms":5000}'
-curl -s -o /dev/null -H "Authorization: Bearer $TOK" "$B/v2/bot/message/quota" &
+curl -s -o /dev/null -H "Authorization: Bearer $TOK" "$EMU/v2/bot/message/quota" &
 sleep 0.3
 t0=$(date +%s%N)
-stop "$PID"
+stop "$EMU_PID"
 st=$? ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $st -eq 0 ] && [ "$ms" -lt 2000 ]
 res "SIGTERM with a request waiting out 5 s of latency: exit 0 in $ms ms"
 
 # ---- quota, known users
-start quota --quota 3 --month-usage 1 --blocked "$T/blocked" --known "$T/known" \
-	--record "$T/quota.rec"
-QUOTA=$PID
+emulator quota --quota 3 --month-usage 1 --blocked "$T/blocked" --known "$T/known"
+QUOTA=$EMU_PID
 call GET /v2/bot/message/quota
 [ "$(body)" = '{"type":"limited","value":3}' ]
 res "--quota 3: {\"type\":\"limited\",\"value\":3}"
@@ -390,18 +375,18 @@ res "a blocked user still 200 (uses nothing)"
 call GET /v2/bot/message/quota/consumption
 [ "$(body)" = '{"totalUsage":3}' ]
 res "totalUsage 3"
-[ "$(grep -c '"delivered":true' "$T/quota.rec")" -eq 2 ] &&
-	[ "$(grep -c '"delivered":false' "$T/quota.rec")" -eq 2 ] &&
+[ "$(grep -c '"delivered":true' "$T/quota.record")" -eq 2 ] &&
+	[ "$(grep -c '"delivered":false' "$T/quota.record")" -eq 2 ] &&
 	ok "the record: 2 delivered, 2 blocked, nothing refused" ||
-	not_ok "quota record: $(cat "$T/quota.rec")"
+	not_ok "quota record: $(cat "$T/quota.record")"
 [ "$(stats quota_exceeded)" -eq 2 ] && ok "stats: 2 over quota" || not_ok "stats: $(body)"
 qport=$(cat "$T/quota.port")
 expect_status 69 "a second emulator on the same port exits 69" timeout 5 "$OSHIRASE_EMU" \
-	 --token-file "$T/token" --port "$qport"
+	 --token-file "$T/emu-token" --port "$qport"
 
 # ---- retry keys expire
-start ttl --retry-key-ttl 1
-TTL=$PID
+emulator ttl --retry-key-ttl 1
+TTL=$EMU_PID
 RK=$K1
 push "$(msg $U1 x)"; s1=$S
 push "$(msg $U1 x)"; s2=$S
@@ -412,8 +397,8 @@ res "--retry-key-ttl 1: 200, 409, and 200 again after 1.2 s"
 RK=""
 
 # ---- rate limit
-start rate --rate 50
-RATE=$PID
+emulator rate --rate 50
+RATE=$EMU_PID
 codes=""
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	push "$(msg $U1 slow)"
@@ -426,7 +411,7 @@ sleep 0.2
 mkdir "$T/burst"
 curl -s --parallel --parallel-immediate --parallel-max 100 -o "$T/burst/#1" \
 	-w '%{http_code}\n' -H "Authorization: Bearer $TOK" -H "Content-Type: application/json" \
-	--data-binary "$(msg $U1 burst)" "$B/v2/bot/message/push?[1-100]" >"$T/burst.codes" 2>/dev/null
+	--data-binary "$(msg $U1 burst)" "$EMU/v2/bot/message/push?[1-100]" >"$T/burst.codes" 2>/dev/null
 n200=$(grep -c '^200$' "$T/burst.codes") n429=$(grep -c '^429$' "$T/burst.codes")
 [ "$n200" -ge 5 ] && [ "$n200" -le 30 ] && [ $((n200 + n429)) -eq 100 ]
 res "a burst of 100 under --rate 50: $n200 accepted, $n429 answered 429"

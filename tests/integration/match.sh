@@ -9,30 +9,11 @@
 D=2026-12-01
 R="$T/rules"
 mkdir -p "$R"
-cp "$TOP/rules/vocabulary.ini" "$R/"
+cp "$RULES/vocabulary.ini" "$R/"
 # everyone: every resident, category child, not a tax program
 # adult-tax: residents aged 18 or over, category welfare, uses tax data
-prog() {
-	cat >"$R/$1.ini" <<EOI
-[program]
-id = $1
-name_ja = テスト$1
-name_en = test $1
-department = welfare
-category = $2
-subject = person
-cycle = fy
-tax = $3
-page = test/$1.html
-[eligible]
-when = $4
-[message]
-ja = {name}：{who}は対象となる可能性があります。{url}（{department}）
-en = {name}: {Who} may qualify. {url} ({department})
-EOI
-}
-prog everyone child no "age >= 0"
-prog adult-tax welfare yes "age >= 18"
+test_program "$R" everyone child no "age >= 0"
+test_program "$R" adult-tax welfare yes "age >= 18"
 
 H=resident_id,household_id,relationship,birth_date,sex,ward,insurance,tax_exempt,income,dependents,single_parent,disability_physical,disability_intellectual,disability_mental,benefits,history,flags,status
 row() { echo "$1,$2,$3,$4,1,,nhi,0,,0,0,0,0,0,,,,"; }
@@ -62,12 +43,9 @@ row() { echo "$1,$2,$3,$4,1,,nhi,0,,0,0,0,0,0,,,,"; }
 } >"$T/con.csv"
 "$OSHIRASE" keygen --out "$T/key" -q
 "$OSHIRASE" keygen --contacts --db "$T/db" -q
-"$OSHIRASE" import residents "$T/res.csv" --db "$T/db" --key "$T/key" \
-    --rules "$R" --date $D -q &&
-"$OSHIRASE" import contacts "$T/con.csv" --db "$T/db" --key "$T/key" -q ||
+imp_res "$T/res.csv" "$T/db" -q && imp_con "$T/con.csv" "$T/db" -q ||
 	{ not_ok "import of the test city"; finish; }
-ps() { "$OSHIRASE" pseudonym --key "$T/key" "$1" | cut -f2; }
-for id in a b c k p e f g x n z; do eval "P_$id=$(ps $id)"; done
+for id in a b c k p e f g x n z; do eval "P_$id=$(pseudonym_of $id)"; done
 
 # The expected notices, by hand from CONTRACT.md.
 {

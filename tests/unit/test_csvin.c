@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include "csvin.h"
+#include "seams.h"
+#include "util.h"
 
 static const char *const cols[3] = { "id", "name", "note" };
 
@@ -170,12 +173,12 @@ test_broken_quoting(void **state)
 	unsigned long nerr;
 
 	(void)state;
-	assert_int_equal(RUN("id,name,note\n1,a,b\n2,a\"b,c\n"), 65);
+	assert_int_equal(RUN("id,name,note\n1,a,b\n2,a\"b,c\n"), CSVIN_EDATA);
 	assert_non_null(strstr(err, ":3: row: "));
-	assert_int_equal(RUN("id,name,note\n1,a,b\n2,\"ab\"x,c\n"), 65);
+	assert_int_equal(RUN("id,name,note\n1,a,b\n2,\"ab\"x,c\n"), CSVIN_EDATA);
 	assert_non_null(strstr(err, ":3: row: "));
 	/* Unterminated: named at the line where its record starts. */
-	assert_int_equal(RUN("id,name,note\n1,a,b\n2,\"ab,c\n3,d,e\n"), 65);
+	assert_int_equal(RUN("id,name,note\n1,a,b\n2,\"ab,c\n3,d,e\n"), CSVIN_EDATA);
 	assert_non_null(strstr(err, ":3: row: unterminated quoted field"));
 }
 
@@ -187,15 +190,15 @@ test_header_errors(void **state)
 	unsigned long nerr;
 
 	(void)state;
-	assert_int_equal(RUN("id,name,note,extra\n1,a,b,c\n"), 65);
+	assert_int_equal(RUN("id,name,note,extra\n1,a,b,c\n"), CSVIN_EDATA);
 	assert_non_null(strstr(err, ":1: header: unknown column 'extra'"));
-	assert_int_equal(RUN("id,name\n1,a\n"), 65);
+	assert_int_equal(RUN("id,name\n1,a\n"), CSVIN_EDATA);
 	assert_non_null(strstr(err, ":1: header: missing column 'note'"));
-	assert_int_equal(RUN("id,name,id,note\n1,a,1,b\n"), 65);
+	assert_int_equal(RUN("id,name,id,note\n1,a,1,b\n"), CSVIN_EDATA);
 	assert_non_null(strstr(err, "column 'id' appears twice"));
-	assert_int_equal(RUN(""), 65);
+	assert_int_equal(RUN(""), CSVIN_EDATA);
 	assert_non_null(strstr(err, "no header row"));
-	assert_int_equal(RUN("ID,name,note\n"), 65);	/* names are exact */
+	assert_int_equal(RUN("ID,name,note\n"), CSVIN_EDATA);	/* names are exact */
 	assert_int_equal(sn.rows, 0);
 }
 
@@ -229,7 +232,7 @@ test_shift_jis(void **state)
 	    sizeof(err), &nerr), 0);
 	assert_string_equal(sn.text, "2:id=1|2:name=中央区|2:note=～|/");
 	assert_int_equal(run(bad, sizeof(bad) - 1, "shift_jis", &sn, err,
-	    sizeof(err), &nerr), 65);
+	    sizeof(err), &nerr), CSVIN_EDATA);
 	assert_non_null(strstr(err, ":3: row: not valid Shift_JIS"));
 }
 
@@ -253,6 +256,69 @@ test_error_limit(void **state)
 	assert_int_equal(lines, 100);	/* the first 100 are printed */
 }
 
+static void
+count_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
+{
+	(void)in;
+	(void)user;
+	(void)col;
+	(void)s;
+	(void)len;
+}
+
+static void
+count_row(struct csvin *in, void *user)
+{
+	(void)in;
+	(*(unsigned long *)user)++;
+}
+
+/* A file of rows rows, large enough to be read in two chunks (4 MiB
+ * each at the least) on two CPUs. */
+static void
+large_file(char *path, unsigned long rows)
+{
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	assert_non_null(f);
+	fputs("id,name,note\n", f);
+	for (unsigned long i = 0; i < rows; i++)
+		fprintf(f, "%lu,resident number %lu,%s\n", i, i,
+		    "a note long enough to make the file large");
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_chunks_and_a_thread_that_cannot_start(void **state)
+{
+	char path[] = "/tmp/oshirase-csv.XXXXXX";
+	const struct csvin_ops ops = { count_field, count_row };
+	unsigned long rows[2] = { 0, 0 }, nrows = 160000;
+	void *users[2] = { &rows[0], &rows[1] };
+	struct csvin *in;
+
+	(void)state;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();	/* one CPU reads in one chunk */
+	large_file(path, nrows);
+	in = csvin_new(path, cols, 3, 100);
+	assert_int_equal(csvin_run(in, NULL, &ops, users, 2), 0);
+	assert_true(rows[0] > 0 && rows[1] > 0);	/* two chunks */
+	assert_int_equal(rows[0] + rows[1], nrows);
+	csvin_free(in);
+	/* the second chunk's thread cannot start: an error, not an exit */
+	rows[0] = rows[1] = 0;
+	util_thread_create = no_thread;
+	in = csvin_new(path, cols, 3, 100);
+	assert_int_equal(csvin_run(in, NULL, &ops, users, 2), CSVIN_ESYSTEM);
+	util_thread_create = pthread_create;
+	assert_true(rows[0] + rows[1] < nrows);
+	assert_non_null(strstr(csvin_strerror(CSVIN_ESYSTEM), "set up"));
+	csvin_free(in);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -267,6 +333,7 @@ main(void)
 		cmocka_unit_test(test_bad_utf8),
 		cmocka_unit_test(test_shift_jis),
 		cmocka_unit_test(test_error_limit),
+		cmocka_unit_test(test_chunks_and_a_thread_that_cannot_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

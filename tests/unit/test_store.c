@@ -79,6 +79,133 @@ test_resident_roundtrip(void **state)
 	assert_int_equal(store_resident_encode(&r, ben, flg, hid, hdate, buf, n - 1), 0);
 }
 
+/* store_history_normalize: the history in the record's order. */
+static void
+test_history_empty(void **state)
+{
+	struct store_event one = { 7, 100 };
+	uint16_t id = 0;
+	int32_t date = 0;
+
+	(void)state;
+	assert_int_equal(store_history_normalize(NULL, 0, NULL, NULL), 0);
+	assert_int_equal(store_history_normalize(&one, 1, &id, &date), 1);
+	assert_int_equal(id, 7);
+	assert_int_equal(date, 100);
+}
+
+static void
+test_history_duplicates(void **state)
+{
+	/* mr twice on one date is one event; on two dates, two; dt on the
+	 * same date is another event */
+	struct store_event ev[] = {
+		{ 3, 20000 }, { 3, 20000 }, { 3, 20100 }, { 5, 20000 },
+		{ 3, 20000 }, { 5, 20000 },
+	};
+	uint16_t ids[6];
+	int32_t dates[6];
+
+	(void)state;
+	assert_int_equal(store_history_normalize(ev, 6, ids, dates), 3);
+	assert_int_equal(ids[0], 3);
+	assert_int_equal(dates[0], 20000);
+	assert_int_equal(ids[1], 3);
+	assert_int_equal(dates[1], 20100);
+	assert_int_equal(ids[2], 5);
+	assert_int_equal(dates[2], 20000);
+}
+
+static void
+test_history_unsorted(void **state)
+{
+	/* by event id first, then date; dates before 1970 are negative */
+	struct store_event ev[] = {
+		{ 9, 5 }, { 0, 30000 }, { 9, -25000 }, { 0, -1 }, { 65535, 0 },
+		{ 2, 7 },
+	};
+	const uint16_t want_id[] = { 0, 0, 2, 9, 9, 65535 };
+	const int32_t want_date[] = { -1, 30000, 7, -25000, 5, 0 };
+	uint16_t ids[6];
+	int32_t dates[6];
+	struct resident r, d;
+	uint8_t buf[256];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(store_history_normalize(ev, 6, ids, dates), 6);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(ids[i], want_id[i]);
+		assert_int_equal(dates[i], want_date[i]);
+	}
+	/* and so into a record */
+	memset(&r, 0, sizeof(r));
+	r.nhistory = 6;
+	len = store_resident_encode(&r, NULL, NULL, ids, dates, buf, sizeof(buf));
+	assert_int_equal(store_resident_decode(buf, len, &d), 0);
+	assert_int_equal(d.nhistory, 6);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(store_u16(d.history + STORE_HIST_ENTRY * i), want_id[i]);
+		assert_int_equal(store_i32(d.history + STORE_HIST_ENTRY * i + 2),
+		    want_date[i]);
+	}
+}
+
+/* STORE_HIST_MAX distinct entries in reverse order, 14 event ids. */
+static void
+fill_history(struct store_event *ev)
+{
+	for (size_t i = 0; i < STORE_HIST_MAX; i++) {
+		ev[i].id = (uint16_t)(13 - i % 14);
+		ev[i].date = (int32_t)(STORE_HIST_MAX - i);
+	}
+}
+
+static void
+test_history_maximum(void **state)
+{
+	size_t n = STORE_HIST_MAX + 1;
+	struct store_event *ev = calloc(n, sizeof(*ev));
+	uint16_t *ids = calloc(n, sizeof(*ids));
+	int32_t *dates = calloc(n, sizeof(*dates));
+	struct resident r, d;
+	size_t cap = 64 + STORE_HIST_ENTRY * n, len;
+	uint8_t *buf = malloc(cap);
+
+	(void)state;
+	assert_non_null(ev);
+	assert_non_null(ids);
+	assert_non_null(dates);
+	assert_non_null(buf);
+	/* as many distinct entries as a record holds */
+	fill_history(ev);
+	assert_int_equal(store_history_normalize(ev, STORE_HIST_MAX, ids, dates),
+	    STORE_HIST_MAX);
+	for (size_t i = 1; i < STORE_HIST_MAX; i++)
+		assert_true(ids[i - 1] < ids[i] ||
+		    (ids[i - 1] == ids[i] && dates[i - 1] < dates[i]));
+	memset(&r, 0, sizeof(r));
+	r.nhistory = STORE_HIST_MAX;
+	len = store_resident_encode(&r, NULL, NULL, ids, dates, buf, cap);
+	assert_true(len > 0);
+	assert_int_equal(store_resident_decode(buf, len, &d), 0);
+	assert_int_equal(d.nhistory, STORE_HIST_MAX);
+	/* one more, a repeat: still the maximum */
+	fill_history(ev);
+	ev[STORE_HIST_MAX] = ev[STORE_HIST_MAX / 2];
+	assert_int_equal(store_history_normalize(ev, n, ids, dates), STORE_HIST_MAX);
+	/* one more, distinct: more than a record holds */
+	fill_history(ev);
+	ev[STORE_HIST_MAX].id = 14;
+	ev[STORE_HIST_MAX].date = 0;
+	assert_int_equal(store_history_normalize(ev, n, ids, dates), STORE_ERANGE);
+	assert_non_null(strstr(store_strerror(STORE_ERANGE), "more than"));
+	free(buf);
+	free(dates);
+	free(ids);
+	free(ev);
+}
+
 static void
 test_contact_roundtrip(void **state)
 {
@@ -158,6 +285,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resident_roundtrip),
+		cmocka_unit_test(test_history_empty),
+		cmocka_unit_test(test_history_duplicates),
+		cmocka_unit_test(test_history_unsorted),
+		cmocka_unit_test(test_history_maximum),
 		cmocka_unit_test(test_contact_roundtrip),
 		cmocka_unit_test(test_word_ids),
 	};

@@ -411,12 +411,16 @@ progress(const struct csvin *in, size_t done, size_t total, int final)
 	    (int)(100.0 * (double)done / (double)total));
 }
 
-static void
+/* 0, or -1 if libcsv could not set the parser up (reported). */
+static int
 parser_init(struct csvin *in)
 {
-	if (csv_init(&in->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
-		fatalx("csv_init failed");
+	if (csv_init(&in->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		log_warnx("%s: csv_init failed", in->path);
+		return -1;
+	}
 	csv_set_space_func(&in->p, no_space);
+	return 0;
 }
 
 /*
@@ -547,12 +551,12 @@ int
 csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
     void *const *users, unsigned nusers)
 {
-	struct csvin *child[MAX_CHUNKS];
+	struct csvin *child[MAX_CHUNKS] = { NULL };
 	pthread_t tid[MAX_CHUNKS];
 	size_t cut[MAX_CHUNKS + 1];
 	char *raw, *text;
 	size_t rawlen, len;
-	unsigned k, first_line;
+	unsigned k, first_line, started;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc = 0;
 
@@ -561,7 +565,7 @@ csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
 	raw = file_read_all(in->path, &rawlen);
 	if (raw == NULL) {
 		fprintf(stderr, "%s: %s\n", in->path, strerror(errno));
-		return EXIT_NOINPUT;
+		return CSVIN_ENOINPUT;
 	}
 	text = raw;
 	len = rawlen;
@@ -570,21 +574,24 @@ csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
 		free(raw);
 		raw = text;
 		if (text == NULL)
-			return EXIT_DATAERR;
+			return CSVIN_EDATA;
 	}
 	in->text = text;
 	in->start = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 	in->end = len;
 	in->line = 0;
 	in->next_line = 1;
-	parser_init(in);
+	if (parser_init(in) != 0) {
+		free(raw);
+		return CSVIN_ESYSTEM;
+	}
 	feed(in, 1);
 	if (!in->header_done) {
 		if (!in->stop)
 			plain_error(in, 1, "the file is empty (no header row)");
 		csv_free(&in->p);
 		free(raw);
-		return EXIT_DATAERR;
+		return CSVIN_EDATA;
 	}
 	csv_free(&in->p);
 
@@ -621,15 +628,39 @@ csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
 			c->line = child[i - 1]->line +
 			    count_lines(text, cut[i - 1], cut[i]);
 		c->next_line = c->line + 1;
-		parser_init(c);
 		child[i] = c;
+		if (parser_init(c) != 0) {
+			csvin_free(c);
+			k = i;
+			rc = CSVIN_ESYSTEM;
+			break;
+		}
 	}
-	for (unsigned i = 1; i < k; i++)
-		if (pthread_create(&tid[i], NULL, chunk_main, child[i]) != 0)
-			fatalx("pthread_create failed");
-	chunk_main(child[0]);
-	for (unsigned i = 1; i < k; i++)
+	/* chunk i > 0 in a thread of its own, chunk 0 in this one; the
+	 * threads started run to the end even if one fails to start */
+	for (started = 1; rc == 0 && started < k; started++) {
+		int err = util_thread_create(&tid[started], NULL, chunk_main,
+		    child[started]);
+
+		if (err != 0) {
+			log_warnx("%s: pthread_create: %s", in->path, strerror(err));
+			rc = CSVIN_ESYSTEM;
+			break;
+		}
+	}
+	if (rc == 0)
+		chunk_main(child[0]);
+	for (unsigned i = 1; i < started && i < k; i++)
 		pthread_join(tid[i], NULL);
+	if (rc != 0) {
+		for (unsigned i = 0; i < k; i++) {
+			if (i == 0 || i >= started)
+				csv_free(&child[i]->p);	/* never fed */
+			csvin_free(child[i]);
+		}
+		free(raw);
+		return rc;
+	}
 	if (child[0]->show)
 		progress(in, 1, 1, 1);
 
@@ -659,7 +690,24 @@ csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
 	for (unsigned i = 0; i < k; i++)
 		csvin_free(child[i]);
 	if (in->stop)
-		rc = EXIT_DATAERR;
+		rc = CSVIN_EDATA;
 	free(raw);
 	return rc;
+}
+
+const char *
+csvin_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return "no error";
+	case CSVIN_ENOINPUT:
+		return "the file cannot be read";
+	case CSVIN_EDATA:
+		return "the file is broken (its header, quoting or encoding)";
+	case CSVIN_ESYSTEM:
+		return "the reader could not be set up";
+	default:
+		return "unknown error";
+	}
 }

@@ -57,13 +57,20 @@ void csvin_free(struct csvin *in);
  * all come before chunk i+1's in the file.  The callbacks must therefore
  * touch only their own context (and shared read-only data).
  * Returns 0 when the file was read through (field errors reported by the
- * callbacks are counted by csvin_errors), EXIT_NOINPUT if it cannot be
- * read, or EXIT_DATAERR after a structural error (bad header, broken
- * quoting, undecodable bytes) that stops reading.  The reader stays usable
- * for csvin_error_at afterwards.
+ * callbacks are counted by csvin_errors), or a negative code, the error
+ * already reported on stderr: CSVIN_ENOINPUT if the file cannot be read,
+ * CSVIN_EDATA after a structural error (bad header, broken quoting,
+ * undecodable bytes) that stops reading, CSVIN_ESYSTEM if the parser or a
+ * reading thread could not be set up (the callbacks may then have seen
+ * part of the file).  The reader stays usable for csvin_error_at
+ * afterwards.
  */
+#define CSVIN_ENOINPUT (-1)
+#define CSVIN_EDATA (-2)
+#define CSVIN_ESYSTEM (-3)
 int csvin_run(struct csvin *in, const char *encoding,
     const struct csvin_ops *ops, void *const *users, unsigned nusers);
+const char *csvin_strerror(int code);
 /* Print the kept messages, then "... and N more errors" if messages were
  * suppressed. */
 void csvin_finish(struct csvin *in);

@@ -186,8 +186,8 @@ cmd_eligible(int argc, char **argv)
 	}
 	rc = matcher_run(s, rs, &ctx, nt, flags, on_household, users, &bad);
 	if (rc != 0) {
-		log_warnx("%s: %s", c.db, mdb_strerror(rc));
-		rc = EXIT_IOERR;
+		log_warnx("%s: %s", c.db, matcher_strerror(rc));
+		rc = rc == MATCHER_ETHREAD ? EXIT_SOFTWARE : EXIT_IOERR;
 	} else if (bad)
 		log_warnx("%s: %lu records did not decode and were skipped", c.db, bad);
 	if (rc == 0 && counts) {

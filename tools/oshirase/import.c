@@ -39,7 +39,6 @@
 #define ID_MAX 64
 #define WARD_MAX 32
 #define INT_DIGITS_MAX 15
-#define HIST_MAX 65535
 
 /* ------------------------------------------------------------------ */
 /* Shared by both files                                                */
@@ -234,12 +233,6 @@ struct row {
 	uint32_t len;
 };
 
-struct hist_ent {
-	uint16_t id;		/* store word id */
-	uint16_t vidx;		/* vocabulary index, for messages */
-	int32_t date;
-};
-
 struct res_import {
 	struct import im;
 	const struct vocab *v;
@@ -254,7 +247,11 @@ struct res_import {
 	uint8_t last_hh[PSEUDO_LEN];
 	uint8_t ward[WARD_MAX];
 	uint16_t ben[VOCAB_MAX_WORDS], flg[VOCAB_MAX_WORDS];
-	struct hist_ent *hist;
+	/* the history as read (store word ids), and as stored: distinct,
+	 * in order (store_history_normalize); hist_cap entries each */
+	struct store_event *hist;
+	uint16_t *hist_ids;
+	int32_t *hist_dates;
 	size_t nhist, hist_cap;
 	int remove;
 
@@ -363,16 +360,19 @@ add_history(struct res_import *ri, const char *s, size_t len)
 			    "(%s)", item_no, (int)(at - item), item, t);
 			return;
 		}
-		if (ri->nhist == HIST_MAX) {
-			csvin_error(in, R_HIST, "more than %d events", HIST_MAX);
+		if (ri->nhist == STORE_HIST_MAX) {
+			csvin_error(in, R_HIST, "more than %d events", STORE_HIST_MAX);
 			return;
 		}
 		if (ri->nhist == ri->hist_cap) {
 			ri->hist_cap = ri->hist_cap ? 2 * ri->hist_cap : 64;
 			ri->hist = xrealloc(ri->hist, ri->hist_cap * sizeof(*ri->hist));
+			ri->hist_ids = xrealloc(ri->hist_ids,
+			    ri->hist_cap * sizeof(*ri->hist_ids));
+			ri->hist_dates = xrealloc(ri->hist_dates,
+			    ri->hist_cap * sizeof(*ri->hist_dates));
 		}
 		ri->hist[ri->nhist].id = ri->word_ids[VOCAB_EVENT][idx];
-		ri->hist[ri->nhist].vidx = (uint16_t)idx;
 		ri->hist[ri->nhist].date = d;
 		ri->nhist++;
 		i += n + 1;
@@ -507,14 +507,14 @@ res_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
 	}
 }
 
-static int
-hist_cmp(const void *a, const void *b)
+/* The vocabulary word of a store event id, for messages. */
+static const char *
+event_word(const struct res_import *ri, uint16_t id)
 {
-	const struct hist_ent *x = a, *y = b;
-
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return (x->date > y->date) - (x->date < y->date);
+	for (size_t i = 0; i < vocab_count(ri->v, VOCAB_EVENT); i++)
+		if (ri->word_ids[VOCAB_EVENT][i] == id)
+			return vocab_word(ri->v, VOCAB_EVENT, i);
+	return "?";
 }
 
 static void
@@ -522,41 +522,31 @@ res_row(struct csvin *in, void *user)
 {
 	struct res_import *ri = user;
 	struct resident *r = &ri->r;
-	uint16_t hid[HIST_MAX > 4096 ? 4096 : HIST_MAX];
-	int32_t hdate[4096];
-	uint16_t *hidp = hid;
-	int32_t *hdatep = hdate;
-	size_t n = 0, need;
+	size_t need;
 	struct row *row;
+	int n;
 
 	if (csvin_row_errors(in) == 0) {
 		for (size_t i = 0; i < ri->nhist; i++)
 			if (ri->hist[i].date < r->birth) {
 				csvin_error(in, R_HIST, "an event (%s) is dated "
-				    "before the birth date", vocab_word(ri->v,
-				    VOCAB_EVENT, ri->hist[i].vidx));
+				    "before the birth date", event_word(ri,
+				    ri->hist[i].id));
 				break;
 			}
 	}
 	if (csvin_row_errors(in) != 0)
 		goto next;
-	/* The same event twice on one date is one event. */
-	if (ri->nhist > 1)
-		qsort(ri->hist, ri->nhist, sizeof(*ri->hist), hist_cmp);
-	if (ri->nhist > 4096) {
-		hidp = xmalloc(ri->nhist * sizeof(*hidp));
-		hdatep = xmalloc(ri->nhist * sizeof(*hdatep));
-	}
-	for (size_t i = 0; i < ri->nhist; i++) {
-		if (i > 0 && hist_cmp(&ri->hist[i], &ri->hist[i - 1]) == 0)
-			continue;
-		hidp[n] = ri->hist[i].id;
-		hdatep[n] = ri->hist[i].date;
-		n++;
+	n = store_history_normalize(ri->hist, ri->nhist, ri->hist_ids,
+	    ri->hist_dates);
+	if (n < 0) {
+		csvin_error(in, R_HIST, "%s", store_strerror(n));
+		goto next;
 	}
 	r->nhistory = (uint16_t)n;
 	r->ward = ri->ward;
-	need = 64 + r->ward_len + 2u * r->nbenefits + 2u * r->nflags + 6 * n;
+	need = 64 + r->ward_len + 2u * r->nbenefits + 2u * r->nflags +
+	    STORE_HIST_ENTRY * (size_t)n;
 	if (ri->arena_len + need > ri->arena_cap) {
 		ri->arena_cap = (ri->arena_len + need) * 2 + (1 << 20);
 		ri->arena = xrealloc(ri->arena, ri->arena_cap);
@@ -571,13 +561,10 @@ res_row(struct csvin *in, void *user)
 	row->line = csvin_line(in);
 	row->remove = (uint32_t)ri->remove;
 	row->off = ri->arena_len;
-	row->len = (uint32_t)store_resident_encode(r, ri->ben, ri->flg, hidp,
-	    hdatep, ri->arena + ri->arena_len, ri->arena_cap - ri->arena_len);
+	row->len = (uint32_t)store_resident_encode(r, ri->ben, ri->flg,
+	    ri->hist_ids, ri->hist_dates, ri->arena + ri->arena_len,
+	    ri->arena_cap - ri->arena_len);
 	ri->arena_len += row->len;
-	if (hidp != hid) {
-		free(hidp);
-		free(hdatep);
-	}
 next:
 	memset(r, 0, sizeof(*r));
 	r->income = -1;
@@ -871,7 +858,9 @@ read_chunked(struct import *im, void *first, size_t size, const char *encoding,
 		merge(first, users[i]);
 		free(users[i]);
 	}
-	return rc;
+	/* csvin_run has said what went wrong */
+	return rc == 0 ? 0 : rc == CSVIN_ENOINPUT ? EXIT_NOINPUT :
+	    rc == CSVIN_EDATA ? EXIT_DATAERR : EXIT_SOFTWARE;
 }
 
 static void
@@ -899,6 +888,8 @@ merge_residents(void *into, void *from)
 	free(c->rows);
 	free(c->arena);
 	free(c->hist);
+	free(c->hist_ids);
+	free(c->hist_dates);
 }
 
 static int
@@ -1006,6 +997,8 @@ out:
 	free(ri.rows);
 	free(ri.arena);
 	free(ri.hist);
+	free(ri.hist_ids);
+	free(ri.hist_dates);
 	vocab_free(v);
 	return rc;
 }
@@ -1044,6 +1037,7 @@ struct con_import {
 	int channel;
 	struct crow *rows;
 	size_t nrows, cap;
+	unsigned long unsealed;	/* addresses addrbox_seal failed on */
 };
 
 static int
@@ -1174,15 +1168,18 @@ con_row(struct csvin *in, void *user)
 	} else {
 		/* The line is unique per row: the nonce's counter. */
 		if (addrbox_seal(ci->box, row->line, ci->res, (uint8_t)ci->channel, ci->addr,
-		    ci->addr_len, nonce, ct) != 0)
-			fatalx("addrbox_seal failed");
+		    ci->addr_len, nonce, ct) != 0) {
+			ci->nrows--;	/* the import fails (import_contacts) */
+			ci->unsealed++;
+			goto next;
+		}
 		ci->cur.nonce = nonce;
 		ci->cur.ct = ct;
 		ci->cur.ct_len = (uint16_t)(ci->addr_len + ADDRBOX_TAG_LEN);
 	}
 	row->len = (uint16_t)store_contact_encode(&ci->cur, row->val, sizeof(row->val));
-	sodium_memzero(ci->addr, sizeof(ci->addr));
 next:
+	sodium_memzero(ci->addr, sizeof(ci->addr));
 	memset(&ci->cur, 0, sizeof(ci->cur));
 	ci->channel = 0;
 	ci->addr_len = 0;
@@ -1201,6 +1198,7 @@ merge_contacts(void *into, void *from)
 		memcpy(ci->rows + ci->nrows, c->rows, c->nrows * sizeof(*c->rows));
 		ci->nrows += c->nrows;
 	}
+	ci->unsealed += c->unsealed;
 	free(c->rows);
 }
 
@@ -1332,6 +1330,11 @@ import_contacts(struct common *c, const char *file, const char *encoding)
 	}
 	ci.im.in = csvin_new(file, ccols, C_NCOLS, (int)c->cfg.max_errors);
 	rc = read_chunked(&ci.im, &ci, sizeof(ci), encoding, &ops, merge_contacts);
+	if (rc == 0 && ci.unsealed != 0) {
+		log_warnx("%s: addrbox_seal failed on %lu addresses", file,
+		    ci.unsealed);
+		rc = EXIT_SOFTWARE;
+	}
 	if (rc == 0)
 		rc = apply_contacts(&ci, e_pk, &absent, &cnt);
 	if (rc == 0 && csvin_errors(ci.im.in) != 0)

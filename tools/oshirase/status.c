@@ -82,6 +82,95 @@ delivery_status(MDB_txn *txn, const struct store_dbi *dbi)
 	printf("  failed                  %9lu\n", led[LEDGER_FAILED]);
 }
 
+/* What cmd_status counts. */
+struct tally {
+	unsigned long residents, households, size_hist[7];
+	unsigned long band[5], ins[5], unborn;
+	unsigned long ch[3], withdrawn, lang_en, consent[4];
+};
+
+/* Residents and households, by size, age band on d and insurance.
+ * 0 or an LMDB error. */
+static int
+count_residents(MDB_txn *txn, const struct store_dbi *dbi, const char *db,
+    date_t d, struct tally *t)
+{
+	uint8_t last_hh[STORE_PSEUDO_LEN];
+	unsigned long members = 0;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi->residents, &cur)) != 0) {
+		log_warnx("mdb_cursor_open: %s", mdb_strerror(rc));
+		return rc;
+	}
+	memset(last_hh, 0, sizeof(last_hh));
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct resident r;
+		int age;
+
+		if (store_resident_decode(v.mv_data, v.mv_size, &r) != 0) {
+			log_warnx("%s: a resident record does not decode", db);
+			continue;
+		}
+		if (t->residents == 0 || memcmp(last_hh, k.mv_data, STORE_PSEUDO_LEN) != 0) {
+			if (t->residents > 0)
+				t->size_hist[members > 6 ? 6 : members]++;
+			t->households++;
+			members = 0;
+			memcpy(last_hh, k.mv_data, STORE_PSEUDO_LEN);
+		}
+		t->residents++;
+		members++;
+		age = date_age(r.birth, d);
+		if (age < 0)
+			t->unborn++;
+		else
+			t->band[age < 15 ? 0 : age < 40 ? 1 : age < 65 ? 2 : age < 75 ? 3 : 4]++;
+		if (r.insurance < 5)
+			t->ins[r.insurance]++;
+	}
+	if (t->residents > 0)
+		t->size_hist[members > 6 ? 6 : members]++;
+	mdb_cursor_close(cur);
+	return 0;
+}
+
+/* Contacts by channel, language, consent and status.  0 or an LMDB
+ * error. */
+static int
+count_contacts(MDB_txn *txn, const struct store_dbi *dbi, struct tally *t)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi->contacts, &cur)) != 0) {
+		log_warnx("mdb_cursor_open: %s", mdb_strerror(rc));
+		return rc;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct contact ct;
+
+		if (store_contact_decode(v.mv_data, v.mv_size, &ct) != 0 ||
+		    k.mv_size != STORE_PSEUDO_LEN + 1)
+			continue;
+		if (ct.status == CONTACT_WITHDRAWN) {
+			t->withdrawn++;
+			continue;
+		}
+		t->ch[((const uint8_t *)k.mv_data)[STORE_PSEUDO_LEN] == CHANNEL_LINE ? 1 : 2]++;
+		t->lang_en += ct.language == LANG_EN;
+		for (int i = 0; i < 4; i++)
+			t->consent[i] += (ct.consent >> i) & 1;
+	}
+	mdb_cursor_close(cur);
+	return 0;
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -89,14 +178,10 @@ cmd_status(int argc, char **argv)
 	struct common c;
 	struct store *s;
 	const struct store_dbi *dbi;
+	struct tally t;
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
 	char err[1400], meta[256], path[CONFIG_PATH_MAX + 32];
-	unsigned long residents = 0, households = 0, size_hist[7] = { 0 };
-	unsigned long band[5] = { 0 }, ins[5] = { 0 }, unborn = 0, members = 0;
-	unsigned long ch[3] = { 0 }, withdrawn = 0, lang_en = 0, consent[4] = { 0 };
-	uint8_t last_hh[STORE_PSEUDO_LEN];
+	unsigned long nact;
 	struct stat st;
 	size_t len;
 	int rc;
@@ -109,61 +194,18 @@ cmd_status(int argc, char **argv)
 		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_DATAERR;
 	}
 	dbi = store_dbi(s);
-	if ((rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn)) != 0)
-		fatalx("mdb_txn_begin: %s", mdb_strerror(rc));
-
-	if ((rc = mdb_cursor_open(txn, dbi->residents, &cur)) != 0)
-		fatalx("mdb_cursor_open: %s", mdb_strerror(rc));
-	memset(last_hh, 0, sizeof(last_hh));
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct resident r;
-		int age;
-
-		if (store_resident_decode(v.mv_data, v.mv_size, &r) != 0) {
-			log_warnx("%s: a resident record does not decode", c.db);
-			continue;
-		}
-		if (residents == 0 || memcmp(last_hh, k.mv_data, STORE_PSEUDO_LEN) != 0) {
-			if (residents > 0)
-				size_hist[members > 6 ? 6 : members]++;
-			households++;
-			members = 0;
-			memcpy(last_hh, k.mv_data, STORE_PSEUDO_LEN);
-		}
-		residents++;
-		members++;
-		age = date_age(r.birth, c.date);
-		if (age < 0)
-			unborn++;
-		else
-			band[age < 15 ? 0 : age < 40 ? 1 : age < 65 ? 2 : age < 75 ? 3 : 4]++;
-		if (r.insurance < 5)
-			ins[r.insurance]++;
+	if ((rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn)) != 0) {
+		log_warnx("mdb_txn_begin: %s", mdb_strerror(rc));
+		store_close(s);
+		return EXIT_SOFTWARE;
 	}
-	if (residents > 0)
-		size_hist[members > 6 ? 6 : members]++;
-	mdb_cursor_close(cur);
-
-	if ((rc = mdb_cursor_open(txn, dbi->contacts, &cur)) != 0)
-		fatalx("mdb_cursor_open: %s", mdb_strerror(rc));
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct contact ct;
-
-		if (store_contact_decode(v.mv_data, v.mv_size, &ct) != 0 ||
-		    k.mv_size != STORE_PSEUDO_LEN + 1)
-			continue;
-		if (ct.status == CONTACT_WITHDRAWN) {
-			withdrawn++;
-			continue;
-		}
-		ch[((const uint8_t *)k.mv_data)[STORE_PSEUDO_LEN] == CHANNEL_LINE ? 1 : 2]++;
-		lang_en += ct.language == LANG_EN;
-		for (int i = 0; i < 4; i++)
-			consent[i] += (ct.consent >> i) & 1;
+	memset(&t, 0, sizeof(t));
+	if (count_residents(txn, dbi, c.db, c.date, &t) != 0 ||
+	    count_contacts(txn, dbi, &t) != 0) {
+		mdb_txn_abort(txn);
+		store_close(s);
+		return EXIT_SOFTWARE;
 	}
-	mdb_cursor_close(cur);
 
 	printf("store %s (format %d)\n", c.db, STORE_FORMAT);
 	snprintf(path, sizeof(path), "%s/data.mdb", c.db);
@@ -182,33 +224,34 @@ cmd_status(int argc, char **argv)
 
 	date_format(c.date, d);
 	printf("\nresidents %lu in %lu households (%.2f per household)\n",
-	    residents, households,
-	    households ? (double)residents / (double)households : 0.0);
+	    t.residents, t.households,
+	    t.households ? (double)t.residents / (double)t.households : 0.0);
 	printf("household size:\n");
 	for (int i = 1; i <= 6; i++) {
 		char label[16];
 
 		snprintf(label, sizeof(label), i == 6 ? "%d or more" : "%d", i);
-		pct_line(label, size_hist[i], households);
+		pct_line(label, t.size_hist[i], t.households);
 	}
 	printf("age on %s:\n", d);
 	for (int i = 0; i < 5; i++)
-		pct_line(bands[i], band[i], residents);
-	if (unborn)
-		pct_line("born after this date", unborn, residents);
+		pct_line(bands[i], t.band[i], t.residents);
+	if (t.unborn)
+		pct_line("born after this date", t.unborn, t.residents);
 	printf("insurance:\n");
 	for (int i = 0; i < 5; i++)
-		pct_line(store_ins_names[i], ins[i], residents);
-	printf("\ncontacts %lu active, %lu withdrawn\n", ch[1] + ch[2], withdrawn);
-	pct_line("line", ch[1], ch[1] + ch[2]);
-	pct_line("email", ch[2], ch[1] + ch[2]);
-	pct_line("language en", lang_en, ch[1] + ch[2]);
+		pct_line(store_ins_names[i], t.ins[i], t.residents);
+	nact = t.ch[1] + t.ch[2];
+	printf("\ncontacts %lu active, %lu withdrawn\n", nact, t.withdrawn);
+	pct_line("line", t.ch[1], nact);
+	pct_line("email", t.ch[2], nact);
+	pct_line("language en", t.lang_en, nact);
 	printf("consent given for:\n");
 	{
 		static const char *const cn[4] = { "health", "child", "welfare", "tax" };
 
 		for (int i = 0; i < 4; i++)
-			pct_line(cn[i], consent[i], ch[1] + ch[2]);
+			pct_line(cn[i], t.consent[i], nact);
 	}
 	if (dbi->delivery)
 		delivery_status(txn, dbi);
