@@ -80,7 +80,8 @@ BASE_OBJS := $(call lib,util log dates inifile config)		# sodium, inih
 WIRE_OBJS := $(call lib,job)					# the queue-sender messages
 SEAL_OBJS := $(call lib,merkle)				# the sealed log's format
 STORE_OBJS := $(call lib,store vocab addrbox notice)		# lmdb
-RULES_OBJS := $(call lib,rules matcher match)			# the rule engine, runs
+RULES_OBJS := $(call lib,rules_load rules_diag rules_lex rules_parse rules_compile \
+	rules_facts rules_eval rules_test rules_explain matcher match)	# the rule engine, runs
 RENDER_OBJS := $(call lib,render)				# messages: rules meet the config
 
 # oshirased, the queue: the only writer of the store (installed)

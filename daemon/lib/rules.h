@@ -16,6 +16,10 @@
  * income) is unknown, `not unknown` is unknown, `false and x` is false and
  * `true or x` is true; a program holds only when its condition is true, so
  * an unknown never qualifies (programs.md).
+ *
+ * The engine is a file per phase, rules_*.c (the list is in rules_int.h,
+ * their internal header): loading, lexing, parsing and type checking,
+ * compiling, facts, evaluation, test cases, explanations.
  */
 #ifndef OSHIRASE_RULES_H
 #define OSHIRASE_RULES_H
