@@ -80,12 +80,14 @@ BASE_OBJS := $(call lib,util log dates inifile config)		# sodium, inih
 WIRE_OBJS := $(call lib,job)					# the queue-sender messages
 SEAL_OBJS := $(call lib,merkle sealfmt)			# the sealed log's format
 STORE_OBJS := $(call lib,store vocab addrbox notice)		# lmdb
-RULES_OBJS := $(call lib,rules matcher match)			# the rule engine, runs
+RULES_OBJS := $(call lib,rules_load rules_diag rules_lex rules_parse rules_compile \
+	rules_facts rules_eval rules_test rules_explain matcher match)	# the rule engine, runs
+RENDER_OBJS := $(call lib,render)				# messages: rules meet the config
 
 # oshirased, the queue: the only writer of the store (installed)
 QUEUE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/queue/*.c)) \
 	$(patsubst %.c,$(BUILD)/%.o,$(filter-out daemon/sender/main.c,$(wildcard daemon/sender/*.c))) \
-	$(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS)
+	$(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS) $(RENDER_OBJS)
 QUEUE_LIBS := $(LMDB_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) \
 	$(SYSTEMD_LIBS) -lm
 QUEUE_CFLAGS := $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(SYSTEMD_CFLAGS) -Idaemon/sender
@@ -100,7 +102,7 @@ SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) -Itools/oshirase
 # oshirase, the operator's tool (installed)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/oshirase/*.c)) \
 	$(BUILD)/daemon/queue/outlog.o \
-	$(BASE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS)
+	$(BASE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS) $(RENDER_OBJS)
 CLI_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) -lm
 CLI_CFLAGS := $(LMDB_CFLAGS) $(CSV_CFLAGS) -Itools/oshirase -Idaemon/queue
 
@@ -125,7 +127,7 @@ DRIVE_LIBS := $(SENDER_LIBS)
 # what the unit tests link: every library module and the objects of the
 # programs whose insides they test
 TEST_OBJS := $(sort $(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) \
-	$(RULES_OBJS) $(BUILD)/tests/tools/gen.o \
+	$(RULES_OBJS) $(RENDER_OBJS) $(BUILD)/tests/tools/gen.o \
 	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(CLI_OBJS)))
 TEST_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) \
 	$(CURL_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS) -lm

@@ -6,6 +6,8 @@
  * to a small typed bytecode, their message templates and their test cases.
  * Knows nothing of LMDB, of pseudonyms or of who is notified: it answers
  * "does this member of this household satisfy this program on date D".
+ * Nor does it know the city's config: a program names its department by
+ * id and keeps its templates as written; render.h fills them in.
  *
  * Evaluation allocates nothing and is safe from any number of threads at
  * once on one loaded rule set (the set is read-only after rules_load).
@@ -14,6 +16,10 @@
  * income) is unknown, `not unknown` is unknown, `false and x` is false and
  * `true or x` is true; a program holds only when its condition is true, so
  * an unknown never qualifies (programs.md).
+ *
+ * The engine is a file per phase, rules_*.c (the list is in rules_int.h,
+ * their internal header): loading, lexing, parsing and type checking,
+ * compiling, facts, evaluation, test cases, explanations.
  */
 #ifndef OSHIRASE_RULES_H
 #define OSHIRASE_RULES_H
@@ -90,7 +96,8 @@ int rules_person_init(struct rules_person *p, const struct resident *r,
 
 struct rules_program {
 	char id[RULES_ID_MAX + 1];
-	char *name_ja, *name_en, *department, *page;
+	char *name_ja, *name_en, *page;
+	char *department;		/* its id: render.h looks it up */
 	int department_line;
 	uint8_t category;		/* CONSENT_* bit of store.h */
 	uint8_t subject;		/* enum rules_subject */
@@ -184,21 +191,7 @@ int rules_explain(const struct rules_set *s, const struct rules_program *p,
 unsigned rules_run_tests(const struct rules_set *s, const char *only, FILE *out,
     unsigned *ntests);
 
+/* "health", "child" or "welfare": the name of a CONSENT_* category. */
 const char *rules_category_name(uint8_t category);
-
-struct config;
-/* Every program's department must be one the config describes: prints
- * FILE:LINE: for each that is not and returns their number. */
-unsigned rules_check_departments(const struct rules_set *s,
-    const struct config *cfg, FILE *err);
-
-/*
- * p's message for one recipient, in language lang (LANG_JA, LANG_EN of
- * store.h); child: the subject is not the recipient (お子さま / your
- * child).  Writes at most cap bytes with a NUL; returns the length, or -1
- * if it does not fit or the department is unknown.
- */
-int rules_render(const struct rules_program *p, const struct config *cfg,
-    int lang, int child, char *out, size_t cap);
 
 #endif

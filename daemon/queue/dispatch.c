@@ -7,6 +7,7 @@
 #include "job.h"
 #include "log.h"
 #include "notice.h"
+#include "render.h"
 #include "util.h"
 
 #include <errno.h>
@@ -424,7 +425,7 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 			cancel[i] = cancel[i - 1];
 			continue;
 		}
-		len = idx < 0 ? -1 : rules_render(d->rs->p[idx], cfg, g[i].language,
+		len = idx < 0 ? -1 : render_message(d->rs->p[idx], cfg, g[i].language,
 		    g[i].child, para, sizeof(para));
 		if (len < 0) {
 			cancel[i] = 1;	/* a program no longer in the rules */

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "match.h"
 #include "outlog.h"
+#include "render.h"
 #include "rules.h"
 #include "sender.h"
 #include "store.h"
@@ -129,7 +130,7 @@ load_world(const struct opts *o, struct store *s, struct world *w)
 	rc = rules_load(w->cfg->rules, stderr, &w->rs);
 	if (rc != 0)
 		goto fail;
-	if (rules_check_departments(w->rs, w->cfg, stderr) != 0) {
+	if (render_check_departments(w->rs, w->cfg, stderr) != 0) {
 		rc = EXIT_DATAERR;
 		goto fail;
 	}

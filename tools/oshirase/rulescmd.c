@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "common.h"
 #include "log.h"
+#include "render.h"
 #include "rules.h"
 #include "store.h"
 #include "util.h"
@@ -86,7 +87,7 @@ cmd_rules(int argc, char **argv)
 	rc = rules_load(dir, stderr, &set);
 	if (rc != 0)
 		return rc;
-	if (rules_check_departments(set, &c.cfg, stderr) != 0) {
+	if (render_check_departments(set, &c.cfg, stderr) != 0) {
 		rules_free(set);
 		return EXIT_DATAERR;
 	}
@@ -100,7 +101,7 @@ cmd_rules(int argc, char **argv)
 			rules_free(set);
 			return EXIT_USAGE;
 		}
-		rc = rules_render(set->p[idx], &c.cfg, lang, child, text, sizeof(text));
+		rc = render_message(set->p[idx], &c.cfg, lang, child, text, sizeof(text));
 		if (rc >= 0)
 			printf("%s\n", text);
 		rules_free(set);
