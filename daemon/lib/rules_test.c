@@ -297,21 +297,6 @@ struct built {
 	struct rules_household h;
 };
 
-struct hsort {
-	uint16_t id;
-	int32_t date;
-};
-
-static int
-cmp_hsort(const void *a, const void *b)
-{
-	const struct hsort *x = a, *y = b;
-
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return (x->date > y->date) - (x->date < y->date);
-}
-
 static void
 build_household(const struct rules_set *s, const struct rules_test *t,
     const struct rules_ctx *ctx, struct built *b)
@@ -322,28 +307,21 @@ build_household(const struct rules_set *s, const struct rules_test *t,
 		const struct tmember *m = &t->m[i];
 		uint16_t ben[64], flg[16], hid[256];
 		int32_t hdate[256];
-		struct hsort hs[256];
+		struct store_event hs[256];
 		struct resident r = m->r;
-		unsigned nh = 0;
+		unsigned nh = m->nhist < 256 ? m->nhist : 256;
 		size_t len;
 
 		for (unsigned k = 0; k < m->r.nbenefits; k++)
 			ben[k] = s->word_ids[VOCAB_BENEFIT][m->ben[k]];
 		for (unsigned k = 0; k < m->r.nflags; k++)
 			flg[k] = s->word_ids[VOCAB_FLAG][m->flg[k]];
-		for (unsigned k = 0; k < m->nhist && k < 256; k++) {
+		for (unsigned k = 0; k < nh; k++) {
 			hs[k].id = s->word_ids[VOCAB_EVENT][m->hid[k]];
 			hs[k].date = m->hdate[k];
 		}
-		qsort(hs, m->nhist < 256 ? m->nhist : 256, sizeof(hs[0]), cmp_hsort);
-		for (unsigned k = 0; k < m->nhist && k < 256; k++) {
-			if (nh > 0 && hid[nh - 1] == hs[k].id && hdate[nh - 1] == hs[k].date)
-				continue;
-			hid[nh] = hs[k].id;
-			hdate[nh] = hs[k].date;
-			nh++;
-		}
-		r.nhistory = (uint16_t)nh;
+		/* the record's order, as an import stores it (256 < STORE_HIST_MAX) */
+		r.nhistory = (uint16_t)store_history_normalize(hs, nh, hid, hdate);
 		r.ward = (const uint8_t *)"";
 		r.ward_len = 0;
 		len = store_resident_encode(&r, ben, flg, hid, hdate, b->buf[i],
