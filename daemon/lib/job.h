@@ -29,13 +29,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The channels and languages of the wire, which the store's contact and
+ * message records use too (store.h).  Their values are on disk and on the
+ * wire: add, never renumber. */
+enum job_channel { CHANNEL_LINE = 1, CHANNEL_EMAIL = 2 };
+enum job_lang { LANG_JA = 0, LANG_EN = 1 };
+
 #define JOB_MAX_TEXTS 5
 #define JOB_LINE_TEXT_UNITS 5000	/* UTF-16 code units per LINE text */
 
 struct job {
 	uint64_t id;			/* the message (digest) id */
 	uint32_t attempt;		/* 1 for the first */
-	uint8_t channel;		/* CHANNEL_LINE / CHANNEL_EMAIL (store.h) */
+	uint8_t channel;		/* CHANNEL_LINE / CHANNEL_EMAIL */
 	uint8_t language;		/* LANG_JA / LANG_EN */
 	char retry_key[37];		/* canonical lowercase UUID */
 	char to[256];

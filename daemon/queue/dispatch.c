@@ -77,7 +77,7 @@ struct dispatch {
 		struct addrbox *b;
 	} openers[MAX_OPENERS];
 	unsigned nopeners;
-	struct chan ch[3];		/* by enum store_channel */
+	struct chan ch[3];		/* by enum job_channel */
 	struct flight *fl;
 	unsigned nfl, flcap;
 	unsigned inflight;		/* entries of fl in use */
