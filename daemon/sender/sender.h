@@ -1,13 +1,14 @@
 /* sender.h - one attempt at one job: a LINE push or one SMTP transaction
  * SPDX-License-Identifier: MIT
  *
- * What a sender owns: the channel credentials (the LINE channel access
- * token, the SMTP password), each in sodium_malloc memory (locked, wiped
- * when freed); one libcurl easy handle per channel, kept across jobs so
- * that the HTTPS connection to LINE stays alive and the SMTP session to the
- * relay is reused (QUIT only at sender_free, a connection idle for more
- * than a minute is not reused); and, in sender_loop, its two ZeroMQ
- * sockets.
+ * A sender is a backend per channel (backend.h: line.c for LINE, mail.c
+ * for email), chosen by each job's channel.  What it owns: the channel
+ * credentials (the LINE channel access token, the SMTP password), each in
+ * sodium_malloc memory (locked, wiped when freed); one libcurl easy handle
+ * per channel, kept across jobs so that the HTTPS connection to LINE stays
+ * alive and the SMTP session to the relay is reused (QUIT only at
+ * sender_free, a connection idle for more than a minute is not reused);
+ * and, in sender_loop, its two ZeroMQ sockets.
  *
  * What it never touches: the store, pseudonyms, programs, rules, the
  * outbox.  A job (job.h) carries an address and texts and nothing else;
@@ -79,26 +80,6 @@ struct sender_stats {
 	unsigned long mail_connects;
 };
 void sender_stats(const struct sender *s, struct sender_stats *st);
-
-/*
- * The RFC 5322 message of email job j into buf (cap bytes), CRLF line
- * ends, NUL-terminated: Date (Japan time, from now), From (from_name as
- * RFC 2047 encoded-words, then <from_addr>), To, Subject (encoded-words of
- * at most 45 bytes of whole UTF-8 characters, folded so that no header line
- * passes 76 characters), Message-ID <j->message_id@domain of from_addr>,
- * MIME-Version, Content-Type text/plain; charset=UTF-8,
- * Content-Transfer-Encoding base64, and, when j->unsubscribe is not empty,
- * List-Unsubscribe <url> and List-Unsubscribe-Post (RFC 8058).  The body is
- * the texts with their line ends made CRLF, joined by a blank line, ending
- * with CRLF, in base64 lines of 76 characters.
- * Returns the length without the NUL, or 0 with the reason in err: an
- * address or header value with CR or LF (header injection) or other bytes
- * that do not belong there, text or subject not UTF-8, or no room.
- * Pure: no I/O, thread-safe.
- */
-size_t mail_format(const struct job *j, const char *from_name,
-    const char *from_addr, time_t now, char *buf, size_t cap, char *err,
-    size_t errlen);
 
 /*
  * Connect a PULL socket to jobs_ep and a PUSH socket to results_ep on
