@@ -77,7 +77,7 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -pthread $(LDFLAGS)
 lib = $(addprefix $(BUILD)/daemon/lib/,$(addsuffix .o,$(1)))
 
 BASE_OBJS := $(call lib,util log dates inifile config)		# sodium, inih
-WIRE_OBJS := $(call lib,job)					# the queue-sender messages
+WIRE_OBJS := $(call lib,job curve)				# the queue-sender messages and keys
 SEAL_OBJS := $(call lib,merkle)				# the sealed log's format
 STORE_OBJS := $(call lib,store vocab addrbox notice)		# lmdb
 RULES_OBJS := $(call lib,rules matcher match)			# the rule engine, runs
@@ -100,7 +100,7 @@ SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) -Itools/oshirase
 # oshirase, the operator's tool (installed)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/oshirase/*.c)) \
 	$(BUILD)/tools/audit/audit.o $(BUILD)/daemon/queue/outlog.o \
-	$(BASE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS)
+	$(BASE_OBJS) $(call lib,curve) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS)
 CLI_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) -lm
 CLI_CFLAGS := $(LMDB_CFLAGS) $(CSV_CFLAGS) -Itools/oshirase -Idaemon/queue
 
