@@ -83,19 +83,19 @@ STORE_OBJS := $(call lib,store vocab addrbox notice)		# lmdb
 RULES_OBJS := $(call lib,rules matcher match)			# the rule engine, runs
 
 # oshirased, the queue: the only writer of the store (installed)
+# It starts oshirase-sender processes for --once runs, and has no sender
+# inside: no libcurl, no channel credentials.
 QUEUE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/queue/*.c)) \
-	$(patsubst %.c,$(BUILD)/%.o,$(filter-out daemon/sender/main.c,$(wildcard daemon/sender/*.c))) \
 	$(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS)
-QUEUE_LIBS := $(LMDB_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) \
-	$(SYSTEMD_LIBS) -lm
-QUEUE_CFLAGS := $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(SYSTEMD_CFLAGS) -Idaemon/sender
+QUEUE_LIBS := $(LMDB_LIBS) $(ZMQ_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) -lm
+QUEUE_CFLAGS := $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(SYSTEMD_CFLAGS)
 
-# oshirase-sender: LINE and email over libcurl, jobs over ZeroMQ (installed)
+# oshirase-sender: LINE and email over libcurl, jobs over ZeroMQ (installed);
+# nothing of the store, the rules or the pseudonyms, and no LMDB
 SENDER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/sender/*.c)) \
-	$(BUILD)/tools/oshirase/common.o \
-	$(BASE_OBJS) $(WIRE_OBJS) $(STORE_OBJS) $(RULES_OBJS)
-SENDER_LIBS := $(LMDB_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
-SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) -Itools/oshirase
+	$(BASE_OBJS) $(WIRE_OBJS)
+SENDER_LIBS := $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
+SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 
 # oshirase, the operator's tool (installed)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/oshirase/*.c)) \
@@ -118,7 +118,7 @@ DRIVE_LIBS := $(SENDER_LIBS)
 # programs whose insides they test
 TEST_OBJS := $(sort $(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) \
 	$(RULES_OBJS) $(BUILD)/tests/tools/gen.o \
-	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(CLI_OBJS)))
+	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(SENDER_OBJS) $(CLI_OBJS)))
 TEST_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) \
 	$(CURL_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS) -lm
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -Idaemon/queue -Idaemon/sender -Itools/oshirase \

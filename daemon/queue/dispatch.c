@@ -68,7 +68,7 @@ struct dispatch {
 	const struct config *cfg;
 	const struct rules_set *rs;
 	struct outlog *log;
-	void *push, *pull;
+	void *push, *pull;		/* the link's (link.h), borrowed */
 	time_t offset;
 	uint8_t *sk, *unsub_key;	/* sodium_malloc */
 	uint8_t pk[ADDRBOX_PK_LEN];
@@ -167,21 +167,6 @@ window_opens(time_t t, long start)
 /* ---- setup ---- */
 
 static int
-bind_all(void *sock, const char *inproc, const char *extra, char *err,
-    size_t errlen)
-{
-	if (zmq_bind(sock, inproc) != 0) {
-		snprintf(err, errlen, "bind %s: %s", inproc, zmq_strerror(errno));
-		return -1;
-	}
-	if (extra[0] && zmq_bind(sock, extra) != 0) {
-		snprintf(err, errlen, "bind %s: %s", extra, zmq_strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int
 load_queue(struct dispatch *d)
 {
 	MDB_txn *txn;
@@ -215,13 +200,13 @@ load_queue(struct dispatch *d)
 
 struct dispatch *
 dispatch_new(struct store *s, const struct config *cfg,
-    const struct rules_set *rs, struct outlog *log, void *zctx, time_t offset,
-    char *err, size_t errlen)
+    const struct rules_set *rs, struct outlog *log, void *jobs, void *results,
+    time_t offset, char *err, size_t errlen)
 {
 	struct dispatch *d = xcalloc(1, sizeof(*d));
 	char pub[CONFIG_PATH_MAX + 32], sec[CONFIG_PATH_MAX + 32];
 	const char *why;
-	int code, hwm = 1, zero = 0, rc;
+	int code, rc;
 	uint8_t *sk;
 
 	d->s = s;
@@ -251,23 +236,8 @@ dispatch_new(struct store *s, const struct config *cfg,
 		goto fail;
 	}
 	crypto_kdf_derive_from_key(d->unsub_key, 32, 1, "unsubscr", d->sk);
-	d->push = zmq_socket(zctx, ZMQ_PUSH);
-	d->pull = zmq_socket(zctx, ZMQ_PULL);
-	if (d->push == NULL || d->pull == NULL) {
-		snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
-		goto fail;
-	}
-	/* A low mark: jobs wait in the heaps, not queued behind busy
-	 * senders (an inproc pipe holds this mark plus the sender's, 1 + 2
-	 * jobs), so that job_timeout times little more than an attempt and
-	 * a drain has few jobs to wait for. */
-	zmq_setsockopt(d->push, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(d->push, ZMQ_LINGER, &zero, sizeof(zero));
-	zmq_setsockopt(d->pull, ZMQ_LINGER, &zero, sizeof(zero));
-	if (bind_all(d->push, DISPATCH_JOBS, cfg->jobs_endpoint, err, errlen) != 0 ||
-	    bind_all(d->pull, DISPATCH_RESULTS, cfg->results_endpoint, err,
-	    errlen) != 0)
-		goto fail;
+	d->push = jobs;
+	d->pull = results;
 	if ((rc = load_queue(d)) != 0) {
 		snprintf(err, errlen, "%s: messages: %s", store_dir(s),
 		    mdb_strerror(rc));
@@ -284,10 +254,6 @@ dispatch_free(struct dispatch *d)
 {
 	if (d == NULL)
 		return;
-	if (d->push)
-		zmq_close(d->push);
-	if (d->pull)
-		zmq_close(d->pull);
 	for (unsigned i = 0; i < d->nopeners; i++)
 		addrbox_free(d->openers[i].b);
 	if (d->sk)

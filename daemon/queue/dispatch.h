@@ -31,9 +31,6 @@
 #include "rules.h"
 #include "store.h"
 
-#define DISPATCH_JOBS "inproc://oshirase-jobs"
-#define DISPATCH_RESULTS "inproc://oshirase-results"
-
 struct dispatch;
 
 /* Counts since start, for status lines and tests. */
@@ -46,14 +43,14 @@ struct dispatch_stats {
 };
 
 /*
- * zctx: the ZeroMQ context the sender threads share; the dispatcher binds
- * DISPATCH_JOBS and DISPATCH_RESULTS there and the config's tcp endpoints
- * if set.  offset: seconds added to the clock (oshirased --now).  NULL
- * with a message in err.
+ * jobs, results: the bound sockets of the link to the senders (link.h:
+ * PUSH and PULL), borrowed: they must outlive the dispatcher.  offset:
+ * seconds added to the clock (oshirased --now).  NULL with a message in
+ * err.
  */
 struct dispatch *dispatch_new(struct store *s, const struct config *cfg,
-    const struct rules_set *rs, struct outlog *log, void *zctx,
-    time_t offset, char *err, size_t errlen);
+    const struct rules_set *rs, struct outlog *log, void *jobs,
+    void *results, time_t offset, char *err, size_t errlen);
 void dispatch_free(struct dispatch *d);
 /* Use a new config and rule set from now on (a reload). */
 void dispatch_reload(struct dispatch *d, const struct config *cfg,

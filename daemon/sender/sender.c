@@ -91,12 +91,111 @@ sender_stats(const struct sender *s, struct sender_stats *st)
 /* --- the ZeroMQ loop --- */
 
 int
-sender_loop(void *zctx, const char *jobs_ep, const char *results_ep,
+sender_link_secure(const char *ep)
+{
+	return strncmp(ep, "tcp://", 6) == 0;
+}
+
+/* Connect sock to ep, as a CURVE client over tcp://. */
+static int
+link_connect(void *sock, const char *ep, const struct sender_link *link)
+{
+	if (sender_link_secure(ep)) {
+		if (link->server_key == NULL || link->keys == NULL) {
+			errno = EINVAL;		/* main refuses this first */
+			return -1;
+		}
+		if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, link->server_key,
+		    CURVE_KEY_LEN) != 0 ||
+		    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, link->keys->pub,
+		    CURVE_KEY_LEN) != 0 ||
+		    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, link->keys->sec,
+		    CURVE_KEY_LEN) != 0)
+			return -1;
+	}
+	return zmq_connect(sock, ep);
+}
+
+/* The CURVE handshakes of the jobs socket, logged: a sender whose key the
+ * queue refuses, or that pins a key that is not the queue's, would
+ * otherwise wait in silence.  A kind of failure is logged at once, then
+ * at most once a minute. */
+struct watch {
+	void *mon;
+	const char *ep;
+	double last_fail;
+	int last_event, connected;
+};
+
+static void
+watch_event(struct watch *w)
+{
+	zmq_msg_t m;
+	uint16_t event = 0;
+	double now = util_now();
+
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, w->mon, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&m);
+		return;
+	}
+	if (zmq_msg_size(&m) >= 2)
+		memcpy(&event, zmq_msg_data(&m), 2);
+	while (zmq_msg_more(&m)) {	/* the endpoint frame */
+		zmq_msg_close(&m);
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, w->mon, 0) < 0)
+			break;
+	}
+	zmq_msg_close(&m);
+	if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+		if (!w->connected || w->last_event != event)
+			log_info("sender: CURVE handshake with the queue at %s "
+			    "done", w->ep);
+		w->connected = 1;
+		w->last_event = event;
+		return;
+	}
+	if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH &&
+	    event != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+	    event != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+		return;
+	if (event == w->last_event && now - w->last_fail < 60)
+		return;
+	w->last_event = event;
+	w->last_fail = now;
+	log_warnx("sender: CURVE handshake with %s failed: %s", w->ep,
+	    event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ?
+	    "the queue refused this sender's key (not in its curve_clients)" :
+	    "is [senders] server_key the queue's public key?");
+}
+
+static int
+watch_start(void *zctx, void *sock, const char *ep, struct watch *w)
+{
+	char name[64];
+	int zero = 0;
+
+	snprintf(name, sizeof(name), "inproc://oshirase-sender-watch-%p", sock);
+	w->ep = ep;
+	if (zmq_socket_monitor(sock, name, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0 ||
+	    (w->mon = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
+	    zmq_setsockopt(w->mon, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_connect(w->mon, name) != 0)
+		return -1;
+	return 0;
+}
+
+int
+sender_loop(void *zctx, const struct sender_link *link,
     const struct config *cfg)
 {
 	struct sender *s;
 	struct job j;
 	struct job_result r;
+	struct watch w = { 0 };
 	uint8_t out[512];
 	void *pull = NULL, *push = NULL;
 	char err[1200];
@@ -123,20 +222,48 @@ sender_loop(void *zctx, const char *jobs_ep, const char *results_ep,
 		log_warnx("sender_loop: zmq_setsockopt: %s", zmq_strerror(errno));
 		goto out;
 	}
-	if (zmq_connect(pull, jobs_ep) != 0) {
-		log_warnx("sender_loop: connect %s: %s", jobs_ep, zmq_strerror(errno));
+	if (link->watch && sender_link_secure(link->jobs) &&
+	    watch_start(zctx, pull, link->jobs, &w) != 0) {
+		if (errno == ETERM)
+			rc = 0;
+		else
+			log_warnx("sender_loop: zmq_socket_monitor: %s",
+			    zmq_strerror(errno));
 		goto out;
 	}
-	if (zmq_connect(push, results_ep) != 0) {
-		log_warnx("sender_loop: connect %s: %s", results_ep,
+	if (link_connect(pull, link->jobs, link) != 0) {
+		log_warnx("sender_loop: connect %s: %s", link->jobs,
+		    zmq_strerror(errno));
+		goto out;
+	}
+	if (link_connect(push, link->results, link) != 0) {
+		log_warnx("sender_loop: connect %s: %s", link->results,
 		    zmq_strerror(errno));
 		goto out;
 	}
 	for (;;) {
+		zmq_pollitem_t pi[2] = { { pull, 0, ZMQ_POLLIN, 0 },
+			{ w.mon, 0, ZMQ_POLLIN, 0 } };
 		zmq_msg_t msg;
 		size_t n;
 		int sent;
 
+		if (w.mon != NULL) {
+			if (zmq_poll(pi, 2, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == ETERM)
+					rc = 0;
+				else
+					log_warnx("sender_loop: zmq_poll: %s",
+					    zmq_strerror(errno));
+				break;
+			}
+			if (pi[1].revents & ZMQ_POLLIN)
+				watch_event(&w);
+			if (!(pi[0].revents & ZMQ_POLLIN))
+				continue;
+		}
 		zmq_msg_init(&msg);
 		if (zmq_msg_recv(&msg, pull, 0) < 0) {
 			int e = errno;
@@ -183,6 +310,10 @@ sender_loop(void *zctx, const char *jobs_ep, const char *results_ep,
 		}
 	}
 out:
+	if (w.mon != NULL) {
+		zmq_socket_monitor(pull, NULL, 0);
+		zmq_close(w.mon);
+	}
 	if (pull != NULL)
 		zmq_close(pull);
 	if (push != NULL)
@@ -196,6 +327,6 @@ sender_thread(void *arg)
 {
 	struct sender_thread_args *a = arg;
 
-	a->rc = sender_loop(a->zctx, a->jobs_ep, a->results_ep, a->cfg);
+	a->rc = sender_loop(a->zctx, &a->link, a->cfg);
 	return a;
 }

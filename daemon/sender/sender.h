@@ -48,6 +48,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "curve.h"
 #include "job.h"
 
 struct sender;
@@ -82,22 +83,40 @@ struct sender_stats {
 void sender_stats(const struct sender *s, struct sender_stats *st);
 
 /*
- * Connect a PULL socket to jobs_ep and a PUSH socket to results_ep on
- * zctx (inproc:// or tcp://); for each job frame: decode (a frame that
- * does not decode is dropped with a warning), sender_perform, send the
- * encoded result.  Returns 0 when zctx is shut down (zmq_ctx_shutdown or
- * zmq_ctx_term: ETERM), -1 on sender_new or a socket error (logged).
- * Results still queued at shutdown get up to SENDER_LINGER_MS to leave.
+ * Where a sender meets the queue: the queue's jobs endpoint (a PULL socket
+ * connects to it) and its results endpoint (a PUSH socket).  Over tcp://
+ * both sockets are CURVE clients: they pin the queue's public key
+ * (server_key) and prove this sender's own key pair (keys); over ipc://
+ * or inproc:// neither is used.  watch: log the handshakes of the jobs
+ * socket (one thread of a process is enough).
+ */
+struct sender_link {
+	const char *jobs, *results;
+	const uint8_t *server_key;		/* CURVE_KEY_LEN bytes, or NULL */
+	const struct curve_keypair *keys;	/* with server_key */
+	int watch;
+};
+/* Does endpoint ep need CURVE (tcp://)? */
+int sender_link_secure(const char *ep);
+
+/*
+ * Connect to link's endpoints on zctx; for each job frame: decode (a
+ * frame that does not decode is dropped with a warning), sender_perform,
+ * send the encoded result.  Returns 0 when zctx is shut down
+ * (zmq_ctx_shutdown or zmq_ctx_term: ETERM), -1 on sender_new or a socket
+ * error (logged).  Results still queued at shutdown get up to
+ * SENDER_LINGER_MS to leave.
  */
 #define SENDER_LINGER_MS 5000
-int sender_loop(void *zctx, const char *jobs_ep, const char *results_ep,
+int sender_loop(void *zctx, const struct sender_link *link,
     const struct config *cfg);
 
 /* pthread entry point: runs sender_loop with these, stores its return in
- * rc and returns arg.  The strings and cfg must outlive the thread. */
+ * rc and returns arg.  link, its strings and keys and cfg must outlive
+ * the thread. */
 struct sender_thread_args {
 	void *zctx;
-	const char *jobs_ep, *results_ep;
+	struct sender_link link;
 	const struct config *cfg;
 	int rc;
 };

@@ -16,8 +16,9 @@
  *   --loop N   N sender_thread()s on inproc:// endpoints of one context;
  *              after the results the context is shut down and each loop
  *              must return 0: a line "loops<TAB>N<TAB>returned 0"
- *   --bind     bind PUSH to JOBS_EP and PULL to RESULTS_EP, for a remote
- *              `oshirase sender --connect JOBS_EP`
+ *   --bind     bind PUSH to JOBS_EP and PULL to RESULTS_EP (ipc://, no
+ *              CURVE), for an `oshirase-sender --connect JOBS_EP
+ *              --results RESULTS_EP`, or one that finds them in its config
  * --garbage sends a frame that is not a job first (loop and bind modes): it
  * must be dropped and the jobs still answered.
  *
@@ -30,7 +31,6 @@
 #include "job.h"
 #include "log.h"
 #include "sender.h"
-#include "store.h"
 #include "util.h"
 
 #include <errno.h>
@@ -296,8 +296,8 @@ main(int argc, char **argv)
 		return EXIT_UNAVAILABLE;
 	}
 	for (int i = 0; i < loops; i++) {
-		args[i] = (struct sender_thread_args){ zctx, jobs_ep, results_ep,
-			&cfg, -99 };
+		args[i] = (struct sender_thread_args){ zctx,
+			{ jobs_ep, results_ep, NULL, NULL, 0 }, &cfg, -99 };
 		if (pthread_create(&tid[i], NULL, sender_thread, &args[i]) != 0)
 			return EXIT_SOFTWARE;
 	}
