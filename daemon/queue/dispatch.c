@@ -68,7 +68,8 @@ struct dispatch {
 	const struct config *cfg;
 	const struct rules_set *rs;
 	struct outlog *log;
-	void *push, *pull;		/* the link's (link.h), borrowed */
+	struct link *link;		/* borrowed */
+	void *pull;			/* its results socket */
 	time_t offset;
 	uint8_t *sk, *unsub_key;	/* sodium_malloc */
 	uint8_t pk[ADDRBOX_PK_LEN];
@@ -200,7 +201,7 @@ load_queue(struct dispatch *d)
 
 struct dispatch *
 dispatch_new(struct store *s, const struct config *cfg,
-    const struct rules_set *rs, struct outlog *log, void *jobs, void *results,
+    const struct rules_set *rs, struct outlog *log, struct link *link,
     time_t offset, char *err, size_t errlen)
 {
 	struct dispatch *d = xcalloc(1, sizeof(*d));
@@ -236,8 +237,8 @@ dispatch_new(struct store *s, const struct config *cfg,
 		goto fail;
 	}
 	crypto_kdf_derive_from_key(d->unsub_key, 32, 1, "unsubscr", d->sk);
-	d->push = jobs;
-	d->pull = results;
+	d->link = link;
+	d->pull = link_results(link);
 	if ((rc = load_queue(d)) != 0) {
 		snprintf(err, errlen, "%s: messages: %s", store_dir(s),
 		    mdb_strerror(rc));
@@ -996,7 +997,7 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 		vd->attempt = m.attempts;
 		return 0;
 	}
-	if (zmq_send(d->push, frame, len, ZMQ_DONTWAIT) < 0) {
+	if (link_send(d->link, frame, len) != 0) {
 		sodium_memzero(frame, len);
 		return -1;
 	}
@@ -1031,16 +1032,12 @@ refill(struct chan *ch, long rate, long burst)
 		ch->tokens = (double)burst;
 }
 
-/* Will the jobs socket take one more now?  (Asked before the work of
- * making a job that it would refuse.) */
+/* Has a sender asked for a job?  (Asked before the work of making a job
+ * that no one would take.) */
 static int
 jobs_room(const struct dispatch *d)
 {
-	int ev = 0;
-	size_t len = sizeof(ev);
-
-	return zmq_getsockopt(d->push, ZMQ_EVENTS, &ev, &len) == 0 &&
-	    (ev & ZMQ_POLLOUT);
+	return link_room(d->link);
 }
 
 static int
@@ -1217,14 +1214,16 @@ timeouts(struct dispatch *d)
 int
 dispatch_step(struct dispatch *d, int timeout_ms)
 {
-	zmq_pollitem_t pi = { d->pull, 0, ZMQ_POLLIN, 0 };
+	zmq_pollitem_t pi[2] = { { d->pull, 0, ZMQ_POLLIN, 0 },
+		{ link_jobs(d->link), 0, ZMQ_POLLIN, 0 } };	/* credits */
 	static uint8_t buf[4096];
 	int n = 0;
 
-	if (zmq_poll(&pi, 1, timeout_ms) < 0 && errno != EINTR) {
+	if (zmq_poll(pi, 2, timeout_ms) < 0 && errno != EINTR) {
 		log_warnx("zmq_poll: %s", zmq_strerror(errno));
 		return -1;
 	}
+	link_room(d->link);	/* take the credits, also when nothing is due */
 	while (n < MAX_RESULTS) {
 		struct job_result r;
 		int len = zmq_recv(d->pull, buf, sizeof(buf), ZMQ_DONTWAIT);

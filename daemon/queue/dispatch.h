@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "link.h"
 #include "outlog.h"
 #include "rules.h"
 #include "store.h"
@@ -43,14 +44,13 @@ struct dispatch_stats {
 };
 
 /*
- * jobs, results: the bound sockets of the link to the senders (link.h:
- * PUSH and PULL), borrowed: they must outlive the dispatcher.  offset:
- * seconds added to the clock (oshirased --now).  NULL with a message in
- * err.
+ * link: the link to the senders (link.h), borrowed: it must outlive the
+ * dispatcher.  offset: seconds added to the clock (oshirased --now).
+ * NULL with a message in err.
  */
 struct dispatch *dispatch_new(struct store *s, const struct config *cfg,
-    const struct rules_set *rs, struct outlog *log, void *jobs,
-    void *results, time_t offset, char *err, size_t errlen);
+    const struct rules_set *rs, struct outlog *log, struct link *link,
+    time_t offset, char *err, size_t errlen);
 void dispatch_free(struct dispatch *d);
 /* Use a new config and rule set from now on (a reload). */
 void dispatch_reload(struct dispatch *d, const struct config *cfg,

@@ -3,6 +3,7 @@
  */
 #include "link.h"
 #include "curve.h"
+#include "job.h"
 #include "log.h"
 #include "util.h"
 #include "zap.h"
@@ -14,9 +15,21 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
+#define CREDIT_ID_MAX 31		/* routing ids kept; libzmq makes 5 bytes */
+#define CREDITS_MAX (1u << 16)	/* credits kept at most */
+#define CREDITS_PER_FRAME 64	/* a credit frame asks for at most this */
+
+struct credit {
+	uint8_t len;
+	uint8_t id[CREDIT_ID_MAX];
+};
+
 struct link {
 	void *jobs, *results;
 	struct zap *zap;
+	struct credit *c;	/* a ring: head, n of cap */
+	size_t head, n, cap;
+	int warned;
 };
 
 void *
@@ -29,6 +42,90 @@ void *
 link_results(const struct link *l)
 {
 	return l->results;
+}
+
+static void
+credit_add(struct link *l, const uint8_t *id, size_t len, unsigned n)
+{
+	if (len == 0 || len > CREDIT_ID_MAX) {
+		if (!l->warned++)
+			log_warnx("link: a sender with a routing id of %zu bytes; "
+			    "its credits are ignored", len);
+		return;
+	}
+	for (; n > 0 && l->n < CREDITS_MAX; n--) {
+		struct credit *c;
+
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? 2 * l->cap : 64;
+			struct credit *nc = xcalloc(cap, sizeof(*nc));
+
+			for (size_t i = 0; i < l->n; i++)
+				nc[i] = l->c[(l->head + i) % l->cap];
+			free(l->c);
+			l->c = nc;
+			l->cap = cap;
+			l->head = 0;
+		}
+		c = &l->c[(l->head + l->n++) % l->cap];
+		c->len = (uint8_t)len;
+		memcpy(c->id, id, len);
+	}
+}
+
+/* One message from a sender's DEALER: its routing id, then an empty
+ * frame (it connected) or a credit frame.  0, or -1 when nothing is
+ * waiting. */
+static int
+read_credit(struct link *l)
+{
+	uint8_t id[256], body[JOB_CREDIT_LEN + 1];
+	int idlen, len, more = 0;
+	size_t moresz = sizeof(more);
+	unsigned n;
+
+	if ((idlen = zmq_recv(l->jobs, id, sizeof(id), ZMQ_DONTWAIT)) < 0)
+		return -1;
+	len = zmq_recv(l->jobs, body, sizeof(body), ZMQ_DONTWAIT);
+	while (zmq_getsockopt(l->jobs, ZMQ_RCVMORE, &more, &moresz) == 0 && more)
+		zmq_recv(l->jobs, NULL, 0, ZMQ_DONTWAIT);
+	if (len == 0)
+		credit_add(l, id, (size_t)idlen, JOB_WINDOW);
+	else if (len > 0 && (size_t)len <= JOB_CREDIT_LEN &&
+	    job_credit_decode(body, (size_t)len, &n) == 0)
+		credit_add(l, id, (size_t)idlen, n < CREDITS_PER_FRAME ? n :
+		    CREDITS_PER_FRAME);
+	else
+		log_warnx("link: a frame of %d bytes from a sender is not a "
+		    "credit; dropped", len);
+	return 0;
+}
+
+int
+link_room(struct link *l)
+{
+	while (read_credit(l) == 0)
+		;
+	return l->n > 0;
+}
+
+int
+link_send(struct link *l, const void *frame, size_t len)
+{
+	link_room(l);
+	while (l->n > 0) {
+		struct credit c = l->c[l->head];
+
+		l->head = (l->head + 1) % l->cap;
+		l->n--;
+		/* ZMQ_ROUTER_MANDATORY: a sender that has gone is
+		 * EHOSTUNREACH, and its next credit is tried */
+		if (zmq_send(l->jobs, c.id, c.len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+			continue;
+		if (zmq_send(l->jobs, frame, len, ZMQ_DONTWAIT) == (int)len)
+			return 0;
+	}
+	return -1;
 }
 
 unsigned long
@@ -110,20 +207,20 @@ link_open(void *zctx, const struct config *cfg, const char *jobs,
     const char *results, struct link **out, char *err, size_t errlen)
 {
 	struct link *l = xcalloc(1, sizeof(*l));
-	int hwm = 1, zero = 0;
+	int one = 1, zero = 0;
 
 	*out = NULL;
-	if ((l->jobs = zmq_socket(zctx, ZMQ_PUSH)) == NULL ||
+	if ((l->jobs = zmq_socket(zctx, ZMQ_ROUTER)) == NULL ||
 	    (l->results = zmq_socket(zctx, ZMQ_PULL)) == NULL) {
 		snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
 		goto fail;
 	}
-	/* A low mark: jobs wait in the dispatcher's heaps, not queued
-	 * behind busy senders, so that job_timeout times little more than
-	 * an attempt and a drain has few jobs to wait for. */
-	zmq_setsockopt(l->jobs, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(l->jobs, ZMQ_LINGER, &zero, sizeof(zero));
-	zmq_setsockopt(l->results, ZMQ_LINGER, &zero, sizeof(zero));
+	if (zmq_setsockopt(l->jobs, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(l->jobs, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(l->results, ZMQ_LINGER, &zero, sizeof(zero)) != 0) {
+		snprintf(err, errlen, "zmq_setsockopt: %s", zmq_strerror(errno));
+		goto fail;
+	}
 	if (bind_local(l->jobs, jobs, "jobs", err, errlen) != 0 ||
 	    bind_local(l->results, results, "results", err, errlen) != 0)
 		goto fail;
@@ -159,5 +256,6 @@ link_close(struct link *l)
 	if (l->results != NULL)
 		zmq_close(l->results);
 	zap_stop(l->zap);
+	free(l->c);
 	free(l);
 }

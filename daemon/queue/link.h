@@ -1,7 +1,8 @@
 /* link.h - the queue's end of the link to its senders
  * SPDX-License-Identifier: MIT
  *
- * Two sockets: jobs (PUSH; the dispatcher sends job frames, job.h) and
+ * Two sockets: jobs (a ROUTER: each sender's DEALER asks for jobs with
+ * credits and the link sends a job frame only against one, job.h) and
  * results (PULL).  Each binds
  *  - a local endpoint, ipc:// only, with ZeroMQ's NULL mechanism: who can
  *    reach the socket file (a directory of the queue's, /run/oshirase or
@@ -17,8 +18,12 @@
  * the local endpoint is bound first and the CURVE options are set only
  * then, before the tcp:// bind.
  *
- * The jobs socket keeps a high-water mark of one job: jobs wait in the
- * dispatcher's heaps, not in queues behind busy senders.
+ * Jobs wait in the dispatcher's heaps, not in queues behind busy senders:
+ * a sender is sent at most the jobs it asked for (JOB_WINDOW as it
+ * connects, one more after each), however much an ipc:// or tcp://
+ * connection could buffer.  Credits are kept in arrival order, so that
+ * jobs go round the senders that are free; those of a sender that has
+ * gone are dropped as they come up.
  */
 #ifndef OSHIRASE_LINK_H
 #define OSHIRASE_LINK_H
@@ -38,9 +43,16 @@ struct link;
  */
 int link_open(void *zctx, const struct config *cfg, const char *jobs,
     const char *results, struct link **out, char *err, size_t errlen);
-/* The sockets, owned by the link. */
+/* The sockets, owned by the link: to poll (jobs: for credits), and to
+ * read results from. */
 void *link_jobs(const struct link *l);
 void *link_results(const struct link *l);
+/* Take the credits that have come in (non-blocking); 1 if a job may be
+ * sent now, else 0. */
+int link_room(struct link *l);
+/* Send one job frame against the oldest credit of a sender still there.
+ * 0, or -1 when no sender has asked for one (nothing sent). */
+int link_send(struct link *l, const void *frame, size_t len);
 /* Connections the ZAP handler refused. */
 unsigned long link_refused(const struct link *l);
 /* Close the sockets (their ipc files are removed), then stop the ZAP

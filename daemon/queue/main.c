@@ -442,8 +442,7 @@ main(int argc, char **argv)
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	d = dispatch_new(s, w.cfg, w.rs, log, link_jobs(lk), link_results(lk),
-	    o.offset, err, sizeof(err));
+	d = dispatch_new(s, w.cfg, w.rs, log, lk, o.offset, err, sizeof(err));
 	if (d == NULL) {
 		log_warnx("%s", err);
 		rc = EXIT_CONFIG;

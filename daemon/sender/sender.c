@@ -188,6 +188,21 @@ watch_start(void *zctx, void *sock, const char *ep, struct watch *w)
 	return 0;
 }
 
+/* Ask the queue for one more job.  0, or -1 when the context is shut
+ * down.  With the queue away the credit is moot: its next connection
+ * asks for a window anew. */
+static int
+ask(void *jobs, const uint8_t *credit)
+{
+	while (zmq_send(jobs, credit, JOB_CREDIT_LEN, ZMQ_DONTWAIT) < 0) {
+		if (errno == ETERM)
+			return -1;
+		if (errno != EINTR)
+			break;
+	}
+	return 0;
+}
+
 int
 sender_loop(void *zctx, const struct sender_link *link,
     const struct config *cfg)
@@ -196,34 +211,37 @@ sender_loop(void *zctx, const struct sender_link *link,
 	struct job j;
 	struct job_result r;
 	struct watch w = { 0 };
-	uint8_t out[512];
-	void *pull = NULL, *push = NULL;
+	uint8_t out[512], credit[JOB_CREDIT_LEN];
+	void *jobs = NULL, *results = NULL;
 	char err[1200];
-	/* A small receive queue, so that jobs spread over the senders
-	 * instead of waiting behind a slow one; unsent jobs are dropped at
-	 * shutdown (the dispatcher times them out), results get a while. */
-	int hwm = 2, zero = 0, linger = SENDER_LINGER_MS, rc = -1;
+	/* Jobs come only as asked for (job.h: JOB_WINDOW on connecting, one
+	 * more after each), so that they spread over the senders instead of
+	 * waiting behind a slow one.  Unanswered credits and jobs not yet
+	 * taken are dropped at shutdown (the dispatcher times the jobs out),
+	 * results get a while. */
+	int one = 1, zero = 0, linger = SENDER_LINGER_MS, rc = -1;
 
 	if ((s = sender_new(cfg, err, sizeof(err))) == NULL) {
 		log_warnx("sender_loop: %s", err);
 		return -1;
 	}
-	if ((pull = zmq_socket(zctx, ZMQ_PULL)) == NULL ||
-	    (push = zmq_socket(zctx, ZMQ_PUSH)) == NULL) {
+	job_credit_encode(1, credit, sizeof(credit));
+	if ((jobs = zmq_socket(zctx, ZMQ_DEALER)) == NULL ||
+	    (results = zmq_socket(zctx, ZMQ_PUSH)) == NULL) {
 		if (errno == ETERM)
 			rc = 0;
 		else
 			log_warnx("sender_loop: zmq_socket: %s", zmq_strerror(errno));
 		goto out;
 	}
-	if (zmq_setsockopt(pull, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0 ||
-	    zmq_setsockopt(pull, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
-	    zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof(linger)) != 0) {
+	if (zmq_setsockopt(jobs, ZMQ_PROBE_ROUTER, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(jobs, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(results, ZMQ_LINGER, &linger, sizeof(linger)) != 0) {
 		log_warnx("sender_loop: zmq_setsockopt: %s", zmq_strerror(errno));
 		goto out;
 	}
 	if (link->watch && sender_link_secure(link->jobs) &&
-	    watch_start(zctx, pull, link->jobs, &w) != 0) {
+	    watch_start(zctx, jobs, link->jobs, &w) != 0) {
 		if (errno == ETERM)
 			rc = 0;
 		else
@@ -231,18 +249,18 @@ sender_loop(void *zctx, const struct sender_link *link,
 			    zmq_strerror(errno));
 		goto out;
 	}
-	if (link_connect(pull, link->jobs, link) != 0) {
+	if (link_connect(jobs, link->jobs, link) != 0) {
 		log_warnx("sender_loop: connect %s: %s", link->jobs,
 		    zmq_strerror(errno));
 		goto out;
 	}
-	if (link_connect(push, link->results, link) != 0) {
+	if (link_connect(results, link->results, link) != 0) {
 		log_warnx("sender_loop: connect %s: %s", link->results,
 		    zmq_strerror(errno));
 		goto out;
 	}
 	for (;;) {
-		zmq_pollitem_t pi[2] = { { pull, 0, ZMQ_POLLIN, 0 },
+		zmq_pollitem_t pi[2] = { { jobs, 0, ZMQ_POLLIN, 0 },
 			{ w.mon, 0, ZMQ_POLLIN, 0 } };
 		zmq_msg_t msg;
 		size_t n;
@@ -265,7 +283,7 @@ sender_loop(void *zctx, const struct sender_link *link,
 				continue;
 		}
 		zmq_msg_init(&msg);
-		if (zmq_msg_recv(&msg, pull, 0) < 0) {
+		if (zmq_msg_recv(&msg, jobs, 0) < 0) {
 			int e = errno;
 
 			zmq_msg_close(&msg);
@@ -282,6 +300,10 @@ sender_loop(void *zctx, const struct sender_link *link,
 			log_warnx("sender_loop: a job frame of %zu bytes does not "
 			    "decode; dropped", zmq_msg_size(&msg));
 			zmq_msg_close(&msg);
+			if (ask(jobs, credit) != 0) {
+				rc = 0;
+				break;
+			}
 			continue;
 		}
 		sender_perform(s, &j, &r);
@@ -298,7 +320,7 @@ sender_loop(void *zctx, const struct sender_link *link,
 			    "encode", (unsigned long long)r.id);
 			continue;
 		}
-		while ((sent = zmq_send(push, out, n, 0)) < 0 && errno == EINTR)
+		while ((sent = zmq_send(results, out, n, 0)) < 0 && errno == EINTR)
 			;
 		if (sent < 0) {
 			if (errno == ETERM) {
@@ -308,16 +330,20 @@ sender_loop(void *zctx, const struct sender_link *link,
 			log_warnx("sender_loop: job %016llx: zmq_send: %s",
 			    (unsigned long long)r.id, zmq_strerror(errno));
 		}
+		if (ask(jobs, credit) != 0) {
+			rc = 0;
+			break;
+		}
 	}
 out:
 	if (w.mon != NULL) {
-		zmq_socket_monitor(pull, NULL, 0);
+		zmq_socket_monitor(jobs, NULL, 0);
 		zmq_close(w.mon);
 	}
-	if (pull != NULL)
-		zmq_close(pull);
-	if (push != NULL)
-		zmq_close(push);
+	if (jobs != NULL)
+		zmq_close(jobs);
+	if (results != NULL)
+		zmq_close(results);
 	sender_free(s);
 	return rc;
 }
