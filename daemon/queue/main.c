@@ -391,13 +391,29 @@ main(int argc, char **argv)
 	}
 	if ((rc = load_world(&o, NULL, &w)) != 0)
 		return rc;
+	res = xcalloc(1, sizeof(*res));
+	/* A --once run sends through sender processes of its own, on
+	 * private endpoints.  They start now, before the store is opened
+	 * (no fork after LMDB, and none with threads), and are waited for
+	 * once the link is bound; otherwise senders connect to [senders]. */
+	if (o.once && w.cfg->workers > 0) {
+		if ((sp = spawn_new(err, sizeof(err))) == NULL) {
+			log_warnx("%s", err);
+			rc = EXIT_CANTCREAT;
+			goto out;
+		}
+		if ((rc = spawn_start(sp, (unsigned)w.cfg->workers, o.config, err,
+		    sizeof(err))) != 0) {
+			log_warnx("%s", err);
+			goto out;
+		}
+	}
 	rc = store_open(w.cfg->db, STORE_WRITE, &s, err, sizeof(err));
 	if (rc != 0) {
 		log_warnx("%s", err);
-		free_world(&w);
-		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
+		rc = rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
+		goto out;
 	}
-	res = xcalloc(1, sizeof(*res));
 	if ((rc = bind_world(s, &w)) != 0)
 		goto out;
 	if (w.cfg->log_dir[0])
@@ -416,14 +432,6 @@ main(int argc, char **argv)
 	}
 	if ((log = outlog_open(logdir, w.cfg->cp_records, w.cfg->cp_seconds,
 	    err, sizeof(err))) == NULL) {
-		log_warnx("%s", err);
-		rc = EXIT_CANTCREAT;
-		goto out;
-	}
-	/* A --once run sends through sender processes of its own, on
-	 * private endpoints; otherwise the senders connect to [senders]. */
-	if (o.once && w.cfg->workers > 0 &&
-	    (sp = spawn_new(err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		rc = EXIT_CANTCREAT;
 		goto out;
@@ -451,8 +459,7 @@ main(int argc, char **argv)
 	/* senders that cannot start (a secret file unsafe or unreadable)
 	 * stop the run here rather than leaving it with none */
 	if (sp != NULL) {
-		if ((rc = spawn_start(sp, (unsigned)w.cfg->workers, o.config, err,
-		    sizeof(err))) != 0) {
+		if ((rc = spawn_ready(sp, err, sizeof(err))) != 0) {
 			log_warnx("%s", err);
 			goto out;
 		}

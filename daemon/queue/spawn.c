@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -31,7 +30,7 @@ struct spawn {
 	char notify_path[PATH_MAX + 16];
 	int notify_fd;
 	pid_t *pid;		/* 0: reaped */
-	unsigned n;
+	unsigned n, ready;
 };
 
 struct spawn *
@@ -149,7 +148,7 @@ free_env(char **env)
 /* In the child, after fork: only async-signal-safe calls. */
 static void __attribute__((noreturn))
 child(const char *path, char *const argv[], char *const envp[], pid_t parent,
-    int errfd, int maxfd)
+    int errfd)
 {
 	sigset_t none;
 	int e, fd;
@@ -162,10 +161,15 @@ child(const char *path, char *const argv[], char *const envp[], pid_t parent,
 		dup2(fd, 0);
 		close(fd);
 	}
-	/* nothing of the queue's (the store, the log, sockets) but 0, 1, 2
-	 * and the pipe that reports a failed exec (closed by it) */
-	for (fd = 3; fd < maxfd; fd++)
-		if (fd != errfd)
+	/* nothing of the queue's but 0, 1, 2 and, as 3, the pipe that
+	 * reports a failed exec (close-on-exec) */
+	if (errfd != 3) {
+		if (dup3(errfd, 3, O_CLOEXEC) < 0)
+			_exit(EXIT_UNAVAILABLE);
+		errfd = 3;
+	}
+	if (close_range(4, ~0U, 0) != 0)
+		for (fd = 4; fd < 65536; fd++)
 			close(fd);
 	execve(path, argv, envp);
 	e = errno;
@@ -174,10 +178,11 @@ child(const char *path, char *const argv[], char *const envp[], pid_t parent,
 	_exit(127);
 }
 
-/* Start one sender.  0, or -1 with err set. */
+/* Start one sender: returns once it runs the program.  0, or -1 with
+ * err set. */
 static int
 start_one(struct spawn *sp, const char *path, char *const argv[],
-    char *const envp[], int maxfd, char *err, size_t errlen)
+    char *const envp[], char *err, size_t errlen)
 {
 	int pfd[2], e = 0;
 	ssize_t got;
@@ -194,7 +199,7 @@ start_one(struct spawn *sp, const char *path, char *const argv[],
 		return -1;
 	}
 	if (pid == 0)
-		child(path, argv, envp, self, pfd[1], maxfd);
+		child(path, argv, envp, self, pfd[1]);
 	close(pfd[1]);
 	while ((got = read(pfd[0], &e, sizeof(e))) < 0 && errno == EINTR)
 		;
@@ -229,14 +234,12 @@ describe(int st, char *buf, size_t cap)
 		snprintf(buf, cap, "ended");
 }
 
-/* Wait for n READY=1 datagrams.  0, or an exit status with err set. */
-static int
-wait_ready(struct spawn *sp, unsigned n, char *err, size_t errlen)
+int
+spawn_ready(struct spawn *sp, char *err, size_t errlen)
 {
 	double deadline = util_now() + SPAWN_READY_MS / 1000.0;
-	unsigned ready = 0;
 
-	while (ready < n) {
+	while (sp->ready < sp->n) {
 		struct pollfd p = { sp->notify_fd, POLLIN, 0 };
 		char msg[256], how[64];
 		ssize_t got;
@@ -254,7 +257,7 @@ wait_ready(struct spawn *sp, unsigned n, char *err, size_t errlen)
 			}
 		if (util_now() > deadline) {
 			snprintf(err, errlen, "senders: %u of %u said READY=1 in "
-			    "%d s", ready, n, SPAWN_READY_MS / 1000);
+			    "%d s", sp->ready, sp->n, SPAWN_READY_MS / 1000);
 			return EXIT_UNAVAILABLE;
 		}
 		if (poll(&p, 1, 50) <= 0)
@@ -262,7 +265,7 @@ wait_ready(struct spawn *sp, unsigned n, char *err, size_t errlen)
 		while ((got = recv(sp->notify_fd, msg, sizeof(msg) - 1, 0)) > 0) {
 			msg[got] = '\0';
 			for (char *l = strtok(msg, "\n"); l; l = strtok(NULL, "\n"))
-				ready += strcmp(l, "READY=1") == 0;
+				sp->ready += strcmp(l, "READY=1") == 0;
 		}
 	}
 	return 0;
@@ -274,8 +277,7 @@ spawn_start(struct spawn *sp, unsigned n, const char *config, char *err,
 {
 	char path[PATH_MAX], **env;
 	char *argv[12];
-	struct rlimit rl;
-	int k = 0, maxfd = 1024, rc;
+	int k = 0, rc = 0;
 
 	if (program(path, sizeof(path)) != 0) {
 		snprintf(err, errlen, "senders: where is %s? (/proc/self/exe: %s)",
@@ -287,9 +289,6 @@ spawn_start(struct spawn *sp, unsigned n, const char *config, char *err,
 		    strerror(errno));
 		return EXIT_UNAVAILABLE;
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < 65536)
-		maxfd = (int)rl.rlim_cur;
 	argv[k++] = SENDER_PROGRAM;
 	if (config != NULL) {
 		argv[k++] = "-c";
@@ -304,12 +303,11 @@ spawn_start(struct spawn *sp, unsigned n, const char *config, char *err,
 	argv[k] = NULL;
 	env = child_env(sp->notify_path);
 	sp->pid = xcalloc(n, sizeof(*sp->pid));
-	rc = 0;
 	for (unsigned i = 0; i < n && rc == 0; i++)
-		if (start_one(sp, path, argv, env, maxfd, err, errlen) != 0)
+		if (start_one(sp, path, argv, env, err, errlen) != 0)
 			rc = EXIT_UNAVAILABLE;
 	free_env(env);
-	return rc != 0 ? rc : wait_ready(sp, n, err, errlen);
+	return rc;
 }
 
 unsigned

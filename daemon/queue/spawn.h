@@ -30,14 +30,22 @@ struct spawn *spawn_new(char *err, size_t errlen);
 const char *spawn_jobs(const struct spawn *sp);
 const char *spawn_results(const struct spawn *sp);
 /*
- * Start n senders (config: the queue's -c, or NULL) and wait until each
- * has said READY=1.  Returns 0, or an exit status with err set: the
- * status a sender exited with before it was ready when that is one of
- * sysexits.h (78: its config or secrets), else EXIT_UNAVAILABLE (the
- * program missing, a sender killed, no READY=1 in SPAWN_READY_MS).
+ * Start n senders (config: the queue's -c, or NULL): returns once each
+ * runs the program, without waiting for it to be ready, so that the queue
+ * opens its store meanwhile (and forks before it has opened LMDB or
+ * started a thread).  0, or EXIT_UNAVAILABLE with err set (the program
+ * missing or not runnable).
  */
 int spawn_start(struct spawn *sp, unsigned n, const char *config, char *err,
     size_t errlen);
+/*
+ * Wait until each sender has said READY=1.  0, or an exit status with err
+ * set: the status a sender exited with before it was ready when that is
+ * one of sysexits.h (78: its config or secrets), else EXIT_UNAVAILABLE (a
+ * sender killed, no READY=1 in SPAWN_READY_MS).
+ */
+int spawn_ready(struct spawn *sp, char *err, size_t errlen);
+
 /* Senders still running; those that have ended are reaped and logged. */
 unsigned spawn_alive(struct spawn *sp);
 /* SIGTERM each sender, reap it (SIGKILL after SPAWN_STOP_MS), remove the
