@@ -196,7 +196,8 @@ $(BUILD)/bench-seal: tests/bench/sealbench.c $(BENCH_OBJS)
 	$(CC) $(ALL_CFLAGS) -Idaemon/queue $(ALL_LDFLAGS) -o $@ $^ $(BENCH_LIBS)
 
 $(BUILD)/bench-lineloop: tests/bench/lineloop.c
-	$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) $(ZMQ_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CURL_LIBS) $(ZMQ_LIBS)
+	$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CURL_LIBS) \
+		$(JANSSON_LIBS) $(SODIUM_LIBS)
 
 bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-seal $(BUILD)/bench-lineloop
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase

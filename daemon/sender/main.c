@@ -109,9 +109,9 @@ notify(const char *msg)
 		sa.sun_path[0] = '\0';
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
-		log_warn("sender: NOTIFY_SOCKET %s", path);
+	/* as sd_notify: a listener that has gone is not our failure */
+	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
 	close(fd);
 }
 
