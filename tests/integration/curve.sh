@@ -199,7 +199,11 @@ grep -q "CURVE handshake with tcp://127.0.0.1:$JP failed: is \[senders\] server_
 	not_ok "pin's log: $(tail -3 "$T/pin.err")"
 
 # ---- then an allowed sender over tcp:// and a local one over ipc:// --------
+# LINE answers in 50 ms, so that the two share the work whatever their
+# start
+emu_faults '{"latency_ms": 50}'
 sender good good; GOOD=$SPID
+until_ok 10 grep -q "CURVE handshake with the queue at tcp://127.0.0.1:$JP done" "$T/good.err"
 sender local local; LOCAL=$SPID
 until_ok 30 eval '[ "$(emu_stat accepted)" -ge $NMSG ] && [ "$(st db "messages line")" -eq 0 ]'
 if "$PY" "$TOP/tests/integration/deliveries.py" "$T/dry" "$R" "$T/contacts.csv" \
