@@ -530,7 +530,9 @@ main(int argc, char **argv)
 		if (o.once && drain_until == 0 && dispatch_in_flight(d) == 0 &&
 		    (due < 0 || due > (double)o.wait))
 			break;
-		if (due >= 0 && due * 1000 < timeout)
+		/* a message due now waits for a sender to ask for it: a
+		 * credit wakes the poll, no need to turn every millisecond */
+		if (due >= 0 && due * 1000 < timeout && (due > 0 || link_room(lk)))
 			timeout = (int)(due * 1000) + 1;
 		if (dispatch_in_flight(d) > 0 && timeout > 50)
 			timeout = 50;
