@@ -395,7 +395,7 @@ main(int argc, char **argv)
 	/* A --once run sends through sender processes of its own, on
 	 * private endpoints.  They start now, before the store is opened
 	 * (no fork after LMDB, and none with threads), and are waited for
-	 * once the link is bound; otherwise senders connect to [senders]. */
+	 * after the match run; otherwise senders connect to [senders]. */
 	if (o.once && w.cfg->workers > 0) {
 		if ((sp = spawn_new(err, sizeof(err))) == NULL) {
 			log_warnx("%s", err);
@@ -456,15 +456,6 @@ main(int argc, char **argv)
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	/* senders that cannot start (a secret file unsafe or unreadable)
-	 * stop the run here rather than leaving it with none */
-	if (sp != NULL) {
-		if ((rc = spawn_ready(sp, err, sizeof(err))) != 0) {
-			log_warnx("%s", err);
-			goto out;
-		}
-		log_info("%ld sender processes started", w.cfg->workers);
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -482,6 +473,16 @@ main(int argc, char **argv)
 
 		if ((rc = run_match(s, &w, d, day, res)) != 0)
 			goto stop;
+	}
+	/* senders that cannot start (a secret file unsafe or unreadable)
+	 * stop the run before it sends, rather than leaving it with none;
+	 * they have had the match run's time to start */
+	if (sp != NULL) {
+		if ((rc = spawn_ready(sp, err, sizeof(err))) != 0) {
+			log_warnx("%s", err);
+			goto stop;
+		}
+		log_info("%ld sender processes started", w.cfg->workers);
 	}
 	rc = 0;
 	for (;;) {
