@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAIR_FILE_MAX 4096
@@ -124,61 +123,20 @@ out:
 	return rc;
 }
 
-/*
- * The whole of a small file, NUL-terminated, into buf (cap bytes).  private:
- * the file must allow nothing to group or others.  0 or -1 with err set.
- */
+/* The whole of a small file (file_read_small), with no NUL in it. */
 static int
 read_small(const char *path, int private, char *buf, size_t cap, char *err,
     size_t errlen)
 {
-	struct stat st;
-	size_t n = 0;
-	ssize_t got;
-	int fd, rc = -1;
+	size_t n;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (file_read_small(path, private, buf, cap, &n, err, errlen) != 0)
 		return -1;
-	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (private && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		snprintf(err, errlen, "%s: readable or writable by group or "
-		    "others; chmod 600 it", path);
-		goto out;
-	}
-	while (n < cap) {
-		got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	if (n == cap) {
-		snprintf(err, errlen, "%s: longer than %zu bytes", path, cap - 1);
-		goto out;
-	}
-	buf[n] = '\0';
 	if (memchr(buf, '\0', n) != NULL) {
 		snprintf(err, errlen, "%s: holds a NUL byte", path);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	close(fd);
-	return rc;
+	return 0;
 }
 
 /* The next line of *p (which it advances), with trailing blanks and CR

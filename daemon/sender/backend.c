@@ -3,17 +3,14 @@
  * SPDX-License-Identifier: MIT
  */
 #include "backend.h"
+#include "util.h"
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define SECRET_TEXT_MAX 4096	/* LINE tokens are ~200 bytes */
 
@@ -81,61 +78,26 @@ int
 sender_secret_read(const char *path, int strict, char **out, char *err,
     size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t n = 0;
-	ssize_t got;
-	int fd, rc = -1;
+	char *buf;
+	size_t n;
+	int rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return -ENOENT;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, errlen, "%s: readable or writable by group or "
-		    "others; chmod 600 it", path);
-		goto out;
-	}
 	if ((buf = sodium_malloc(SECRET_TEXT_MAX + 1)) == NULL) {
 		snprintf(err, errlen, "%s: sodium_malloc failed", path);
-		goto out;
+		return -1;
 	}
-	while (n <= SECRET_TEXT_MAX) {
-		got = read(fd, buf + n, SECRET_TEXT_MAX + 1 - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	if (n > SECRET_TEXT_MAX) {
-		snprintf(err, errlen, "%s: longer than %d bytes", path,
-		    SECRET_TEXT_MAX);
-		goto out;
-	}
+	if ((rc = file_read_small(path, 1, buf, SECRET_TEXT_MAX + 1, &n, err,
+	    errlen)) != 0)
+		goto fail;
+	rc = -1;
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
 	    buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		n--;
 	buf[n] = '\0';
 	if (n == 0) {
 		snprintf(err, errlen, "%s: empty", path);
-		goto out;
+		goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)buf[i];
@@ -144,15 +106,12 @@ sender_secret_read(const char *path, int strict, char **out, char *err,
 		    (strict && (c <= 0x20 || c >= 0x7f))) {
 			snprintf(err, errlen, "%s: holds a byte that may not be "
 			    "in it (offset %zu)", path, i);
-			goto out;
+			goto fail;
 		}
 	}
 	*out = buf;
-	buf = NULL;
-	rc = 0;
-out:
-	if (buf != NULL)
-		sodium_free(buf);	/* wipes it */
-	close(fd);
+	return 0;
+fail:
+	sodium_free(buf);	/* wipes it */
 	return rc;
 }

@@ -30,14 +30,6 @@ NMSG=$(cut -f2 "$T/dry" | sort -u | wc -l)	# one LINE message per recipient
 line_token
 emulator e1
 
-# until_ok SECONDS CMD...: run CMD every 50 ms until it succeeds.
-until_ok() {
-	_w=$(($1 * 20)); shift
-	until "$@"; do
-		[ $_w -gt 0 ] || return 1
-		_w=$((_w - 1)); sleep 0.05
-	done
-}
 st() { "$OSHIRASE" status --db "$T/db" | awk -v f="$2" 'index($0, "  " f " ") == 1 { print $NF }'; }
 # sender NAME CONF [ARGS]: an oshirase-sender in the background, -v (it
 # logs each job it does); its pid in $NAME_PID (via SPID).

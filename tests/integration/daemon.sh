@@ -88,15 +88,6 @@ start() {
 	SENDER_PID=$!
 	PIDS="$PIDS $SENDER_PID"
 }
-# until_ok SECONDS CMD...: run CMD every 50 ms until it succeeds; 1 if it
-# never does within SECONDS.
-until_ok() {
-	_w=$(($1 * 20)); shift
-	until "$@"; do
-		[ $_w -gt 0 ] || return 1
-		_w=$((_w - 1)); sleep 0.05
-	done
-}
 # alive PID: the process runs (a zombie does not).
 alive() { _s=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null); [ -n "$_s" ] && [ "$_s" != Z ]; }
 # reap SECONDS: wait for the daemon DPID to exit; RC its status (124: it

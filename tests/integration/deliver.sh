@@ -156,7 +156,7 @@ fresh p
 emu_faults '{"latency_ms": 20}'
 "$OSHIRASED" -c "$T/p.conf" --once --date $D --now ${D}T10:00 --wait 10 >"$T/p.out" 2>"$T/p.err" &
 DPID=$!
-i=0; while [ "$(emu_stat accepted)" -lt 20 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+until_ok 10 eval '[ "$(emu_stat accepted)" -ge 20 ]'
 kids=$(ps -o pid= --ppid "$DPID" | tr -d ' ')
 victim=$(echo "$kids" | head -1)
 kill -KILL "$victim"
@@ -177,7 +177,7 @@ fresh q
 emu_faults '{"latency_ms": 50}'
 "$OSHIRASED" -c "$T/q.conf" --once --date $D --now ${D}T10:00 --wait 10 >"$T/q.out" 2>"$T/q.err" &
 DPID=$!
-i=0; while [ "$(grep -c "sender processes started" "$T/q.err")" -eq 0 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+until_ok 10 grep -q "sender processes started" "$T/q.err"
 kill -KILL $(ps -o pid= --ppid "$DPID")
 wait "$DPID"
 rc=$?

@@ -43,6 +43,15 @@ wait_for() {
 	while [ ! -s "$1" ] && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
 	[ -s "$1" ]
 }
+# until_ok SECONDS CMD...: run CMD every 50 ms until it succeeds; 1 if it
+# never does within SECONDS.
+until_ok() {
+	_w=$(($1 * 20)); shift
+	until "$@"; do
+		[ $_w -gt 0 ] || return 1
+		_w=$((_w - 1)); sleep 0.05
+	done
+}
 # emulator NAME ARGS...: `oshirase-line-emulator` with token $T/emu-token,
 # recording to $T/NAME.record; sets EMU (base URL) and EMU_PID.
 emulator() {
