@@ -1032,14 +1032,6 @@ refill(struct chan *ch, long rate, long burst)
 		ch->tokens = (double)burst;
 }
 
-/* Has a sender asked for a job?  (Asked before the work of making a job
- * that no one would take.) */
-static int
-jobs_room(const struct dispatch *d)
-{
-	return link_room(d->link);
-}
-
 static int
 send_due(struct dispatch *d)
 {
@@ -1066,7 +1058,7 @@ send_due(struct dispatch *d)
 		while (ch->q.n > 0 && ch->q.a[0].due <= (double)now &&
 		    ch->tokens >= 1.0 &&
 		    dispatch_in_flight(d) < (unsigned)d->cfg->in_flight &&
-		    jobs_room(d)) {
+		    link_room(d->link)) {	/* before making a job no one takes */
 			struct ready r = heap_pop(&ch->q);
 			int sent;
 

@@ -128,12 +128,6 @@ link_send(struct link *l, const void *frame, size_t len)
 	return -1;
 }
 
-unsigned long
-link_refused(const struct link *l)
-{
-	return zap_refused(l->zap);
-}
-
 /* Bind sock to a local ipc:// endpoint and open its file to the group. */
 static int
 bind_local(void *sock, const char *ep, const char *key, char *err,

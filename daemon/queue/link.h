@@ -53,8 +53,6 @@ int link_room(struct link *l);
 /* Send one job frame against the oldest credit of a sender still there.
  * 0, or -1 when no sender has asked for one (nothing sent). */
 int link_send(struct link *l, const void *frame, size_t len);
-/* Connections the ZAP handler refused. */
-unsigned long link_refused(const struct link *l);
 /* Close the sockets (their ipc files are removed), then stop the ZAP
  * handler.  NULL is fine. */
 void link_close(struct link *l);

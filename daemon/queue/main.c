@@ -28,10 +28,10 @@
  * Signals: SIGHUP reloads the config's [city], [department], [match] and
  * [dispatch] settings and the rules, atomically: a broken new set is
  * reported and the old one kept.  [senders] endpoints and keys take effect
- * on restart ([line] and [email] credentials and settings are the
- * senders'; the pacing, [line] and [email] rate and burst, is reloaded).  SIGTERM and SIGINT drain: nothing
- * new is sent, the answers of what is in flight are awaited (up to
- * [dispatch] job_timeout), and the process exits 0.
+ * on restart; the other [line] and [email] settings than the pacing (rate
+ * and burst, reloaded) are the senders'.  SIGTERM and SIGINT drain:
+ * nothing new is sent, the answers of what is in flight are awaited (up
+ * to [dispatch] job_timeout), and the process exits 0.
  */
 #include "config.h"
 #include "dates.h"

@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SENDER_PROGRAM "oshirase-sender"
@@ -57,7 +56,7 @@ spawn_new(char *err, size_t errlen)
 	snprintf(sp->jobs, sizeof(sp->jobs), "ipc://%s/jobs", sp->dir);
 	snprintf(sp->results, sizeof(sp->results), "ipc://%s/results", sp->dir);
 	snprintf(sp->notify_path, sizeof(sp->notify_path), "%s/notify", sp->dir);
-	if (strlen(sp->notify_path) >= sizeof(sa.sun_path)) {
+	if (strlen(sp->dir) + sizeof("/results") > sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "senders: %s: too long for a socket's name; "
 		    "set TMPDIR to a shorter directory", sp->dir);
 		goto fail;

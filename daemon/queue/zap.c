@@ -21,7 +21,6 @@ struct zap {
 	void *rep;
 	pthread_t tid;
 	atomic_int stop;
-	atomic_ulong refused;
 	struct curve_keys allow;
 	struct {
 		uint8_t key[CURVE_KEY_LEN];
@@ -146,12 +145,10 @@ serve_one(struct zap *z)
 	}
 	status = got == ZAP_MAX_FRAMES ? 500 : zap_decide(&z->allow, &rq, key,
 	    &has_key);
-	if (status != 200) {
-		atomic_fetch_add(&z->refused, 1);
+	if (status != 200)
 		log_refusal(z, &rq, key, has_key, status == 400 && has_key &&
 		    frame_is(&rq, 2, ZAP_DOMAIN) ? "not in [senders] curve_clients" :
 		    "not a CURVE request for " ZAP_DOMAIN);
-	}
 	reply(z->rep, &rq, status);
 out:
 	for (size_t i = 0; i < got; i++)
@@ -219,10 +216,4 @@ zap_stop(struct zap *z)
 	zmq_close(z->rep);
 	curve_keys_fini(&z->allow);
 	free(z);
-}
-
-unsigned long
-zap_refused(const struct zap *z)
-{
-	return z ? atomic_load(&z->refused) : 0;
 }

@@ -59,7 +59,5 @@ struct zap *zap_start(void *zctx, struct curve_keys *allow, char *err,
     size_t errlen);
 /* Stop the thread, close its socket.  NULL is fine. */
 void zap_stop(struct zap *z);
-/* Connections refused so far. */
-unsigned long zap_refused(const struct zap *z);
 
 #endif
