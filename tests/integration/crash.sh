@@ -92,10 +92,12 @@ while [ $kills -lt "$KILLS" ]; do
 done
 [ $kills -ge "$KILLS" ] && ok "killed with SIGKILL $kills times ($mid times while it was sending)" ||
 	not_ok "only $kills kills before the run was over: make the run longer"
-sleep 0.5
-left=$(ps -eo args= | grep -c "^[^ ]*oshirase-sender .*--connect ipc://$T/oshirased\.")
-[ "$left" -eq 0 ] && ok "no sender process outlived its killed daemon (PR_SET_PDEATHSIG)" ||
-	not_ok "$left sender processes of killed runs still run"
+# a sender gets SIGTERM when its daemon dies and finishes the push in
+# hand: one whose answer the emulator lost waits out [line] timeout (30 s)
+orphans() { ps -eo args= | grep -c "^[^ ]*oshirase-sender .*--connect ipc://$T/oshirased\."; }
+until_ok 40 eval '[ "$(orphans)" -eq 0 ]'
+[ "$(orphans)" -eq 0 ] && ok "no sender process outlived its killed daemon by more than its job in hand (PR_SET_PDEATHSIG)" ||
+	not_ok "$(orphans) sender processes of killed runs still run"
 run_daemon
 wait "$DPID"
 st=$?
