@@ -171,7 +171,8 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	static struct config config;	/* the threads' for the process's life */
+	struct config *cfg = &config;
 	struct curve_keypair *keys = NULL;
 	struct sender *s;
 	struct sender_thread_args *args = NULL;
@@ -256,6 +257,7 @@ main(int argc, char **argv)
 	 * thread starts: a bad one is a config error. */
 	if ((s = sender_new(cfg, err, sizeof(err))) == NULL) {
 		log_warnx("sender: %s", err);
+		curve_keypair_free(keys);
 		return EXIT_CONFIG;
 	}
 	sender_free(s);
@@ -306,7 +308,6 @@ main(int argc, char **argv)
 	free(args);
 	free(tid);
 	curve_keypair_free(keys);
-	free(cfg);
 	if (atomic_load(&worker_failed)) {
 		log_warnx("sender: a worker failed");
 		return EXIT_SOFTWARE;
