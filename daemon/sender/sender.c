@@ -220,6 +220,7 @@ sender_loop(void *zctx, const struct sender_link *link,
 	 * taken are dropped at shutdown (the dispatcher times the jobs out),
 	 * results get a while. */
 	int one = 1, zero = 0, linger = SENDER_LINGER_MS, rc = -1;
+	const char *step = NULL, *ep = "";
 
 	if ((s = sender_new(cfg, err, sizeof(err))) == NULL) {
 		log_warnx("sender_loop: %s", err);
@@ -227,36 +228,28 @@ sender_loop(void *zctx, const struct sender_link *link,
 	}
 	job_credit_encode(1, credit, sizeof(credit));
 	if ((jobs = zmq_socket(zctx, ZMQ_DEALER)) == NULL ||
-	    (results = zmq_socket(zctx, ZMQ_PUSH)) == NULL) {
-		if (errno == ETERM)
-			rc = 0;
-		else
-			log_warnx("sender_loop: zmq_socket: %s", zmq_strerror(errno));
-		goto out;
-	}
-	if (zmq_setsockopt(jobs, ZMQ_PROBE_ROUTER, &one, sizeof(one)) != 0 ||
+	    (results = zmq_socket(zctx, ZMQ_PUSH)) == NULL)
+		step = "zmq_socket";
+	else if (zmq_setsockopt(jobs, ZMQ_PROBE_ROUTER, &one, sizeof(one)) != 0 ||
 	    zmq_setsockopt(jobs, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
-	    zmq_setsockopt(results, ZMQ_LINGER, &linger, sizeof(linger)) != 0) {
-		log_warnx("sender_loop: zmq_setsockopt: %s", zmq_strerror(errno));
-		goto out;
+	    zmq_setsockopt(results, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
+		step = "zmq_setsockopt";
+	else if (link->watch && sender_link_secure(link->jobs) &&
+	    watch_start(zctx, jobs, link->jobs, &w) != 0)
+		step = "zmq_socket_monitor";
+	else if (link_connect(jobs, link->jobs, link) != 0) {
+		step = "connect ";
+		ep = link->jobs;
+	} else if (link_connect(results, link->results, link) != 0) {
+		step = "connect ";
+		ep = link->results;
 	}
-	if (link->watch && sender_link_secure(link->jobs) &&
-	    watch_start(zctx, jobs, link->jobs, &w) != 0) {
+	if (step != NULL) {
+		/* the context shut down while this thread set up: a stop */
 		if (errno == ETERM)
 			rc = 0;
 		else
-			log_warnx("sender_loop: zmq_socket_monitor: %s",
-			    zmq_strerror(errno));
-		goto out;
-	}
-	if (link_connect(jobs, link->jobs, link) != 0) {
-		log_warnx("sender_loop: connect %s: %s", link->jobs,
-		    zmq_strerror(errno));
-		goto out;
-	}
-	if (link_connect(results, link->results, link) != 0) {
-		log_warnx("sender_loop: connect %s: %s", link->results,
-		    zmq_strerror(errno));
+			log_warnx("sender_loop: %s%s: %s", step, ep, zmq_strerror(errno));
 		goto out;
 	}
 	for (;;) {
