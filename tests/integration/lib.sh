@@ -94,6 +94,18 @@ import_city() {
 	    --rules "$R" --date "$D" -q &&
 	"$OSHIRASE" import contacts "${2:-$T/city/contacts.csv}" --db "$T/$1" --key "$T/key" -q
 }
+# line_city N SEED DB: a city of N residents (gen_city) whose contacts are
+# its LINE rows only ($T/contacts.csv), imported into $T/DB; the pseudonyms
+# of those contacts' residents in $T/pseudonyms, what a run on $D would
+# send (`match --dry-run`, rules $R) in $T/dry.
+line_city() {
+	gen_city "$1" "$2" &&
+	grep -v ',email,' "$T/city/contacts.csv" >"$T/contacts.csv" &&
+	import_city "$3" "$T/contacts.csv" &&
+	tail -n +2 "$T/contacts.csv" | cut -d, -f1 | sort -u |
+		"$OSHIRASE" pseudonym --key "$T/key" - >"$T/pseudonyms" &&
+	"$OSHIRASE" match --dry-run --db "$T/$3" --rules "$R" --date "$D" >"$T/dry"
+}
 # line_token: the channel access token for the daemon ($T/line-token, 0600)
 # and the emulator ($T/emu-token).
 line_token() {
