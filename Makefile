@@ -77,7 +77,7 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -pthread $(LDFLAGS)
 lib = $(addprefix $(BUILD)/daemon/lib/,$(addsuffix .o,$(1)))
 
 BASE_OBJS := $(call lib,util log dates inifile config)		# sodium, inih
-WIRE_OBJS := $(call lib,job)					# the queue-sender messages
+WIRE_OBJS := $(call lib,job curve)				# the queue-sender messages and keys
 SEAL_OBJS := $(call lib,merkle sealfmt)			# the sealed log's format
 STORE_OBJS := $(call lib,store vocab addrbox notice)		# lmdb
 RULES_OBJS := $(call lib,rules_load rules_diag rules_lex rules_parse rules_compile \
@@ -85,24 +85,24 @@ RULES_OBJS := $(call lib,rules_load rules_diag rules_lex rules_parse rules_compi
 RENDER_OBJS := $(call lib,render)				# messages: rules meet the config
 
 # oshirased, the queue: the only writer of the store (installed)
+# It starts oshirase-sender processes for --once runs, and has no sender
+# inside: no libcurl, no channel credentials.
 QUEUE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/queue/*.c)) \
-	$(patsubst %.c,$(BUILD)/%.o,$(filter-out daemon/sender/main.c,$(wildcard daemon/sender/*.c))) \
 	$(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS) $(RENDER_OBJS)
-QUEUE_LIBS := $(LMDB_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) \
-	$(SYSTEMD_LIBS) -lm
-QUEUE_CFLAGS := $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(SYSTEMD_CFLAGS) -Idaemon/sender
+QUEUE_LIBS := $(LMDB_LIBS) $(ZMQ_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) -lm
+QUEUE_CFLAGS := $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(SYSTEMD_CFLAGS)
 
-# oshirase-sender: LINE and email over libcurl, jobs over ZeroMQ (installed)
+# oshirase-sender: LINE and email over libcurl, jobs over ZeroMQ (installed);
+# nothing of the store, the rules or the pseudonyms, and no LMDB
 SENDER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/sender/*.c)) \
-	$(BUILD)/tools/oshirase/common.o \
-	$(BASE_OBJS) $(WIRE_OBJS) $(STORE_OBJS) $(RULES_OBJS)
-SENDER_LIBS := $(LMDB_LIBS) $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
-SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) -Itools/oshirase
+	$(BASE_OBJS) $(WIRE_OBJS)
+SENDER_LIBS := $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
+SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 
 # oshirase, the operator's tool (installed)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/oshirase/*.c)) \
 	$(BUILD)/daemon/queue/outlog.o \
-	$(BASE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS) $(RENDER_OBJS)
+	$(BASE_OBJS) $(call lib,curve) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS) $(RENDER_OBJS)
 CLI_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) -lm
 CLI_CFLAGS := $(LMDB_CFLAGS) $(CSV_CFLAGS) -Itools/oshirase -Idaemon/queue
 
@@ -128,7 +128,7 @@ DRIVE_LIBS := $(SENDER_LIBS)
 # programs whose insides they test
 TEST_OBJS := $(sort $(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) \
 	$(RULES_OBJS) $(RENDER_OBJS) $(BUILD)/tests/tools/gen.o \
-	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(CLI_OBJS)))
+	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(SENDER_OBJS) $(CLI_OBJS)))
 TEST_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) \
 	$(CURL_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS) -lm
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -Idaemon/queue -Idaemon/sender -Itools/oshirase \
@@ -210,7 +210,8 @@ $(BUILD)/bench-seal: tests/bench/sealbench.c $(BENCH_OBJS)
 	$(CC) $(ALL_CFLAGS) -Idaemon/queue $(ALL_LDFLAGS) -o $@ $^ $(BENCH_LIBS)
 
 $(BUILD)/bench-lineloop: tests/bench/lineloop.c
-	$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) $(ZMQ_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CURL_LIBS) $(ZMQ_LIBS)
+	$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CURL_LIBS) \
+		$(JANSSON_LIBS) $(SODIUM_LIBS)
 
 bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-seal $(BUILD)/bench-lineloop
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase

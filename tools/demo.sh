@@ -3,6 +3,9 @@
 # into a fresh store under demo/, matched against the programs of rules/ and told
 # through the LINE emulator and a local SMTP server (aiosmtpd), all on
 # loopback; then a table per program of eligible / notified / suppressed.
+# The roles run as separate processes: the queue (oshirased --once) and
+# the oshirase-sender processes it starts ([senders] workers = 4), which
+# alone hold the LINE token and talk to LINE and SMTP, over ipc://.
 # SPDX-License-Identifier: MIT
 #   sh tools/demo.sh [RESIDENTS]     (default 100000)
 set -eu
@@ -61,13 +64,20 @@ rate = 1900
 url = smtp://127.0.0.1:$SMTP_PORT
 rate = 500
 burst = 50
+[senders]
+workers = 4
 EOC
 today=$(TZ=Asia/Tokyo date +%F)
 echo "== what a run today would send (oshirase match --dry-run --counts)"
 "$O" match --dry-run --counts --db "$D/db" --rules "$top/rules" | sed -n '1p;$p'
 echo "== the run: oshirased --once, as if at 10:00 in Japan (inside the send window)"
 t0=$(date +%s)
-"$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:00"
+"$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:00" 2>"$D/oshirased.log"
+grep -e 'match run' -e 'messages made' "$D/oshirased.log"
+n=$(sed -n 's/^oshirased: \([0-9]*\) sender processes started$/\1/p' "$D/oshirased.log")
+echo "   roles: the queue (oshirased: the store, the outbox, the sealed log; it reaches no server)"
+echo "   and ${n:-?} oshirase-sender processes (the LINE token, libcurl; no store) over ipc://,"
+echo "   $(grep -c '^oshirase-sender: sender: 1 workers: jobs from ipc://' "$D/oshirased.log") of them logged their start"
 echo "   ($(($(date +%s) - t0)) s.  eligible: (program, subject) pairs; queued: new notices;"
 echo "   notified: notices delivered; already: in the dedup ledger; suppressed:"
 echo "   nocontact, noconsent, noadult (a child with no adult head or spouse);"
@@ -88,7 +98,7 @@ for h in ("From", "Subject", "List-Unsubscribe"):
 print()
 print(m.get_body().get_content())' "$D/mail/msg-1.eml"
 echo "== a second run on the same day sends nothing (the dedup ledger)"
-"$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:05" | tail -2
+"$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:05" 2>>"$D/oshirased.log" | tail -2
 "$O" status --db "$D/db" | tail -8
 echo "== the sealed notification log, as an auditor checks it"
 "$O" audit verify --log "$D/db/log" --pubkey "$D/db/log/auditor/pubkey" --k0 "$D/db/log/auditor/k0"

@@ -37,6 +37,23 @@ check_http_url(const char *v, char *why, size_t whylen)
 	return check_prefix(v, "https://", "http://", why, whylen);
 }
 
+/* A ZeroMQ endpoint the queue and its senders meet at. */
+static int
+check_endpoint(const char *v, char *why, size_t whylen)
+{
+	return check_prefix(v, "ipc://", "tcp://", why, whylen);
+}
+
+/* A tcp:// endpoint for senders on other hosts (CURVE), or none. */
+static int
+check_remote(const char *v, char *why, size_t whylen)
+{
+	if (v[0] == '\0' || strncmp(v, "tcp://", 6) == 0)
+		return 0;
+	snprintf(why, whylen, "'%s' is not tcp://HOST:PORT", v);
+	return -1;
+}
+
 static int
 check_address(const char *v, char *why, size_t whylen)
 {
@@ -144,11 +161,30 @@ static const struct ckey {
 	{ "email", "timeout", CT_INT, offsetof(struct config, mail_timeout),
 	  "60", 1, 600, "seconds for one SMTP transaction", NULL },
 	{ "senders", "workers", CT_INT, offsetof(struct config, workers),
-	  "4", 0, 256, "sender threads inside the daemon (0: remote senders only)", NULL },
+	  "4", 0, 256, "threads of an oshirase-sender (its --workers), and the "
+	  "oshirase-sender processes that oshirased --once starts (0: none, "
+	  "it uses the senders at jobs and results)", NULL },
 	{ "senders", "jobs", CT_PATH, offsetof(struct config, jobs_endpoint),
-	  "", 0, 0, "also bind jobs here for `oshirase sender` (tcp://host:port)", NULL },
+	  "ipc:///run/oshirase/jobs", 0, 0, "where the queue hands out jobs and "
+	  "local senders take them (the queue: ipc:// only; a sender on another "
+	  "host: the queue's remote_jobs)", check_endpoint },
 	{ "senders", "results", CT_PATH, offsetof(struct config, results_endpoint),
-	  "", 0, 0, "and results here (tcp://host:port)", NULL },
+	  "ipc:///run/oshirase/results", 0, 0, "where senders answer (as jobs)",
+	  check_endpoint },
+	{ "senders", "remote_jobs", CT_PATH, offsetof(struct config, remote_jobs),
+	  "", 0, 0, "the queue: also hand out jobs here to senders on other "
+	  "hosts, over CURVE (tcp://HOST:PORT; empty: none)", check_remote },
+	{ "senders", "remote_results", CT_PATH, offsetof(struct config, remote_results),
+	  "", 0, 0, "and take their results here (tcp://HOST:PORT)", check_remote },
+	{ "senders", "curve_key", CT_PATH, offsetof(struct config, curve_key),
+	  "", 0, 0, "this process's CURVE key pair (oshirase keygen --curve; "
+	  "0600; relative as token_file), for tcp:// links", NULL },
+	{ "senders", "curve_clients", CT_PATH, offsetof(struct config, curve_clients),
+	  "", 0, 0, "the queue: the public keys of the senders allowed over tcp://, "
+	  "one a line (relative as token_file)", NULL },
+	{ "senders", "server_key", CT_PATH, offsetof(struct config, server_key),
+	  "", 0, 0, "a sender: the queue's public key (its key pair's .pub file; "
+	  "relative as token_file), pinned for a tcp:// jobs endpoint", NULL },
 	{ "log", "dir", CT_PATH, offsetof(struct config, log_dir),
 	  "", 0, 0, "the sealed notification log directory (empty: DB/log)", NULL },
 	{ "log", "origin", CT_TEXT, offsetof(struct config, log_origin),
@@ -340,6 +376,20 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	}
 	if (rc != 0) {
 		snprintf(err, errlen, "%s:%d: %s", file, ie.line, ie.msg);
+		return EXIT_CONFIG;
+	}
+	/* What no single key shows: remote senders need both endpoints and
+	 * the queue's CURVE keys. */
+	if ((cfg->remote_jobs[0] == '\0') != (cfg->remote_results[0] == '\0')) {
+		snprintf(err, errlen, "%s: [senders] remote_jobs and remote_results "
+		    "go together", file);
+		return EXIT_CONFIG;
+	}
+	if (cfg->remote_jobs[0] != '\0' && (cfg->curve_key[0] == '\0' ||
+	    cfg->curve_clients[0] == '\0')) {
+		snprintf(err, errlen, "%s: [senders] remote_jobs is tcp:// with "
+		    "CURVE: it needs curve_key (the queue's key pair) and "
+		    "curve_clients (the senders' public keys)", file);
 		return EXIT_CONFIG;
 	}
 	return 0;

@@ -64,6 +64,10 @@ struct config {
 	long mail_rate, mail_burst, mail_timeout;
 	long workers;				/* [senders] */
 	char jobs_endpoint[CONFIG_PATH_MAX], results_endpoint[CONFIG_PATH_MAX];
+	char remote_jobs[CONFIG_PATH_MAX], remote_results[CONFIG_PATH_MAX];
+	char curve_key[CONFIG_PATH_MAX];	/* this process's CURVE key pair */
+	char curve_clients[CONFIG_PATH_MAX];	/* the queue: senders allowed */
+	char server_key[CONFIG_PATH_MAX];	/* a sender: the queue's public key */
 	char log_dir[CONFIG_PATH_MAX];		/* [log] dir */
 	char log_origin[CONFIG_TEXT_MAX];
 	long cp_records, cp_seconds;

@@ -193,3 +193,26 @@ job_outcome_name(int outcome)
 
 	return outcome >= JOB_SENT && outcome <= JOB_AUTH ? names[outcome] : "?";
 }
+
+size_t
+job_credit_encode(unsigned n, uint8_t *buf, size_t cap)
+{
+	struct wbuf w = { buf, 0, cap, 0 };
+
+	if (n < 1 || n > 0xffff)
+		return 0;
+	put(&w, "OSK1", 4);
+	put_uint(&w, n, 2);
+	return w.bad ? 0 : w.len;
+}
+
+int
+job_credit_decode(const uint8_t *buf, size_t len, unsigned *n)
+{
+	struct rbuf r = { buf, len, 4, 0 };
+
+	if (len < 4 || memcmp(buf, "OSK1", 4) != 0)
+		return -1;
+	*n = (unsigned)get_uint(&r, 2);
+	return r.bad || r.off != len || *n == 0 ? -1 : 0;
+}

@@ -1,9 +1,9 @@
 /* job.h - what the dispatcher hands a sender, and what comes back
  * SPDX-License-Identifier: MIT
  *
- * The seam between the daemon and the senders is ZeroMQ: the dispatcher
- * PUSHes jobs, each sender PULLs them, does one request (a LINE push or
- * one SMTP transaction) and PUSHes a result back.  A job carries all a
+ * The seam between the queue and the senders is ZeroMQ: the dispatcher
+ * hands out jobs, each sender takes them, does one request (a LINE push or
+ * one SMTP transaction) and PUSHes a result back (to the queue's PULL).  A job carries all a
  * sender may know of a resident: the address and the text.  No pseudonym,
  * no program, no store: a sender on another host sees nothing else.
  *
@@ -13,8 +13,20 @@
  *           str unsubscribe | u8 ntexts | ntexts x lstr text
  *   result: "OSR1" | u64 id | u32 attempt | u8 outcome | i32 status |
  *           i32 transport | str detail | str request_id
+ *   credit: "OSK1" | u16 n
  *   str = u16 length + bytes (no NUL), lstr = u32 length + bytes.
  * A frame that does not decode is dropped by its reader with a warning.
+ * Changing a frame: a new magic ("OSJ2"), and readers that know both
+ * until every sender and queue speaks the new one.
+ *
+ * Jobs go only where they were asked for, so that they wait in the
+ * queue's outbox, not in socket buffers behind a busy or dead sender (an
+ * ipc:// or tcp:// connection buffers hundreds of them): the queue's jobs
+ * socket is a ROUTER, each sender's a DEALER that asks for jobs.  libzmq
+ * sends an empty frame on each (re)connection of the DEALER
+ * (ZMQ_PROBE_ROUTER): it asks for JOB_WINDOW jobs.  After each job frame
+ * the sender takes (decoded or not), it sends a credit frame asking for
+ * n more (1).  The queue sends a job only against a credit.
  *
  * For LINE, `to` is the user id, texts become the message objects (1..5,
  * each at most 5,000 UTF-16 code units) and retry_key the
@@ -29,13 +41,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The channels and languages of the wire, which the store's contact and
+ * message records use too (store.h).  Their values are on disk and on the
+ * wire: add, never renumber. */
+enum job_channel { CHANNEL_LINE = 1, CHANNEL_EMAIL = 2 };
+enum job_lang { LANG_JA = 0, LANG_EN = 1 };
+
+#define JOB_WINDOW 2		/* jobs a sender asks for as it connects: one
+				 * in hand, one waiting */
+#define JOB_CREDIT_LEN 6	/* "OSK1" | u16 n */
 #define JOB_MAX_TEXTS 5
 #define JOB_LINE_TEXT_UNITS 5000	/* UTF-16 code units per LINE text */
 
 struct job {
 	uint64_t id;			/* the message (digest) id */
 	uint32_t attempt;		/* 1 for the first */
-	uint8_t channel;		/* CHANNEL_LINE / CHANNEL_EMAIL (store.h) */
+	uint8_t channel;		/* CHANNEL_LINE / CHANNEL_EMAIL */
 	uint8_t language;		/* LANG_JA / LANG_EN */
 	char retry_key[37];		/* canonical lowercase UUID */
 	char to[256];
@@ -76,5 +97,10 @@ int job_decode(const uint8_t *buf, size_t len, struct job *j);
 size_t job_result_encode(const struct job_result *r, uint8_t *buf, size_t cap);
 int job_result_decode(const uint8_t *buf, size_t len, struct job_result *r);
 const char *job_outcome_name(int outcome);
+/* A credit asking for n (1..65535) jobs: JOB_CREDIT_LEN bytes into buf,
+ * returns JOB_CREDIT_LEN or 0 if n or cap will not do.  Decode: 0 and *n,
+ * or -1. */
+size_t job_credit_encode(unsigned n, uint8_t *buf, size_t cap);
+int job_credit_decode(const uint8_t *buf, size_t len, unsigned *n);
 
 #endif

@@ -57,6 +57,7 @@
 #include <stdint.h>
 
 #include "dates.h"
+#include "job.h"	/* CHANNEL_*, LANG_*: contacts and messages hold them */
 
 #define STORE_FORMAT 1
 #define STORE_RECORD_V1 1
@@ -66,8 +67,6 @@
 
 enum store_rel { REL_HEAD = 0, REL_SPOUSE, REL_CHILD, REL_PARENT, REL_OTHER };
 enum store_ins { INS_NHI = 0, INS_LATE_ELDERLY, INS_EMPLOYEE, INS_WELFARE, INS_NONE };
-enum store_channel { CHANNEL_LINE = 1, CHANNEL_EMAIL = 2 };
-enum store_lang { LANG_JA = 0, LANG_EN = 1 };
 #define CONSENT_HEALTH 1u
 #define CONSENT_CHILD 2u
 #define CONSENT_WELFARE 4u

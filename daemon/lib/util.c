@@ -362,6 +362,57 @@ util_order_keys(const void *base, size_t stride, size_t n, size_t key_off,
 	return idx;
 }
 
+int
+file_read_small(const char *path, int private, char *buf, size_t cap,
+    size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	size_t n = 0;
+	ssize_t got;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		rc = errno == ENOENT ? -ENOENT : -1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (private && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		snprintf(err, errlen, "%s: readable or writable by group or "
+		    "others; chmod 600 it", path);
+		goto out;
+	}
+	while (n < cap) {
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	if (n == cap) {
+		snprintf(err, errlen, "%s: longer than %zu bytes", path, cap - 1);
+		goto out;
+	}
+	buf[n] = '\0';
+	*len = n;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
 void
 util_le_put(uint8_t *p, uint64_t v, unsigned n)
 {

@@ -57,6 +57,16 @@ uint8_t *secret_read(const char *path, const char **err, int *err_code);
 /* Read a whole file into a malloc'ed buffer (NUL-terminated, *len without
  * the NUL).  NULL and errno set on failure. */
 char *file_read_all(const char *path, size_t *len);
+/*
+ * Read a small regular file into buf (cap bytes: at most cap - 1 of it,
+ * then a NUL; *len without it).  private: the file must allow nothing to
+ * group or others (a secret; buf is then the caller's locked memory).
+ * Returns 0, -ENOENT for a missing file, or -1; both failures with err
+ * set ("PATH: what": the errno text, not a regular file, "readable or
+ * writable by group or others; chmod 600 it", "longer than N bytes").
+ */
+int file_read_small(const char *path, int private, char *buf, size_t cap,
+    size_t *len, char *err, size_t errlen);
 
 /* Little-endian integers of n (1..8) bytes, as the record formats use. */
 void util_le_put(uint8_t *p, uint64_t v, unsigned n);

@@ -69,7 +69,8 @@ struct dispatch {
 	const struct config *cfg;
 	const struct rules_set *rs;
 	struct outlog *log;
-	void *push, *pull;
+	struct link *link;		/* borrowed */
+	void *pull;			/* its results socket */
 	time_t offset;
 	uint8_t *sk, *unsub_key;	/* sodium_malloc */
 	uint8_t pk[ADDRBOX_PK_LEN];
@@ -78,7 +79,7 @@ struct dispatch {
 		struct addrbox *b;
 	} openers[MAX_OPENERS];
 	unsigned nopeners;
-	struct chan ch[3];		/* by enum store_channel */
+	struct chan ch[3];		/* by enum job_channel */
 	struct flight *fl;
 	unsigned nfl, flcap;
 	unsigned inflight;		/* entries of fl in use */
@@ -168,21 +169,6 @@ window_opens(time_t t, long start)
 /* ---- setup ---- */
 
 static int
-bind_all(void *sock, const char *inproc, const char *extra, char *err,
-    size_t errlen)
-{
-	if (zmq_bind(sock, inproc) != 0) {
-		snprintf(err, errlen, "bind %s: %s", inproc, zmq_strerror(errno));
-		return -1;
-	}
-	if (extra[0] && zmq_bind(sock, extra) != 0) {
-		snprintf(err, errlen, "bind %s: %s", extra, zmq_strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int
 load_queue(struct dispatch *d)
 {
 	MDB_txn *txn;
@@ -216,13 +202,13 @@ load_queue(struct dispatch *d)
 
 struct dispatch *
 dispatch_new(struct store *s, const struct config *cfg,
-    const struct rules_set *rs, struct outlog *log, void *zctx, time_t offset,
-    char *err, size_t errlen)
+    const struct rules_set *rs, struct outlog *log, struct link *link,
+    time_t offset, char *err, size_t errlen)
 {
 	struct dispatch *d = xcalloc(1, sizeof(*d));
 	char pub[CONFIG_PATH_MAX + 32], sec[CONFIG_PATH_MAX + 32];
 	const char *why;
-	int code, hwm = 1, zero = 0, rc;
+	int code, rc;
 	uint8_t *sk;
 
 	d->s = s;
@@ -252,23 +238,8 @@ dispatch_new(struct store *s, const struct config *cfg,
 		goto fail;
 	}
 	crypto_kdf_derive_from_key(d->unsub_key, 32, 1, "unsubscr", d->sk);
-	d->push = zmq_socket(zctx, ZMQ_PUSH);
-	d->pull = zmq_socket(zctx, ZMQ_PULL);
-	if (d->push == NULL || d->pull == NULL) {
-		snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
-		goto fail;
-	}
-	/* A low mark: jobs wait in the heaps, not queued behind busy
-	 * senders (an inproc pipe holds this mark plus the sender's, 1 + 2
-	 * jobs), so that job_timeout times little more than an attempt and
-	 * a drain has few jobs to wait for. */
-	zmq_setsockopt(d->push, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(d->push, ZMQ_LINGER, &zero, sizeof(zero));
-	zmq_setsockopt(d->pull, ZMQ_LINGER, &zero, sizeof(zero));
-	if (bind_all(d->push, DISPATCH_JOBS, cfg->jobs_endpoint, err, errlen) != 0 ||
-	    bind_all(d->pull, DISPATCH_RESULTS, cfg->results_endpoint, err,
-	    errlen) != 0)
-		goto fail;
+	d->link = link;
+	d->pull = link_results(link);
 	if ((rc = load_queue(d)) != 0) {
 		snprintf(err, errlen, "%s: messages: %s", store_dir(s),
 		    mdb_strerror(rc));
@@ -285,10 +256,6 @@ dispatch_free(struct dispatch *d)
 {
 	if (d == NULL)
 		return;
-	if (d->push)
-		zmq_close(d->push);
-	if (d->pull)
-		zmq_close(d->pull);
 	for (unsigned i = 0; i < d->nopeners; i++)
 		addrbox_free(d->openers[i].b);
 	if (d->sk)
@@ -1031,7 +998,7 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 		vd->attempt = m.attempts;
 		return 0;
 	}
-	if (zmq_send(d->push, frame, len, ZMQ_DONTWAIT) < 0) {
+	if (link_send(d->link, frame, len) != 0) {
 		sodium_memzero(frame, len);
 		return -1;
 	}
@@ -1066,18 +1033,6 @@ refill(struct chan *ch, long rate, long burst)
 		ch->tokens = (double)burst;
 }
 
-/* Will the jobs socket take one more now?  (Asked before the work of
- * making a job that it would refuse.) */
-static int
-jobs_room(const struct dispatch *d)
-{
-	int ev = 0;
-	size_t len = sizeof(ev);
-
-	return zmq_getsockopt(d->push, ZMQ_EVENTS, &ev, &len) == 0 &&
-	    (ev & ZMQ_POLLOUT);
-}
-
 static int
 send_due(struct dispatch *d)
 {
@@ -1104,7 +1059,7 @@ send_due(struct dispatch *d)
 		while (ch->q.n > 0 && ch->q.a[0].due <= (double)now &&
 		    ch->tokens >= 1.0 &&
 		    dispatch_in_flight(d) < (unsigned)d->cfg->in_flight &&
-		    jobs_room(d)) {
+		    link_room(d->link)) {	/* before making a job no one takes */
 			struct ready r = heap_pop(&ch->q);
 			int sent;
 
@@ -1252,14 +1207,16 @@ timeouts(struct dispatch *d)
 int
 dispatch_step(struct dispatch *d, int timeout_ms)
 {
-	zmq_pollitem_t pi = { d->pull, 0, ZMQ_POLLIN, 0 };
+	zmq_pollitem_t pi[2] = { { d->pull, 0, ZMQ_POLLIN, 0 },
+		{ link_jobs(d->link), 0, ZMQ_POLLIN, 0 } };	/* credits */
 	static uint8_t buf[4096];
 	int n = 0;
 
-	if (zmq_poll(&pi, 1, timeout_ms) < 0 && errno != EINTR) {
+	if (zmq_poll(pi, 2, timeout_ms) < 0 && errno != EINTR) {
 		log_warnx("zmq_poll: %s", zmq_strerror(errno));
 		return -1;
 	}
+	link_room(d->link);	/* take the credits, also when nothing is due */
 	while (n < MAX_RESULTS) {
 		struct job_result r;
 		int len = zmq_recv(d->pull, buf, sizeof(buf), ZMQ_DONTWAIT);

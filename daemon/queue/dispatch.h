@@ -27,12 +27,10 @@
 #include <time.h>
 
 #include "config.h"
+#include "link.h"
 #include "outlog.h"
 #include "rules.h"
 #include "store.h"
-
-#define DISPATCH_JOBS "inproc://oshirase-jobs"
-#define DISPATCH_RESULTS "inproc://oshirase-results"
 
 struct dispatch;
 
@@ -46,13 +44,12 @@ struct dispatch_stats {
 };
 
 /*
- * zctx: the ZeroMQ context the sender threads share; the dispatcher binds
- * DISPATCH_JOBS and DISPATCH_RESULTS there and the config's tcp endpoints
- * if set.  offset: seconds added to the clock (oshirased --now).  NULL
- * with a message in err.
+ * link: the link to the senders (link.h), borrowed: it must outlive the
+ * dispatcher.  offset: seconds added to the clock (oshirased --now).
+ * NULL with a message in err.
  */
 struct dispatch *dispatch_new(struct store *s, const struct config *cfg,
-    const struct rules_set *rs, struct outlog *log, void *zctx,
+    const struct rules_set *rs, struct outlog *log, struct link *link,
     time_t offset, char *err, size_t errlen);
 void dispatch_free(struct dispatch *d);
 /* Use a new config and rule set from now on (a reload). */

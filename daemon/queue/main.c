@@ -1,9 +1,13 @@
-/* main.c - oshirased, the daemon
+/* main.c - oshirased, the queue
  * SPDX-License-Identifier: MIT
  *
  * Owns the process: the config, the rule set, the store opened for
- * writing, the outcome log, the ZeroMQ context with the sender threads,
- * and the dispatcher (dispatch.h), which runs in the main thread.  Every
+ * writing, the outcome log, the link to the senders (link.h: the jobs and
+ * results sockets, bound at [senders] jobs and results, and over CURVE at
+ * remote_jobs and remote_results), and the dispatcher (dispatch.h), which
+ * runs in the main thread.  It sends nothing itself: the senders are
+ * oshirase-sender processes, started by systemd units for the service
+ * and by oshirased itself for a --once run (spawn.h).  Every
  * day at [match] time (Japan time) it runs the day's match (match.h) once,
  * makes messages of the new notices and sends them as the window and the
  * channels allow.  It never reads the pseudonymisation key and never sees
@@ -13,34 +17,37 @@
  *                                                       Type=notify)
  *   oshirased -n                                        check config and
  *                                                       rules, then exit
+ *   oshirased --help-config                             list the config keys
  *   oshirased --once [--date D] [--now T] [--wait S]    one run for date D:
- *        match, send, and exit when nothing is in flight and nothing is
+ *        match, send through [senders] workers oshirase-sender processes
+ *        of its own, and exit when nothing is in flight and nothing is
  *        due within S seconds (default 60); what waits for the window or
  *        a later retry stays queued for the next run
  *   --now YYYY-MM-DDTHH:MM   act as if the clock (Japan time) said so
  *
  * Signals: SIGHUP reloads the config's [city], [department], [match] and
  * [dispatch] settings and the rules, atomically: a broken new set is
- * reported and the old one kept.  Sender settings ([line], [email],
- * [senders]) take effect on restart.  SIGTERM and SIGINT drain: nothing
- * new is sent, the answers of what is in flight are awaited (up to
- * [dispatch] job_timeout), and the process exits 0.
+ * reported and the old one kept.  [senders] endpoints and keys take effect
+ * on restart; the other [line] and [email] settings than the pacing (rate
+ * and burst, reloaded) are the senders'.  SIGTERM and SIGINT drain:
+ * nothing new is sent, the answers of what is in flight are awaited (up
+ * to [dispatch] job_timeout), and the process exits 0.
  */
 #include "config.h"
 #include "dates.h"
 #include "dispatch.h"
+#include "link.h"
 #include "log.h"
 #include "match.h"
 #include "outlog.h"
 #include "render.h"
 #include "rules.h"
-#include "sender.h"
+#include "spawn.h"
 #include "store.h"
 #include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -71,6 +78,7 @@ usage(FILE *f)
 	    "Match the store against the rules every day and send the notices.\n"
 	    "  -c FILE     the config (default %s)\n"
 	    "  -n          check the config and the rules, then exit\n"
+	    "  --help-config  list the config file's keys\n"
 	    "  --once      one run for date D (default today in Japan), then exit\n"
 	    "  --now T     act as if the clock in Japan said T\n"
 	    "  --wait S    with --once: wait for what is due within S seconds\n",
@@ -170,7 +178,7 @@ static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_DB = 256, OPT_RULES, OPT_ONCE, OPT_DATE, OPT_NOW, OPT_WAIT,
-		OPT_HELP, OPT_VERSION };
+		OPT_HELP, OPT_HELP_CONFIG, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, OPT_DB },
@@ -180,6 +188,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "now", required_argument, NULL, OPT_NOW },
 		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "help-config", no_argument, NULL, OPT_HELP_CONFIG },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -220,6 +229,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
+		case OPT_HELP_CONFIG:
+			config_describe();
+			exit(0);
 		case OPT_VERSION:
 			printf("oshirased %s\n", OSHIRASE_VERSION);
 			exit(0);
@@ -237,21 +249,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 		return EXIT_USAGE;
 	}
 	return 0;
-}
-
-struct worker {
-	pthread_t tid;
-	void *zctx;
-	const struct config *cfg;
-};
-
-static void *
-worker_main(void *arg)
-{
-	struct worker *w = arg;
-
-	sender_loop(w->zctx, DISPATCH_JOBS, DISPATCH_RESULTS, w->cfg);
-	return NULL;
 }
 
 static int
@@ -334,8 +331,6 @@ print_summary(const struct rules_set *rs, const struct match_result *res,
 	    st->expired, st->retried);
 }
 
-static struct config *start_cfg;	/* the sender threads' */
-
 static void
 reload(const struct opts *o, struct store *s, struct world *w,
     struct dispatch *d)
@@ -351,13 +346,10 @@ reload(const struct opts *o, struct store *s, struct world *w,
 	dispatch_reload(d, nw.cfg, nw.rs);
 	rules_free(w->rs);
 	w->rs = nw.rs;
-	/* the sender threads read the config they started with: keep that */
-	if (w->cfg != start_cfg)
-		free(w->cfg);
+	free(w->cfg);
 	w->cfg = nw.cfg;
 	log_info("reloaded: %u programs", w->rs->n);
-	sd_notifyf(0, "STATUS=reloaded: %u programs, %ld sender threads",
-	    w->rs->n, start_cfg->workers);
+	sd_notifyf(0, "STATUS=reloaded: %u programs", w->rs->n);
 }
 
 int
@@ -368,13 +360,14 @@ main(int argc, char **argv)
 	struct store *s = NULL;
 	struct outlog *log = NULL;
 	struct dispatch *d = NULL;
-	struct worker *workers = NULL;
+	struct link *lk = NULL;
+	struct spawn *sp = NULL;
 	struct match_result *res = NULL;
 	void *zctx = NULL;
 	char err[1400], logdir[CONFIG_PATH_MAX + 8];
 	struct sigaction sa;
 	sigset_t all, old;
-	double drain_until = 0, wd_next = 0, match_retry = 0;
+	double drain_until = 0, wd_next = 0, match_retry = 0, check_senders = 0;
 	uint64_t wd_usec = 0;
 	int rc;
 
@@ -399,16 +392,31 @@ main(int argc, char **argv)
 	}
 	if ((rc = load_world(&o, NULL, &w)) != 0)
 		return rc;
+	res = xcalloc(1, sizeof(*res));
+	/* A --once run sends through sender processes of its own, on
+	 * private endpoints.  They start now, before the store is opened
+	 * (no fork after LMDB, and none with threads), and are waited for
+	 * after the match run; otherwise senders connect to [senders]. */
+	if (o.once && w.cfg->workers > 0) {
+		if ((sp = spawn_new(err, sizeof(err))) == NULL) {
+			log_warnx("%s", err);
+			rc = EXIT_CANTCREAT;
+			goto out;
+		}
+		if ((rc = spawn_start(sp, (unsigned)w.cfg->workers, o.config, err,
+		    sizeof(err))) != 0) {
+			log_warnx("%s", err);
+			goto out;
+		}
+	}
 	rc = store_open(w.cfg->db, STORE_WRITE, &s, err, sizeof(err));
 	if (rc != 0) {
 		log_warnx("%s", err);
-		free_world(&w);
-		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
+		rc = rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
+		goto out;
 	}
-	res = xcalloc(1, sizeof(*res));
 	if ((rc = bind_world(s, &w)) != 0)
 		goto out;
-	start_cfg = w.cfg;
 	if (w.cfg->log_dir[0])
 		snprintf(logdir, sizeof(logdir), "%s", w.cfg->log_dir);
 	else
@@ -430,36 +438,26 @@ main(int argc, char **argv)
 		rc = EXIT_CANTCREAT;
 		goto out;
 	}
+	/* ZeroMQ's threads and the ZAP handler's get no signals */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	zctx = zmq_ctx_new();
-	d = dispatch_new(s, w.cfg, w.rs, log, zctx, o.offset, err, sizeof(err));
+	rc = zctx == NULL ? -1 : link_open(zctx, w.cfg,
+	    sp ? spawn_jobs(sp) : w.cfg->jobs_endpoint,
+	    sp ? spawn_results(sp) : w.cfg->results_endpoint, &lk, err,
+	    sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_warnx("%s", zctx == NULL ? zmq_strerror(errno) : err);
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	d = dispatch_new(s, w.cfg, w.rs, log, lk, o.offset, err, sizeof(err));
 	if (d == NULL) {
 		log_warnx("%s", err);
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	/* a sender that cannot start (a secret file unsafe or unreadable)
-	 * stops the daemon here rather than leaving it with none */
-	if (w.cfg->workers > 0) {
-		struct sender *probe = sender_new(w.cfg, err, sizeof(err));
-
-		if (probe == NULL) {
-			log_warnx("senders: %s", err);
-			rc = EXIT_CONFIG;
-			goto out;
-		}
-		sender_free(probe);
-	}
-	/* the sender threads get no signals */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	workers = xcalloc((size_t)w.cfg->workers + 1, sizeof(*workers));
-	for (long i = 0; i < w.cfg->workers; i++) {
-		workers[i].zctx = zctx;
-		workers[i].cfg = start_cfg;
-		if (pthread_create(&workers[i].tid, NULL, worker_main, &workers[i]) != 0)
-			fatalx("pthread_create failed");
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -470,13 +468,23 @@ main(int argc, char **argv)
 
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
-	sd_notifyf(0, "READY=1\nSTATUS=%u programs, %ld sender threads",
-	    w.rs->n, w.cfg->workers);
+	sd_notifyf(0, "READY=1\nSTATUS=%u programs, jobs at %s", w.rs->n,
+	    sp ? spawn_jobs(sp) : w.cfg->jobs_endpoint);
 	if (o.once) {
 		date_t day = o.have_date ? o.date : date_of_time_jst(dispatch_now(d));
 
 		if ((rc = run_match(s, &w, d, day, res)) != 0)
 			goto stop;
+	}
+	/* senders that cannot start (a secret file unsafe or unreadable)
+	 * stop the run before it sends, rather than leaving it with none;
+	 * they have had the match run's time to start */
+	if (sp != NULL) {
+		if ((rc = spawn_ready(sp, err, sizeof(err))) != 0) {
+			log_warnx("%s", err);
+			goto stop;
+		}
+		log_info("%ld sender processes started", w.cfg->workers);
 	}
 	rc = 0;
 	for (;;) {
@@ -512,11 +520,22 @@ main(int argc, char **argv)
 				}
 			}
 		}
+		if (sp != NULL && util_now() >= check_senders) {
+			check_senders = util_now() + 0.5;
+			if (spawn_alive(sp) == 0 && w.cfg->remote_jobs[0] == '\0') {
+				log_warnx("senders: none of the %ld sender processes "
+				    "runs any more; the run stops", w.cfg->workers);
+				rc = EXIT_UNAVAILABLE;
+				break;
+			}
+		}
 		due = dispatch_next_due(d);
 		if (o.once && drain_until == 0 && dispatch_in_flight(d) == 0 &&
 		    (due < 0 || due > (double)o.wait))
 			break;
-		if (due >= 0 && due * 1000 < timeout)
+		/* a message due now waits for a sender to ask for it: a
+		 * credit wakes the poll, no need to turn every millisecond */
+		if (due >= 0 && due * 1000 < timeout && (due > 0 || link_room(lk)))
 			timeout = (int)(due * 1000) + 1;
 		if (dispatch_in_flight(d) > 0 && timeout > 50)
 			timeout = 50;
@@ -549,20 +568,13 @@ stop:
 		log_info("messages remain queued for a later run");
 out:
 	dispatch_free(d);
-	if (zctx != NULL) {
-		zmq_ctx_shutdown(zctx);
-		for (long i = 0; workers != NULL && i < start_cfg->workers; i++)
-			pthread_join(workers[i].tid, NULL);
+	spawn_free(sp);		/* before the link: their last results */
+	link_close(lk);
+	if (zctx != NULL)
 		zmq_ctx_term(zctx);
-	}
-	free(workers);
 	outlog_close(log);
 	store_close(s);
-	if (w.rs)
-		rules_free(w.rs);
-	if (w.cfg != start_cfg)
-		free(w.cfg);
-	free(start_cfg);
+	free_world(&w);
 	free(res);
 	return rc;
 }

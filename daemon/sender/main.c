@@ -1,28 +1,43 @@
-/* sender.c - oshirase sender: sender threads for a daemon on another host
+/* main.c - oshirase-sender: sends the queue's jobs by LINE and email
  * SPDX-License-Identifier: MIT
  *
- *   oshirase sender --connect JOBS [--results RESULTS] [--workers N] [-c CONFIG]
+ *   oshirase-sender [--connect JOBS [--results RESULTS]] [--workers N]
+ *                   [-c CONFIG] [-v]
  *
- * Runs N sender_loop threads (daemon/sender.h) on one ZeroMQ context, each
- * PULLing jobs from JOBS and PUSHing results to RESULTS, the endpoints that
- * the daemon binds with [senders] jobs and results.  RESULTS defaults to
- * JOBS with its TCP port plus one.  SIGTERM or SIGINT shut the context down;
- * each thread finishes the job in hand, and the command exits 0.  The
- * channel credentials are read here, from this host's config.
+ * Runs N sender_loop threads (sender.h) on one ZeroMQ context, each
+ * PULLing jobs from JOBS and PUSHing results to RESULTS: by default the
+ * config's [senders] jobs and results (ipc:///run/oshirase/..., where the
+ * queue on this host binds them).  With --connect and no --results,
+ * RESULTS is JOBS with its TCP port plus one.  Over tcp:// the link is
+ * CURVE: [senders] server_key pins the queue's public key and curve_key
+ * is this sender's key pair; without them a tcp:// endpoint is a config
+ * error (exit 78).
+ *
+ * It holds the channel credentials ([line] token_file, [email]
+ * password_file) and nothing of the store: it is linked with no store,
+ * rules or pseudonym code.  Once its threads run it says READY=1 to
+ * $NOTIFY_SOCKET (a systemd Type=notify unit, or oshirased --once, which
+ * starts senders as its children).  SIGTERM or SIGINT shut the context
+ * down; each thread finishes the job in hand, and it exits 0.
  */
-#include "common.h"
+#include "config.h"
+#include "curve.h"
 #include "log.h"
 #include "sender.h"
 #include "util.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -33,15 +48,20 @@ static atomic_int worker_failed;
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: oshirase sender --connect JOBS_ENDPOINT "
-	    "[--results RESULTS_ENDPOINT] [--workers N] [-c CONFIG] [-v]\n"
-	    "Send the jobs of a daemon on another host: N threads (default:\n"
+	fprintf(f, "usage: oshirase-sender [--connect JOBS_ENDPOINT "
+	    "[--results RESULTS_ENDPOINT]]\n"
+	    "                       [--workers N] [-c CONFIG] [-v]\n"
+	    "       oshirase-sender --help-config\n"
+	    "Send the queue's jobs by LINE and email: N threads (default:\n"
 	    "[senders] workers, at least 1) each PULL jobs from JOBS_ENDPOINT\n"
-	    "(tcp://HOST:PORT, the daemon's [senders] jobs), do one LINE push or\n"
-	    "one SMTP transaction each, and PUSH results to RESULTS_ENDPOINT\n"
-	    "(default: the same host, PORT + 1).  The LINE token and SMTP\n"
-	    "password are read from this host's config.  SIGTERM or SIGINT\n"
-	    "stops it (exit 0).\n");
+	    "(default: [senders] jobs, ipc:///run/oshirase/jobs), do one LINE\n"
+	    "push or one SMTP transaction each, and PUSH results to\n"
+	    "RESULTS_ENDPOINT (default: [senders] results; with --connect\n"
+	    "tcp://HOST:PORT, the same host, PORT + 1).  tcp:// is CURVE: the\n"
+	    "config names the queue's public key ([senders] server_key) and\n"
+	    "this sender's key pair (curve_key), both from oshirase keygen\n"
+	    "--curve.  The LINE token and SMTP password are read from this\n"
+	    "host's config.  SIGTERM or SIGINT stops it (exit 0).\n");
 }
 
 /* tcp://HOST:PORT -> tcp://HOST:PORT+1.  0 or -1. */
@@ -64,6 +84,64 @@ next_port(const char *ep, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/* An endpoint a sender can reach: ipc:// on this host, tcp:// (CURVE). */
+static int
+endpoint_ok(const char *ep)
+{
+	return strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "tcp://", 6) == 0;
+}
+
+/* systemd's notify protocol: one datagram to $NOTIFY_SOCKET (a path, or
+ * '@' for the abstract namespace), if it is set. */
+static void
+notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (n = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	/* as sd_notify: a listener that has gone is not our failure */
+	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+	close(fd);
+}
+
+/* The CURVE keys a tcp:// endpoint needs: [senders] server_key and
+ * curve_key.  0, or EXIT_CONFIG (logged). */
+static int
+load_keys(const struct config *cfg, const char *ep, uint8_t *server_key,
+    struct curve_keypair **keys)
+{
+	char path[CONFIG_PATH_MAX], err[CONFIG_PATH_MAX + 200];
+
+	if (cfg->server_key[0] == '\0' || cfg->curve_key[0] == '\0') {
+		log_warnx("sender: %s is tcp://, which is CURVE: [senders] "
+		    "server_key (the queue's public key) and curve_key (this "
+		    "sender's key pair, oshirase keygen --curve) are needed", ep);
+		return EXIT_CONFIG;
+	}
+	config_secret_path(cfg->server_key, path, sizeof(path));
+	if (curve_key_read(path, server_key, err, sizeof(err)) != 0) {
+		log_warnx("sender: [senders] server_key: %s", err);
+		return EXIT_CONFIG;
+	}
+	config_secret_path(cfg->curve_key, path, sizeof(path));
+	if (curve_keypair_read(path, keys, err, sizeof(err)) != 0) {
+		log_warnx("sender: [senders] curve_key: %s", err);
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
 static void *
 worker(void *arg)
 {
@@ -80,56 +158,72 @@ worker(void *arg)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_CONNECT = OPT_FIRST_LOCAL, OPT_RESULTS, OPT_WORKERS };
+	enum { OPT_CONNECT = 256, OPT_RESULTS, OPT_WORKERS, OPT_HELP,
+		OPT_HELP_CONFIG, OPT_VERSION };
 	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "connect", required_argument, NULL, OPT_CONNECT },
 		{ "results", required_argument, NULL, OPT_RESULTS },
 		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "help-config", no_argument, NULL, OPT_HELP_CONFIG },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct common c;
+	static struct config config;	/* the threads' for the process's life */
+	struct config *cfg = &config;
+	struct curve_keypair *keys = NULL;
 	struct sender *s;
 	struct sender_thread_args *args = NULL;
+	struct sender_link link = { 0 };
+	uint8_t server_key[CURVE_KEY_LEN];
 	pthread_t *tid = NULL;
-	const char *jobs_ep = NULL, *results_ep = NULL;
-	char results_buf[CONFIG_PATH_MAX + 8], err[1200];
-	unsigned workers = 0, started = 0;
+	const char *config_path = NULL, *jobs_ep = NULL, *results_ep = NULL;
+	char results_buf[CONFIG_PATH_MAX + 8], err[1200], *end;
+	long workers = 0;
+	unsigned started = 0;
 	sigset_t set;
 	void *zctx = NULL;
 	int opt, rc, sig;
 
 	log_init("oshirase-sender", LOG_LEVEL_INFO);
-	if (sodium_init() < 0)
-		fatalx("sender: sodium_init failed");
-	common_init(&c);
-	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		if (opt == OPT_CONNECT)
-			jobs_ep = optarg;
-		else if (opt == OPT_RESULTS)
-			results_ep = optarg;
-		else if (opt == OPT_WORKERS) {
-			if (common_number("--workers", optarg, 1, SENDER_MAX_WORKERS,
-			    &workers) != 0) {
+	while ((opt = getopt_long(argc, argv, "c:v", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'v': log_init(NULL, LOG_LEVEL_DEBUG); break;
+		case OPT_CONNECT: jobs_ep = optarg; break;
+		case OPT_RESULTS: results_ep = optarg; break;
+		case OPT_WORKERS:
+			errno = 0;
+			workers = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    workers < 1 || workers > SENDER_MAX_WORKERS) {
+				log_warnx("--workers: '%s' is not a number in 1..%d",
+				    optarg, SENDER_MAX_WORKERS);
 				usage(stderr);
 				return EXIT_USAGE;
 			}
-		} else if (common_option(&c, opt, optarg) <= 0) {
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		case OPT_HELP_CONFIG:
+			config_describe();
+			return 0;
+		case OPT_VERSION:
+			printf("oshirase-sender %s\n", OSHIRASE_VERSION);
+			return 0;
+		default:
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (c.help) {
-		usage(stdout);
-		return 0;
-	}
-	if (optind != argc || jobs_ep == NULL) {
-		if (jobs_ep == NULL)
-			log_warnx("sender: --connect JOBS_ENDPOINT is required");
+	if (optind != argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (results_ep == NULL) {
+	if (results_ep == NULL && jobs_ep != NULL) {
 		if (next_port(jobs_ep, results_buf, sizeof(results_buf)) != 0) {
 			log_warnx("sender: --results is needed: '%s' is not "
 			    "tcp://HOST:PORT", jobs_ep);
@@ -137,15 +231,33 @@ main(int argc, char **argv)
 		}
 		results_ep = results_buf;
 	}
-	if ((rc = common_finish(&c)) != 0)
+	if ((jobs_ep != NULL && !endpoint_ok(jobs_ep)) ||
+	    (results_ep != NULL && !endpoint_ok(results_ep))) {
+		log_warnx("sender: the endpoints are ipc://PATH or tcp://HOST:PORT");
+		return EXIT_USAGE;
+	}
+	if (sodium_init() < 0)
+		fatalx("sender: sodium_init failed");
+	if ((rc = config_load(config_path, cfg, err, sizeof(err))) != 0) {
+		log_warnx("%s", err);
 		return rc;
+	}
+	if (jobs_ep == NULL)
+		jobs_ep = cfg->jobs_endpoint;
+	if (results_ep == NULL)
+		results_ep = cfg->results_endpoint;
 	if (workers == 0)
-		workers = c.cfg.workers > 0 ? (unsigned)c.cfg.workers : 1;
+		workers = cfg->workers > 0 ? cfg->workers : 1;
+	if ((sender_link_secure(jobs_ep) || sender_link_secure(results_ep)) &&
+	    (rc = load_keys(cfg, sender_link_secure(jobs_ep) ? jobs_ep :
+	    results_ep, server_key, &keys)) != 0)
+		return rc;
 
 	/* The credentials and [email] settings, checked once before any
 	 * thread starts: a bad one is a config error. */
-	if ((s = sender_new(&c.cfg, err, sizeof(err))) == NULL) {
+	if ((s = sender_new(cfg, err, sizeof(err))) == NULL) {
 		log_warnx("sender: %s", err);
+		curve_keypair_free(keys);
 		return EXIT_CONFIG;
 	}
 	sender_free(s);
@@ -160,11 +272,17 @@ main(int argc, char **argv)
 
 	if ((zctx = zmq_ctx_new()) == NULL)
 		fatalx("sender: zmq_ctx_new: %s", zmq_strerror(errno));
-	args = xcalloc(workers, sizeof(*args));
-	tid = xcalloc(workers, sizeof(*tid));
+	link.jobs = jobs_ep;
+	link.results = results_ep;
+	if (keys != NULL) {
+		link.server_key = server_key;
+		link.keys = keys;
+	}
+	args = xcalloc((size_t)workers, sizeof(*args));
+	tid = xcalloc((size_t)workers, sizeof(*tid));
 	for (started = 0; started < workers; started++) {
-		args[started] = (struct sender_thread_args){ zctx, jobs_ep,
-			results_ep, &c.cfg, 0 };
+		args[started] = (struct sender_thread_args){ zctx, link, cfg, 0 };
+		args[started].link.watch = started == 0;
 		if ((errno = pthread_create(&tid[started], NULL, worker,
 		    &args[started])) != 0) {
 			log_warn("sender: pthread_create");
@@ -173,13 +291,15 @@ main(int argc, char **argv)
 		}
 	}
 	if (started == workers) {
-		log_info("sender: %u workers: jobs from %s, results to %s",
-		    workers, jobs_ep, results_ep);
+		log_info("sender: %u workers: jobs from %s, results to %s%s",
+		    started, jobs_ep, results_ep, keys != NULL ? " (CURVE)" : "");
+		notify("READY=1");
 		while (sigwait(&set, &sig) != 0)
 			;
 		if (!atomic_load(&worker_failed))
 			log_info("sender: %s, stopping", sig == SIGINT ?
 			    "SIGINT" : "SIGTERM");
+		notify("STOPPING=1");
 	}
 	zmq_ctx_shutdown(zctx);
 	for (unsigned i = 0; i < started; i++)
@@ -187,6 +307,7 @@ main(int argc, char **argv)
 	zmq_ctx_term(zctx);
 	free(args);
 	free(tid);
+	curve_keypair_free(keys);
 	if (atomic_load(&worker_failed)) {
 		log_warnx("sender: a worker failed");
 		return EXIT_SOFTWARE;

@@ -1,13 +1,14 @@
 /* sender.h - one attempt at one job: a LINE push or one SMTP transaction
  * SPDX-License-Identifier: MIT
  *
- * What a sender owns: the channel credentials (the LINE channel access
- * token, the SMTP password), each in sodium_malloc memory (locked, wiped
- * when freed); one libcurl easy handle per channel, kept across jobs so
- * that the HTTPS connection to LINE stays alive and the SMTP session to the
- * relay is reused (QUIT only at sender_free, a connection idle for more
- * than a minute is not reused); and, in sender_loop, its two ZeroMQ
- * sockets.
+ * A sender is a backend per channel (backend.h: line.c for LINE, mail.c
+ * for email), chosen by each job's channel.  What it owns: the channel
+ * credentials (the LINE channel access token, the SMTP password), each in
+ * sodium_malloc memory (locked, wiped when freed); one libcurl easy handle
+ * per channel, kept across jobs so that the HTTPS connection to LINE stays
+ * alive and the SMTP session to the relay is reused (QUIT only at
+ * sender_free, a connection idle for more than a minute is not reused);
+ * and, in sender_loop, its two ZeroMQ sockets.
  *
  * What it never touches: the store, pseudonyms, programs, rules, the
  * outbox.  A job (job.h) carries an address and texts and nothing else;
@@ -47,6 +48,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "curve.h"
 #include "job.h"
 
 struct sender;
@@ -81,42 +83,40 @@ struct sender_stats {
 void sender_stats(const struct sender *s, struct sender_stats *st);
 
 /*
- * The RFC 5322 message of email job j into buf (cap bytes), CRLF line
- * ends, NUL-terminated: Date (Japan time, from now), From (from_name as
- * RFC 2047 encoded-words, then <from_addr>), To, Subject (encoded-words of
- * at most 45 bytes of whole UTF-8 characters, folded so that no header line
- * passes 76 characters), Message-ID <j->message_id@domain of from_addr>,
- * MIME-Version, Content-Type text/plain; charset=UTF-8,
- * Content-Transfer-Encoding base64, and, when j->unsubscribe is not empty,
- * List-Unsubscribe <url> and List-Unsubscribe-Post (RFC 8058).  The body is
- * the texts with their line ends made CRLF, joined by a blank line, ending
- * with CRLF, in base64 lines of 76 characters.
- * Returns the length without the NUL, or 0 with the reason in err: an
- * address or header value with CR or LF (header injection) or other bytes
- * that do not belong there, text or subject not UTF-8, or no room.
- * Pure: no I/O, thread-safe.
+ * Where a sender meets the queue: the queue's jobs endpoint (a PULL socket
+ * connects to it) and its results endpoint (a PUSH socket).  Over tcp://
+ * both sockets are CURVE clients: they pin the queue's public key
+ * (server_key) and prove this sender's own key pair (keys); over ipc://
+ * or inproc:// neither is used.  watch: log the handshakes of the jobs
+ * socket (one thread of a process is enough).
  */
-size_t mail_format(const struct job *j, const char *from_name,
-    const char *from_addr, time_t now, char *buf, size_t cap, char *err,
-    size_t errlen);
+struct sender_link {
+	const char *jobs, *results;
+	const uint8_t *server_key;		/* CURVE_KEY_LEN bytes, or NULL */
+	const struct curve_keypair *keys;	/* with server_key */
+	int watch;
+};
+/* Does endpoint ep need CURVE (tcp://)? */
+int sender_link_secure(const char *ep);
 
 /*
- * Connect a PULL socket to jobs_ep and a PUSH socket to results_ep on
- * zctx (inproc:// or tcp://); for each job frame: decode (a frame that
- * does not decode is dropped with a warning), sender_perform, send the
- * encoded result.  Returns 0 when zctx is shut down (zmq_ctx_shutdown or
- * zmq_ctx_term: ETERM), -1 on sender_new or a socket error (logged).
- * Results still queued at shutdown get up to SENDER_LINGER_MS to leave.
+ * Connect to link's endpoints on zctx; for each job frame: decode (a
+ * frame that does not decode is dropped with a warning), sender_perform,
+ * send the encoded result.  Returns 0 when zctx is shut down
+ * (zmq_ctx_shutdown or zmq_ctx_term: ETERM), -1 on sender_new or a socket
+ * error (logged).  Results still queued at shutdown get up to
+ * SENDER_LINGER_MS to leave.
  */
 #define SENDER_LINGER_MS 5000
-int sender_loop(void *zctx, const char *jobs_ep, const char *results_ep,
+int sender_loop(void *zctx, const struct sender_link *link,
     const struct config *cfg);
 
 /* pthread entry point: runs sender_loop with these, stores its return in
- * rc and returns arg.  The strings and cfg must outlive the thread. */
+ * rc and returns arg.  link, its strings and keys and cfg must outlive
+ * the thread. */
 struct sender_thread_args {
 	void *zctx;
-	const char *jobs_ep, *results_ep;
+	struct sender_link link;
 	const struct config *cfg;
 	int rc;
 };

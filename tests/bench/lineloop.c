@@ -14,12 +14,15 @@
  *       (cpu: this process's user + system seconds during the loop).
  *   lineloop watch URL PID
  *       The probe: every 100 ms until PID exits, print
- *         seconds cpu accepted rate_limited
- *       (seconds: CLOCK_MONOTONIC; cpu: PID's user + system seconds from
- *       /proc; the counters from URL/emulator/stats).
+ *         seconds cpu accepted rate_limited cpu_pid
+ *       (seconds: CLOCK_MONOTONIC; cpu: the user + system seconds of PID
+ *       and of its children that run (oshirased --once and its sender
+ *       processes), cpu_pid: PID's alone, from /proc; the counters from
+ *       URL/emulator/stats).
  * Not part of the product: `make bench` (tests/bench/daemon.sh) runs it.
  */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -225,16 +228,56 @@ counter(json_t *stats, const char *name)
 	return (long)json_integer_value(json_object_get(stats, name));
 }
 
+/* A process's parent and user + system clock ticks, from /proc.  0 or -1. */
+static int
+proc_stat(const char *pid, long *ppid, unsigned long *ticks)
+{
+	char statf[300], line[1024];
+	unsigned long ut, st;
+	const char *p;
+	FILE *f;
+
+	snprintf(statf, sizeof(statf), "/proc/%s/stat", pid);
+	if ((f = fopen(statf, "r")) == NULL)
+		return -1;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	/* the fields after the command name, which may hold spaces */
+	if (p == NULL || (p = strrchr(line, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%lu %lu", ppid, &ut, &st) != 3)
+		return -1;
+	*ticks = ut + st;
+	return 0;
+}
+
+/* The ticks of pid's children that run. */
+static unsigned long
+children_ticks(long pid)
+{
+	unsigned long sum = 0, t;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+	long ppid;
+
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+		    proc_stat(e->d_name, &ppid, &t) == 0 && ppid == pid)
+			sum += t;
+	if (d != NULL)
+		closedir(d);
+	return sum;
+}
+
 static int
 watch(const char *url, const char *pid)
 {
-	char path[1024], statf[64], line[1024];
-	long tick = sysconf(_SC_CLK_TCK);
+	char path[1024];
+	long tick = sysconf(_SC_CLK_TCK), ppid;
 	struct buf b;
 	CURL *h;
 
 	snprintf(path, sizeof(path), "%s/emulator/stats", url);
-	snprintf(statf, sizeof(statf), "/proc/%s/stat", pid);
 	if ((h = curl_easy_init()) == NULL)
 		return 1;
 	curl_easy_setopt(h, CURLOPT_URL, path);
@@ -243,28 +286,22 @@ watch(const char *url, const char *pid)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	for (;;) {
-		unsigned long ut, st;
-		const char *p;
+		unsigned long own, kids;
 		json_t *stats;
-		FILE *f;
 		double t;
 
-		/* the fields after the command name, which may hold spaces */
-		if ((f = fopen(statf, "r")) == NULL)
+		if (proc_stat(pid, &ppid, &own) != 0)
 			break;
-		p = fgets(line, sizeof(line), f);
-		fclose(f);
-		if (p == NULL || (p = strrchr(line, ')')) == NULL ||
-		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-		    "%lu %lu", &ut, &st) != 2)
-			break;
+		kids = children_ticks(atol(pid));
 		t = mono();
 		b.n = 0;
 		if (curl_easy_perform(h) != CURLE_OK ||
 		    (stats = json_loads(b.d, 0, NULL)) == NULL)
 			break;
-		printf("%.4f %.2f %ld %ld\n", t, (double)(ut + st) / (double)tick,
-		    counter(stats, "accepted"), counter(stats, "rate_limited"));
+		printf("%.4f %.2f %ld %ld %.2f\n", t,
+		    (double)(own + kids) / (double)tick,
+		    counter(stats, "accepted"), counter(stats, "rate_limited"),
+		    (double)own / (double)tick);
 		fflush(stdout);
 		json_decref(stats);
 		usleep(100000);

@@ -2,9 +2,14 @@
 # crash.sh - kill -9 the daemon at random moments of a run of more than
 # 20,000 notices, at least 20 times, restarting it each time.  At the end
 # every notice was delivered and every LINE message accepted by the
-# emulator exactly once: none lost, none sent twice.
+# emulator exactly once: none lost, none sent twice; and no sender process
+# of a killed run outlived it.
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
+# the private directories of --once runs' senders go in $T (a killed run
+# cannot remove its own)
+TMPDIR=$T
+export TMPDIR
 
 [ -x "$OSHIRASED" ] || { not_ok "$OSHIRASED is not built"; finish; }
 [ -x "$PY" ] || skip_all "/usr/bin/python3 is needed"
@@ -87,6 +92,12 @@ while [ $kills -lt "$KILLS" ]; do
 done
 [ $kills -ge "$KILLS" ] && ok "killed with SIGKILL $kills times ($mid times while it was sending)" ||
 	not_ok "only $kills kills before the run was over: make the run longer"
+# a sender gets SIGTERM when its daemon dies and finishes the push in
+# hand: one whose answer the emulator lost waits out [line] timeout (30 s)
+orphans() { ps -eo args= | grep -c "^[^ ]*oshirase-sender .*--connect ipc://$T/oshirased\."; }
+until_ok 40 eval '[ "$(orphans)" -eq 0 ]'
+[ "$(orphans)" -eq 0 ] && ok "no sender process outlived its killed daemon by more than its job in hand (PR_SET_PDEATHSIG)" ||
+	not_ok "$(orphans) sender processes of killed runs still run"
 run_daemon
 wait "$DPID"
 st=$?

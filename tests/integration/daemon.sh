@@ -6,7 +6,9 @@
 # daemon going on with the last good one; a good set taken); SIGTERM
 # draining what is in flight.  On a small synthetic city whose contacts
 # are all LINE, against the LINE emulator; the systemd end of sd_notify
-# is notify_sink.py.
+# is notify_sink.py.  The daemon sends nothing itself: as the sender units
+# would, the test starts an oshirase-sender beside each daemon, over
+# ipc:// endpoints in $T.
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
@@ -16,12 +18,7 @@ command -v curl >/dev/null || skip_all "curl is not installed (tools/install-dep
 
 D=2026-12-01
 R="$TOP/rules"
-gen_city 300 7 &&
-grep -v ',email,' "$T/city/contacts.csv" >"$T/contacts.csv" &&
-import_city db0 "$T/contacts.csv" || { not_ok "import"; finish; }
-tail -n +2 "$T/contacts.csv" | cut -d, -f1 | sort -u |
-	"$OSHIRASE" pseudonym --key "$T/key" - >"$T/pseudonyms"
-"$OSHIRASE" match --dry-run --db "$T/db0" --rules "$R" --date $D >"$T/dry"
+line_city 300 7 db0 || { not_ok "import"; finish; }
 NMSG=$(cut -f2 "$T/dry" | sort -u | wc -l)	# one digest per recipient
 [ "$NMSG" -gt 20 ] || { not_ok "dry run: only $NMSG recipients"; finish; }
 
@@ -34,8 +31,9 @@ BROKEN_COL=$(awk '/mnths/ { print index($0, "mnths") }' "$T/mr-vaccine-3.ini")
 # ---- helpers ---------------------------------------------------------------
 # conf NAME: write $T/NAME.conf: the store $T/NAME, the rules $T/NAME.rules
 # if that exists (else rules/), the emulator $EMU, quick retries and
-# job_timeout 10 s; then the lines on standard input (more sections and
-# keys; a key given again wins).
+# job_timeout 10 s, the senders' endpoints ipc://$T/NAME.jobs and
+# .results; then the lines on standard input (more sections and keys; a
+# key given again wins).
 conf() {
 	_rules=$R
 	[ -d "$T/$1.rules" ] && _rules=$T/$1.rules
@@ -52,6 +50,9 @@ job_timeout = 10
 api = $EMU
 token_file = $T/line-token
 timeout = 5
+[senders]
+jobs = ipc://$T/$1.jobs
+results = ipc://$T/$1.results
 EOC
 	  cat; } >"$T/$1.conf"
 }
@@ -60,8 +61,10 @@ fresh() { rm -rf "$T/$1"; cp -r "$T/db0" "$T/$1"; }
 # start NAME ARGS...: oshirased -c $T/NAME.conf ARGS in the background as
 # systemd starts a Type=notify service with WatchdogSec=2: NOTIFY_SOCKET
 # names a notify_sink.py (options in SINK_ARGS) writing $T/NAME.notify,
-# WATCHDOG_USEC=2000000 and WATCHDOG_PID the daemon's pid.  Sets DPID
-# (and SINK_PID, which reap stops).
+# WATCHDOG_USEC=2000000 and WATCHDOG_PID the daemon's pid; and beside it
+# an oshirase-sender with the same config ([senders] workers threads,
+# log in $T/NAME.sender).  Sets DPID (and SINK_PID and SENDER_PID, which
+# reap stops).
 SINK_ARGS=""
 start() {
 	_name=$1; shift
@@ -76,15 +79,9 @@ start() {
 	    "$OSHIRASED" -c "$T/$_name.conf" "$@" >"$T/$_name.out" 2>"$T/$_name.err" &
 	DPID=$!
 	PIDS="$PIDS $DPID"
-}
-# until_ok SECONDS CMD...: run CMD every 50 ms until it succeeds; 1 if it
-# never does within SECONDS.
-until_ok() {
-	_w=$(($1 * 20)); shift
-	until "$@"; do
-		[ $_w -gt 0 ] || return 1
-		_w=$((_w - 1)); sleep 0.05
-	done
+	"$OSHIRASE_SENDER" -c "$T/$_name.conf" >>"$T/$_name.sender" 2>&1 &
+	SENDER_PID=$!
+	PIDS="$PIDS $SENDER_PID"
 }
 # alive PID: the process runs (a zombie does not).
 alive() { _s=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null); [ -n "$_s" ] && [ "$_s" != Z ]; }
@@ -96,7 +93,8 @@ reap() {
 	ELAPSED=$(( ($(date +%s%N) - _t0) / 1000000 ))
 	wait "$DPID"; RC=$?
 	[ $RC -eq 137 ] && RC=124
-	sleep 0.1; kill "$SINK_PID" 2>/dev/null
+	sleep 0.1; kill "$SINK_PID" "$SENDER_PID" 2>/dev/null
+	wait "$SENDER_PID" 2>/dev/null
 	ELAPSED=$((ELAPSED / 1000)).$(printf %03d $((ELAPSED % 1000)))
 }
 # notices NAME WHAT: how many datagrams the daemon NAME sent holding WHAT
@@ -183,6 +181,13 @@ expect_status 2 "--now without the T: exit 2" "$OSHIRASED" -c "$T/good.conf" --n
 rc=$?
 [ $rc -eq 0 ] && grep -q "^usage: oshirased" "$T/n.out" && [ ! -s "$T/n.err" ] &&
 	ok "--help: usage on standard output, exit 0" || not_ok "--help: exit $rc"
+"$OSHIRASED" --help-config >"$T/n.out" 2>"$T/n.err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "^\[senders\] jobs (path, default 'ipc:///run/oshirase/jobs')" "$T/n.out" &&
+	grep -q "^\[senders\] remote_jobs (path" "$T/n.out" && grep -q "^\[senders\] curve_clients (path" "$T/n.out" &&
+	[ "$(grep -c '^\[' "$T/n.out")" -ge 40 ] &&
+	ok "--help-config: every key with its default ($(grep -c '^\[' "$T/n.out") lines), the [senders] keys among them" ||
+	not_ok "--help-config: exit $rc, $(head -3 "$T/n.out")"
 "$OSHIRASED" --version >"$T/n.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] && [ "$(cat "$T/n.out")" = "oshirased 0.1.0" ] &&
@@ -224,6 +229,10 @@ maxgap=$(echo "$gaps" | sort -n | tail -1)
 	awk -v g="$maxgap" 'BEGIN { exit !(g <= 1.5) }' &&
 	ok "WATCHDOG=1 about every second after READY=1, a reload included (gaps $(echo $gaps) s)" ||
 	not_ok "watchdog: gaps $(echo $gaps), reloads $(logged s "reloaded: ")"
+[ -z "$(ps -o pid= --ppid "$DPID")" ] && ! grep -q "sender processes started" "$T/s.err" &&
+	grep -q "sender: 4 workers: jobs from ipc://$T/s.jobs, results to ipc://$T/s.results$" "$T/s.sender" &&
+	ok "the service starts no sender of its own: an oshirase-sender of 4 threads beside it does the sending" ||
+	not_ok "senders: children '$(ps -o pid= --ppid "$DPID")', $(tail -2 "$T/s.sender")"
 [ "$(awk -F'\t' '$2 != '"$DPID"'' "$T/s.notify" | wc -l)" -eq 0 ] &&
 	ok "every notification comes from the daemon's pid" ||
 	not_ok "notifications from other pids: $(awk -F'\t' '$2 != '"$DPID"'' "$T/s.notify" | head -3)"

@@ -1,11 +1,17 @@
 #!/bin/sh
-# deliver.sh - the whole path: match, outbox, dispatcher, sender threads,
-# the LINE emulator and a real SMTP server (aiosmtpd), on a synthetic city.
-# What was delivered must be what `match --dry-run` said, once; nothing in
-# quiet hours; a withdrawn contact gets nothing; each LINE fault class
-# leads to its documented action.
+# deliver.sh - the whole path: match, outbox, dispatcher, the sender
+# processes that `oshirased --once` starts (or senders started apart, over
+# ipc://), the LINE emulator and a real SMTP server (aiosmtpd), on a
+# synthetic city.  What was delivered must be what `match --dry-run` said,
+# once; nothing in quiet hours; a withdrawn contact gets nothing; each LINE
+# fault class leads to its documented action; a sender process killed in a
+# run costs a retry, not a message; senders that cannot start stop the run
+# with a clear message.
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
+# the private directories of --once runs' senders go in $T
+TMPDIR=$T
+export TMPDIR
 
 [ -x "$OSHIRASED" ] || { not_ok "$OSHIRASED is not built"; finish; }
 [ -x "$PY" ] && "$PY" -c 'import aiosmtpd' 2>/dev/null ||
@@ -139,24 +145,82 @@ grep -q "\"$maddr\"" "$T/e2.record" && not_ok "a resident who moved out got a me
 	not_ok "the withdrawn contact would be told again" ||
 	ok "a withdrawn contact is not queued again"
 
-# --- senders on "another host": oshirase sender --connect over tcp:// -----
+# --- the sender processes of --once ------------------------------------------
+grep -q "^oshirased: 4 sender processes started$" "$T/a.err" &&
+	[ "$(ls "$T" | grep -c "^oshirased\.")" -eq 0 ] &&
+	ok "--once started its [senders] workers (4) sender processes, and removed their directory" ||
+	not_ok "--once: $(grep sender "$T/a.err" | head -3), $(ls "$T" | grep "^oshirased\.")"
+# one of them killed in the middle of a run: what it held is retried
+kill "$EMU_PID"; emulator e13; rm -rf "$T/mail0"/*
+fresh p
+emu_faults '{"latency_ms": 20}'
+"$OSHIRASED" -c "$T/p.conf" --once --date $D --now ${D}T10:00 --wait 10 >"$T/p.out" 2>"$T/p.err" &
+DPID=$!
+until_ok 10 eval '[ "$(emu_stat accepted)" -ge 20 ]'
+kids=$(ps -o pid= --ppid "$DPID" | tr -d ' ')
+victim=$(echo "$kids" | head -1)
+kill -KILL "$victim"
+wait "$DPID"
+rc=$?
+emu_faults '{"latency_ms": 0}'
+lost=$(grep -c "no result in" "$T/p.err")
+[ $rc -eq 0 ] && [ "$(echo "$kids" | wc -l)" -eq 4 ] && [ "$lost" -le 2 ] &&
+	grep -q "oshirase-sender (pid $victim) was killed by signal 9; what it held is retried after \[dispatch\] job_timeout" "$T/p.err" &&
+	ok "a sender process killed in the run: the $lost jobs it held (at most its window of 2) retried, exit 0" ||
+	not_ok "a killed sender: exit $rc, children '$(echo $kids)', $(grep -i sender "$T/p.err" | tail -3)"
+check_deliveries "with a sender killed in the run" "$T/dry" "$T/e13.record" "$T/mail0" "$T/p/log/log.bin"
+[ -z "$(ps -o pid= --ppid "$DPID" 2>/dev/null)" ] && ! kill -0 $kids 2>/dev/null &&
+	ok "the run's other sender processes were stopped and reaped" ||
+	not_ok "sender processes left: $kids"
+# all of them killed: the run stops instead of waiting for nothing
+fresh q
+emu_faults '{"latency_ms": 50}'
+"$OSHIRASED" -c "$T/q.conf" --once --date $D --now ${D}T10:00 --wait 10 >"$T/q.out" 2>"$T/q.err" &
+DPID=$!
+until_ok 10 grep -q "sender processes started" "$T/q.err"
+kill -KILL $(ps -o pid= --ppid "$DPID")
+wait "$DPID"
+rc=$?
+emu_faults '{"latency_ms": 0}'
+[ $rc -eq 69 ] && grep -q "senders: none of the 4 sender processes runs any more; the run stops" "$T/q.err" &&
+	ok "every sender process killed: the run stops (69) and says so" ||
+	not_ok "all senders killed: exit $rc, $(tail -2 "$T/q.err")"
+# senders that cannot start: the run does not start either
+fresh u
+OSHIRASE_SENDER=$T/no-such-sender run u 10:00
+rc=$?
+[ $rc -eq 69 ] && grep -q "senders: cannot run $T/no-such-sender: No such file" "$T/u.err" &&
+	[ "$(st u sent)" -eq 0 ] &&
+	ok "no sender program: exit 69, the program named, nothing sent" ||
+	not_ok "no sender program: exit $rc, $(tail -2 "$T/u.err")"
+chmod 644 "$T/line-token"
+run u 10:00
+rc=$?
+chmod 600 "$T/line-token"
+[ $rc -eq 78 ] && grep -q "line-token: readable or writable by group or others; chmod 600 it" "$T/u.err" &&
+	grep -q "senders: oshirase-sender exited with status 78 before it was ready" "$T/u.err" &&
+	[ "$(st u sent)" -eq 0 ] &&
+	ok "a token file others can read: the senders refuse to start, so does the run (78)" ||
+	not_ok "unsafe token: exit $rc, $(tail -3 "$T/u.err")"
+
+# --- senders started apart (as systemd units), over ipc:// ------------------
 kill "$EMU_PID"; emulator e10; rm -rf "$T/mail0"/*
 fresh r
-jp=$("$PY" "$TOP/tests/integration/smtp_sink.py" --free-pair)
 cat >>"$T/r.conf" <<EOC
 [senders]
 workers = 0
-jobs = tcp://127.0.0.1:$jp
-results = tcp://127.0.0.1:$((jp + 1))
+jobs = ipc://$T/r.jobs
+results = ipc://$T/r.results
 EOC
-"$OSHIRASE_SENDER" --connect "tcp://127.0.0.1:$jp" -c "$T/r.conf" --workers 3 \
-    >"$T/sender.out" 2>"$T/sender.err" &
+"$OSHIRASE_SENDER" -c "$T/r.conf" --workers 3 >"$T/sender.out" 2>"$T/sender.err" &
 SPID=$!
 PIDS="$PIDS $SPID"
 run r 10:00
-check_deliveries "no sender threads in the daemon, 3 remote senders over tcp" "$T/dry" "$T/e10.record" "$T/mail0" "$T/r/log/log.bin"
+check_deliveries "[senders] workers = 0: --once starts none, an oshirase-sender of 3 threads at [senders] jobs" "$T/dry" "$T/e10.record" "$T/mail0" "$T/r/log/log.bin"
+[ "$(grep -c "sender processes started" "$T/r.err")" -eq 0 ] && ok "and --once started no sender of its own" ||
+	not_ok "--once started senders with workers = 0"
 kill "$SPID"; wait "$SPID"
-[ $? -eq 0 ] && ok "oshirase sender stops on SIGTERM, exit 0" || not_ok "sender exit status"
+[ $? -eq 0 ] && ok "oshirase-sender stops on SIGTERM, exit 0" || not_ok "sender exit status"
 
 # --- the wrong contacts key: nothing is cancelled, the operator is told ---
 kill "$EMU_PID"; emulator e11; rm -rf "$T/mail0"/*

@@ -57,6 +57,15 @@ wait_for() {
 	while [ ! -s "$1" ] && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
 	[ -s "$1" ]
 }
+# until_ok SECONDS CMD...: run CMD every 50 ms until it succeeds; 1 if it
+# never does within SECONDS.
+until_ok() {
+	_w=$(($1 * 20)); shift
+	until "$@"; do
+		[ $_w -gt 0 ] || return 1
+		_w=$((_w - 1)); sleep 0.05
+	done
+}
 # emulator NAME ARGS...: `oshirase-line-emulator` with token $T/emu-token,
 # recording to $T/NAME.record; sets EMU (base URL) and EMU_PID.
 emulator() {
@@ -127,6 +136,18 @@ test_program() {
 		printf '[message]\nja = {name}：{who}は対象となる可能性があります。{url}（{department}）\n'
 		printf 'en = {name}: {Who} may qualify. {url} ({department})\n'
 	} >"$_dir/$_id.ini"
+}
+# line_city N SEED DB: a city of N residents (gen_city) whose contacts are
+# its LINE rows only ($T/contacts.csv), imported into $T/DB; the pseudonyms
+# of those contacts' residents in $T/pseudonyms, what a run on $D would
+# send (`match --dry-run`, rules $R) in $T/dry.
+line_city() {
+	gen_city "$1" "$2" &&
+	grep -v ',email,' "$T/city/contacts.csv" >"$T/contacts.csv" &&
+	import_city "$3" "$T/contacts.csv" &&
+	tail -n +2 "$T/contacts.csv" | cut -d, -f1 | sort -u |
+		"$OSHIRASE" pseudonym --key "$T/key" - >"$T/pseudonyms" &&
+	"$OSHIRASE" match --dry-run --db "$T/$3" --rules "$R" --date "$D" >"$T/dry"
 }
 # line_token: the channel access token for the daemon ($T/line-token, 0600)
 # and the emulator ($T/emu-token).

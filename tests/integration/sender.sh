@@ -1,10 +1,13 @@
 #!/bin/sh
-# sender.sh - the senders (daemon/sender.c) against real servers on
-# loopback: an aiosmtpd sink (smtp_sink.py) for email and `oshirase
-# line-emulator` for LINE, driven through build/tests/sender_drive (see its
-# header): one sender, sender_loop threads on inproc://, and the
-# `oshirase sender` command over tcp://.  Messages are checked with
-# Python's email package (check_mail.py).
+# sender.sh - the senders (daemon/sender/: the LINE and email backends and
+# the loop) against real servers on loopback: an aiosmtpd sink
+# (smtp_sink.py) for email and `oshirase-line-emulator` for LINE, driven
+# through build/tests/sender_drive (see its header): one sender,
+# sender_loop threads on inproc://, and the oshirase-sender program over
+# ipc://, with its endpoints from the command line or from its config.
+# Messages are checked with Python's email package (check_mail.py).  The
+# program links nothing of the store (no LMDB).  tcp:// with CURVE:
+# curve.sh.
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
@@ -296,10 +299,9 @@ grep -q 'job 0000000000000007 attempt 1: permanent' "$T/err" &&
 	ok "the debug log names job ids and outcomes" || not_ok "no job id in the debug log"
 private loop1@ reject-loop@ "本文"
 
-# --- oshirase sender over tcp:// ----------------------------------------------
-JP=$("$PY" "$HERE/smtp_sink.py" --free-pair)
-RP=$((JP + 1))
-timeout -s KILL 60 "$OSHIRASE_SENDER" --connect "tcp://127.0.0.1:$JP" -c "$T/c.conf" \
+# --- oshirase-sender over ipc:// -----------------------------------------------
+JE=ipc://$T/sj RE=ipc://$T/sr
+timeout -s KILL 60 "$OSHIRASE_SENDER" --connect "$JE" --results "$RE" -c "$T/c.conf" \
 	--workers 2 >"$T/remote.out" 2>"$T/remote.err" &
 RPID=$!
 PIDS="$PIDS $RPID"
@@ -307,21 +309,37 @@ PIDS="$PIDS $RPID"
 	job email ja remote1@example.net - mid-0801 "$UNSUB" "件名" "本文"
 	job email ja remote2@example.net - mid-0802 "$UNSUB" "件名" "本文"
 	job email ja tempfail-remote@example.net - mid-0803 "$UNSUB" "件名" "本文"
-} | drive -c "$T/c.conf" --bind --garbage --timeout 20 "tcp://127.0.0.1:$JP" "tcp://127.0.0.1:$RP"
+} | drive -c "$T/c.conf" --bind --garbage --timeout 20 "$JE" "$RE"
 rc=$?
-[ $rc -eq 0 ] && ok "oshirase sender answered every job over tcp://" || not_ok "bind driver exit $rc"
-expect 2 sent 250 "a job through oshirase sender"
-expect 3 retry 451 "a 451 through oshirase sender"
+[ $rc -eq 0 ] && ok "oshirase-sender answered every job over ipc://" || not_ok "bind driver exit $rc"
+expect 2 sent 250 "a job through oshirase-sender"
+expect 3 retry 451 "a 451 through oshirase-sender"
 kill -TERM "$RPID"
 wait "$RPID"
 rc=$?
-[ $rc -eq 0 ] && ok "oshirase sender exits 0 on SIGTERM" || not_ok "oshirase sender exit $rc on SIGTERM"
-grep -q 'does not decode; dropped' "$T/remote.err" && ok "oshirase sender drops a garbage frame" ||
-	not_ok "oshirase sender: no warning for the garbage frame"
+[ $rc -eq 0 ] && ok "oshirase-sender exits 0 on SIGTERM" || not_ok "oshirase-sender exit $rc on SIGTERM"
+grep -q 'does not decode; dropped' "$T/remote.err" && ok "oshirase-sender drops a garbage frame" ||
+	not_ok "oshirase-sender: no warning for the garbage frame"
 grep -q 'remote\|本文' "$T/remote.out" "$T/remote.err" &&
-	not_ok "oshirase sender printed an address or text" || ok "oshirase sender logs no address or text"
+	not_ok "oshirase-sender printed an address or text" || ok "oshirase-sender logs no address or text"
 
-timeout -s KILL 60 "$OSHIRASE_SENDER" --connect "tcp://127.0.0.1:$JP" -c "$T/c.conf" \
+# without --connect: [senders] jobs and results of its config
+write_conf "$T/ep.conf" "smtp://127.0.0.1:$SP" "[senders]
+jobs = ipc://$T/cj
+results = ipc://$T/cr
+workers = 3"
+timeout -s KILL 60 "$OSHIRASE_SENDER" -c "$T/ep.conf" >"$T/ep.out" 2>"$T/ep.err" &
+RPID=$!
+PIDS="$PIDS $RPID"
+job email ja conf1@example.net - mid-0851 "$UNSUB" "件名" "本文" |
+	drive -c "$T/c.conf" --bind --timeout 20 "ipc://$T/cj" "ipc://$T/cr"
+expect 1 sent 250 "without --connect it takes jobs at the config's [senders] jobs"
+grep -q "sender: 3 workers: jobs from ipc://$T/cj, results to ipc://$T/cr$" "$T/ep.err" &&
+	ok "with [senders] workers threads" || not_ok "its log: $(cat "$T/ep.err")"
+kill -TERM "$RPID"
+wait "$RPID"
+
+timeout -s KILL 60 "$OSHIRASE_SENDER" --connect "$JE" --results "$RE" -c "$T/c.conf" \
 	>"$T/remote2.out" 2>"$T/remote2.err" &
 RPID=$!
 PIDS="$PIDS $RPID"
@@ -329,18 +347,33 @@ wait_file "$T/remote2.err"	# it logs once its workers run
 kill -INT "$RPID"
 wait "$RPID"
 rc=$?
-[ $rc -eq 0 ] && ok "oshirase sender exits 0 on SIGINT" || not_ok "oshirase sender exit $rc on SIGINT"
+[ $rc -eq 0 ] && ok "oshirase-sender exits 0 on SIGINT" || not_ok "oshirase-sender exit $rc on SIGINT"
 
-expect_status 2 "oshirase sender without --connect: 2" "$OSHIRASE_SENDER" -c "$T/c.conf"
-expect_status 2 "oshirase sender --bogus: 2" "$OSHIRASE_SENDER" --bogus --connect tcp://127.0.0.1:9
-expect_status 2 "oshirase sender --workers 0: 2" "$OSHIRASE_SENDER" --connect tcp://127.0.0.1:9 --workers 0
+expect_status 2 "oshirase-sender an operand: 2" "$OSHIRASE_SENDER" -c "$T/c.conf" extra
+expect_status 2 "oshirase-sender --bogus: 2" "$OSHIRASE_SENDER" --bogus --connect tcp://127.0.0.1:9
+expect_status 2 "oshirase-sender --workers 0: 2" "$OSHIRASE_SENDER" --connect tcp://127.0.0.1:9 --workers 0
 expect_status 2 "ipc:// without --results: 2" "$OSHIRASE_SENDER" --connect ipc:///tmp/x -c "$T/c.conf"
+expect_status 2 "an endpoint neither ipc:// nor tcp://: 2" "$OSHIRASE_SENDER" --connect inproc://x \
+	--results inproc://y -c "$T/c.conf"
 printf '[email]\nbogus = 1\n' >"$T/bad.conf"
-expect_status 78 "oshirase sender with a bad config: 78" "$OSHIRASE_SENDER" --connect tcp://127.0.0.1:9 -c "$T/bad.conf"
+expect_status 78 "oshirase-sender with a bad config: 78" "$OSHIRASE_SENDER" --connect "$JE" --results "$RE" -c "$T/bad.conf"
 write_conf "$T/badurl.conf" "http://127.0.0.1:$SP"
-expect_status 78 "oshirase sender with an http:// mail url: 78" "$OSHIRASE_SENDER" --connect tcp://127.0.0.1:9 -c "$T/badurl.conf"
-expect_status 0 "oshirase sender --help: 0" "$OSHIRASE_SENDER" --help
-grep -q '^usage: oshirase sender' "$T/.out" && ok "--help prints the usage on stdout" || not_ok "--help: no usage"
+expect_status 78 "oshirase-sender with an http:// mail url: 78" "$OSHIRASE_SENDER" --connect "$JE" --results "$RE" -c "$T/badurl.conf"
+expect_status 0 "oshirase-sender --help: 0" "$OSHIRASE_SENDER" --help
+grep -q '^usage: oshirase-sender' "$T/.out" && ok "--help prints the usage on stdout" || not_ok "--help: no usage"
+expect_status 0 "oshirase-sender --help-config: 0" "$OSHIRASE_SENDER" --help-config
+grep -q '^\[senders\] server_key (path' "$T/.out" && ok "--help-config lists the config keys" ||
+	not_ok "--help-config: $(head -3 "$T/.out")"
+
+# --- the wall: a sender links nothing of the store ----------------------------
+n=$(nm "$OSHIRASE_SENDER" 2>/dev/null | grep -c -e ' mdb_' -e ' store_' -e ' rules_' -e ' pseudo_' -e ' match_')
+ldd "$OSHIRASE_SENDER" | grep -q liblmdb && n=$((n + 1))
+[ "$n" -eq 0 ] && nm "$OSHIRASE_SENDER" | grep -q ' sender_loop$' &&
+	ok "oshirase-sender has no LMDB, store, rules or pseudonym code (nm, ldd)" ||
+	not_ok "oshirase-sender: $n symbols or libraries of the store"
+n=$(nm "$OSHIRASED" 2>/dev/null | grep -c -e ' curl_' -e ' sender_')
+ldd "$OSHIRASED" | grep -q libcurl && n=$((n + 1))
+[ "$n" -eq 0 ] && ok "oshirased has no sender and no libcurl" || not_ok "oshirased: $n sender symbols or libcurl"
 
 # --- LINE against oshirase line-emulator (tools/lineemu.c) --------------------
 # start_emu NAME ARGS...: an emulator with the token in $T/emu-token; its

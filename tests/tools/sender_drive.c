@@ -16,10 +16,12 @@
  *   --loop N   N sender_thread()s on inproc:// endpoints of one context;
  *              after the results the context is shut down and each loop
  *              must return 0: a line "loops<TAB>N<TAB>returned 0"
- *   --bind     bind PUSH to JOBS_EP and PULL to RESULTS_EP, for a remote
- *              `oshirase sender --connect JOBS_EP`
+ *   --bind     bind the jobs ROUTER to JOBS_EP and PULL to RESULTS_EP (ipc://, no
+ *              CURVE), for an `oshirase-sender --connect JOBS_EP
+ *              --results RESULTS_EP`, or one that finds them in its config
  * --garbage sends a frame that is not a job first (loop and bind modes): it
- * must be dropped and the jobs still answered.
+ * must be dropped and the jobs still answered.  In both modes a frame goes
+ * to a sender only against its credit (job.h), as the queue sends.
  *
  * Prints one line per job, by id:
  *   ID<TAB>OUTCOME<TAB>STATUS<TAB>TRANSPORT<TAB>REQUEST_ID<TAB>DETAIL
@@ -30,7 +32,6 @@
 #include "job.h"
 #include "log.h"
 #include "sender.h"
-#include "store.h"
 #include "util.h"
 
 #include <errno.h>
@@ -170,32 +171,57 @@ print_results(void)
 	}
 }
 
-/* Send every job (and a garbage frame first) on push, collect results
- * from pull.  Returns the number of jobs not answered. */
+/* Send every job (and a garbage frame first) on the ROUTER jobs, one
+ * against each credit the senders send (job.h), and collect results from
+ * pull.  Returns the number of jobs not answered. */
 static size_t
-exchange(void *push, void *pull, int garbage, int timeout_ms)
+exchange(void *jobs_sock, void *pull, int garbage, int timeout_ms)
 {
 	static uint8_t frame[1 << 20];
-	size_t left = njobs;
+	static struct { uint8_t id[32]; int len; } credit[1024];
+	size_t left = njobs, next = garbage ? 0 : 1, ncredit = 0;
 
-	if (garbage && zmq_send(push, "OSJ1garbage", 11, 0) < 0)
-		fprintf(stderr, "sender_drive: zmq_send: %s\n", zmq_strerror(errno));
-	for (size_t i = 0; i < njobs; i++) {
-		size_t n = job_encode(&jobs[i], frame, sizeof(frame));
-
-		if (n == 0 || zmq_send(push, frame, n, 0) < 0) {
-			fprintf(stderr, "sender_drive: job %zu not sent: %s\n",
-			    i + 1, n == 0 ? "does not encode" : zmq_strerror(errno));
-			return left;
-		}
-	}
 	while (left > 0) {
-		zmq_pollitem_t it = { pull, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t it[2] = { { pull, 0, ZMQ_POLLIN, 0 },
+			{ jobs_sock, 0, ZMQ_POLLIN, 0 } };
 		struct job_result r;
-		int n, got;
+		int got;
 
-		if ((n = zmq_poll(&it, 1, timeout_ms)) <= 0)
+		/* what was asked for, in order: the garbage frame (0), jobs */
+		while (ncredit > 0 && next <= njobs) {
+			size_t n = next == 0 ? 11 : job_encode(&jobs[next - 1],
+			    frame, sizeof(frame));
+
+			if (next == 0)
+				memcpy(frame, "OSJ1garbage", 11);
+			ncredit--;
+			if (n == 0 || zmq_send(jobs_sock, credit[0].id, (size_t)credit[0].len,
+			    ZMQ_SNDMORE) < 0 || zmq_send(jobs_sock, frame, n, 0) < 0)
+				fprintf(stderr, "sender_drive: frame %zu not sent: %s\n",
+				    next, n == 0 ? "does not encode" : zmq_strerror(errno));
+			else
+				next++;
+			memmove(credit, credit + 1, ncredit * sizeof(credit[0]));
+		}
+		if (zmq_poll(it, 2, timeout_ms) <= 0)
 			break;		/* timeout or error */
+		if (it[1].revents & ZMQ_POLLIN) {
+			uint8_t id[32], body[16];
+			int idlen = zmq_recv(jobs_sock, id, sizeof(id), 0);
+			int blen = zmq_recv(jobs_sock, body, sizeof(body), 0);
+			unsigned k = 0;
+
+			if (blen == 0)
+				k = JOB_WINDOW;		/* a sender connected */
+			else if (blen < 0 || job_credit_decode(body, (size_t)blen, &k) != 0)
+				fprintf(stderr, "sender_drive: a bad credit frame\n");
+			for (; k > 0 && idlen > 0 && idlen <= 32 && ncredit < 1024; k--) {
+				memcpy(credit[ncredit].id, id, (size_t)idlen);
+				credit[ncredit++].len = idlen;
+			}
+		}
+		if (!(it[0].revents & ZMQ_POLLIN))
+			continue;
 		got = zmq_recv(pull, frame, sizeof(frame), 0);
 		if (got < 0 || job_result_decode(frame, (size_t)got, &r) != 0 ||
 		    r.id < 1 || r.id > njobs) {
@@ -281,7 +307,7 @@ main(int argc, char **argv)
 	}
 
 	void *zctx = zmq_ctx_new();
-	void *push = zmq_socket(zctx, ZMQ_PUSH), *pull = zmq_socket(zctx, ZMQ_PULL);
+	void *push = zmq_socket(zctx, ZMQ_ROUTER), *pull = zmq_socket(zctx, ZMQ_PULL);
 	const char *jobs_ep = bind_mode ? argv[optind] : "inproc://drive-jobs";
 	const char *results_ep = bind_mode ? argv[optind + 1] : "inproc://drive-results";
 	struct sender_thread_args args[16];
@@ -296,8 +322,8 @@ main(int argc, char **argv)
 		return EXIT_UNAVAILABLE;
 	}
 	for (int i = 0; i < loops; i++) {
-		args[i] = (struct sender_thread_args){ zctx, jobs_ep, results_ep,
-			&cfg, -99 };
+		args[i] = (struct sender_thread_args){ zctx,
+			{ jobs_ep, results_ep, NULL, NULL, 0 }, &cfg, -99 };
 		if (pthread_create(&tid[i], NULL, sender_thread, &args[i]) != 0)
 			return EXIT_SOFTWARE;
 	}

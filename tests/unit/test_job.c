@@ -327,6 +327,32 @@ test_outcome_names(void **state)
 	assert_string_equal(job_outcome_name(-1), "?");
 }
 
+/* The credit frame: exact bytes, n in 1..65535, nothing short, long or
+ * of another kind. */
+static void
+test_credit(void **state)
+{
+	uint8_t b[16];
+	unsigned n;
+
+	(void)state;
+	assert_int_equal(job_credit_encode(1, b, sizeof(b)), JOB_CREDIT_LEN);
+	assert_memory_equal(b, "OSK1\x00\x01", JOB_CREDIT_LEN);
+	assert_int_equal(job_credit_decode(b, JOB_CREDIT_LEN, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(job_credit_encode(65535, b, sizeof(b)), JOB_CREDIT_LEN);
+	assert_int_equal(job_credit_decode(b, JOB_CREDIT_LEN, &n), 0);
+	assert_int_equal(n, 65535);
+	assert_int_equal(job_credit_encode(0, b, sizeof(b)), 0);
+	assert_int_equal(job_credit_encode(65536, b, sizeof(b)), 0);
+	assert_int_equal(job_credit_encode(1, b, JOB_CREDIT_LEN - 1), 0);
+	assert_int_equal(job_credit_decode((const uint8_t *)"OSK1\x00\x00", 6, &n), -1);
+	assert_int_equal(job_credit_decode((const uint8_t *)"OSK1\x00", 5, &n), -1);
+	assert_int_equal(job_credit_decode((const uint8_t *)"OSK1\x00\x01x", 7, &n), -1);
+	assert_int_equal(job_credit_decode((const uint8_t *)"OSJ1\x00\x01", 6, &n), -1);
+	assert_int_equal(job_credit_decode((const uint8_t *)"", 0, &n), -1);
+}
+
 int
 main(void)
 {
@@ -339,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_corrupted_refused),
 		cmocka_unit_test(test_outcome_names),
+		cmocka_unit_test(test_credit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

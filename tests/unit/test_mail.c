@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sender.h"
+#include "mail.h"
 #include "store.h"
 #include "util.h"
 
