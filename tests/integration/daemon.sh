@@ -17,7 +17,7 @@
 command -v curl >/dev/null || skip_all "curl is not installed (tools/install-deps)"
 
 D=2026-12-01
-R="$TOP/rules"
+NPROG=$(program_count "$R")
 line_city 300 7 db0 || { not_ok "import"; finish; }
 NMSG=$(cut -f2 "$T/dry" | sort -u | wc -l)	# one digest per recipient
 [ "$NMSG" -gt 20 ] || { not_ok "dry run: only $NMSG recipients"; finish; }
@@ -126,7 +126,7 @@ emulator e0
 conf good </dev/null
 "$OSHIRASED" -n -c "$T/good.conf" >"$T/n.out" 2>"$T/n.err"
 rc=$?
-[ $rc -eq 0 ] && grep -q "config and 29 rule files are good" "$T/n.out" &&
+[ $rc -eq 0 ] && grep -q "config and $NPROG rule files are good" "$T/n.out" &&
 	ok "-n on a good config and rules: exit 0, \"$(cat "$T/n.out")\"" ||
 	not_ok "-n good: exit $rc, $(cat "$T/n.out" "$T/n.err")"
 printf '[dispatch]\nretry_base = 1\nwindow_begin = 08:00\n' | conf badkey
@@ -216,7 +216,7 @@ start s --now ${D}T10:00
 SINK_ARGS=""
 until_ok 10 eval '[ "$(notices s READY=1)" -ge 1 ]'
 first=$(head -1 "$T/s.notify")
-[ "$(echo "$first" | cut -f2)" = "$DPID" ] && echo "$first" | cut -f3 | grep -q '^READY=1|STATUS=29 programs' &&
+[ "$(echo "$first" | cut -f2)" = "$DPID" ] && echo "$first" | cut -f3 | grep -q "^READY=1|STATUS=$NPROG programs" &&
 	[ "$(notices s READY=1)" -eq 1 ] &&
 	ok "READY=1 (with a STATUS=) is the first thing the daemon ($DPID) says, and said once" ||
 	not_ok "first notification: '$first' (daemon $DPID)"
@@ -328,11 +328,11 @@ rm "$T/g.rules/mr-vaccine-3.ini"
 kill -HUP $DPID
 until_ok 5 eval '[ "$(logged g "reloaded: ")" -ge 1 ]'
 until_ok 10 eval '[ "$(emu_stat accepted)" -ge $NMSG ] && [ "$(st g "messages line")" -eq 0 ]'
-[ "$(logged g "reloaded: 29 programs")" -eq 1 ] && [ "$(logged g "match run .* for $D")" -eq 1 ] &&
+[ "$(logged g "reloaded: $NPROG programs")" -eq 1 ] && [ "$(logged g "match run .* for $D")" -eq 1 ] &&
 	ok "SIGHUP with a good set: \"reloaded\" in the log, and the match runs at the new [match] time" ||
 	not_ok "good reload: $(grep -e reload -e "match run" "$T/g.err")"
 until_ok 5 eval '[ "$(notices g STATUS=reloaded)" -ge 1 ]'
-cut -f3 "$T/g.notify" | tr '|' '\n' | grep '^STATUS=' | tail -1 | grep -q '^STATUS=reloaded: 29 programs' &&
+cut -f3 "$T/g.notify" | tr '|' '\n' | grep '^STATUS=' | tail -1 | grep -q "^STATUS=reloaded: $NPROG programs" &&
 	ok "the service status says reloaded, no longer that the reload failed" ||
 	not_ok "status after the good reload: $(cut -f3 "$T/g.notify" | tr '|' '\n' | grep STATUS= | tail -1)"
 new=$(grep -c -e '【新名市】' -e '\[New Town\]' "$T/e2.record")
