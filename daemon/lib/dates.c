@@ -1,4 +1,4 @@
-/* dates.c - calendar arithmetic of CONTRACT.md
+/* dates.c - calendar arithmetic: Japan time and the legal age rule
  * SPDX-License-Identifier: MIT
  *
  * Day numbers come from the usual era-based conversion (400-year cycles of

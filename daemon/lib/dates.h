@@ -1,4 +1,4 @@
-/* dates.h - calendar arithmetic of CONTRACT.md (Japan time, legal age rule)
+/* dates.h - calendar arithmetic: Japan time and the legal age rule (README, "Dates")
  * SPDX-License-Identifier: MIT
  *
  * A date_t is a day number: days since 1970-01-01 in the proleptic
@@ -6,7 +6,7 @@
  * (DATE_MIN_YEAR .. DATE_MAX_YEAR); date_parse rejects anything outside it,
  * and the other functions assume their arguments lie inside it.
  *
- * Terms (CONTRACT.md, "Dates"):
+ * Terms (the README, "Dates"):
  *  - anniversary(b, m): b's day of month in the month m months after b's
  *    month; if that month has no such day, the first day of the month after.
  *  - months(b) on X: the largest m >= 0 whose anniversary is <= X.

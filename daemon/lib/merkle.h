@@ -2,7 +2,7 @@
  * RFC 9162), the hash function a parameter
  * SPDX-License-Identifier: MIT
  *
- * What it owns: the tree arithmetic of the sealed log (sealed-log.md): leaf
+ * What it owns: the tree arithmetic of the sealed log (the README, "The sealed log"): leaf
  * and node hashing, an append-only incremental tree for the writer, and,
  * for the auditor, roots and inclusion and consistency proofs computed over
  * an array of leaf hashes, and their checkers.  What it never touches:

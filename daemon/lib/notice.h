@@ -10,7 +10,7 @@
  *   ledger   key  recipient[32] | subject[32] | u32 BE cycle | program id
  *            value u8 version | u8 state | u64 notice id | i64 time
  *            "(recipient, program, subject, cycle) at most once, ever"
- *            (CONTRACT.md): an entry exists from the moment its notice is
+ *            (the README, "Who is told"): an entry exists from the moment its notice is
  *            queued.  A cancelled notice's entry is deleted (it was never
  *            sent; a later run may queue it again); a sent or failed one
  *            stays.  cycle = the fiscal year for `fy` programs, 0 for `once`.

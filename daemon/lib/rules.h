@@ -15,7 +15,7 @@
  * Logic is three-valued: a comparison that reads an unknown value (an empty
  * income) is unknown, `not unknown` is unknown, `false and x` is false and
  * `true or x` is true; a program holds only when its condition is true, so
- * an unknown never qualifies (programs.md).
+ * an unknown never qualifies.
  *
  * The engine is a file per phase, rules_*.c (the list is in rules_int.h,
  * their internal header): loading, lexing, parsing and type checking,

@@ -50,7 +50,7 @@ rules_person_init(struct rules_person *p, const struct resident *r,
 	{
 		int by, bm, bd;
 
-		/* months(b) on X by CONTRACT.md's anniversary rule, written
+		/* months(b) on X by the anniversary rule (README, "Dates"), written
 		 * out (dates.c's date_months) with X's fields computed once */
 		date_to_ymd(r->birth, &by, &bm, &bd);
 		months = (ctx->dy - by) * 12 + (ctx->dm - bm) - (bd > ctx->dd);

@@ -325,7 +325,7 @@ load_program(struct rules_set *set, const char *dir, const char *file,
 		rules_diag_line(d, 1, 0, "no [eligible] `when` clause");
 	if (p->msg_ja == NULL || p->msg_en == NULL)
 		rules_diag_line(d, 1, 0, "[message] needs both ja and en");
-	/* programs.md: a message says "may qualify", never "you qualify" */
+	/* a message says "may qualify", never "you qualify" */
 	if (p->msg_ja != NULL && strstr(p->msg_ja, "可能性") == NULL)
 		rules_diag_line(d, lc.msg_line[0], 0, "the ja message must say the "
 		    "resident may qualify (対象となる可能性があります)");

@@ -24,7 +24,7 @@
  *                the first time the daemon opens the store for writing; a
  *                read-only open of a store without them sees them empty.
  *
- * Pseudonyms are keyed BLAKE2b-256 (CONTRACT.md); the store never holds a
+ * Pseudonyms are keyed BLAKE2b-256 (README, "Privacy and keys"); the store never holds a
  * resident id, a name or a raw household id, and contact addresses only
  * encrypted (addrbox.h).
  *

@@ -4,7 +4,7 @@
  *
  *   cutoffs YYYY-MM-DD   prints CREATE TABLE c (...) and one INSERT.
  * A column aN is the latest birth date whose age on D is at least N (by
- * the anniversary rule of CONTRACT.md), mN the same for months, fN for
+ * the anniversary rule), mN the same for months, fN for
  * fyage (age on April 1 of FY+1); d is D, fys / fyps the first day of FY /
  * FY-1, fy1 is FY+1.  So "age >= 65" is birth <= a65, "age < 20" is
  * birth > a20: the comparisons a city's SQL would make with constants.

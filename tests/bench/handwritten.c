@@ -1,4 +1,4 @@
-/* handwritten.c - bench baseline: the 29 programs of programs.md as
+/* handwritten.c - bench baseline: the 29 programs of rules/ as
  * hand-written C over the same LMDB store, with the same threads
  * SPDX-License-Identifier: MIT
  *

@@ -1,4 +1,4 @@
--- programs.sql - bench baseline: the 29 programs of programs.md in SQL,
+-- programs.sql - bench baseline: the 29 programs of rules/ in SQL,
 -- as a city's analyst would write them over the resident tables, with the
 -- date cutoffs of the run in table c (tests/bench/cutoffs.c).  Each query
 -- prints: program_id|subjects|households.

@@ -76,7 +76,7 @@ echo "  ratio oshirase/sqlite time: $(ratio "$t_c" "$t_csql")"
 
 # ---------------------------------------------------------------------------
 # eligible --counts against (a) hand-written C over the same store with the
-# same threads and (b) SQLite running the programs of programs.md as SQL with
+# same threads and (b) SQLite running the programs of rules/ as SQL with
 # the date cutoffs computed once (tests/bench/programs.sql); all three must
 # agree on every program the baselines implement.  A program added to rules/
 # since has no baseline: it is evaluated, timed with the others and named.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # audit.sh - the sealed log: a daemon run writes it, `oshirase audit verify`
-# finds it clean, and every tampering of sealed-log.md is detected with
+# finds it clean, and every kind of tampering the log is built to reveal is detected with
 # exit 1 and the first bad record named by number and byte offset; a torn
 # last record is recovered with an alarm, not reported as tampering;
 # inclusion proofs check out and forged ones do not.  `oshirase audit`

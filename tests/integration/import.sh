@@ -1,7 +1,7 @@
 #!/bin/sh
 # import.sh - keygen, pseudonyms and `oshirase import` on valid input
-# (CONTRACT.md: "Pseudonyms", "Resident file (import)", "Contact file
-# (import)", "Exit status").
+# (README: "Privacy and keys"; "File formats": the resident file, the
+# contact file, exit statuses).
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 

@@ -2,7 +2,7 @@
 # import_bad.sh - every file in tests/data/bad/ has exactly one defect; its
 # import must exit 65, report FILE:LINE: column: as tests/data/bad/MANIFEST
 # says, report nothing else, and leave the store byte-for-byte unchanged
-# (CONTRACT.md, "Resident file (import)", "Contact file (import)").
+# (README, "File formats").
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# match.sh - who is notified (CONTRACT.md): recipients, contacts, consent,
+# match.sh - who is notified (README, "Who is told"): recipients, contacts, consent,
 # and `oshirase match --dry-run`'s output, on a hand-made city with two
 # test programs whose conditions are trivial, so that what is tested is the
 # step after eligibility.
@@ -47,7 +47,7 @@ imp_res "$T/res.csv" "$T/db" -q && imp_con "$T/con.csv" "$T/db" -q ||
 	{ not_ok "import of the test city"; finish; }
 for id in a b c k p e f g x n z; do eval "P_$id=$(pseudonym_of $id)"; done
 
-# The expected notices, by hand from CONTRACT.md.
+# The expected notices, by hand from the rules of who is told.
 {
 	printf 'everyone\t%s\t%s\tline\n' "$P_a" "$P_a"
 	printf 'everyone\t%s\t%s\tline\n' "$P_a" "$P_c"
@@ -63,7 +63,7 @@ for id in a b c k p e f g x n z; do eval "P_$id=$(pseudonym_of $id)"; done
 "$OSHIRASE" match --dry-run --db "$T/db" --rules "$R" --date $D >"$T/got" 2>"$T/err"
 st=$?
 if [ $st -eq 0 ] && cmp -s "$T/want" "$T/got"; then
-	ok "dry run lists exactly the notices CONTRACT.md implies (10)"
+	ok "dry run lists exactly the notices the rules of who is told imply (10)"
 else
 	not_ok "dry run (exit $st) differs from the hand-made list"
 	diff "$T/want" "$T/got" | sed 's/^/#   /' | head -20

@@ -1,6 +1,6 @@
 #!/bin/sh
 # rules.sh - the shipped rule files pass their tests, a wrong threshold or a
-# broken file is caught, and eligible / explain behave as CONTRACT.md says.
+# broken file is caught, and eligible / explain behave as the README says.
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 

@@ -1,4 +1,4 @@
-/* test_crypto.c - pseudonyms (CONTRACT.md test vector) and contact boxes
+/* test_crypto.c - pseudonyms (the README's test vector) and contact boxes
  * SPDX-License-Identifier: MIT
  */
 #include <stdarg.h>

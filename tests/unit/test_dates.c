@@ -1,7 +1,7 @@
 /* test_dates.c - unit tests of the calendar arithmetic (daemon/dates.c)
  * SPDX-License-Identifier: MIT
  *
- * Expectations come from CONTRACT.md ("Dates") and dates.h, never from the
+ * Expectations come from the date rules (README, "Dates") and dates.h, never from the
  * implementation: fixed day numbers were computed by hand (see the comments
  * next to them), and the brute-force checks compare against a small
  * independent reference calendar built here by counting days year by year
@@ -135,7 +135,7 @@ ds(date_t t, char *buf)
 	return buf;
 }
 
-/* CONTRACT.md: the anniversary of b after `months` months is b's day of
+/* The anniversary of b after `months` months is b's day of
  * month in the month `months` months after b's month; if that month has no
  * such day, the first day of the month after it. */
 static date_t

@@ -19,7 +19,7 @@
 
 #define HL MERKLE_HASH_LEN
 
-/* From /work/shared/reference/ct-merkle-vectors.md: the inputs of
+/* The inputs of
  * Certificate Transparency's test suites and the answers they publish. */
 static const char *const kat_leaf_hex[8] = {
 	"", "00", "10", "2021", "3031", "40414243", "5051525354555657",

@@ -107,7 +107,7 @@ test_shipped_vocabulary(void **state)
 	rules_dir(rules, sizeof(rules));
 	assert_int_equal(vocab_load(rules, &v, err, sizeof(err)), 0);
 	/* A benefit word per program (each rule file's id and no other),
-	 * CONTRACT.md's 14 events, 1 flag. */
+	 * the 14 events of the resident file, 1 flag. */
 	assert_true(vocab_count(v, VOCAB_BENEFIT) > 0);
 	assert_int_equal(vocab_count(v, VOCAB_BENEFIT), program_files(rules, v));
 	assert_int_equal(vocab_count(v, VOCAB_EVENT), 14);

@@ -3,7 +3,7 @@
  *
  * -c FILE (config), --db DIR, --rules DIR, --key FILE, --date YYYY-MM-DD,
  * -q, -v.  Command-line options override the config file, which overrides the
- * built-in defaults (CONTRACT.md, "Names").
+ * built-in defaults (README, "Config file").
  */
 #ifndef OSHIRASE_COMMON_H
 #define OSHIRASE_COMMON_H

@@ -1,7 +1,7 @@
 /* csvin.h - read a CSV extract (RFC 4180) with libcsv, by named columns
  * SPDX-License-Identifier: MIT
  *
- * Owns the file-level rules of CONTRACT.md shared by the resident and the
+ * Owns the file-level rules (README, "File formats") shared by the resident and the
  * contact files: UTF-8 (a BOM allowed) or Shift_JIS/CP932 converted with
  * iconv; quoted fields with commas, quotes and line breaks; CRLF or LF;
  * empty lines ignored; a header naming every expected column once, in any

@@ -3,7 +3,7 @@
  *
  *   match --dry-run --date D   what a run on D would newly queue, as
  *                              program_id<TAB>recipient<TAB>subject<TAB>
- *                              channel in byte order (CONTRACT.md), and
+ *                              channel in byte order (README, "File formats"), and
  *                              nothing else on standard output
  *   match --dry-run --counts   a table per program: eligible, would be
  *                              queued, and why the rest would not be

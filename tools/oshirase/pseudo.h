@@ -1,4 +1,4 @@
-/* pseudo.h - pseudonyms of resident and household ids (CONTRACT.md)
+/* pseudo.h - pseudonyms of resident and household ids (README, "Privacy and keys")
  * SPDX-License-Identifier: MIT
  *
  * pseudonym = BLAKE2b-256 keyed with the 32-byte pseudonymisation key over
