@@ -119,7 +119,8 @@ AUDIT_CFLAGS := $(SODIUM_CFLAGS)
 GEN_CORE_OBJS := $(addprefix $(BUILD)/tests/tools/,gen.o gen_household.o gen_attrs.o gen_rows.o)
 GEN_OBJS := $(BUILD)/tests/tools/gen_main.o $(GEN_CORE_OBJS) $(BASE_OBJS)
 GEN_LIBS := $(SODIUM_LIBS) $(INIH_LIBS)
-EMU_OBJS := $(BUILD)/tests/tools/lineemu.o $(BASE_OBJS)
+EMU_OBJS := $(addprefix $(BUILD)/tests/tools/,lineemu.o lineemu_http.o lineemu_api.o \
+	lineemu_state.o) $(BASE_OBJS)
 EMU_LIBS := $(MHD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS)
 EMU_CFLAGS := $(MHD_CFLAGS) $(JANSSON_CFLAGS)
 DRIVE_OBJS := $(BUILD)/tests/tools/sender_drive.o \
