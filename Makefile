@@ -115,9 +115,12 @@ AUDIT_LIBS := $(SODIUM_LIBS)
 AUDIT_CFLAGS := $(SODIUM_CFLAGS)
 
 # test and demo programs: built beside the others, never installed
-GEN_OBJS := $(BUILD)/tests/tools/gen_main.o $(BUILD)/tests/tools/gen.o $(BASE_OBJS)
+# oshirase-gen: gen_main.c is its main, the rest gen_main() (tests call it)
+GEN_CORE_OBJS := $(addprefix $(BUILD)/tests/tools/,gen.o gen_household.o gen_attrs.o gen_rows.o)
+GEN_OBJS := $(BUILD)/tests/tools/gen_main.o $(GEN_CORE_OBJS) $(BASE_OBJS)
 GEN_LIBS := $(SODIUM_LIBS) $(INIH_LIBS)
-EMU_OBJS := $(BUILD)/tests/tools/lineemu.o $(BASE_OBJS)
+EMU_OBJS := $(addprefix $(BUILD)/tests/tools/,lineemu.o lineemu_http.o lineemu_api.o \
+	lineemu_state.o) $(BASE_OBJS)
 EMU_LIBS := $(MHD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS)
 EMU_CFLAGS := $(MHD_CFLAGS) $(JANSSON_CFLAGS)
 DRIVE_OBJS := $(BUILD)/tests/tools/sender_drive.o \
@@ -127,7 +130,7 @@ DRIVE_LIBS := $(SENDER_LIBS)
 # what the unit tests link: every library module and the objects of the
 # programs whose insides they test
 TEST_OBJS := $(sort $(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) \
-	$(RULES_OBJS) $(RENDER_OBJS) $(BUILD)/tests/tools/gen.o \
+	$(RULES_OBJS) $(RENDER_OBJS) $(GEN_CORE_OBJS) \
 	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(SENDER_OBJS) $(CLI_OBJS)))
 TEST_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) \
 	$(CURL_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS) -lm
