@@ -1,4 +1,4 @@
-/* gen.c - `oshirase gen`: a synthetic city as resident and contact CSV
+/* gen.c - oshirase-gen: a synthetic city as resident and contact CSV
  * SPDX-License-Identifier: MIT
  *
  * Writes DIR/residents.csv and DIR/contacts.csv in the formats of
@@ -44,7 +44,7 @@
 static void
 usage(FILE *f, int full)
 {
-	fprintf(f, "usage: oshirase gen --residents N --seed S "
+	fprintf(f, "usage: oshirase-gen --residents N --seed S "
 	    "[--date YYYY-MM-DD] [--out DIR]\n");
 	if (!full)
 		return;

@@ -465,6 +465,7 @@ main(int argc, char **argv)
 	unsigned port;
 	int rc, sig;
 
+	log_init("oshirase-line-emulator", LOG_LEVEL_INFO);
 	if (sodium_init() < 0)
 		fatalx("line-emulator: sodium_init failed");
 	if ((rc = parse_options(&o, argc, argv)) >= 0)
