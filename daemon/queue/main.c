@@ -129,6 +129,7 @@ load_world(const struct opts *o, struct store *s, struct world *w)
 	rc = config_load(o->config, w->cfg, err, sizeof(err));
 	if (rc != 0) {
 		log_warnx("%s", err);
+		rc = rc == CONFIG_ENOINPUT ? EXIT_NOINPUT : EXIT_CONFIG;
 		goto fail;
 	}
 	if (o->db)

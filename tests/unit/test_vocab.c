@@ -208,13 +208,37 @@ test_config_table(void **state)
 	assert_int_equal(cfg.max_errors, 7);
 	assert_string_equal(cfg.key, OSHIRASE_SYSCONFDIR "/pseudonym.key");
 	write_file("c.conf", "[store]\ndb = /srv\nsize = 3\n");
-	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 78);
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), CONFIG_ESYNTAX);
 	assert_non_null(strstr(err, "c.conf:3: unknown key 'size' in section [store]"));
 	write_file("c.conf", "[import]\nmax_errors = 0\n");
-	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 78);
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), CONFIG_ESYNTAX);
 	assert_non_null(strstr(err, ":2: [import] max_errors: '0' is not an integer in 1..1000000"));
 	/* A missing file named explicitly is an error; the default may be missing. */
-	assert_int_equal(config_load("/nonexistent.conf", &cfg, err, sizeof(err)), 66);
+	assert_int_equal(config_load("/nonexistent.conf", &cfg, err, sizeof(err)),
+	    CONFIG_ENOINPUT);
+	assert_non_null(strstr(err, "/nonexistent.conf: "));
+}
+
+static void
+test_config_codes(void **state)
+{
+	struct config cfg;
+	char err[1400], path[128];
+
+	(void)state;
+	/* keys that do not go together are a config error too */
+	snprintf(path, sizeof(path), "%s/c.conf", dir);
+	write_file("c.conf", "[senders]\nremote_jobs = tcp://127.0.0.1:7001\n");
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), CONFIG_ESYNTAX);
+	assert_non_null(strstr(err, "remote_jobs and remote_results go together"));
+	/* codes: negative, distinct, neither errno values nor LMDB's */
+	assert_true(CONFIG_ENOINPUT < -200 && CONFIG_ESYNTAX < -200);
+	assert_true(CONFIG_ENOINPUT > -30000 && CONFIG_ESYNTAX > -30000);
+	assert_int_not_equal(CONFIG_ENOINPUT, CONFIG_ESYNTAX);
+	assert_string_equal(config_strerror(0), "no error");
+	assert_non_null(strstr(config_strerror(CONFIG_ENOINPUT), "cannot be read"));
+	assert_non_null(strstr(config_strerror(CONFIG_ESYNTAX), "config"));
+	assert_non_null(strstr(config_strerror(-1), "unknown"));
 }
 
 int
@@ -227,6 +251,7 @@ main(void)
 		cmocka_unit_test(test_overlong_line_is_refused),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_config_table),
+		cmocka_unit_test(test_config_codes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

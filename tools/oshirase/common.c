@@ -111,7 +111,7 @@ common_finish(struct common *c)
 
 	if (rc != 0) {
 		log_warnx("%s", err);
-		return rc;
+		return rc == CONFIG_ENOINPUT ? EXIT_NOINPUT : EXIT_CONFIG;
 	}
 	if (c->db == NULL)
 		c->db = c->cfg.db;
