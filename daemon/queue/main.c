@@ -137,8 +137,10 @@ load_world(const struct opts *o, struct store *s, struct world *w)
 	if (o->rules)
 		snprintf(w->cfg->rules, sizeof(w->cfg->rules), "%s", o->rules);
 	rc = rules_load(w->cfg->rules, stderr, &w->rs);
-	if (rc != 0)
+	if (rc != 0) {
+		rc = rc == RULES_ENOINPUT ? EXIT_NOINPUT : EXIT_DATAERR;
 		goto fail;
+	}
 	if (render_check_departments(w->rs, w->cfg, stderr) != 0) {
 		rc = EXIT_DATAERR;
 		goto fail;

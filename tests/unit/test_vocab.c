@@ -149,18 +149,18 @@ test_errors_name_the_line(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(load("[benefit]\na = 1\n\n[benefit]\na = 2\n", &v, err), 65);
+	assert_int_equal(load("[benefit]\na = 1\n\n[benefit]\na = 2\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, "vocabulary.ini:5: benefit word 'a' declared twice"));
-	assert_int_equal(load("[benefits]\na = 1\n", &v, err), 65);
+	assert_int_equal(load("[benefits]\na = 1\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: unknown section [benefits]"));
-	assert_int_equal(load("[event]\nBad = 1\n", &v, err), 65);
+	assert_int_equal(load("[event]\nBad = 1\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: bad word 'Bad'"));
-	assert_int_equal(load("[event]\nok = 1\nno equals sign\n", &v, err), 65);
+	assert_int_equal(load("[event]\nok = 1\nno equals sign\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":3: syntax error"));
 	/* a long section name is not cut (inih alone would keep 49 bytes) */
-	assert_int_equal(load("[event]\nmr = 1\n[flag 01234567890123456789012345678901234567890123456789]\nx = 1\n", &v, err), 65);
+	assert_int_equal(load("[event]\nmr = 1\n[flag 01234567890123456789012345678901234567890123456789]\nx = 1\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":4: unknown section [flag 01234567890123456789012345678901234567890123456789]"));
-	assert_int_equal(load("[event]\nok = \xff\n", &v, err), 65);
+	assert_int_equal(load("[event]\nok = \xff\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: not valid UTF-8"));
 }
 
@@ -176,10 +176,10 @@ test_overlong_line_is_refused(void **state)
 	assert_int_equal(load(text, &v, err), 0);
 	vocab_free(v);
 	snprintf(text, sizeof(text), "[event]\nmr = %0*d\ndt = 1\n", 199 - 5, 0);
-	assert_int_equal(load(text, &v, err), 65);
+	assert_int_equal(load(text, &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: line longer than 198 bytes"));
 	snprintf(text, sizeof(text), "[event]\nmr = %0*d\n", 400, 0);
-	assert_int_equal(load(text, &v, err), 65);
+	assert_int_equal(load(text, &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: line longer"));
 }
 
@@ -190,8 +190,27 @@ test_missing_file(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(vocab_load("/nonexistent-dir", &v, err, sizeof(err)), 66);
+	assert_int_equal(vocab_load("/nonexistent-dir", &v, err, sizeof(err)),
+	    VOCAB_ENOINPUT);
 	assert_null(v);
+	assert_non_null(strstr(err, "/nonexistent-dir/vocabulary.ini: "));
+}
+
+static void
+test_vocab_codes(void **state)
+{
+	(void)state;
+	/* negative, distinct, neither errno values nor LMDB's, nor the
+	 * config's */
+	assert_true(VOCAB_ENOINPUT < -200 && VOCAB_ESYNTAX < -200);
+	assert_true(VOCAB_ENOINPUT > -30000 && VOCAB_ESYNTAX > -30000);
+	assert_int_not_equal(VOCAB_ENOINPUT, VOCAB_ESYNTAX);
+	assert_int_not_equal(VOCAB_ENOINPUT, CONFIG_ENOINPUT);
+	assert_int_not_equal(VOCAB_ESYNTAX, CONFIG_ESYNTAX);
+	assert_string_equal(vocab_strerror(0), "no error");
+	assert_non_null(strstr(vocab_strerror(VOCAB_ENOINPUT), "cannot be read"));
+	assert_non_null(strstr(vocab_strerror(VOCAB_ESYNTAX), "vocabulary"));
+	assert_non_null(strstr(vocab_strerror(-1), "unknown"));
 }
 
 static void
@@ -250,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_overlong_line_is_refused),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_vocab_codes),
 		cmocka_unit_test(test_config_table),
 		cmocka_unit_test(test_config_codes),
 	};

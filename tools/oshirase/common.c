@@ -132,7 +132,7 @@ common_open(struct common *c, int flags, struct store **s,
 
 	rc = rules_load(c->rules, stderr, rs);
 	if (rc != 0)
-		return rc;
+		return rc == RULES_ENOINPUT ? EXIT_NOINPUT : EXIT_DATAERR;
 	rc = store_open(c->db, flags, s, err, sizeof(err));
 	if (rc != 0) {
 		log_warnx("%s", err);
