@@ -293,8 +293,9 @@ run_match(struct store *s, struct world *w, struct dispatch *d, date_t day,
 	date_format(day, ds);
 	rc = match_run(s, w->rs, day, (unsigned)w->cfg->match_threads, 0, NULL,
 	    w->cfg->match_batch, res);
-	if (rc != 0)
-		return rc;
+	if (rc != 0)	/* logged */
+		return rc == MATCH_EREADONLY || rc == MATCH_ETHREAD ?
+		    EXIT_SOFTWARE : EXIT_IOERR;
 	log_info("match run %u for %s: %lu new notices in %.2f s", res->run, ds,
 	    res->total, util_now() - t0);
 	if ((rc = dispatch_digest(d)) != 0) {
