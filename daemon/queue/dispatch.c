@@ -140,7 +140,7 @@ dispatch_new(struct store *s, const struct config *cfg,
 	struct dispatch *d = xcalloc(1, sizeof(*d));
 	char pub[CONFIG_PATH_MAX + 32], sec[CONFIG_PATH_MAX + 32];
 	const char *why;
-	int code, rc;
+	int rc;
 	uint8_t *sk;
 
 	d->s = s;
@@ -158,9 +158,8 @@ dispatch_new(struct store *s, const struct config *cfg,
 		snprintf(err, errlen, "%s: %s", pub, why);
 		goto fail;
 	}
-	sk = secret_read(sec, &why, &code);
-	if (sk == NULL) {
-		snprintf(err, errlen, "%s: %s", sec, why);
+	if ((rc = secret_read(sec, &sk)) != 0) {
+		snprintf(err, errlen, "%s: %s", sec, secret_strerror(rc));
 		goto fail;
 	}
 	d->sk = sk;
