@@ -146,7 +146,8 @@ int rules_load(const char *dir, FILE *err, struct rules_set **out);
 const char *rules_strerror(int code);
 void rules_free(struct rules_set *s);
 /* Map the rules' words to the store's word ids (within txn).  A word the
- * store has never seen gets an id no record carries.  0 or an LMDB error. */
+ * store has never seen gets an id no record carries.  0 or a negative code
+ * of store_word_id (store_strerror). */
 int rules_bind_store(struct rules_set *s, MDB_txn *txn,
     const struct store_dbi *dbi);
 /* Index of the program with this id, or -1. */

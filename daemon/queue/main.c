@@ -112,7 +112,7 @@ bind_world(struct store *s, struct world *w)
 		mdb_txn_abort(txn);
 	}
 	if (rc != 0) {
-		log_warnx("%s: %s", store_dir(s), mdb_strerror(rc));
+		log_warnx("%s: %s", store_dir(s), store_strerror(rc));
 		return EXIT_IOERR;
 	}
 	return 0;

@@ -145,7 +145,7 @@ common_open(struct common *c, int flags, struct store **s,
 		mdb_txn_abort(txn);
 	}
 	if (rc != 0) {
-		log_warnx("%s: %s", c->db, mdb_strerror(rc));
+		log_warnx("%s: %s", c->db, store_strerror(rc));
 		store_close(*s);
 		rules_free(*rs);
 		return EXIT_IOERR;
