@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codes.h"
 #include "match.h"
 #include "matcher.h"
 #include "seams.h"
@@ -211,15 +212,8 @@ test_match_error_names(void **state)
 		MATCH_EOUTPUT };
 
 	(void)state;
-	assert_string_equal(match_strerror(0), "no error");
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		/* negative, neither errno values nor LMDB's, distinct */
-		assert_true(codes[i] < -200 && codes[i] > -30000);
-		assert_int_not_equal(codes[i], MATCHER_ETHREAD);
-		for (size_t j = 0; j < i; j++)
-			assert_int_not_equal(codes[i], codes[j]);
-		assert_null(strstr(match_strerror(codes[i]), "unknown"));
-	}
+	assert_module_codes(codes, sizeof(codes) / sizeof(codes[0]),
+	    match_strerror);
 	assert_non_null(strstr(match_strerror(MATCH_ETHREAD), "thread"));
 	assert_non_null(strstr(match_strerror(MATCH_EREADONLY), "read-only"));
 	assert_non_null(strstr(match_strerror(-1), "unknown"));

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codes.h"
 #include "store.h"
 
 static void
@@ -295,8 +296,7 @@ test_word_ids(void **state)
 	rmdir(dir);
 }
 
-/* The store's codes: negative, distinct, apart from errno values and
- * LMDB's, each with its text; the others' texts are theirs. */
+/* The store's own codes, and the texts of -errno and LMDB's codes. */
 static void
 test_error_codes(void **state)
 {
@@ -304,15 +304,9 @@ test_error_codes(void **state)
 		STORE_ERANGE };
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		assert_true(codes[i] < -200 && codes[i] > -30000);
-		for (size_t j = 0; j < i; j++)
-			assert_int_not_equal(codes[i], codes[j]);
-		assert_string_not_equal(store_strerror(codes[i]),
-		    strerror(-codes[i]));
-	}
+	assert_module_codes(codes, sizeof(codes) / sizeof(codes[0]),
+	    store_strerror);
 	assert_non_null(strstr(store_strerror(STORE_ENOENT), "no store"));
-	assert_string_equal(store_strerror(0), "no error");
 	assert_string_equal(store_strerror(-EIO), strerror(EIO));
 	assert_string_equal(store_strerror(-ENOENT), strerror(ENOENT));
 	assert_string_equal(store_strerror(MDB_NOTFOUND), mdb_strerror(MDB_NOTFOUND));
