@@ -372,27 +372,42 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		if (path == NULL && errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "%s: %s", file, ie.msg);
-		return EXIT_NOINPUT;
+		return CONFIG_ENOINPUT;
 	}
 	if (rc != 0) {
 		snprintf(err, errlen, "%s:%d: %s", file, ie.line, ie.msg);
-		return EXIT_CONFIG;
+		return CONFIG_ESYNTAX;
 	}
 	/* What no single key shows: remote senders need both endpoints and
 	 * the queue's CURVE keys. */
 	if ((cfg->remote_jobs[0] == '\0') != (cfg->remote_results[0] == '\0')) {
 		snprintf(err, errlen, "%s: [senders] remote_jobs and remote_results "
 		    "go together", file);
-		return EXIT_CONFIG;
+		return CONFIG_ESYNTAX;
 	}
 	if (cfg->remote_jobs[0] != '\0' && (cfg->curve_key[0] == '\0' ||
 	    cfg->curve_clients[0] == '\0')) {
 		snprintf(err, errlen, "%s: [senders] remote_jobs is tcp:// with "
 		    "CURVE: it needs curve_key (the queue's key pair) and "
 		    "curve_clients (the senders' public keys)", file);
-		return EXIT_CONFIG;
+		return CONFIG_ESYNTAX;
 	}
 	return 0;
+}
+
+const char *
+config_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return "no error";
+	case CONFIG_ENOINPUT:
+		return "the config file cannot be read";
+	case CONFIG_ESYNTAX:
+		return "a bad line, key or value in the config";
+	default:
+		return "an unknown config error";
+	}
 }
 
 void

@@ -75,10 +75,16 @@ struct config {
 
 /*
  * Fill cfg with the defaults, then read path (NULL = the default path, which
- * may be missing).  Returns 0, EXIT_CONFIG with "FILE:LINE: message" in err,
- * or EXIT_NOINPUT for an explicit path that cannot be read.
+ * may be missing).  Returns 0, or a negative code with a message in err:
+ * CONFIG_ESYNTAX ("FILE:LINE: message": a bad line, key or value, or keys
+ * that do not go together), CONFIG_ENOINPUT (an explicit path that cannot
+ * be read).  Programs exit 78 (EXIT_CONFIG) and 66 (EXIT_NOINPUT) for them.
  */
+#define CONFIG_ENOINPUT (-1100)
+#define CONFIG_ESYNTAX (-1101)
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+/* What a CONFIG_E* code means, in general (err says what was wrong). */
+const char *config_strerror(int code);
 
 /* Print every key with its type, default and range (for --help-config). */
 void config_describe(void);

@@ -7,7 +7,6 @@
 #include "notice.h"
 #include "util.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -255,7 +254,7 @@ print_dry(struct store *s, const struct rules_set *rs, const struct cand *v,
 		len += (size_t)sprintf(line + len, "\t%s\n",
 		    k->channel == CHANNEL_LINE ? "line" : "email");
 		if (out != NULL && fwrite(line, 1, len, out) != len) {
-			rc = EIO;
+			rc = MATCH_EOUTPUT;
 			break;
 		}
 	}
@@ -418,13 +417,13 @@ match_run(struct store *s, const struct rules_set *rs, date_t d,
 	memset(res, 0, sizeof(*res));
 	if (!dry && !store_dbi(s)->delivery) {
 		log_warnx("%s: opened read-only", store_dir(s));
-		return EXIT_SOFTWARE;
+		return MATCH_EREADONLY;
 	}
 	rc = contact_map_load(s, &contacts);
 	if (rc != 0) {
 		log_warnx("%s: contacts: %s", store_dir(s), mdb_strerror(rc));
 		free(contacts.t);
-		return EXIT_IOERR;
+		return MATCH_ESTORE;
 	}
 	rules_ctx_init(&ctx, d, rs);
 	cs = xcalloc(nt, sizeof(*cs));
@@ -462,21 +461,40 @@ match_run(struct store *s, const struct rules_set *rs, date_t d,
 	free(contacts.t);
 	if (mrc != 0) {
 		log_warnx("%s: %s", store_dir(s), matcher_strerror(mrc));
-		return mrc == MATCHER_ETHREAD ? EXIT_SOFTWARE : EXIT_IOERR;
+		return mrc == MATCHER_ETHREAD ? MATCH_ETHREAD : MATCH_ESTORE;
 	}
 	rc = dry ? print_dry(s, rs, all, order, n, ctx.fy, out, res) :
 	    queue(s, rs, all, order, n, d, ctx.fy, batch, res);
 	free(order);
 	free(all);
-	if (rc == EIO)
-		return EXIT_IOERR;
+	if (rc == MATCH_EOUTPUT)
+		return rc;
 	if (rc != 0) {
 		log_warnx("%s: %s", store_dir(s), mdb_strerror(rc));
-		return EXIT_IOERR;
+		return MATCH_ESTORE;
 	}
 	if (dry && out != NULL && fflush(out) != 0)
-		return EXIT_IOERR;
+		return MATCH_EOUTPUT;
 	return 0;
+}
+
+const char *
+match_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return "no error";
+	case MATCH_EREADONLY:
+		return "the store is open read-only";
+	case MATCH_ETHREAD:
+		return "a matcher thread could not be started";
+	case MATCH_ESTORE:
+		return "reading or writing the store failed";
+	case MATCH_EOUTPUT:
+		return "writing the dry run's output failed";
+	default:
+		return "an unknown match error";
+	}
 }
 
 void

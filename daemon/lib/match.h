@@ -45,10 +45,21 @@ struct match_result {
  * notices a run would queue to out (program<TAB>recipient<TAB>subject<TAB>
  * channel, in byte order) and change nothing; else queue them, batch
  * notices per transaction (s opened with STORE_WRITE), and record the run.
- * Returns 0 or an exit status (message logged).
+ * Returns 0, or a negative code, logged but for MATCH_EOUTPUT:
+ *   MATCH_EREADONLY  a real run on a store opened read-only
+ *   MATCH_ETHREAD    a matcher thread could not be started
+ *   MATCH_ESTORE     reading or writing the store failed
+ *   MATCH_EOUTPUT    writing the dry run's lines to out failed
+ * (the programs exit 70, 70, 74 and 74 for them).
  */
+#define MATCH_EREADONLY (-1400)
+#define MATCH_ETHREAD (-1401)
+#define MATCH_ESTORE (-1402)
+#define MATCH_EOUTPUT (-1403)
 int match_run(struct store *s, const struct rules_set *rs, date_t d,
     unsigned nthreads, int dry, FILE *out, long batch, struct match_result *res);
+/* What a MATCH_E* code means. */
+const char *match_strerror(int code);
 
 /* Print res as a table (program, eligible, queued, suppressed ...). */
 void match_print_counts(const struct rules_set *rs,

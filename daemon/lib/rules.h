@@ -131,14 +131,23 @@ struct rules_set {
 
 /*
  * Load every *.ini in dir but vocabulary.ini, and the vocabulary.
- * Returns 0 and *out, EXIT_NOINPUT, or EXIT_DATAERR; every error is
- * printed to err (a stream, usually stderr) as FILE:LINE:COLUMN: message,
- * with a suggestion where one is near.  Nothing is returned on error.
+ * Returns 0 and *out, or a negative code: RULES_ENOINPUT (the directory or
+ * its vocabulary cannot be read), RULES_ESYNTAX (errors in the files).
+ * Every error is printed to err (a stream, usually stderr) as
+ * FILE:LINE:COLUMN: message, with a suggestion where one is near.  Nothing
+ * is returned on error.  Programs exit 66 (EXIT_NOINPUT) and 65
+ * (EXIT_DATAERR) for them.
  */
+#define RULES_ENOINPUT (-1300)
+#define RULES_ESYNTAX (-1301)
 int rules_load(const char *dir, FILE *err, struct rules_set **out);
+/* What a RULES_E* code means, in general (the messages say what was
+ * wrong). */
+const char *rules_strerror(int code);
 void rules_free(struct rules_set *s);
 /* Map the rules' words to the store's word ids (within txn).  A word the
- * store has never seen gets an id no record carries.  0 or an LMDB error. */
+ * store has never seen gets an id no record carries.  0 or a negative code
+ * of store_word_id (store_strerror). */
 int rules_bind_store(struct rules_set *s, MDB_txn *txn,
     const struct store_dbi *dbi);
 /* Index of the program with this id, or -1. */

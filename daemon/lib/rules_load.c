@@ -376,7 +376,7 @@ rules_load(const char *dir, FILE *err, struct rules_set **out)
 	if (rc != 0) {
 		fprintf(err, "%s\n", msg);
 		rules_free(set);
-		return rc;
+		return rc == VOCAB_ENOINPUT ? RULES_ENOINPUT : RULES_ESYNTAX;
 	}
 	for (int k = 0; k < VOCAB_NKINDS; k++) {
 		size_t n = vocab_count(set->vocab, k);
@@ -389,7 +389,7 @@ rules_load(const char *dir, FILE *err, struct rules_set **out)
 	if (dh == NULL) {
 		fprintf(err, "%s: %s\n", dir, strerror(errno));
 		rules_free(set);
-		return EXIT_NOINPUT;
+		return RULES_ENOINPUT;
 	}
 	while ((de = readdir(dh)) != NULL) {
 		size_t n = strlen(de->d_name);
@@ -442,13 +442,28 @@ rules_load(const char *dir, FILE *err, struct rules_set **out)
 	if (d.errors != 0) {
 		fprintf(err, "%s: %u error(s)\n", dir, d.errors);
 		rules_free(set);
-		return EXIT_DATAERR;
+		return RULES_ESYNTAX;
 	}
 	qsort(set->p, set->n, sizeof(set->p[0]), cmp_prog);
 	for (unsigned i = 0; i < set->n; i++)
 		rules_number_questions(set, set->p[i]);
 	*out = set;
 	return 0;
+}
+
+const char *
+rules_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return "no error";
+	case RULES_ENOINPUT:
+		return "the rules directory or its vocabulary cannot be read";
+	case RULES_ESYNTAX:
+		return "errors in the rule files";
+	default:
+		return "an unknown rules error";
+	}
 }
 
 void

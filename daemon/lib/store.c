@@ -68,7 +68,9 @@ store_strerror(int code)
 	case STORE_ERANGE:
 		return "more than a record holds";
 	default:
-		return mdb_strerror(code);
+		if (code < 0 && !(code >= MDB_KEYEXIST && code <= MDB_LAST_ERRCODE))
+			return strerror(-code);
+		return mdb_strerror(code);	/* LMDB's codes and errno values */
 	}
 }
 
@@ -415,6 +417,14 @@ store_dir(const struct store *s)
 	return s->dir;
 }
 
+/* An LMDB return as a negative code: its own codes are negative, its
+ * errno values positive. */
+static int
+neg(int rc)
+{
+	return rc > 0 ? -rc : rc;
+}
+
 int
 store_word_id(MDB_txn *txn, const struct store_dbi *dbi, int kind,
     const char *word, int assign, uint16_t *id)
@@ -427,7 +437,7 @@ store_word_id(MDB_txn *txn, const struct store_dbi *dbi, int kind,
 	int rc;
 
 	if (wlen > 64)
-		return EINVAL;
+		return -EINVAL;
 	kbuf[0] = (uint8_t)kind;
 	memcpy(kbuf + 1, word, wlen);
 	k.mv_data = kbuf;
@@ -440,14 +450,14 @@ store_word_id(MDB_txn *txn, const struct store_dbi *dbi, int kind,
 		return 0;
 	}
 	if (rc != MDB_NOTFOUND || !assign)
-		return rc;
+		return neg(rc);
 	snprintf(seqname, sizeof(seqname), "vocab.next.%d", kind);
 	rc = store_meta_get(txn, dbi, seqname, vbuf, sizeof(vbuf), &len);
 	if (rc == MDB_NOTFOUND) {
 		put16(vbuf, 0);
 		len = 2;
 	} else if (rc != 0)
-		return rc;
+		return neg(rc);
 	if (len != 2)
 		return MDB_CORRUPTED;
 	*id = store_u16(vbuf);
@@ -457,9 +467,9 @@ store_word_id(MDB_txn *txn, const struct store_dbi *dbi, int kind,
 	v.mv_size = 2;
 	rc = mdb_put(txn, dbi->vocab, &k, &v, 0);
 	if (rc != 0)
-		return rc;
+		return neg(rc);
 	put16(vbuf, (uint16_t)(*id + 1));
-	return store_meta_put(txn, dbi, seqname, vbuf, 2);
+	return neg(store_meta_put(txn, dbi, seqname, vbuf, 2));
 }
 
 int

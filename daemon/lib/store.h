@@ -175,12 +175,15 @@ struct store_dbi {
  * the store in dir.  Returns 0, or a negative value with a message in err:
  * STORE_ENOENT (no store there), STORE_EFORMAT (unknown format version),
  * STORE_ELMDB (LMDB error).  Free with store_close.
+ * The STORE_E* codes are neither errno values nor LMDB's, so that a
+ * function may return any of the three.
  */
-#define STORE_ENOENT (-2)
-#define STORE_EFORMAT (-3)
-#define STORE_ELMDB (-4)
-#define STORE_ERANGE (-5)	/* more than a record holds */
-/* What a STORE_E* code means (for an LMDB code, mdb_strerror). */
+#define STORE_ENOENT (-1600)
+#define STORE_EFORMAT (-1601)
+#define STORE_ELMDB (-1602)
+#define STORE_ERANGE (-1603)	/* more than a record holds */
+/* What a code means: a STORE_E* code, -errno, or an LMDB code (whose own
+ * are negative and whose errno values are positive: mdb_strerror). */
 const char *store_strerror(int code);
 int store_open(const char *dir, int flags, struct store **out, char *err,
     size_t errlen);
@@ -191,7 +194,10 @@ const char *store_dir(const struct store *s);
 
 /* Store word ids for a vocabulary kind: map the word to its id, assigning
  * the next free id (in txn, a write transaction) if the store has none.
- * Returns 0 and *id, or an LMDB error code. */
+ * Returns 0 and *id; MDB_NOTFOUND if the store has none and assign is 0;
+ * or a negative code (store_strerror): -EINVAL for a word of more than 64
+ * bytes, MDB_CORRUPTED for a bad stored id, MDB_MAP_FULL when the kind has
+ * no id left, another LMDB code (an errno value of LMDB's as -errno). */
 int store_word_id(MDB_txn *txn, const struct store_dbi *dbi, int kind,
     const char *word, int assign, uint16_t *id);
 

@@ -161,57 +161,67 @@ secret_write(const char *path, const uint8_t *key, size_t len)
 	return rc;
 }
 
-uint8_t *
-secret_read(const char *path, const char **err, int *err_code)
+int
+secret_read(const char *path, uint8_t **out)
 {
 	char buf[2 * SECRET_LEN + 3];
 	uint8_t *key = NULL;
 	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
-	*err_code = EXIT_NOINPUT;
+	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*err = strerror(errno);
-		return NULL;
-	}
+	if (fd < 0)
+		return -errno;
 	if (fstat(fd, &st) != 0) {
-		*err = strerror(errno);
+		rc = -errno;
 		close(fd);
-		return NULL;
+		return rc;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
 		log_warnx("%s: key file is accessible to group or others; "
 		    "chmod 600 it", path);
 	n = read(fd, buf, sizeof(buf));
+	rc = n < 0 ? -errno : 0;
 	close(fd);
-	*err_code = EXIT_DATAERR;
-	if (n < 0) {
-		*err_code = EXIT_IOERR;
-		*err = strerror(errno);
+	if (rc != 0)
 		goto out;
-	}
 	if (n == 2 * SECRET_LEN + 1 && buf[2 * SECRET_LEN] == '\n')
 		n--;
 	if (n != 2 * SECRET_LEN) {
-		*err = "a key file holds 64 hex digits and a newline";
+		rc = SECRET_EFORMAT;
 		goto out;
 	}
 	key = sodium_malloc(SECRET_LEN);
 	if (key == NULL) {
-		*err_code = EXIT_SOFTWARE;
-		*err = "sodium_malloc failed";
+		rc = SECRET_ENOMEM;
 		goto out;
 	}
 	if (hex_decode(buf, 2 * SECRET_LEN, key, SECRET_LEN) != 0) {
 		sodium_free(key);
 		key = NULL;
-		*err = "a key file holds 64 hex digits and a newline";
+		rc = SECRET_EFORMAT;
 	}
 out:
 	sodium_memzero(buf, sizeof(buf));
-	return key;
+	*out = key;
+	return rc;
+}
+
+const char *
+secret_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return "no error";
+	case SECRET_EFORMAT:
+		return "a key file holds 64 hex digits and a newline";
+	case SECRET_ENOMEM:
+		return "sodium_malloc failed";
+	default:
+		return code < 0 ? strerror(-code) : "an unknown key file error";
+	}
 }
 
 char *

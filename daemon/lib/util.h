@@ -45,14 +45,23 @@ int utf8_valid(const uint8_t *s, size_t n);
 /*
  * A 32-byte secret kept in a file as 64 hex digits and a newline, mode 0600.
  * secret_write creates the file with O_EXCL: returns 0, -EEXIST if it
- * exists, or another -errno.  secret_read returns a sodium_malloc'ed buffer
- * of 32 bytes (free with sodium_free) or NULL with *err set to a message;
- * *err_code is EXIT_NOINPUT for a missing or unreadable file and
- * EXIT_DATAERR for bad content.
+ * exists, or another -errno.  secret_read puts the key in a sodium_malloc'ed
+ * buffer of 32 bytes (free with sodium_free) and returns 0 and *out, or a
+ * negative code (*out NULL):
+ *   -errno          the file cannot be opened (-ENOENT, -EACCES, ...) or
+ *                   read (-EISDIR, -EIO: read(2)'s errors)
+ *   SECRET_EFORMAT  it does not hold 64 hex digits and a newline
+ *   SECRET_ENOMEM   sodium_malloc failed
+ * The programs exit 66 (EXIT_NOINPUT) for a file that cannot be opened, 74
+ * (EXIT_IOERR) for one that cannot be read, 65 and 70 for the others.
+ * secret_strerror says what a code means ("PATH: " and it make a message).
  */
 #define SECRET_LEN 32
+#define SECRET_EFORMAT (-1500)
+#define SECRET_ENOMEM (-1501)
 int secret_write(const char *path, const uint8_t *key, size_t len);
-uint8_t *secret_read(const char *path, const char **err, int *err_code);
+int secret_read(const char *path, uint8_t **out);
+const char *secret_strerror(int code);
 
 /* Read a whole file into a malloc'ed buffer (NUL-terminated, *len without
  * the NUL).  NULL and errno set on failure. */

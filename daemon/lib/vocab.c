@@ -104,7 +104,7 @@ vocab_load(const char *rules_dir, struct vocab **out, char *err, size_t errlen)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", rules_dir,
 	    VOCAB_FILE) >= sizeof(path)) {
 		snprintf(err, errlen, "%s: path too long", rules_dir);
-		return EXIT_NOINPUT;
+		return VOCAB_ENOINPUT;
 	}
 	v = xcalloc(1, sizeof(*v));
 	ctx.v = v;
@@ -113,15 +113,30 @@ vocab_load(const char *rules_dir, struct vocab **out, char *err, size_t errlen)
 	if (rc == -2) {
 		snprintf(err, errlen, "%s: %s", path, ie.msg);
 		vocab_free(v);
-		return EXIT_NOINPUT;
+		return VOCAB_ENOINPUT;
 	}
 	if (rc != 0) {
 		snprintf(err, errlen, "%s:%d: %s", path, ie.line, ie.msg);
 		vocab_free(v);
-		return EXIT_DATAERR;
+		return VOCAB_ESYNTAX;
 	}
 	*out = v;
 	return 0;
+}
+
+const char *
+vocab_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return "no error";
+	case VOCAB_ENOINPUT:
+		return "the vocabulary file cannot be read";
+	case VOCAB_ESYNTAX:
+		return "a bad line or word in the vocabulary file";
+	default:
+		return "an unknown vocabulary error";
+	}
 }
 
 void

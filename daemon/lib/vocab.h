@@ -26,12 +26,17 @@ enum vocab_kind { VOCAB_BENEFIT = 0, VOCAB_EVENT = 1, VOCAB_FLAG = 2 };
 struct vocab;
 
 /*
- * Load DIR/vocabulary.ini.  Returns 0 and *out (free with vocab_free), or
- * EXIT_NOINPUT (file missing or unreadable) / EXIT_DATAERR (bad content)
- * with "FILE:LINE: message" in err.
+ * Load DIR/vocabulary.ini.  Returns 0 and *out (free with vocab_free), or a
+ * negative code with a message in err: VOCAB_ENOINPUT (the file is missing
+ * or unreadable: "FILE: why"), VOCAB_ESYNTAX (bad content: "FILE:LINE:
+ * message").
  */
+#define VOCAB_ENOINPUT (-1200)
+#define VOCAB_ESYNTAX (-1201)
 int vocab_load(const char *rules_dir, struct vocab **out, char *err,
     size_t errlen);
+/* What a VOCAB_E* code means, in general (err says what was wrong). */
+const char *vocab_strerror(int code);
 void vocab_free(struct vocab *v);
 
 /* Index of word (len bytes) in kind's list, or -1. */

@@ -1,99 +1,30 @@
-/* dispatch.c - the dispatcher (see dispatch.h)
+/* dispatch.c - the dispatcher (see dispatch.h): setup, the queues, the
+ * send window, pacing, sending jobs, and the step that drives the phases
  * SPDX-License-Identifier: MIT
+ *
+ * Messages are made in digest.c and results settled in settle.c; what the
+ * three files share is in dispatch_int.h.
  */
-#include "dispatch.h"
-#include "addrbox.h"
+#include "dispatch_int.h"
 #include "dates.h"
 #include "job.h"
 #include "log.h"
 #include "notice.h"
-#include "render.h"
 #include "util.h"
 
 #include <errno.h>
-#include <math.h>
-#include <curl/curl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
-#define AUTH_PAUSE 300		/* seconds a refused channel waits */
-#define RATE_PAUSE 1.0		/* seconds after a rate-limit 429 */
-#define MAX_OPENERS 64
 #define MAX_RESULTS 4096	/* per step */
-
-/* A message waiting for its time, in a min-heap per channel. */
-struct ready {
-	double due;		/* wall-clock seconds */
-	uint64_t id;
-};
-
-struct heap {
-	struct ready *a;
-	size_t n, cap;
-};
-
-struct chan {
-	struct heap q;
-	double tokens, last;		/* token bucket (monotonic time) */
-	double factor, factor_at;	/* pace after a 429, recovering */
-	time_t paused_until;
-	int pause_why;			/* JOB_QUOTA, JOB_AUTH, 0 */
-};
-
-struct flight {
-	uint64_t id;
-	uint32_t attempt;
-	uint8_t channel, used;
-	double deadline;	/* monotonic */
-	time_t sent;
-};
-
-/* What a step decided for one message, applied in one transaction after
- * the outcome log is synced. */
-struct verdict {
-	uint64_t id;
-	uint8_t final;		/* an enum outlog_outcome, or 0: reschedule */
-	uint8_t regroup;	/* cancel only the notices whose subject left */
-	uint8_t uncertain;
-	uint32_t attempt;
-	int32_t status;
-	time_t first, next;
-};
-
-struct dispatch {
-	struct store *s;
-	const struct store_dbi *dbi;
-	const struct config *cfg;
-	const struct rules_set *rs;
-	struct outlog *log;
-	struct link *link;		/* borrowed */
-	void *pull;			/* its results socket */
-	time_t offset;
-	uint8_t *sk, *unsub_key;	/* sodium_malloc */
-	uint8_t pk[ADDRBOX_PK_LEN];
-	struct {
-		uint32_t import_no;
-		struct addrbox *b;
-	} openers[MAX_OPENERS];
-	unsigned nopeners;
-	struct chan ch[3];		/* by enum job_channel */
-	struct flight *fl;
-	unsigned nfl, flcap;
-	unsigned inflight;		/* entries of fl in use */
-	struct verdict *v;
-	size_t nv, vcap;
-	int draining, regroup, key_alerted;
-	double last_settle;	/* monotonic */
-	struct dispatch_stats st;
-};
 
 /* ---- heaps ---- */
 
-static void
-heap_push(struct heap *h, double due, uint64_t id)
+void
+dispatch_heap_push(struct heap *h, double due, uint64_t id)
 {
 	size_t i;
 
@@ -193,7 +124,8 @@ load_queue(struct dispatch *d)
 			    (unsigned long long)notice_key_id(&k));
 			continue;
 		}
-		heap_push(&d->ch[m.channel].q, (double)m.next_attempt, m.id);
+		dispatch_heap_push(&d->ch[m.channel].q, (double)m.next_attempt,
+		    m.id);
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
@@ -208,7 +140,7 @@ dispatch_new(struct store *s, const struct config *cfg,
 	struct dispatch *d = xcalloc(1, sizeof(*d));
 	char pub[CONFIG_PATH_MAX + 32], sec[CONFIG_PATH_MAX + 32];
 	const char *why;
-	int code, rc;
+	int rc;
 	uint8_t *sk;
 
 	d->s = s;
@@ -226,9 +158,8 @@ dispatch_new(struct store *s, const struct config *cfg,
 		snprintf(err, errlen, "%s: %s", pub, why);
 		goto fail;
 	}
-	sk = secret_read(sec, &why, &code);
-	if (sk == NULL) {
-		snprintf(err, errlen, "%s: %s", sec, why);
+	if ((rc = secret_read(sec, &sk)) != 0) {
+		snprintf(err, errlen, "%s: %s", sec, secret_strerror(rc));
 		goto fail;
 	}
 	d->sk = sk;
@@ -329,498 +260,6 @@ dispatch_next_due(const struct dispatch *d)
 	return best;
 }
 
-/* ---- making messages ---- */
-
-struct nref {
-	uint32_t run;
-	uint8_t recipient[STORE_PSEUDO_LEN];
-	uint8_t channel, language, child;
-	uint64_t id;
-	char program[65];
-};
-
-static int
-nref_cmp(const void *a, const void *b)
-{
-	const struct nref *x = a, *y = b;
-	int c;
-
-	if (x->run != y->run)
-		return x->run < y->run ? -1 : 1;
-	if ((c = memcmp(x->recipient, y->recipient, STORE_PSEUDO_LEN)) != 0)
-		return c;
-	if (x->channel != y->channel)
-		return x->channel < y->channel ? -1 : 1;
-	if ((c = strcmp(x->program, y->program)) != 0)
-		return c;
-	if (x->child != y->child)
-		return x->child < y->child ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-#define TEXT_CAP 16384
-
-/* Texts of a digest: a header, then one paragraph per distinct (program,
- * child) in program order, split into message objects of at most 5,000
- * UTF-16 units.  Returns the number of notices of g[0..n) taken (the
- * rest go into another message), 0 if none renders. */
-static size_t
-build_texts(struct dispatch *d, const struct nref *g, size_t n,
-    char texts[JOB_MAX_TEXTS][TEXT_CAP], size_t *lens, unsigned *ntexts,
-    char *subject, size_t subcap, uint8_t *cancel)
-{
-	const struct config *cfg = d->cfg;
-	int en = g[0].language == LANG_EN;
-	char para[8192];
-	size_t taken = 0, units, pu;	/* units: of texts[t] */
-	unsigned t = 0;
-
-	snprintf(subject, subcap, en ? "[%s] Programs you may qualify for" :
-	    "【%s】あなたが使える制度のお知らせ", en ? cfg->city_en : cfg->city_ja);
-	lens[0] = (size_t)snprintf(texts[0], TEXT_CAP, en ?
-	    "[%s] Programs you may qualify for" :
-	    "【%s】あなたが使える制度のお知らせ", en ? cfg->city_en : cfg->city_ja);
-	units = util_utf16_units(texts[0], lens[0]);
-	for (size_t i = 0; i < n; i++) {
-		int idx = rules_find(d->rs, g[i].program);
-		int len;
-
-		cancel[i] = 0;
-		if (i > 0 && strcmp(g[i].program, g[i - 1].program) == 0 &&
-		    g[i].child == g[i - 1].child) {
-			taken = i + 1;	/* the same paragraph covers it */
-			cancel[i] = cancel[i - 1];
-			continue;
-		}
-		len = idx < 0 ? -1 : render_message(d->rs->p[idx], cfg, g[i].language,
-		    g[i].child, para, sizeof(para));
-		if (len < 0) {
-			cancel[i] = 1;	/* a program no longer in the rules */
-			taken = i + 1;
-			continue;
-		}
-		pu = util_utf16_units(para, (size_t)len);
-		if (units + 2 + pu > JOB_LINE_TEXT_UNITS ||
-		    lens[t] + 2 + (size_t)len >= TEXT_CAP) {
-			if (t + 1 == JOB_MAX_TEXTS)
-				break;	/* the rest: another message */
-			t++;
-			lens[t] = 0;
-			units = pu;
-		} else {
-			memcpy(texts[t] + lens[t], "\n\n", 2);
-			lens[t] += 2;
-			units += 2 + pu;
-		}
-		memcpy(texts[t] + lens[t], para, (size_t)len);
-		lens[t] += (size_t)len;
-		taken = i + 1;
-	}
-	*ntexts = t + 1;
-	return taken;
-}
-
-static int
-cancel_notice_txn(struct dispatch *d, MDB_txn *txn, const struct notice *no,
-    uint64_t message, int outcome, uint32_t attempt, int32_t status,
-    const uint8_t *digest, int maybe_sent);
-
-/* One group's messages: written in txn, queued in the heap after commit. */
-static int
-make_messages(struct dispatch *d, MDB_txn *txn, const struct nref *g, size_t n,
-    uint64_t *made, size_t *nmade)
-{
-	static char texts[JOB_MAX_TEXTS][TEXT_CAP];
-	uint8_t *cancel = xmalloc(n);
-	size_t off = 0;
-	int rc = 0;
-
-	while (off < n && rc == 0) {
-		struct message m;
-		size_t lens[JOB_MAX_TEXTS], take, cap;
-		unsigned ntexts;
-		char subject[512];
-		uint8_t key[8], *buf;
-		MDB_val kv, vv;
-
-		take = build_texts(d, g + off, n - off, texts, lens, &ntexts,
-		    subject, sizeof(subject), cancel + off);
-		if (take == 0)
-			take = 1;	/* cannot happen: a paragraph always fits */
-		memset(&m, 0, sizeof(m));
-		if ((rc = notice_next_seq(txn, d->dbi, "message.seq", &m.id)) != 0)
-			break;
-		m.channel = g[off].channel;
-		m.language = g[off].language;
-		memcpy(m.recipient, g[off].recipient, STORE_PSEUDO_LEN);
-		util_uuid4(m.retry_key);
-		m.run = g[off].run;
-		m.ntexts = ntexts;
-		for (unsigned i = 0; i < ntexts; i++) {
-			m.text[i] = texts[i];
-			m.text_len[i] = lens[i];
-		}
-		m.subject = subject;
-		m.subject_len = strlen(subject);
-		for (size_t i = off; i < off + take; i++) {
-			struct notice no;
-			uint8_t nk[8], nb[256];
-			MDB_val nkv = { 8, nk }, nvv;
-
-			notice_key(nk, g[i].id);
-			if ((rc = mdb_get(txn, d->dbi->outbox, &nkv, &nvv)) != 0 ||
-			    notice_decode(&nkv, &nvv, &no) != 0) {
-				rc = rc ? rc : MDB_CORRUPTED;
-				break;
-			}
-			if (cancel[i]) {
-				rc = cancel_notice_txn(d, txn, &no, 0,
-				    OUTCOME_CANCELLED, 0, 0, NULL, 0);
-				if (rc != 0)
-					break;
-				continue;
-			}
-			if (m.n == MESSAGE_MAX_NOTICES) {
-				take = i - off;
-				break;
-			}
-			m.notices[m.n++] = g[i].id;
-			no.state = NOTICE_DIGESTED;
-			no.message = m.id;
-			nvv.mv_data = nb;
-			nvv.mv_size = notice_encode(&no, nb, sizeof(nb));
-			if ((rc = mdb_put(txn, d->dbi->outbox, &nkv, &nvv, 0)) != 0)
-				break;
-		}
-		if (rc == 0 && m.n > 0) {
-			cap = 256 + 8 * m.n + JOB_MAX_TEXTS * TEXT_CAP;
-			buf = xmalloc(cap);
-			notice_key(key, m.id);
-			kv.mv_data = key;
-			kv.mv_size = 8;
-			vv.mv_data = buf;
-			vv.mv_size = message_encode(&m, buf, cap);
-			rc = mdb_put(txn, d->dbi->messages, &kv, &vv, MDB_APPEND);
-			free(buf);
-			if (rc == 0) {
-				made[(*nmade)++] = m.id;
-				made[(*nmade)++] = m.channel;
-			}
-		}
-		off += take;
-	}
-	free(cancel);
-	return rc;
-}
-
-int
-dispatch_digest(struct dispatch *d)
-{
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	struct nref *r = NULL;
-	size_t n = 0, cap = 0, nmade = 0;
-	uint64_t *made;
-	int rc;
-
-	if ((rc = mdb_txn_begin(store_env(d->s), NULL, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, d->dbi->outbox, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct notice no;
-
-		if (notice_decode(&k, &v, &no) != 0 || no.state != NOTICE_NEW)
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4096;
-			r = xrealloc(r, cap * sizeof(*r));
-		}
-		r[n].run = no.run;
-		memcpy(r[n].recipient, no.recipient, STORE_PSEUDO_LEN);
-		r[n].channel = no.channel;
-		r[n].language = no.language;
-		r[n].child = no.child;
-		r[n].id = no.id;
-		memcpy(r[n].program, no.program, sizeof(r[n].program));
-		n++;
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (rc != MDB_NOTFOUND) {
-		free(r);
-		return rc;
-	}
-	if (n == 0) {
-		free(r);
-		return 0;
-	}
-	qsort(r, n, sizeof(*r), nref_cmp);
-	made = xmalloc(2 * (n + 1) * sizeof(*made));
-	rc = mdb_txn_begin(store_env(d->s), NULL, 0, &txn);
-	for (size_t i = 0, inbatch = 0; rc == 0 && i < n;) {
-		size_t j = i + 1;
-
-		while (j < n && r[j].run == r[i].run && r[j].channel == r[i].channel &&
-		    memcmp(r[j].recipient, r[i].recipient, STORE_PSEUDO_LEN) == 0)
-			j++;
-		rc = make_messages(d, txn, r + i, j - i, made, &nmade);
-		inbatch += j - i;
-		i = j;
-		if (rc == 0 && (inbatch >= 20000 || i == n)) {
-			rc = outlog_sync(d->log) == 0 ? 0 : EIO;
-			if (rc == 0)
-				rc = mdb_txn_commit(txn);
-			else
-				mdb_txn_abort(txn);
-			txn = NULL;
-			if (rc == 0) {
-				for (size_t m = 0; m < nmade; m += 2)
-					heap_push(&d->ch[made[m + 1]].q, 0, made[m]);
-				d->st.messages_made += nmade / 2;
-				nmade = 0;
-				inbatch = 0;
-				if (i < n)
-					rc = mdb_txn_begin(store_env(d->s), NULL, 0, &txn);
-			}
-		}
-	}
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	free(made);
-	free(r);
-	return rc;
-}
-
-/* ---- outcomes ---- */
-
-/* Record the outcome of one notice and take it out of the outbox; the
- * ledger keeps sent and failed notices and forgets cancelled ones, but for
- * one whose message may have been delivered (maybe_sent: an attempt went
- * unanswered), which it keeps as failed so that it is never sent again. */
-static int
-cancel_notice_txn(struct dispatch *d, MDB_txn *txn, const struct notice *no,
-    uint64_t message, int outcome, uint32_t attempt, int32_t status,
-    const uint8_t *digest, int maybe_sent)
-{
-	struct outcome o;
-	uint8_t lk[LEDGER_KEY_MAX], lv[18], nk[8];
-	MDB_val kv, vv;
-	int rc;
-
-	memset(&o, 0, sizeof(o));
-	o.notice = no->id;
-	o.message = message;
-	memcpy(o.recipient, no->recipient, STORE_PSEUDO_LEN);
-	memcpy(o.subject, no->subject, STORE_PSEUDO_LEN);
-	snprintf(o.program, sizeof(o.program), "%s", no->program);
-	o.channel = no->channel;
-	o.outcome = (uint8_t)outcome;
-	o.attempt = attempt;
-	o.time = (int64_t)time(NULL);	/* the real clock, not --now */
-	memcpy(o.ruleset, d->rs->version, 32);
-	if (digest)
-		memcpy(o.digest, digest, 32);
-	o.status = status;
-	if (outlog_append(d->log, &o) != 0)
-		return EIO;
-	kv.mv_size = ledger_key(lk, no->recipient, no->subject, no->cycle,
-	    no->program);
-	kv.mv_data = lk;
-	if (outcome == OUTCOME_CANCELLED && !maybe_sent) {
-		rc = mdb_del(txn, d->dbi->ledger, &kv, NULL);
-	} else {
-		ledger_value(lv, outcome == OUTCOME_SENT ? LEDGER_SENT :
-		    LEDGER_FAILED, no->id, o.time);
-		vv.mv_data = lv;
-		vv.mv_size = sizeof(lv);
-		rc = mdb_put(txn, d->dbi->ledger, &kv, &vv, 0);
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return rc;
-	notice_key(nk, no->id);
-	kv.mv_data = nk;
-	kv.mv_size = 8;
-	if ((rc = mdb_del(txn, d->dbi->outbox, &kv, NULL)) != 0 &&
-	    rc != MDB_NOTFOUND)
-		return rc;
-	switch (outcome) {
-	case OUTCOME_SENT:
-		d->st.sent++;
-		if ((rc = rules_find(d->rs, no->program)) >= 0)
-			d->st.sent_prog[rc]++;
-		rc = 0;
-		break;
-	case OUTCOME_FAILED: d->st.failed++; break;
-	case OUTCOME_CANCELLED: d->st.cancelled++; break;
-	default: d->st.expired++; break;
-	}
-	return 0;
-}
-
-static int
-resident_here(MDB_txn *txn, const struct store_dbi *dbi, const uint8_t *res)
-{
-	MDB_val k = { STORE_PSEUDO_LEN, (void *)res }, v;
-
-	return mdb_get(txn, dbi->resident_hh, &k, &v) == 0;
-}
-
-/* Apply one verdict in txn (the outcome records are appended here and
- * synced by the caller before commit). */
-/* Is this retry past its channel's maximum age, so given up instead? */
-static int
-expired(const struct dispatch *d, const struct message *m,
-    const struct verdict *vd)
-{
-	time_t first = m->first_attempt ? (time_t)m->first_attempt : vd->first;
-	long max_age = m->channel == CHANNEL_LINE ? d->cfg->line_max_age :
-	    d->cfg->email_max_age;
-
-	if (first == 0)
-		return 0;	/* held before any attempt */
-	/* Email gives up after max_age, as MTAs do.  A LINE message only
-	 * needs to when an attempt may have been accepted unseen: past its
-	 * retry key's life a retry could deliver it twice.  One that LINE
-	 * only ever refused (quota, auth, rate) waits as long as it must. */
-	return dispatch_now(d) - first > max_age &&
-	    (m->channel == CHANNEL_EMAIL || vd->uncertain ||
-	    (m->flags & MESSAGE_UNCERTAIN));
-}
-
-static int
-apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
-{
-	uint8_t key[8], digest[32], *buf;
-	MDB_val kv = { 8, key }, vv;
-	struct message m;
-	size_t cap;
-	int rc;
-
-	notice_key(key, vd->id);
-	if ((rc = mdb_get(txn, d->dbi->messages, &kv, &vv)) != 0)
-		return rc == MDB_NOTFOUND ? 0 : rc;	/* already settled */
-	if (message_decode(&kv, &vv, &m) != 0)
-		return MDB_CORRUPTED;
-	if (vd->final == 0 && expired(d, &m, vd)) {
-		vd->final = OUTCOME_EXPIRED;
-		log_info("message %llu: given up after %u attempts",
-		    (unsigned long long)vd->id, vd->attempt);
-	}
-	if (vd->final == 0) {
-		m.attempts = vd->attempt;
-		/* the clock of max_age: from the first attempt for email;
-		 * for LINE from the first attempt that may have been accepted
-		 * (quota, auth and rate refusals cannot have been) */
-		if (m.first_attempt == 0 && (m.channel == CHANNEL_EMAIL ||
-		    vd->uncertain))
-			m.first_attempt = vd->first;
-		m.next_attempt = vd->next;
-		if (vd->uncertain)
-			m.flags |= MESSAGE_UNCERTAIN;
-		cap = vv.mv_size;
-		buf = xmalloc(cap);
-		vv.mv_size = message_encode(&m, buf, cap);
-		vv.mv_data = buf;
-		rc = mdb_put(txn, d->dbi->messages, &kv, &vv, 0);
-		free(buf);
-		if (rc == 0)
-			heap_push(&d->ch[m.channel].q, (double)vd->next, vd->id);
-		return rc;
-	}
-	outlog_digest(d->log, m.text, m.text_len, m.ntexts, digest);
-	for (unsigned i = 0; i < m.n; i++) {
-		uint8_t nk[8];
-		MDB_val nkv = { 8, nk }, nvv;
-		struct notice no;
-		int outcome = vd->final;
-
-		notice_key(nk, m.notices[i]);
-		if ((rc = mdb_get(txn, d->dbi->outbox, &nkv, &nvv)) == MDB_NOTFOUND)
-			continue;
-		if (rc != 0 || notice_decode(&nkv, &nvv, &no) != 0)
-			return rc ? rc : MDB_CORRUPTED;
-		if (vd->regroup) {
-			/* before any attempt: cancel the notices about someone
-			 * who left, give the others back to be digested anew */
-			if (resident_here(txn, d->dbi, no.subject)) {
-				uint8_t nb[256];
-
-				no.state = NOTICE_NEW;
-				no.message = 0;
-				nvv.mv_data = nb;
-				nvv.mv_size = notice_encode(&no, nb, sizeof(nb));
-				if ((rc = mdb_put(txn, d->dbi->outbox, &nkv, &nvv,
-				    0)) != 0)
-					return rc;
-				continue;
-			}
-			outcome = OUTCOME_CANCELLED;
-		}
-		if ((rc = cancel_notice_txn(d, txn, &no, vd->id, outcome,
-		    vd->attempt, vd->status, digest,
-		    (m.flags & MESSAGE_UNCERTAIN) != 0)) != 0)
-			return rc;
-	}
-	notice_key(key, vd->id);
-	kv.mv_data = key;
-	kv.mv_size = 8;
-	rc = mdb_del(txn, d->dbi->messages, &kv, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-static struct verdict *
-verdict_add(struct dispatch *d, uint64_t id)
-{
-	struct verdict *vd;
-
-	if (d->nv == d->vcap) {
-		d->vcap = d->vcap ? 2 * d->vcap : 256;
-		d->v = xrealloc(d->v, d->vcap * sizeof(*d->v));
-	}
-	vd = &d->v[d->nv++];
-	memset(vd, 0, sizeof(*vd));
-	vd->id = id;
-	return vd;
-}
-
-/* Apply the step's verdicts: outcome records first, synced, then one
- * transaction. */
-static int
-settle(struct dispatch *d)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if (d->nv == 0)
-		return 0;
-	if ((rc = mdb_txn_begin(store_env(d->s), NULL, 0, &txn)) != 0)
-		goto out;
-	for (size_t i = 0; i < d->nv && rc == 0; i++) {
-		rc = apply(d, txn, &d->v[i]);
-		if (d->v[i].regroup)
-			d->regroup = 1;
-	}
-	if (rc == 0 && outlog_sync(d->log) != 0) {
-		log_warn("outcome log");
-		rc = EIO;
-	}
-	if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
-out:
-	if (rc != 0)
-		log_warnx("%s: settling %zu messages: %s", store_dir(d->s), d->nv,
-		    rc == EIO ? "outcome log write failed" : mdb_strerror(rc));
-	d->nv = 0;
-	return rc;
-}
-
 /* ---- sending ---- */
 
 static struct addrbox *
@@ -916,7 +355,7 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 	if (rc == -2) {
 		/* the daemon's contacts key, not the resident, is wrong:
 		 * hold the message and tell the operator */
-		struct verdict *vd = verdict_add(d, id);
+		struct verdict *vd = dispatch_verdict_add(d, id);
 
 		if (!d->key_alerted)
 			log_warnx("ALERT: contact addresses do not decrypt with "
@@ -928,8 +367,8 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 		vd->next = dispatch_now(d) + AUTH_PAUSE;
 		return 0;
 	}
-	if (rc != 0 || !resident_here(txn, d->dbi, m.recipient)) {
-		struct verdict *vd = verdict_add(d, id);
+	if (rc != 0 || !dispatch_resident_here(txn, d->dbi, m.recipient)) {
+		struct verdict *vd = dispatch_verdict_add(d, id);
 
 		vd->final = OUTCOME_CANCELLED;
 		vd->attempt = m.attempts;
@@ -944,11 +383,11 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 			notice_key(nk, m.notices[i]);
 			if (mdb_get(txn, d->dbi->outbox, &nkv, &nvv) == 0 &&
 			    notice_decode(&nkv, &nvv, &no) == 0 &&
-			    !resident_here(txn, d->dbi, no.subject))
+			    !dispatch_resident_here(txn, d->dbi, no.subject))
 				gone = 1;
 		}
 		if (gone) {
-			struct verdict *vd = verdict_add(d, id);
+			struct verdict *vd = dispatch_verdict_add(d, id);
 
 			vd->final = OUTCOME_CANCELLED;
 			vd->regroup = 1;
@@ -990,7 +429,7 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 	len = job_encode(&j, frame, sizeof(frame));
 	sodium_memzero(j.to, sizeof(j.to));
 	if (len == 0) {
-		struct verdict *vd = verdict_add(d, id);
+		struct verdict *vd = dispatch_verdict_add(d, id);
 
 		log_warnx("message %llu does not fit in a job; failed",
 		    (unsigned long long)id);
@@ -1068,7 +507,7 @@ send_due(struct dispatch *d)
 				break;
 			sent = send_one(d, txn, r.id, (uint8_t)c);
 			if (sent < 0) {
-				heap_push(&ch->q, r.due, r.id);
+				dispatch_heap_push(&ch->q, r.due, r.id);
 				break;
 			}
 			if (sent > 0)
@@ -1078,130 +517,6 @@ send_due(struct dispatch *d)
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	return rc;
-}
-
-/* ---- results ---- */
-
-static double
-backoff(const struct config *cfg, uint32_t attempt)
-{
-	double cap = (double)cfg->retry_cap, t = (double)cfg->retry_base;
-
-	for (uint32_t i = 1; i < attempt && t < cap; i++)
-		t *= 2;
-	if (t > cap)
-		t = cap;
-	/* full jitter, with a floor so a retry is never immediate */
-	return 0.1 + t * (double)randombytes_uniform(1000001) / 1e6;
-}
-
-static void
-alert_once(struct chan *ch, int why, int channel, const char *detail,
-    int32_t status, time_t until)
-{
-	char when[32];
-	struct tm tm;
-
-	if (ch->pause_why == why)
-		return;
-	date_tm_jst(until, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M JST", &tm);
-	log_warnx("ALERT: %s channel paused until %s: %s (%d %s)",
-	    channel == CHANNEL_LINE ? "LINE" : "email", when,
-	    why == JOB_QUOTA ? "the monthly message quota is used up; raise "
-	    "it in the LINE Official Account Manager, or wait" :
-	    "the channel refused our credentials; fix them and reload (SIGHUP)",
-	    status, detail);
-}
-
-static void
-on_result(struct dispatch *d, const struct job_result *r)
-{
-	time_t now = dispatch_now(d);
-	struct flight *f = NULL;
-	struct verdict *vd;
-	struct chan *ch;
-
-	for (unsigned i = 0; i < d->nfl; i++)
-		if (d->fl[i].used && d->fl[i].id == r->id &&
-		    d->fl[i].attempt == r->attempt) {
-			f = &d->fl[i];
-			break;
-		}
-	if (f == NULL)
-		return;		/* timed out and rescheduled already */
-	f->used = 0;
-	d->inflight--;
-	ch = &d->ch[f->channel];
-	vd = verdict_add(d, r->id);
-	vd->attempt = r->attempt;
-	vd->status = r->status;
-	vd->first = f->sent;
-	switch (r->outcome) {
-	case JOB_SENT:
-		vd->final = OUTCOME_SENT;
-		return;
-	case JOB_PERMANENT:
-		log_info("message %llu: permanent failure (%d %s)",
-		    (unsigned long long)r->id, r->status, r->detail);
-		vd->final = OUTCOME_FAILED;
-		return;
-	case JOB_QUOTA:
-		ch->paused_until = date_next_month_jst(now);
-		alert_once(ch, JOB_QUOTA, f->channel, r->detail, r->status,
-		    ch->paused_until);
-		ch->pause_why = JOB_QUOTA;
-		vd->next = ch->paused_until;
-		return;
-	case JOB_AUTH:
-		ch->paused_until = now + AUTH_PAUSE;
-		alert_once(ch, JOB_AUTH, f->channel, r->detail, r->status,
-		    ch->paused_until);
-		ch->pause_why = JOB_AUTH;
-		vd->next = ch->paused_until;
-		return;
-	case JOB_RATE:
-		ch->factor /= 2;
-		if (ch->factor < 0.05)
-			ch->factor = 0.05;
-		ch->factor_at = util_now();
-		ch->tokens = 0;
-		vd->next = now + (time_t)ceil(RATE_PAUSE + backoff(d->cfg, 1));
-		break;
-	default:
-		/* it may have been accepted, unless it never left */
-		vd->uncertain = !(r->status == 0 && (r->transport ==
-		    CURLE_COULDNT_RESOLVE_HOST || r->transport ==
-		    CURLE_COULDNT_CONNECT));
-		vd->next = now + (time_t)ceil(backoff(d->cfg, r->attempt));
-		break;
-	}
-	d->st.retried++;
-}
-
-/* Jobs that got no answer in time are retried (they may have gone). */
-static void
-timeouts(struct dispatch *d)
-{
-	double mono = util_now();
-
-	for (unsigned i = 0; i < d->nfl; i++) {
-		struct flight *f = &d->fl[i];
-		struct verdict *vd;
-
-		if (!f->used || f->deadline > mono)
-			continue;
-		f->used = 0;
-		d->inflight--;
-		vd = verdict_add(d, f->id);
-		vd->attempt = f->attempt;
-		vd->first = f->sent;
-		vd->uncertain = 1;
-		vd->next = dispatch_now(d) + (time_t)ceil(backoff(d->cfg, f->attempt));
-		d->st.retried++;
-		log_info("message %llu: no result in %ld s; will retry",
-		    (unsigned long long)f->id, d->cfg->job_timeout);
-	}
 }
 
 int
@@ -1229,9 +544,9 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 			log_warnx("a result frame that does not decode; dropped");
 			continue;
 		}
-		on_result(d, &r);
+		dispatch_on_result(d, &r);
 	}
-	timeouts(d);
+	dispatch_timeouts(d);
 	if (send_due(d) != 0)
 		return -1;
 	/* Outcomes are settled (log synced, outbox committed) in batches:
@@ -1239,7 +554,7 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 	 * that the syncs do not stall the pacing of the sends. */
 	if (d->nv >= 256 || util_now() - d->last_settle >= 0.05 ||
 	    dispatch_in_flight(d) == 0) {
-		if (settle(d) != 0)
+		if (dispatch_settle(d) != 0)
 			return -1;
 		d->last_settle = util_now();
 	}

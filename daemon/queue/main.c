@@ -112,7 +112,7 @@ bind_world(struct store *s, struct world *w)
 		mdb_txn_abort(txn);
 	}
 	if (rc != 0) {
-		log_warnx("%s: %s", store_dir(s), mdb_strerror(rc));
+		log_warnx("%s: %s", store_dir(s), store_strerror(rc));
 		return EXIT_IOERR;
 	}
 	return 0;
@@ -129,6 +129,7 @@ load_world(const struct opts *o, struct store *s, struct world *w)
 	rc = config_load(o->config, w->cfg, err, sizeof(err));
 	if (rc != 0) {
 		log_warnx("%s", err);
+		rc = rc == CONFIG_ENOINPUT ? EXIT_NOINPUT : EXIT_CONFIG;
 		goto fail;
 	}
 	if (o->db)
@@ -136,8 +137,10 @@ load_world(const struct opts *o, struct store *s, struct world *w)
 	if (o->rules)
 		snprintf(w->cfg->rules, sizeof(w->cfg->rules), "%s", o->rules);
 	rc = rules_load(w->cfg->rules, stderr, &w->rs);
-	if (rc != 0)
+	if (rc != 0) {
+		rc = rc == RULES_ENOINPUT ? EXIT_NOINPUT : EXIT_DATAERR;
 		goto fail;
+	}
 	if (render_check_departments(w->rs, w->cfg, stderr) != 0) {
 		rc = EXIT_DATAERR;
 		goto fail;
@@ -290,8 +293,9 @@ run_match(struct store *s, struct world *w, struct dispatch *d, date_t day,
 	date_format(day, ds);
 	rc = match_run(s, w->rs, day, (unsigned)w->cfg->match_threads, 0, NULL,
 	    w->cfg->match_batch, res);
-	if (rc != 0)
-		return rc;
+	if (rc != 0)	/* logged */
+		return rc == MATCH_EREADONLY || rc == MATCH_ETHREAD ?
+		    EXIT_SOFTWARE : EXIT_IOERR;
 	log_info("match run %u for %s: %lu new notices in %.2f s", res->run, ds,
 	    res->total, util_now() - t0);
 	if ((rc = dispatch_digest(d)) != 0) {

@@ -238,18 +238,16 @@ static uint8_t *
 read_key(const char *dir, const char *name, char *err, size_t errlen)
 {
 	char path[PATH_CAP];
-	const char *why;
-	int code;
 	uint8_t *k;
+	int rc;
 
 	if (path_in(path, sizeof(path), dir, name) != 0) {
 		snprintf(err, errlen, "%s/%s: %s", dir, name,
 		    strerror(ENAMETOOLONG));
 		return NULL;
 	}
-	k = secret_read(path, &why, &code);
-	if (k == NULL)
-		snprintf(err, errlen, "%s: %s", path, why);
+	if ((rc = secret_read(path, &k)) != 0)
+		snprintf(err, errlen, "%s: %s", path, secret_strerror(rc));
 	return k;
 }
 

@@ -240,7 +240,7 @@ main(int argc, char **argv)
 		fatalx("sender: sodium_init failed");
 	if ((rc = config_load(config_path, cfg, err, sizeof(err))) != 0) {
 		log_warnx("%s", err);
-		return rc;
+		return rc == CONFIG_ENOINPUT ? EXIT_NOINPUT : EXIT_CONFIG;
 	}
 	if (jobs_ep == NULL)
 		jobs_ep = cfg->jobs_endpoint;

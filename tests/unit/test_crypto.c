@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "addrbox.h"
+#include "codes.h"
 #include "pseudo.h"
 #include "util.h"
 
@@ -58,8 +59,6 @@ test_key_file_roundtrip(void **state)
 {
 	char dir[] = "/tmp/oshirase-crypto.XXXXXX", path[64];
 	uint8_t *k;
-	const char *err;
-	int code;
 	struct stat st;
 
 	(void)state;
@@ -70,18 +69,37 @@ test_key_file_roundtrip(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(st.st_size, 65);
 	assert_int_equal(secret_write(path, seq_key, 32), -EEXIST);
-	k = secret_read(path, &err, &code);
+	assert_int_equal(secret_read(path, &k), 0);
 	assert_non_null(k);
 	assert_memory_equal(k, seq_key, 32);
 	sodium_free(k);
 	/* A truncated key file is bad data, not a shorter key. */
 	assert_int_equal(truncate(path, 40), 0);
-	assert_null(secret_read(path, &err, &code));
-	assert_int_equal(code, 65);
+	assert_int_equal(secret_read(path, &k), SECRET_EFORMAT);
+	assert_null(k);
 	unlink(path);
-	assert_null(secret_read(path, &err, &code));
-	assert_int_equal(code, 66);
+	assert_int_equal(secret_read(path, &k), -ENOENT);
+	assert_null(k);
+	/* a directory opens, and does not read */
+	assert_int_equal(secret_read(dir, &k), -EISDIR);
+	assert_null(k);
 	rmdir(dir);
+}
+
+static void
+test_key_file_codes(void **state)
+{
+	const int codes[] = { SECRET_EFORMAT, SECRET_ENOMEM };
+
+	(void)state;
+	assert_module_codes(codes, 2, secret_strerror);
+	/* the messages the programs printed before the codes */
+	assert_string_equal(secret_strerror(SECRET_EFORMAT),
+	    "a key file holds 64 hex digits and a newline");
+	assert_string_equal(secret_strerror(SECRET_ENOMEM), "sodium_malloc failed");
+	assert_string_equal(secret_strerror(-ENOENT), strerror(ENOENT));
+	assert_string_equal(secret_strerror(-EISDIR), strerror(EISDIR));
+	assert_non_null(strstr(secret_strerror(1), "unknown"));
 }
 
 static void
@@ -139,6 +157,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pseudonym_vector),
 		cmocka_unit_test(test_key_file_roundtrip),
+		cmocka_unit_test(test_key_file_codes),
 		cmocka_unit_test(test_addrbox_roundtrip),
 	};
 

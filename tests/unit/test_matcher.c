@@ -1,5 +1,6 @@
 /* test_matcher.c - the pass over the store: every household once, over
- * threads; a thread that cannot start is an error returned, not an exit
+ * threads; a thread that cannot start is an error returned, not an exit,
+ * by the matcher and by a match run over it (match.h)
  * SPDX-License-Identifier: MIT
  */
 #include <stdarg.h>
@@ -15,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codes.h"
+#include "match.h"
 #include "matcher.h"
 #include "seams.h"
 #include "util.h"
@@ -170,6 +173,52 @@ test_error_names(void **state)
 	assert_string_equal(matcher_strerror(-ENOMEM), strerror(ENOMEM));
 }
 
+/* A match run returns its codes too: the matcher's thread failure; a
+ * real run on a store opened read-only (with its delivery databases, as
+ * every created store has them) fails to write. */
+static void
+test_match_run_codes(void **state)
+{
+	struct fixture *fx = *state;
+	struct match_result *res = calloc(1, sizeof(*res));
+	struct store *ro;
+	char err[512];
+
+	assert_non_null(res);
+	/* no contacts: everyone is eligible, no one is queued */
+	assert_int_equal(match_run(fx->s, fx->rs, date_from_ymd(2026, 11, 23), 2,
+	    1, NULL, 100, res), 0);
+	assert_int_equal(res->c[0].eligible, NHH);
+	assert_int_equal(res->total, 0);
+	util_thread_create = no_thread;
+	assert_int_equal(match_run(fx->s, fx->rs, date_from_ymd(2026, 11, 23), 3,
+	    1, NULL, 100, res), MATCH_ETHREAD);
+	util_thread_create = pthread_create;
+	store_close(fx->s);
+	fx->s = NULL;
+	assert_int_equal(store_open(fx->db, STORE_RDONLY, &ro, err,
+	    sizeof(err)), 0);
+	assert_true(store_dbi(ro)->delivery);
+	assert_int_equal(match_run(ro, fx->rs, date_from_ymd(2026, 11, 23), 1,
+	    0, NULL, 100, res), MATCH_ESTORE);
+	store_close(ro);
+	free(res);
+}
+
+static void
+test_match_error_names(void **state)
+{
+	const int codes[] = { MATCH_EREADONLY, MATCH_ETHREAD, MATCH_ESTORE,
+		MATCH_EOUTPUT };
+
+	(void)state;
+	assert_module_codes(codes, sizeof(codes) / sizeof(codes[0]),
+	    match_strerror);
+	assert_non_null(strstr(match_strerror(MATCH_ETHREAD), "thread"));
+	assert_non_null(strstr(match_strerror(MATCH_EREADONLY), "read-only"));
+	assert_non_null(strstr(match_strerror(-1), "unknown"));
+}
+
 int
 main(void)
 {
@@ -177,6 +226,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_every_household_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_failure_is_returned, setup, teardown),
 		cmocka_unit_test(test_error_names),
+		cmocka_unit_test_setup_teardown(test_match_run_codes, setup, teardown),
+		cmocka_unit_test(test_match_error_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codes.h"
 #include "rules.h"
 
 static char dir[64];
@@ -71,7 +72,7 @@ program(const char *subject, const char *body)
 	write_file("p.ini", text);
 }
 
-/* Load; return the exit status and the first error line in err. */
+/* Load; return rules_load's code and the errors it printed in err. */
 static int
 load(struct rules_set **rs, char *err, size_t errlen)
 {
@@ -112,7 +113,7 @@ expect_error(const char *subject, const char *body, const char *want)
 	char err[2048];
 
 	program(subject, body);
-	assert_int_equal(load(&rs, err, sizeof(err)), 65);
+	assert_int_equal(load(&rs, err, sizeof(err)), RULES_ESYNTAX);
 	assert_null(rs);
 	if (strstr(err, want) == NULL)
 		fail_msg("wanted '%s' in:\n%s", want, err);
@@ -319,7 +320,7 @@ test_review_cases(void **state)
 		struct rules_set *rs = NULL;
 		char err[2048];
 
-		assert_int_equal(load(&rs, err, sizeof(err)), 65);
+		assert_int_equal(load(&rs, err, sizeof(err)), RULES_ESYNTAX);
 		assert_non_null(strstr(err, "ja message must say"));
 		assert_non_null(strstr(err, "en message must say"));
 	}
@@ -351,6 +352,44 @@ test_shipped_rules_load(void **state)
 	rules_free(rs);
 }
 
+/* A directory that cannot be read, or whose vocabulary cannot, is
+ * RULES_ENOINPUT; a bad vocabulary, like a bad rule file, RULES_ESYNTAX. */
+static void
+test_load_codes(void **state)
+{
+	const int codes[] = { RULES_ENOINPUT, RULES_ESYNTAX };
+	char own[64], path[128], cmd[128];
+	struct rules_set *rs = NULL;
+	FILE *devnull = fopen("/dev/null", "w");
+	FILE *f;
+
+	(void)state;
+	assert_non_null(devnull);
+	snprintf(own, sizeof(own), "/tmp/oshirase-rules-codes.XXXXXX");
+	assert_non_null(mkdtemp(own));
+	snprintf(path, sizeof(path), "%s/none", own);
+	assert_int_equal(rules_load(path, devnull, &rs), RULES_ENOINPUT);
+	assert_null(rs);
+	/* a directory without vocabulary.ini */
+	assert_int_equal(rules_load(own, devnull, &rs), RULES_ENOINPUT);
+	assert_null(rs);
+	snprintf(path, sizeof(path), "%s/vocabulary.ini", own);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[benefits]\na = 1\n", f);
+	fclose(f);
+	assert_int_equal(rules_load(own, devnull, &rs), RULES_ESYNTAX);
+	assert_null(rs);
+	fclose(devnull);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", own);
+	assert_int_equal(system(cmd), 0);
+
+	assert_module_codes(codes, 2, rules_strerror);
+	assert_non_null(strstr(rules_strerror(RULES_ENOINPUT), "cannot be read"));
+	assert_non_null(strstr(rules_strerror(RULES_ESYNTAX), "rule files"));
+	assert_non_null(strstr(rules_strerror(-1), "unknown"));
+}
+
 int
 main(void)
 {
@@ -362,6 +401,7 @@ main(void)
 		cmocka_unit_test(test_sets_ranges_chains_dates),
 		cmocka_unit_test(test_review_cases),
 		cmocka_unit_test(test_shipped_rules_load),
+		cmocka_unit_test(test_load_codes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

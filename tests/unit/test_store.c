@@ -7,11 +7,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "codes.h"
 #include "store.h"
 
 static void
@@ -242,7 +244,7 @@ test_contact_roundtrip(void **state)
 static void
 test_word_ids(void **state)
 {
-	char dir[] = "/tmp/oshirase-store.XXXXXX", err[256], path[64];
+	char dir[] = "/tmp/oshirase-store.XXXXXX", err[256], path[64], longw[66];
 	struct store *s;
 	MDB_txn *txn;
 	uint16_t a, b, a2;
@@ -263,6 +265,20 @@ test_word_ids(void **state)
 	assert_int_equal(b, 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	store_close(s);
+	/* Errors are negative: a word too long, a write in a read-only
+	 * transaction (LMDB's EACCES) */
+	assert_int_equal(store_open(dir, 0, &s, err, sizeof(err)), 0);
+	assert_int_equal(mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn), 0);
+	memset(longw, 'w', sizeof(longw) - 1);
+	longw[sizeof(longw) - 1] = '\0';
+	assert_int_equal(store_word_id(txn, store_dbi(s), 0, longw, 1, &a), -EINVAL);
+	assert_int_equal(store_word_id(txn, store_dbi(s), 0, "mr", 0, &a2), 0);
+	assert_int_equal(a2, a);
+	assert_int_equal(store_word_id(txn, store_dbi(s), 0, "new", 0, &a), MDB_NOTFOUND);
+	assert_int_equal(store_word_id(txn, store_dbi(s), 0, "new", 1, &a), -EACCES);
+	assert_string_equal(store_strerror(-EACCES), strerror(EACCES));
+	mdb_txn_abort(txn);
+	store_close(s);
 	/* A store of another format is refused. */
 	assert_int_equal(store_open(dir, 0, &s, err, sizeof(err)), 0);
 	assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
@@ -280,6 +296,24 @@ test_word_ids(void **state)
 	rmdir(dir);
 }
 
+/* The store's own codes, and the texts of -errno and LMDB's codes. */
+static void
+test_error_codes(void **state)
+{
+	const int codes[] = { STORE_ENOENT, STORE_EFORMAT, STORE_ELMDB,
+		STORE_ERANGE };
+
+	(void)state;
+	assert_module_codes(codes, sizeof(codes) / sizeof(codes[0]),
+	    store_strerror);
+	assert_non_null(strstr(store_strerror(STORE_ENOENT), "no store"));
+	assert_string_equal(store_strerror(-EIO), strerror(EIO));
+	assert_string_equal(store_strerror(-ENOENT), strerror(ENOENT));
+	assert_string_equal(store_strerror(MDB_NOTFOUND), mdb_strerror(MDB_NOTFOUND));
+	assert_string_equal(store_strerror(MDB_MAP_FULL), mdb_strerror(MDB_MAP_FULL));
+	assert_string_equal(store_strerror(EACCES), mdb_strerror(EACCES));
+}
+
 int
 main(void)
 {
@@ -291,6 +325,7 @@ main(void)
 		cmocka_unit_test(test_history_maximum),
 		cmocka_unit_test(test_contact_roundtrip),
 		cmocka_unit_test(test_word_ids),
+		cmocka_unit_test(test_error_codes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

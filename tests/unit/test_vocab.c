@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codes.h"
 #include "config.h"
 #include "vocab.h"
 
@@ -149,18 +150,18 @@ test_errors_name_the_line(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(load("[benefit]\na = 1\n\n[benefit]\na = 2\n", &v, err), 65);
+	assert_int_equal(load("[benefit]\na = 1\n\n[benefit]\na = 2\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, "vocabulary.ini:5: benefit word 'a' declared twice"));
-	assert_int_equal(load("[benefits]\na = 1\n", &v, err), 65);
+	assert_int_equal(load("[benefits]\na = 1\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: unknown section [benefits]"));
-	assert_int_equal(load("[event]\nBad = 1\n", &v, err), 65);
+	assert_int_equal(load("[event]\nBad = 1\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: bad word 'Bad'"));
-	assert_int_equal(load("[event]\nok = 1\nno equals sign\n", &v, err), 65);
+	assert_int_equal(load("[event]\nok = 1\nno equals sign\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":3: syntax error"));
 	/* a long section name is not cut (inih alone would keep 49 bytes) */
-	assert_int_equal(load("[event]\nmr = 1\n[flag 01234567890123456789012345678901234567890123456789]\nx = 1\n", &v, err), 65);
+	assert_int_equal(load("[event]\nmr = 1\n[flag 01234567890123456789012345678901234567890123456789]\nx = 1\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":4: unknown section [flag 01234567890123456789012345678901234567890123456789]"));
-	assert_int_equal(load("[event]\nok = \xff\n", &v, err), 65);
+	assert_int_equal(load("[event]\nok = \xff\n", &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: not valid UTF-8"));
 }
 
@@ -176,10 +177,10 @@ test_overlong_line_is_refused(void **state)
 	assert_int_equal(load(text, &v, err), 0);
 	vocab_free(v);
 	snprintf(text, sizeof(text), "[event]\nmr = %0*d\ndt = 1\n", 199 - 5, 0);
-	assert_int_equal(load(text, &v, err), 65);
+	assert_int_equal(load(text, &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: line longer than 198 bytes"));
 	snprintf(text, sizeof(text), "[event]\nmr = %0*d\n", 400, 0);
-	assert_int_equal(load(text, &v, err), 65);
+	assert_int_equal(load(text, &v, err), VOCAB_ESYNTAX);
 	assert_non_null(strstr(err, ":2: line longer"));
 }
 
@@ -190,8 +191,22 @@ test_missing_file(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(vocab_load("/nonexistent-dir", &v, err, sizeof(err)), 66);
+	assert_int_equal(vocab_load("/nonexistent-dir", &v, err, sizeof(err)),
+	    VOCAB_ENOINPUT);
 	assert_null(v);
+	assert_non_null(strstr(err, "/nonexistent-dir/vocabulary.ini: "));
+}
+
+static void
+test_vocab_codes(void **state)
+{
+	const int codes[] = { VOCAB_ENOINPUT, VOCAB_ESYNTAX };
+
+	(void)state;
+	assert_module_codes(codes, 2, vocab_strerror);
+	assert_non_null(strstr(vocab_strerror(VOCAB_ENOINPUT), "cannot be read"));
+	assert_non_null(strstr(vocab_strerror(VOCAB_ESYNTAX), "vocabulary"));
+	assert_non_null(strstr(vocab_strerror(-1), "unknown"));
 }
 
 static void
@@ -208,13 +223,34 @@ test_config_table(void **state)
 	assert_int_equal(cfg.max_errors, 7);
 	assert_string_equal(cfg.key, OSHIRASE_SYSCONFDIR "/pseudonym.key");
 	write_file("c.conf", "[store]\ndb = /srv\nsize = 3\n");
-	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 78);
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), CONFIG_ESYNTAX);
 	assert_non_null(strstr(err, "c.conf:3: unknown key 'size' in section [store]"));
 	write_file("c.conf", "[import]\nmax_errors = 0\n");
-	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 78);
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), CONFIG_ESYNTAX);
 	assert_non_null(strstr(err, ":2: [import] max_errors: '0' is not an integer in 1..1000000"));
 	/* A missing file named explicitly is an error; the default may be missing. */
-	assert_int_equal(config_load("/nonexistent.conf", &cfg, err, sizeof(err)), 66);
+	assert_int_equal(config_load("/nonexistent.conf", &cfg, err, sizeof(err)),
+	    CONFIG_ENOINPUT);
+	assert_non_null(strstr(err, "/nonexistent.conf: "));
+}
+
+static void
+test_config_codes(void **state)
+{
+	const int codes[] = { CONFIG_ENOINPUT, CONFIG_ESYNTAX };
+	struct config cfg;
+	char err[1400], path[128];
+
+	(void)state;
+	/* keys that do not go together are a config error too */
+	snprintf(path, sizeof(path), "%s/c.conf", dir);
+	write_file("c.conf", "[senders]\nremote_jobs = tcp://127.0.0.1:7001\n");
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), CONFIG_ESYNTAX);
+	assert_non_null(strstr(err, "remote_jobs and remote_results go together"));
+	assert_module_codes(codes, 2, config_strerror);
+	assert_non_null(strstr(config_strerror(CONFIG_ENOINPUT), "cannot be read"));
+	assert_non_null(strstr(config_strerror(CONFIG_ESYNTAX), "config"));
+	assert_non_null(strstr(config_strerror(-1), "unknown"));
 }
 
 int
@@ -226,7 +262,9 @@ main(void)
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_overlong_line_is_refused),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_vocab_codes),
 		cmocka_unit_test(test_config_table),
+		cmocka_unit_test(test_config_codes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -317,13 +317,11 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 	memset(&m, 0, sizeof(m));
 	if ((rc = read_pubkey(pubpath, pub)) != 0)
 		return rc;
-	if (k0path != NULL) {
-		const char *why;
-
-		if ((key = secret_read(k0path, &why, &rc)) == NULL) {
-			log_warnx("%s: %s", k0path, why);
-			return rc;
-		}
+	if (k0path != NULL && (rc = secret_read(k0path, &key)) != 0) {
+		log_warnx("%s: %s", k0path, secret_strerror(rc));
+		return rc == SECRET_EFORMAT ? EXIT_DATAERR :
+		    rc == SECRET_ENOMEM ? EXIT_SOFTWARE :
+		    rc == -EISDIR || rc == -EIO ? EXIT_IOERR : EXIT_NOINPUT;
 	}
 	if ((tree = merkle_new(&merkle_blake2b)) == NULL) {
 		log_warnx("verify: out of memory");

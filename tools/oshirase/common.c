@@ -111,7 +111,7 @@ common_finish(struct common *c)
 
 	if (rc != 0) {
 		log_warnx("%s", err);
-		return rc;
+		return rc == CONFIG_ENOINPUT ? EXIT_NOINPUT : EXIT_CONFIG;
 	}
 	if (c->db == NULL)
 		c->db = c->cfg.db;
@@ -132,7 +132,7 @@ common_open(struct common *c, int flags, struct store **s,
 
 	rc = rules_load(c->rules, stderr, rs);
 	if (rc != 0)
-		return rc;
+		return rc == RULES_ENOINPUT ? EXIT_NOINPUT : EXIT_DATAERR;
 	rc = store_open(c->db, flags, s, err, sizeof(err));
 	if (rc != 0) {
 		log_warnx("%s", err);
@@ -145,7 +145,7 @@ common_open(struct common *c, int flags, struct store **s,
 		mdb_txn_abort(txn);
 	}
 	if (rc != 0) {
-		log_warnx("%s: %s", c->db, mdb_strerror(rc));
+		log_warnx("%s: %s", c->db, store_strerror(rc));
 		store_close(*s);
 		rules_free(*rs);
 		return EXIT_IOERR;

@@ -93,8 +93,10 @@ cmd_keygen(int argc, char **argv)
 	if (!contacts) {
 		uint8_t *key = sodium_malloc(SECRET_LEN);
 
-		if (key == NULL)
-			fatalx("sodium_malloc failed");
+		if (key == NULL) {
+			log_warnx("sodium_malloc failed");
+			return EXIT_SOFTWARE;
+		}
 		randombytes_buf(key, SECRET_LEN);
 		rc = secret_write(out, key, SECRET_LEN);
 		sodium_free(key);

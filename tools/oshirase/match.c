@@ -83,6 +83,9 @@ cmd_match(int argc, char **argv)
 	res = xcalloc(1, sizeof(*res));
 	rc = match_run(s, rs, c.date, threads, 1, counts ? NULL : stdout,
 	    c.cfg.match_batch, res);
+	if (rc != 0)	/* logged, but for a failed write to stdout */
+		rc = rc == MATCH_EREADONLY || rc == MATCH_ETHREAD ?
+		    EXIT_SOFTWARE : EXIT_IOERR;
 	if (rc == 0 && counts) {
 		match_print_counts(rs, res, stdout);
 		if (fflush(stdout) != 0)

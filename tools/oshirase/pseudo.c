@@ -5,18 +5,24 @@
 #include "log.h"
 #include "util.h"
 
+#include <errno.h>
 #include <sodium.h>
 
 uint8_t *
 pseudo_key_load(const char *path, int *exit_code)
 {
-	const char *err = NULL;
-	uint8_t *key = secret_read(path, &err, exit_code);
+	uint8_t *key;
+	int rc = secret_read(path, &key);
 
-	if (key == NULL)
-		log_warnx("%s: cannot read the pseudonymisation key: %s "
-		    "(create one with 'oshirase keygen --out FILE')", path, err);
-	return key;
+	if (rc == 0)
+		return key;
+	log_warnx("%s: cannot read the pseudonymisation key: %s "
+	    "(create one with 'oshirase keygen --out FILE')", path,
+	    secret_strerror(rc));
+	*exit_code = rc == SECRET_EFORMAT ? EXIT_DATAERR :
+	    rc == SECRET_ENOMEM ? EXIT_SOFTWARE :
+	    rc == -EISDIR || rc == -EIO ? EXIT_IOERR : EXIT_NOINPUT;
+	return NULL;
 }
 
 void

@@ -16,7 +16,8 @@
 #define PSEUDO_HEXLEN 64
 
 /* Load the key file (64 hex + newline) into sodium_malloc memory.  NULL
- * with a message printed and *exit_code set on failure. */
+ * with a message printed and *exit_code set on failure: the exit status
+ * for the command to return (util.h secret_read says which). */
 uint8_t *pseudo_key_load(const char *path, int *exit_code);
 void pseudo_key_free(uint8_t *key);
 void pseudo_compute(const uint8_t *key, const char *id, size_t len,

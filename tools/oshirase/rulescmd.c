@@ -86,7 +86,7 @@ cmd_rules(int argc, char **argv)
 	dir = argc - optind == 2 ? argv[optind + 1] : c.rules;
 	rc = rules_load(dir, stderr, &set);
 	if (rc != 0)
-		return rc;
+		return rc == RULES_ENOINPUT ? EXIT_NOINPUT : EXIT_DATAERR;
 	if (render_check_departments(set, &c.cfg, stderr) != 0) {
 		rules_free(set);
 		return EXIT_DATAERR;

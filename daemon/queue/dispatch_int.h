@@ -1,0 +1,116 @@
+/* dispatch_int.h - what the dispatcher's files share (not for the rest of
+ * the queue: they see dispatch.h and an opaque struct dispatch)
+ * SPDX-License-Identifier: MIT
+ *
+ * The dispatcher is a file per phase:
+ *   digest.c    new notices of the outbox become messages (digests);
+ *   dispatch.c  setup, the queues per channel, the send window, pacing,
+ *               addresses, sending jobs, and the step that drives it all;
+ *   settle.c    the senders' results and timeouts become verdicts, which
+ *               are recorded in the outcome log and then applied to the
+ *               outbox (retry with backoff, pause a channel, give up).
+ * All of it runs on the daemon's main thread.
+ */
+#ifndef OSHIRASE_DISPATCH_INT_H
+#define OSHIRASE_DISPATCH_INT_H
+
+#include "dispatch.h"
+#include "addrbox.h"
+#include "job.h"
+#include "notice.h"
+
+#define AUTH_PAUSE 300		/* seconds a refused channel waits */
+#define RATE_PAUSE 1.0		/* seconds after a rate-limit 429 */
+#define MAX_OPENERS 64
+
+/* A message waiting for its time, in a min-heap per channel. */
+struct ready {
+	double due;		/* wall-clock seconds */
+	uint64_t id;
+};
+
+struct heap {
+	struct ready *a;
+	size_t n, cap;
+};
+
+struct chan {
+	struct heap q;
+	double tokens, last;		/* token bucket (monotonic time) */
+	double factor, factor_at;	/* pace after a 429, recovering */
+	time_t paused_until;
+	int pause_why;			/* JOB_QUOTA, JOB_AUTH, 0 */
+};
+
+struct flight {
+	uint64_t id;
+	uint32_t attempt;
+	uint8_t channel, used;
+	double deadline;	/* monotonic */
+	time_t sent;
+};
+
+/* What a step decided for one message, applied in one transaction after
+ * the outcome log is synced. */
+struct verdict {
+	uint64_t id;
+	uint8_t final;		/* an enum outlog_outcome, or 0: reschedule */
+	uint8_t regroup;	/* cancel only the notices whose subject left */
+	uint8_t uncertain;
+	uint32_t attempt;
+	int32_t status;
+	time_t first, next;
+};
+
+struct dispatch {
+	struct store *s;
+	const struct store_dbi *dbi;
+	const struct config *cfg;
+	const struct rules_set *rs;
+	struct outlog *log;
+	struct link *link;		/* borrowed */
+	void *pull;			/* its results socket */
+	time_t offset;
+	uint8_t *sk, *unsub_key;	/* sodium_malloc */
+	uint8_t pk[ADDRBOX_PK_LEN];
+	struct {
+		uint32_t import_no;
+		struct addrbox *b;
+	} openers[MAX_OPENERS];
+	unsigned nopeners;
+	struct chan ch[3];		/* by enum job_channel */
+	struct flight *fl;
+	unsigned nfl, flcap;
+	unsigned inflight;		/* entries of fl in use */
+	struct verdict *v;
+	size_t nv, vcap;
+	int draining, regroup, key_alerted;
+	double last_settle;	/* monotonic */
+	struct dispatch_stats st;
+};
+
+/* dispatch.c: queue message id on a channel's heap, due at wall-clock
+ * seconds due. */
+void dispatch_heap_push(struct heap *h, double due, uint64_t id);
+
+/* settle.c */
+/* Record the outcome of notice no (of message, 0 if none yet) in the
+ * outcome log and take it out of the outbox and, as the outcome says, the
+ * ledger.  0, EIO (the log) or an LMDB error. */
+int dispatch_cancel_notice(struct dispatch *d, MDB_txn *txn,
+    const struct notice *no, uint64_t message, int outcome, uint32_t attempt,
+    int32_t status, const uint8_t *digest, int maybe_sent);
+/* Is this pseudonym still among the store's residents? */
+int dispatch_resident_here(MDB_txn *txn, const struct store_dbi *dbi,
+    const uint8_t *res);
+/* A new verdict for message id, zeroed but for its id (valid until the
+ * next dispatch_settle). */
+struct verdict *dispatch_verdict_add(struct dispatch *d, uint64_t id);
+/* Apply the step's verdicts.  0 or an error (logged). */
+int dispatch_settle(struct dispatch *d);
+/* A sender's result for a job in flight becomes a verdict. */
+void dispatch_on_result(struct dispatch *d, const struct job_result *r);
+/* Jobs past their deadline become verdicts to retry. */
+void dispatch_timeouts(struct dispatch *d);
+
+#endif

@@ -1,0 +1,369 @@
+/* settle.c - the dispatcher's last phase: results become outcomes
+ * SPDX-License-Identifier: MIT
+ *
+ * A sender's result, or a job's timeout, becomes a verdict on its message;
+ * a step's verdicts are settled in a batch: the outcome records appended
+ * and synced first, then the outbox changed in one transaction.
+ */
+#include "dispatch_int.h"
+#include "dates.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- results ---- */
+
+static double
+backoff(const struct config *cfg, uint32_t attempt)
+{
+	double cap = (double)cfg->retry_cap, t = (double)cfg->retry_base;
+
+	for (uint32_t i = 1; i < attempt && t < cap; i++)
+		t *= 2;
+	if (t > cap)
+		t = cap;
+	/* full jitter, with a floor so a retry is never immediate */
+	return 0.1 + t * (double)randombytes_uniform(1000001) / 1e6;
+}
+
+static void
+alert_once(struct chan *ch, int why, int channel, const char *detail,
+    int32_t status, time_t until)
+{
+	char when[32];
+	struct tm tm;
+
+	if (ch->pause_why == why)
+		return;
+	date_tm_jst(until, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M JST", &tm);
+	log_warnx("ALERT: %s channel paused until %s: %s (%d %s)",
+	    channel == CHANNEL_LINE ? "LINE" : "email", when,
+	    why == JOB_QUOTA ? "the monthly message quota is used up; raise "
+	    "it in the LINE Official Account Manager, or wait" :
+	    "the channel refused our credentials; fix them and reload (SIGHUP)",
+	    status, detail);
+}
+
+void
+dispatch_on_result(struct dispatch *d, const struct job_result *r)
+{
+	time_t now = dispatch_now(d);
+	struct flight *f = NULL;
+	struct verdict *vd;
+	struct chan *ch;
+
+	for (unsigned i = 0; i < d->nfl; i++)
+		if (d->fl[i].used && d->fl[i].id == r->id &&
+		    d->fl[i].attempt == r->attempt) {
+			f = &d->fl[i];
+			break;
+		}
+	if (f == NULL)
+		return;		/* timed out and rescheduled already */
+	f->used = 0;
+	d->inflight--;
+	ch = &d->ch[f->channel];
+	vd = dispatch_verdict_add(d, r->id);
+	vd->attempt = r->attempt;
+	vd->status = r->status;
+	vd->first = f->sent;
+	switch (r->outcome) {
+	case JOB_SENT:
+		vd->final = OUTCOME_SENT;
+		return;
+	case JOB_PERMANENT:
+		log_info("message %llu: permanent failure (%d %s)",
+		    (unsigned long long)r->id, r->status, r->detail);
+		vd->final = OUTCOME_FAILED;
+		return;
+	case JOB_QUOTA:
+		ch->paused_until = date_next_month_jst(now);
+		alert_once(ch, JOB_QUOTA, f->channel, r->detail, r->status,
+		    ch->paused_until);
+		ch->pause_why = JOB_QUOTA;
+		vd->next = ch->paused_until;
+		return;
+	case JOB_AUTH:
+		ch->paused_until = now + AUTH_PAUSE;
+		alert_once(ch, JOB_AUTH, f->channel, r->detail, r->status,
+		    ch->paused_until);
+		ch->pause_why = JOB_AUTH;
+		vd->next = ch->paused_until;
+		return;
+	case JOB_RATE:
+		ch->factor /= 2;
+		if (ch->factor < 0.05)
+			ch->factor = 0.05;
+		ch->factor_at = util_now();
+		ch->tokens = 0;
+		vd->next = now + (time_t)ceil(RATE_PAUSE + backoff(d->cfg, 1));
+		break;
+	default:
+		/* it may have been accepted, unless it never left */
+		vd->uncertain = !(r->status == 0 && (r->transport ==
+		    CURLE_COULDNT_RESOLVE_HOST || r->transport ==
+		    CURLE_COULDNT_CONNECT));
+		vd->next = now + (time_t)ceil(backoff(d->cfg, r->attempt));
+		break;
+	}
+	d->st.retried++;
+}
+
+/* Jobs that got no answer in time are retried (they may have gone). */
+void
+dispatch_timeouts(struct dispatch *d)
+{
+	double mono = util_now();
+
+	for (unsigned i = 0; i < d->nfl; i++) {
+		struct flight *f = &d->fl[i];
+		struct verdict *vd;
+
+		if (!f->used || f->deadline > mono)
+			continue;
+		f->used = 0;
+		d->inflight--;
+		vd = dispatch_verdict_add(d, f->id);
+		vd->attempt = f->attempt;
+		vd->first = f->sent;
+		vd->uncertain = 1;
+		vd->next = dispatch_now(d) + (time_t)ceil(backoff(d->cfg, f->attempt));
+		d->st.retried++;
+		log_info("message %llu: no result in %ld s; will retry",
+		    (unsigned long long)f->id, d->cfg->job_timeout);
+	}
+}
+
+/* ---- outcomes ---- */
+
+/* Record the outcome of one notice and take it out of the outbox; the
+ * ledger keeps sent and failed notices and forgets cancelled ones, but for
+ * one whose message may have been delivered (maybe_sent: an attempt went
+ * unanswered), which it keeps as failed so that it is never sent again. */
+int
+dispatch_cancel_notice(struct dispatch *d, MDB_txn *txn,
+    const struct notice *no, uint64_t message, int outcome, uint32_t attempt,
+    int32_t status, const uint8_t *digest, int maybe_sent)
+{
+	struct outcome o;
+	uint8_t lk[LEDGER_KEY_MAX], lv[18], nk[8];
+	MDB_val kv, vv;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.notice = no->id;
+	o.message = message;
+	memcpy(o.recipient, no->recipient, STORE_PSEUDO_LEN);
+	memcpy(o.subject, no->subject, STORE_PSEUDO_LEN);
+	snprintf(o.program, sizeof(o.program), "%s", no->program);
+	o.channel = no->channel;
+	o.outcome = (uint8_t)outcome;
+	o.attempt = attempt;
+	o.time = (int64_t)time(NULL);	/* the real clock, not --now */
+	memcpy(o.ruleset, d->rs->version, 32);
+	if (digest)
+		memcpy(o.digest, digest, 32);
+	o.status = status;
+	if (outlog_append(d->log, &o) != 0)
+		return EIO;
+	kv.mv_size = ledger_key(lk, no->recipient, no->subject, no->cycle,
+	    no->program);
+	kv.mv_data = lk;
+	if (outcome == OUTCOME_CANCELLED && !maybe_sent) {
+		rc = mdb_del(txn, d->dbi->ledger, &kv, NULL);
+	} else {
+		ledger_value(lv, outcome == OUTCOME_SENT ? LEDGER_SENT :
+		    LEDGER_FAILED, no->id, o.time);
+		vv.mv_data = lv;
+		vv.mv_size = sizeof(lv);
+		rc = mdb_put(txn, d->dbi->ledger, &kv, &vv, 0);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	notice_key(nk, no->id);
+	kv.mv_data = nk;
+	kv.mv_size = 8;
+	if ((rc = mdb_del(txn, d->dbi->outbox, &kv, NULL)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return rc;
+	switch (outcome) {
+	case OUTCOME_SENT:
+		d->st.sent++;
+		if ((rc = rules_find(d->rs, no->program)) >= 0)
+			d->st.sent_prog[rc]++;
+		rc = 0;
+		break;
+	case OUTCOME_FAILED: d->st.failed++; break;
+	case OUTCOME_CANCELLED: d->st.cancelled++; break;
+	default: d->st.expired++; break;
+	}
+	return 0;
+}
+
+int
+dispatch_resident_here(MDB_txn *txn, const struct store_dbi *dbi,
+    const uint8_t *res)
+{
+	MDB_val k = { STORE_PSEUDO_LEN, (void *)res }, v;
+
+	return mdb_get(txn, dbi->resident_hh, &k, &v) == 0;
+}
+
+/* Is this retry past its channel's maximum age, so given up instead? */
+static int
+expired(const struct dispatch *d, const struct message *m,
+    const struct verdict *vd)
+{
+	time_t first = m->first_attempt ? (time_t)m->first_attempt : vd->first;
+	long max_age = m->channel == CHANNEL_LINE ? d->cfg->line_max_age :
+	    d->cfg->email_max_age;
+
+	if (first == 0)
+		return 0;	/* held before any attempt */
+	/* Email gives up after max_age, as MTAs do.  A LINE message only
+	 * needs to when an attempt may have been accepted unseen: past its
+	 * retry key's life a retry could deliver it twice.  One that LINE
+	 * only ever refused (quota, auth, rate) waits as long as it must. */
+	return dispatch_now(d) - first > max_age &&
+	    (m->channel == CHANNEL_EMAIL || vd->uncertain ||
+	    (m->flags & MESSAGE_UNCERTAIN));
+}
+
+/* Apply one verdict in txn (the outcome records are appended here and
+ * synced by the caller before commit). */
+static int
+apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
+{
+	uint8_t key[8], digest[32], *buf;
+	MDB_val kv = { 8, key }, vv;
+	struct message m;
+	size_t cap;
+	int rc;
+
+	notice_key(key, vd->id);
+	if ((rc = mdb_get(txn, d->dbi->messages, &kv, &vv)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;	/* already settled */
+	if (message_decode(&kv, &vv, &m) != 0)
+		return MDB_CORRUPTED;
+	if (vd->final == 0 && expired(d, &m, vd)) {
+		vd->final = OUTCOME_EXPIRED;
+		log_info("message %llu: given up after %u attempts",
+		    (unsigned long long)vd->id, vd->attempt);
+	}
+	if (vd->final == 0) {
+		m.attempts = vd->attempt;
+		/* the clock of max_age: from the first attempt for email;
+		 * for LINE from the first attempt that may have been accepted
+		 * (quota, auth and rate refusals cannot have been) */
+		if (m.first_attempt == 0 && (m.channel == CHANNEL_EMAIL ||
+		    vd->uncertain))
+			m.first_attempt = vd->first;
+		m.next_attempt = vd->next;
+		if (vd->uncertain)
+			m.flags |= MESSAGE_UNCERTAIN;
+		cap = vv.mv_size;
+		buf = xmalloc(cap);
+		vv.mv_size = message_encode(&m, buf, cap);
+		vv.mv_data = buf;
+		rc = mdb_put(txn, d->dbi->messages, &kv, &vv, 0);
+		free(buf);
+		if (rc == 0)
+			dispatch_heap_push(&d->ch[m.channel].q, (double)vd->next, vd->id);
+		return rc;
+	}
+	outlog_digest(d->log, m.text, m.text_len, m.ntexts, digest);
+	for (unsigned i = 0; i < m.n; i++) {
+		uint8_t nk[8];
+		MDB_val nkv = { 8, nk }, nvv;
+		struct notice no;
+		int outcome = vd->final;
+
+		notice_key(nk, m.notices[i]);
+		if ((rc = mdb_get(txn, d->dbi->outbox, &nkv, &nvv)) == MDB_NOTFOUND)
+			continue;
+		if (rc != 0 || notice_decode(&nkv, &nvv, &no) != 0)
+			return rc ? rc : MDB_CORRUPTED;
+		if (vd->regroup) {
+			/* before any attempt: cancel the notices about someone
+			 * who left, give the others back to be digested anew */
+			if (dispatch_resident_here(txn, d->dbi, no.subject)) {
+				uint8_t nb[256];
+
+				no.state = NOTICE_NEW;
+				no.message = 0;
+				nvv.mv_data = nb;
+				nvv.mv_size = notice_encode(&no, nb, sizeof(nb));
+				if ((rc = mdb_put(txn, d->dbi->outbox, &nkv, &nvv,
+				    0)) != 0)
+					return rc;
+				continue;
+			}
+			outcome = OUTCOME_CANCELLED;
+		}
+		if ((rc = dispatch_cancel_notice(d, txn, &no, vd->id, outcome,
+		    vd->attempt, vd->status, digest,
+		    (m.flags & MESSAGE_UNCERTAIN) != 0)) != 0)
+			return rc;
+	}
+	notice_key(key, vd->id);
+	kv.mv_data = key;
+	kv.mv_size = 8;
+	rc = mdb_del(txn, d->dbi->messages, &kv, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct verdict *
+dispatch_verdict_add(struct dispatch *d, uint64_t id)
+{
+	struct verdict *vd;
+
+	if (d->nv == d->vcap) {
+		d->vcap = d->vcap ? 2 * d->vcap : 256;
+		d->v = xrealloc(d->v, d->vcap * sizeof(*d->v));
+	}
+	vd = &d->v[d->nv++];
+	memset(vd, 0, sizeof(*vd));
+	vd->id = id;
+	return vd;
+}
+
+/* Apply the step's verdicts: outcome records first, synced, then one
+ * transaction. */
+int
+dispatch_settle(struct dispatch *d)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (d->nv == 0)
+		return 0;
+	if ((rc = mdb_txn_begin(store_env(d->s), NULL, 0, &txn)) != 0)
+		goto out;
+	for (size_t i = 0; i < d->nv && rc == 0; i++) {
+		rc = apply(d, txn, &d->v[i]);
+		if (d->v[i].regroup)
+			d->regroup = 1;
+	}
+	if (rc == 0 && outlog_sync(d->log) != 0) {
+		log_warn("outcome log");
+		rc = EIO;
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+out:
+	if (rc != 0)
+		log_warnx("%s: settling %zu messages: %s", store_dir(d->s), d->nv,
+		    rc == EIO ? "outcome log write failed" : mdb_strerror(rc));
+	d->nv = 0;
+	return rc;
+}
