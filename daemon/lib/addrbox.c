@@ -26,19 +26,10 @@ static int
 write_pub(const char *path, const uint8_t *pk)
 {
 	char hex[2 * ADDRBOX_PK_LEN + 2];
-	int fd, rc = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
 	hex_encode(pk, ADDRBOX_PK_LEN, hex);
 	hex[2 * ADDRBOX_PK_LEN] = '\n';
-	if (write(fd, hex, sizeof(hex) - 1) != (ssize_t)sizeof(hex) - 1 ||
-	    fsync(fd) != 0)
-		rc = errno ? -errno : -EIO;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	return rc;
+	return file_write_new(path, 0644, hex, sizeof(hex) - 1);
 }
 
 int

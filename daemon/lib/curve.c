@@ -61,24 +61,6 @@ curve_z85_decode(const char *in, size_t len, uint8_t *out)
 	return 0;
 }
 
-/* Write all n bytes to a new file (O_EXCL) and sync it.  0 or -errno. */
-static int
-write_new(const char *path, mode_t mode, const char *buf, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, n) != (ssize_t)n || fsync(fd) != 0)
-		rc = errno ? -errno : -EIO;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc != 0)
-		unlink(path);
-	return rc;
-}
-
 int
 curve_keypair_write(const char *path, char *err, size_t errlen)
 {
@@ -107,11 +89,11 @@ curve_keypair_write(const char *path, char *err, size_t errlen)
 	n += CURVE_Z85_LEN;
 	text[n++] = '\n';
 	pub[CURVE_Z85_LEN] = '\n';
-	if ((rc = write_new(pubpath, 0644, pub, CURVE_Z85_LEN + 1)) != 0) {
+	if ((rc = file_write_new(pubpath, 0644, pub, CURVE_Z85_LEN + 1)) != 0) {
 		snprintf(err, errlen, "%s: %s", pubpath, strerror(-rc));
 		goto out;
 	}
-	if ((rc = write_new(path, 0600, text, (size_t)n)) != 0) {
+	if ((rc = file_write_new(path, 0600, text, (size_t)n)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		unlink(pubpath);
 	}

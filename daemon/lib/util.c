@@ -137,27 +137,47 @@ utf8_valid(const uint8_t *s, size_t n)
 }
 
 int
-secret_write(const char *path, const uint8_t *key, size_t len)
+file_write_new(const char *path, mode_t mode, const void *buf, size_t n)
 {
-	char hex[2 * 64 + 2];
-	int fd, rc = 0;
-	size_t n;
+	const uint8_t *p = buf;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int rc = 0;
 
-	if (len > 64)
-		return -EINVAL;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	hex_encode(key, len, hex);
-	n = 2 * len;
-	hex[n++] = '\n';
-	if (write(fd, hex, n) != (ssize_t)n || fsync(fd) != 0)
-		rc = errno ? -errno : -EIO;
-	sodium_memzero(hex, sizeof(hex));
+	while (n > 0 && rc == 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			rc = w < 0 ? -errno : -EIO;
+		else {
+			p += w;
+			n -= (size_t)w;
+		}
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
 	if (rc != 0)
 		unlink(path);
+	return rc;
+}
+
+int
+secret_write(const char *path, const uint8_t *key, size_t len)
+{
+	char hex[2 * 64 + 2];
+	int rc;
+
+	if (len > 64)
+		return -EINVAL;
+	hex_encode(key, len, hex);
+	hex[2 * len] = '\n';
+	rc = file_write_new(path, 0600, hex, 2 * len + 1);
+	sodium_memzero(hex, sizeof(hex));
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Exit statuses of CONTRACT.md (the values of sysexits.h). */
 #define EXIT_CHECK_FAILED 1
@@ -60,6 +61,11 @@ int utf8_valid(const uint8_t *s, size_t n);
 #define SECRET_EFORMAT (-1500)
 #define SECRET_ENOMEM (-1501)
 int secret_write(const char *path, const uint8_t *key, size_t len);
+
+/* Create path, which must not exist (O_EXCL), with mode, holding the n
+ * bytes of buf (n may be 0), synced to disk.  Returns 0 or -errno; a file
+ * that could not be written whole is removed again. */
+int file_write_new(const char *path, mode_t mode, const void *buf, size_t n);
 int secret_read(const char *path, uint8_t **out);
 const char *secret_strerror(int code);
 

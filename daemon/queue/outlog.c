@@ -274,22 +274,6 @@ writer_new(const char *dir, struct outlog **out)
 	return 0;
 }
 
-/* Create path (O_EXCL) with the n bytes of data, synced.  n may be 0. */
-static int
-create_file(const char *path, mode_t mode, const void *data, size_t n)
-{
-	int fd, rc;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0)
-		return neg_errno();
-	rc = write_all(fd, data, n);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = neg_errno();
-	if (close(fd) != 0 && rc == 0)
-		rc = neg_errno();
-	return rc;
-}
-
 /* The secrets a new log is made of, in one sodium_malloc block. */
 struct init_secrets {
 	uint8_t seed[32];	/* the Ed25519 key's seed: signing.key */
@@ -354,7 +338,7 @@ outlog_init(const char *dir, const char *origin, const char *pub_out,
 	if (rc == 0 &&
 	    (rc = out_path(path, sizeof(path), pub_out, aud, "pubkey")) == 0) {
 		sealfmt_pubkey_text(pk, pktext);
-		rc = create_file(path, 0644, pktext, strlen(pktext));
+		rc = file_write_new(path, 0644, pktext, strlen(pktext));
 	}
 
 	/* The writer's state at seq 0 with K_0, then the log's files. */
@@ -367,10 +351,10 @@ outlog_init(const char *dir, const char *origin, const char *pub_out,
 	}
 	if (rc == 0 && (rc = path_in(path, sizeof(path), dir, "log.bin")) == 0) {
 		sealfmt_header_encode(hdr, origin);
-		rc = create_file(path, 0600, hdr, sizeof(hdr));
+		rc = file_write_new(path, 0600, hdr, sizeof(hdr));
 	}
 	if (rc == 0 && (rc = path_in(path, sizeof(path), dir, "checkpoints")) == 0)
-		rc = create_file(path, 0644, NULL, 0);
+		rc = file_write_new(path, 0644, NULL, 0);
 	if (rc != 0)
 		snprintf(err, errlen, "%s: %s", path, outlog_strerror(rc));
 out:

@@ -9,6 +9,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -133,6 +137,39 @@ test_utf16_units(void **state)
 	assert_int_equal(util_utf16_units("", 0), 0);
 }
 
+static void
+test_file_write_new(void **state)
+{
+	char dir[] = "/tmp/test_util.XXXXXX", path[64], *got;
+	struct stat st;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(file_write_new(path, 0600, "abc\n", 4), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	got = file_read_all(path, &len);
+	assert_non_null(got);
+	assert_int_equal(len, 4);
+	assert_memory_equal(got, "abc\n", 4);
+	free(got);
+	/* never over an existing file, which stays as it was */
+	assert_int_equal(file_write_new(path, 0644, "x", 1), -EEXIST);
+	got = file_read_all(path, &len);
+	assert_non_null(got);
+	assert_int_equal(len, 4);
+	free(got);
+	unlink(path);
+	/* an empty file */
+	assert_int_equal(file_write_new(path, 0644, NULL, 0), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -141,6 +178,7 @@ main(void)
 		cmocka_unit_test(test_hex_and_utf8),
 		cmocka_unit_test(test_uuid_text_and_parse),
 		cmocka_unit_test(test_utf16_units),
+		cmocka_unit_test(test_file_write_new),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
