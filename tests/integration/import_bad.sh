@@ -127,4 +127,19 @@ done
 [ "$(grep -c ':[2-5]: ' "$T/.err")" -ge 4 ] && [ -z "$leak" ] &&
 	ok "four bad rows named, no personal value echoed" ||
 	not_ok "messages echo:$leak"
+# A rules directory without a vocabulary (66) or with a broken one (65):
+# named, and the store as it was.
+mkdir -p "$T/novocab" "$T/badvocab"
+printf '[benefit\n' >"$T/badvocab/vocabulary.ini"
+expect_status 66 "no vocabulary.ini in --rules: exit 66" "$OSHIRASE" import residents \
+	"$DATA/small-residents.csv" --db "$DB" --key "$K" --rules "$T/novocab" --date $D -q
+grep -q "novocab/vocabulary.ini" "$T/.err" && ok "the missing vocabulary named" ||
+	not_ok "the missing vocabulary not named: $(cat "$T/.err")"
+expect_status 65 "a broken vocabulary.ini: exit 65" "$OSHIRASE" import residents \
+	"$DATA/small-residents.csv" --db "$DB" --key "$K" --rules "$T/badvocab" --date $D -q
+grep -q "badvocab/vocabulary.ini:1:" "$T/.err" && ok "the broken vocabulary named at its line" ||
+	not_ok "the broken vocabulary not named: $(cat "$T/.err")"
+mdb_dump -a "$DB" >"$T/after.dump" 2>&1
+cmp -s "$T/base.dump" "$T/after.dump" && ok "store unchanged after the refused vocabularies" ||
+	not_ok "the store changed"
 finish

@@ -161,7 +161,7 @@ import_close(struct import *im, int ok)
 int
 import_lmdb_fail(struct import *im, const char *what, int rc)
 {
-	log_warnx("%s: %s: %s", im->c->db, what, mdb_strerror(rc));
+	log_warnx("%s: %s: %s", im->c->db, what, store_strerror(rc));
 	return rc == MDB_MAP_FULL ? EXIT_CANTCREAT : EXIT_IOERR;
 }
 

@@ -424,7 +424,7 @@ import_residents(struct common *c, const char *file, const char *encoding,
 	rc = vocab_load(c->rules, &v, err, sizeof(err));
 	if (rc != 0) {
 		log_warnx("%s", err);
-		return rc;
+		return rc == VOCAB_ENOINPUT ? EXIT_NOINPUT : EXIT_DATAERR;
 	}
 	ri.v = v;
 	ri.im.key = pseudo_key_load(c->key, &rc);
