@@ -105,9 +105,10 @@ job_encode(const struct job *j, uint8_t *buf, size_t cap)
 
 	if (j->ntexts < 1 || j->ntexts > JOB_MAX_TEXTS)
 		return 0;
-	put(&w, "OSJ1", 4);
+	put(&w, "OSJ2", 4);
 	put_uint(&w, j->id, 8);
 	put_uint(&w, j->attempt, 4);
+	put_uint(&w, j->token, 8);
 	put_uint(&w, j->channel, 1);
 	put_uint(&w, j->language, 1);
 	put_str(&w, j->retry_key, strlen(j->retry_key), 2);
@@ -127,11 +128,12 @@ job_decode(const uint8_t *buf, size_t len, struct job *j)
 	struct rbuf r = { buf, len, 0, 0 };
 
 	memset(j, 0, sizeof(*j));
-	if (len < 4 || memcmp(buf, "OSJ1", 4) != 0)
+	if (len < 4 || memcmp(buf, "OSJ2", 4) != 0)
 		return -1;
 	r.off = 4;
 	j->id = get_uint(&r, 8);
 	j->attempt = (uint32_t)get_uint(&r, 4);
+	j->token = get_uint(&r, 8);
 	j->channel = (uint8_t)get_uint(&r, 1);
 	j->language = (uint8_t)get_uint(&r, 1);
 	get_str(&r, j->retry_key, sizeof(j->retry_key));
@@ -152,9 +154,10 @@ job_result_encode(const struct job_result *res, uint8_t *buf, size_t cap)
 {
 	struct wbuf w = { buf, 0, cap, 0 };
 
-	put(&w, "OSR1", 4);
+	put(&w, "OSR2", 4);
 	put_uint(&w, res->id, 8);
 	put_uint(&w, res->attempt, 4);
+	put_uint(&w, res->token, 8);
 	put_uint(&w, res->outcome, 1);
 	put_uint(&w, (uint32_t)res->status, 4);
 	put_uint(&w, (uint32_t)res->transport, 4);
@@ -170,16 +173,23 @@ job_result_decode(const uint8_t *buf, size_t len, struct job_result *res)
 	struct rbuf r = { buf, len, 0, 0 };
 
 	memset(res, 0, sizeof(*res));
-	if (len < 4 || memcmp(buf, "OSR1", 4) != 0)
+	if (len < 4 || memcmp(buf, "OSR2", 4) != 0)
 		return -1;
 	r.off = 4;
 	res->id = get_uint(&r, 8);
 	res->attempt = (uint32_t)get_uint(&r, 4);
+	res->token = get_uint(&r, 8);
 	res->outcome = (uint8_t)get_uint(&r, 1);
 	res->status = (int32_t)(uint32_t)get_uint(&r, 4);
 	res->transport = (int32_t)(uint32_t)get_uint(&r, 4);
 	get_str(&r, res->detail, sizeof(res->detail));
 	get_str(&r, res->request_id, sizeof(res->request_id));
+	for (char *c = res->detail; *c; c++)	/* the queue logs it */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	for (char *c = res->request_id; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	if (res->outcome < JOB_SENT || res->outcome > JOB_AUTH)
 		return -1;
 	return r.bad || r.off != len ? -1 : 0;

@@ -8,14 +8,20 @@
  * no program, no store: a sender on another host sees nothing else.
  *
  * Wire format (one ZeroMQ frame each; integers big-endian):
- *   job:    "OSJ1" | u64 id | u32 attempt | u8 channel | u8 language |
+ *   job:    "OSJ2" | u64 id | u32 attempt | u64 token | u8 channel | u8 language |
  *           str retry_key | str to | str subject | str message_id |
  *           str unsubscribe | u8 ntexts | ntexts x lstr text
- *   result: "OSR1" | u64 id | u32 attempt | u8 outcome | i32 status |
+ *   result: "OSR2" | u64 id | u32 attempt | u64 token | u8 outcome | i32 status |
  *           i32 transport | str detail | str request_id
  *   credit: "OSK1" | u16 n
  *   str = u16 length + bytes (no NUL), lstr = u32 length + bytes.
  * A frame that does not decode is dropped by its reader with a warning.
+ * token is drawn at random by the queue for each attempt and only the
+ * sender that took the job sees it; the queue accepts a result only with
+ * the token of the attempt it answers, so that one sender cannot settle
+ * another's jobs (message ids are sequential, tokens are not).  A result's
+ * detail is printable text: its decoder turns control bytes into '?', as
+ * the queue logs it.
  * Changing a frame: a new magic ("OSJ2"), and readers that know both
  * until every sender and queue speaks the new one.
  *
@@ -56,6 +62,7 @@ enum job_lang { LANG_JA = 0, LANG_EN = 1 };
 struct job {
 	uint64_t id;			/* the message (digest) id */
 	uint32_t attempt;		/* 1 for the first */
+	uint64_t token;			/* the attempt's, echoed in its result */
 	uint8_t channel;		/* CHANNEL_LINE / CHANNEL_EMAIL */
 	uint8_t language;		/* LANG_JA / LANG_EN */
 	char retry_key[37];		/* canonical lowercase UUID */
@@ -83,6 +90,7 @@ enum job_outcome {
 struct job_result {
 	uint64_t id;
 	uint32_t attempt;
+	uint64_t token;		/* the job's */
 	uint8_t outcome;	/* enum job_outcome */
 	int32_t status;		/* HTTP status or SMTP reply code; 0 none */
 	int32_t transport;	/* CURLcode; 0 ok */

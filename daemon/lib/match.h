@@ -3,7 +3,7 @@
  *
  * Owns the step between the matcher and the outbox: for the reference date
  * it takes every eligible (program, subject) pair from one matcher pass,
- * resolves the recipients (CONTRACT.md, "Who is notified": the subject if
+ * resolves the recipients (README, "Who is told": the subject if
  * 18 or over, else the household's head and spouse aged 18 or over),
  * picks each recipient's contact (active LINE, else active email), checks
  * the contact's consent (the program's category, and `tax` for tax

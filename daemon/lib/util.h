@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Exit statuses of CONTRACT.md (the values of sysexits.h). */
+/* Exit statuses (README, "Exit statuses"; the values of sysexits.h). */
 #define EXIT_CHECK_FAILED 1
 #define EXIT_USAGE 2
 #define EXIT_DATAERR 65

@@ -398,6 +398,7 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 	memset(&j, 0, sizeof(j));
 	j.id = id;
 	j.attempt = m.attempts + 1;
+	randombytes_buf(&j.token, sizeof(j.token));
 	j.channel = m.channel;
 	j.language = m.language;
 	util_uuid_text(m.retry_key, j.retry_key);
@@ -445,6 +446,7 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 	f = flight_slot(d);
 	f->id = id;
 	f->attempt = j.attempt;
+	f->token = j.token;
 	f->channel = channel;
 	f->used = 1;
 	d->inflight++;

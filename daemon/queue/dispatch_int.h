@@ -45,6 +45,7 @@ struct chan {
 struct flight {
 	uint64_t id;
 	uint32_t attempt;
+	uint64_t token;		/* the job's (job.h): its result must carry it */
 	uint8_t channel, used;
 	double deadline;	/* monotonic */
 	time_t sent;
@@ -82,6 +83,7 @@ struct dispatch {
 	struct flight *fl;
 	unsigned nfl, flcap;
 	unsigned inflight;		/* entries of fl in use */
+	unsigned long forged;		/* results with a wrong token */
 	struct verdict *v;
 	size_t nv, vcap;
 	int draining, regroup, key_alerted;

@@ -68,6 +68,15 @@ dispatch_on_result(struct dispatch *d, const struct job_result *r)
 		}
 	if (f == NULL)
 		return;		/* timed out and rescheduled already */
+	if (f->token != r->token) {
+		/* not from the sender that took the job: ignored, and the
+		 * attempt stays in flight until its own result or timeout */
+		if (d->forged++ % 1000 == 0)
+			log_warnx("message %llu: a result with another attempt's "
+			    "token ignored (%lu so far)",
+			    (unsigned long long)r->id, d->forged);
+		return;
+	}
 	f->used = 0;
 	d->inflight--;
 	ch = &d->ch[f->channel];

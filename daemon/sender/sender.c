@@ -62,6 +62,7 @@ sender_perform(struct sender *s, const struct job *j, struct job_result *r)
 	memset(r, 0, sizeof(*r));
 	r->id = j->id;
 	r->attempt = j->attempt;
+	r->token = j->token;
 	s->jobs++;
 	for (size_t i = 0; i < NBACKENDS; i++)
 		if (backends[i]->channel == j->channel) {

@@ -44,7 +44,7 @@ done
 	[ "$(tr -d '\n' <"$T/queue.key.pub" | wc -c)" -eq 40 ] &&
 	grep -qxF "public $(cat "$T/queue.key.pub")" "$T/queue.key" &&
 	[ "$(grep -c '^secret ' "$T/queue.key")" -eq 1 ] &&
-	! grep -qF "$(sed -n 's/^secret //p' "$T/queue.key")" "$T/queue.key.pub" &&
+	! grep -qF -e "$(sed -n 's/^secret //p' "$T/queue.key")" "$T/queue.key.pub" &&
 	ok "keygen --curve: FILE (0600) holds both keys in Z85, FILE.pub the public key, one line" ||
 	not_ok "keygen --curve files: $(ls -l "$T"/queue.key*)"
 cp "$T/good.key.pub" "$T/good.pub.before"
@@ -137,7 +137,7 @@ cp "$T/queue.key" "$T/open.key"; chmod 644 "$T/open.key"
 sed "s|^curve_key = .*|curve_key = $T/open.key|" "$T/q.conf" >"$T/openkey.conf"
 expect_status 78 "the queue: a key pair readable by others (78)" \
 	"$OSHIRASED" -c "$T/openkey.conf" --once --date $D --now ${D}T10:00 --wait 0
-grep -q "chmod 600" "$T/.err" && ! grep -qF "$(sed -n 's/^secret //p' "$T/queue.key")" "$T/.err" &&
+grep -q "chmod 600" "$T/.err" && ! grep -qF -e "$(sed -n 's/^secret //p' "$T/queue.key")" "$T/.err" &&
 	ok "it says chmod 600, and shows no secret" || not_ok "message: $(cat "$T/.err")"
 sed '/^server_key/d' "$T/good.conf" >"$T/nopin.conf"
 expect_status 78 "a sender: a tcp:// jobs endpoint without server_key (78)" \
@@ -167,10 +167,10 @@ until_ok 10 grep -qF "zap: refused a sender from 127.0.0.1 with key $rp" "$T/q.e
 sleep 2		# the rogue keeps reconnecting
 line=$(grep "zap: refused" "$T/q.err" | head -1)
 case $line in *"with key $rp...: not in [senders] curve_clients") true ;; *) false ;; esac &&
-	! grep -qF "$(cut -c9-40 "$T/rogue.key.pub")" "$T/q.err" &&
+	! grep -qF -e "$(cut -c9-40 "$T/rogue.key.pub")" "$T/q.err" &&
 	ok "the queue logs the refusal with the key's first 8 characters only: ${line#*: }" ||
 	not_ok "refusal log: '$line'"
-[ "$(grep -cF "with key $rp" "$T/q.err")" -eq 1 ] &&
+[ "$(grep -cF -e "with key $rp" "$T/q.err")" -eq 1 ] &&
 	ok "one message for the rogue's many tries (no flood)" ||
 	not_ok "$(grep -c "zap: refused" "$T/q.err") refusal messages"
 [ "$(emu_stat requests)" -eq 0 ] && [ "$(jobs_done rogue)" -eq 0 ] && [ "$(jobs_done pin)" -eq 0 ] &&
@@ -181,7 +181,7 @@ grep -q "CURVE handshake with tcp://127.0.0.1:$JP failed: the queue refused this
 	ok "the rogue is told that the queue refused its key" ||
 	not_ok "rogue's log: $(tail -3 "$T/rogue.err")"
 grep -q "CURVE handshake with tcp://127.0.0.1:$JP failed: is \[senders\] server_key the queue's public key?" "$T/pin.err" &&
-	! grep -qF "with key $(cut -c1-8 "$T/good.key.pub")" "$T/q.err" &&
+	! grep -qF -e "with key $(cut -c1-8 "$T/good.key.pub")" "$T/q.err" &&
 	ok "the sender pinning another key fails its handshake before the queue's ZAP is asked" ||
 	not_ok "pin's log: $(tail -3 "$T/pin.err")"
 
@@ -189,10 +189,24 @@ grep -q "CURVE handshake with tcp://127.0.0.1:$JP failed: is \[senders\] server_
 # LINE answers in 50 ms, so that the two share the work whatever their
 # start
 emu_faults '{"latency_ms": 50}'
+# and a local process gone bad answers "failed" (LINE 400) for every message id and
+# attempt, all the while, with tokens of its own: the queue must take only
+# the results of the senders that took the jobs (were it to take these,
+# messages LINE accepted would be recorded failed, and the check of the
+# deliveries below would fail)
+"${BUILD:-$TOP/build}/tests/sender_drive" --forge "ipc://$T/results" 8 $((NMSG + 50)) \
+	>"$T/forge.out" 2>"$T/forge.err" &
+FORGE=$!
+PIDS="$PIDS $FORGE"
 sender good good; GOOD=$SPID
 until_ok 10 grep -q "CURVE handshake with the queue at tcp://127.0.0.1:$JP done" "$T/good.err"
 sender local local; LOCAL=$SPID
 until_ok 30 eval '[ "$(emu_stat accepted)" -ge $NMSG ] && [ "$(st db "messages line")" -eq 0 ]'
+wait $FORGE
+forged=$(sed -n 's/^forged\t//p' "$T/forge.out")
+[ "${forged:-0}" -gt 0 ] && grep -q "a result with another attempt's token ignored" "$T/q.err" &&
+	ok "$forged forged results pushed while the senders worked, and ignored" ||
+	not_ok "forged: '${forged}', $(cat "$T/forge.err"); queue: $(grep -c token "$T/q.err") token lines"
 if "$PY" "$TOP/tests/integration/deliveries.py" "$T/dry" "$R" "$T/contacts.csv" \
     "$T/pseudonyms" "$T/e1.record" - "$T/db/log/log.bin" >"$T/chk" 2>&1; then
 	ok "an allowed sender delivers everything: $(cat "$T/chk")"

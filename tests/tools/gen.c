@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT
  *
  * Writes DIR/residents.csv and DIR/contacts.csv in the formats of
- * CONTRACT.md for a made-up designated city with six wards, shaped like a
+ * the README ("File formats") for a made-up designated city with six wards, shaped like a
  * Japanese one: about 2.1 residents per household, about 27% aged 65 or
  * over and 12% under 15.  No real person's data goes in: every value comes
  * from a seeded PRNG (xoshiro256**, seeded through splitmix64), so the same

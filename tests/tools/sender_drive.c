@@ -19,6 +19,11 @@
  *   --bind     bind the jobs ROUTER to JOBS_EP and PULL to RESULTS_EP (ipc://, no
  *              CURVE), for an `oshirase-sender --connect JOBS_EP
  *              --results RESULTS_EP`, or one that finds them in its config
+ *   sender_drive --forge RESULTS_EP SECONDS MAX_ID
+ *              a sender gone bad: for SECONDS, push "failed" results for
+ *              message ids 1..MAX_ID, attempts 1..3, with tokens of its
+ *              own, to the queue's RESULTS_EP; the queue must ignore them
+ *              all (job.h, token)
  * --garbage sends a frame that is not a job first (loop and bind modes): it
  * must be dropped and the jobs still answered.  In both modes a frame goes
  * to a sender only against its credit (job.h), as the queue sends.
@@ -193,7 +198,7 @@ exchange(void *jobs_sock, void *pull, int garbage, int timeout_ms)
 			    frame, sizeof(frame));
 
 			if (next == 0)
-				memcpy(frame, "OSJ1garbage", 11);
+				memcpy(frame, "OSJ2garbage", 11);
 			ncredit--;
 			if (n == 0 || zmq_send(jobs_sock, credit[0].id, (size_t)credit[0].len,
 			    ZMQ_SNDMORE) < 0 || zmq_send(jobs_sock, frame, n, 0) < 0)
@@ -235,6 +240,42 @@ exchange(void *jobs_sock, void *pull, int garbage, int timeout_ms)
 	return left;
 }
 
+/* --forge: results for jobs this process never took. */
+static int
+forge(const char *results_ep, int seconds, unsigned max_id)
+{
+	void *ctx = zmq_ctx_new(), *push = zmq_socket(ctx, ZMQ_PUSH);
+	double end = util_now() + seconds;
+	unsigned long n = 0;
+	int zero = 0;
+
+	zmq_setsockopt(push, ZMQ_LINGER, &zero, sizeof(zero));
+	if (zmq_connect(push, results_ep) != 0) {
+		fprintf(stderr, "sender_drive: %s: %s\n", results_ep,
+		    zmq_strerror(errno));
+		return 1;
+	}
+	while (util_now() < end) {
+		for (unsigned id = 1; id <= max_id; id++)
+			for (uint32_t a = 1; a <= 3; a++) {
+				struct job_result r = { .id = id, .attempt = a,
+					.outcome = JOB_PERMANENT, .status = 400 };
+				uint8_t f[512];
+				size_t len;
+
+				randombytes_buf(&r.token, sizeof(r.token));
+				len = job_result_encode(&r, f, sizeof(f));
+				if (zmq_send(push, f, len, ZMQ_DONTWAIT) >= 0)
+					n++;
+			}
+		usleep(20000);
+	}
+	printf("forged\t%lu\n", n);
+	zmq_close(push);
+	zmq_ctx_term(ctx);
+	return 0;
+}
+
 static void
 usage(FILE *f)
 {
@@ -249,6 +290,7 @@ main(int argc, char **argv)
 		{ "loop", required_argument, NULL, 'l' },
 		{ "bind", no_argument, NULL, 'b' },
 		{ "garbage", no_argument, NULL, 'g' },
+		{ "forge", no_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -266,6 +308,11 @@ main(int argc, char **argv)
 		case 'l': loops = atoi(optarg); break;
 		case 'b': bind_mode = 1; break;
 		case 'g': garbage = 1; break;
+		case 'f':
+			if (argc - optind != 3)
+				break;
+			return forge(argv[optind], atoi(argv[optind + 1]),
+			    (unsigned)atoi(argv[optind + 2]));
 		case 't': timeout = atoi(optarg); break;
 		case 'v': log_init(NULL, LOG_LEVEL_DEBUG); break;
 		default: usage(stderr); return EXIT_USAGE;

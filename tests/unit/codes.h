@@ -7,7 +7,7 @@
 #define OSHIRASE_TEST_CODES_H
 
 /*
- * A module's own codes (STYLE.md, "Errors"): negative, distinct, neither
+ * A module's own codes (the project's error convention): negative, distinct, neither
  * errno values (Linux's are below 200) nor LMDB's (-30799 to -30780), so
  * that a function may return any of the three; each has a text of its
  * own in the module's _strerror, which says "no error" for 0.

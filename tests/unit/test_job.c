@@ -25,6 +25,7 @@ job_sample(struct job *j)
 	memset(j, 0, sizeof(*j));
 	j->id = 0x0123456789abcdefULL;
 	j->attempt = 0x01020304;
+	j->token = 0xa1b2c3d4e5f60718ULL;
 	j->channel = CHANNEL_LINE;
 	j->language = LANG_EN;
 	snprintf(j->retry_key, sizeof(j->retry_key),
@@ -45,6 +46,7 @@ job_equal(const struct job *a, const struct job *b)
 {
 	assert_true(a->id == b->id);
 	assert_int_equal(a->attempt, b->attempt);
+	assert_true(a->token == b->token);
 	assert_int_equal(a->channel, b->channel);
 	assert_int_equal(a->language, b->language);
 	assert_string_equal(a->retry_key, b->retry_key);
@@ -69,7 +71,7 @@ test_job_round_trip(void **state)
 	job_sample(&j);
 	n = job_encode(&j, frame, sizeof(frame));
 	assert_true(n > 0);
-	assert_memory_equal(frame, "OSJ1", 4);
+	assert_memory_equal(frame, "OSJ2", 4);
 	/* big-endian id right after the magic */
 	assert_int_equal(frame[4], 0x01);
 	assert_int_equal(frame[11], 0xef);
@@ -137,8 +139,8 @@ test_job_truncated_refused(void **state)
 }
 
 /* Offsets of the fields of the sample frame. */
-enum { OFF_ID = 4, OFF_ATTEMPT = 12, OFF_CHANNEL = 16, OFF_LANG = 17,
-	OFF_KEY = 18 };
+enum { OFF_ID = 4, OFF_ATTEMPT = 12, OFF_TOKEN = 16, OFF_CHANNEL = 24,
+	OFF_LANG = 25, OFF_KEY = 26 };
 
 static void
 test_job_corrupted_refused(void **state)
@@ -154,9 +156,11 @@ test_job_corrupted_refused(void **state)
 	frame[0] = 'X';		/* magic */
 	assert_int_equal(job_decode(frame, n, &d), -1);
 	frame[0] = 'O';
-	frame[3] = '2';		/* another version */
+	frame[3] = '1';		/* the version before the token */
 	assert_int_equal(job_decode(frame, n, &d), -1);
-	frame[3] = '1';
+	frame[3] = '3';		/* a later one */
+	assert_int_equal(job_decode(frame, n, &d), -1);
+	frame[3] = '2';
 
 	/* the retry key's length says one byte more than there is room for
 	 * in its field (36 + 1 > 36): the whole frame is refused */
@@ -207,12 +211,12 @@ test_job_field_too_long(void **state)
 
 	(void)state;
 	memset(to, 'x', 256);
-	memcpy(f, "OSJ1", 4);
+	memcpy(f, "OSJ2", 4);
 	o = 4;
-	memset(f + o, 0, 8 + 4);
+	memset(f + o, 0, 8 + 4 + 8);	/* id, attempt, token */
 	f[o + 7] = 1;
 	f[o + 11] = 1;
-	o += 12;
+	o += 20;
 	f[o++] = CHANNEL_EMAIL;
 	f[o++] = LANG_JA;
 	f[o++] = 0;		/* retry key: empty */
@@ -230,10 +234,10 @@ test_job_field_too_long(void **state)
 	o += 6;
 	assert_int_equal(job_decode(f, o, &d), -1);
 	/* 255 bytes fit: shorten it and the frame decodes */
-	f[4 + 12 + 2 + 2] = 0;
-	f[4 + 12 + 2 + 3] = 255;
-	memmove(f + 4 + 12 + 2 + 4 + 255, f + 4 + 12 + 2 + 4 + 256,
-	    o - (4 + 12 + 2 + 4 + 256));
+	f[4 + 20 + 2 + 2] = 0;
+	f[4 + 20 + 2 + 3] = 255;
+	memmove(f + 4 + 20 + 2 + 4 + 255, f + 4 + 20 + 2 + 4 + 256,
+	    o - (4 + 20 + 2 + 4 + 256));
 	o--;
 	assert_int_equal(job_decode(f, o, &d), 0);
 	assert_int_equal(strlen(d.to), 255);
@@ -254,6 +258,7 @@ test_result_round_trip(void **state)
 		memset(&r, 0, sizeof(r));
 		r.id = 0xfedcba9876543210ULL;
 		r.attempt = 7;
+		r.token = 0x8877665544332211ULL;
 		r.outcome = (uint8_t)oc;
 		r.status = oc == JOB_RETRY ? -1 : 429;	/* negative survives */
 		r.transport = 28;
@@ -279,6 +284,15 @@ test_result_round_trip(void **state)
 	n = job_result_encode(&r, f, sizeof(f));
 	assert_int_equal(job_result_decode(f, n, &d), 0);
 	assert_memory_equal(&r, &d, sizeof(r));
+	/* the queue logs detail and request id: no line breaks or other
+	 * control bytes come through (a forged "ALERT:" line) */
+	snprintf(r.detail, sizeof(r.detail), "bad\noshirased: ALERT: x\r\x1b[0m");
+	snprintf(r.request_id, sizeof(r.request_id), "id\n2");
+	n = job_result_encode(&r, f, sizeof(f));
+	assert_int_equal(job_result_decode(f, n, &d), 0);
+	assert_string_equal(d.detail, "bad?oshirased: ALERT: x??[0m");
+	assert_string_equal(d.request_id, "id?2");
+	assert_true(d.token == r.token);
 }
 
 static void
@@ -296,17 +310,17 @@ test_result_corrupted_refused(void **state)
 	r.status = 200;
 	n = job_result_encode(&r, f, sizeof(f));
 	assert_int_equal(job_result_decode(f, n, &d), 0);
-	f[16] = 0;		/* outcome 0 */
+	f[24] = 0;		/* outcome 0 */
 	assert_int_equal(job_result_decode(f, n, &d), -1);
-	f[16] = JOB_AUTH + 1;
+	f[24] = JOB_AUTH + 1;
 	assert_int_equal(job_result_decode(f, n, &d), -1);
-	f[16] = JOB_SENT;
-	memcpy(f, "OSJ1", 4);	/* a job's magic */
+	f[24] = JOB_SENT;
+	memcpy(f, "OSJ2", 4);	/* a job's magic */
 	assert_int_equal(job_result_decode(f, n, &d), -1);
-	memcpy(f, "OSR1", 4);
-	f[25] = 1;		/* detail length 256, with nothing for it */
+	memcpy(f, "OSR2", 4);
+	f[33] = 1;		/* detail length 256, with nothing for it */
 	assert_int_equal(job_result_decode(f, n, &d), -1);
-	f[25] = 0;
+	f[33] = 0;
 	assert_int_equal(job_result_decode(f, n, &d), 0);
 	/* a job frame is not a result, nor the other way round */
 	assert_int_equal(job_decode(f, n, &(struct job){ 0 }), -1);
@@ -349,7 +363,7 @@ test_credit(void **state)
 	assert_int_equal(job_credit_decode((const uint8_t *)"OSK1\x00\x00", 6, &n), -1);
 	assert_int_equal(job_credit_decode((const uint8_t *)"OSK1\x00", 5, &n), -1);
 	assert_int_equal(job_credit_decode((const uint8_t *)"OSK1\x00\x01x", 7, &n), -1);
-	assert_int_equal(job_credit_decode((const uint8_t *)"OSJ1\x00\x01", 6, &n), -1);
+	assert_int_equal(job_credit_decode((const uint8_t *)"OSJ2\x00\x01", 6, &n), -1);
 	assert_int_equal(job_credit_decode((const uint8_t *)"", 0, &n), -1);
 }
 

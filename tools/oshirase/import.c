@@ -1,7 +1,7 @@
 /* import.c - oshirase import residents|contacts FILE
  * SPDX-License-Identifier: MIT
  *
- * Reads a resident or contact extract (CONTRACT.md) and applies it to the
+ * Reads a resident or contact extract (README, "File formats") and applies it to the
  * store in one LMDB write transaction: every row is checked first, and any
  * error leaves the store exactly as it was (exit 65).  Only this step sees
  * resident ids: it turns them into pseudonyms with the key and stores
