@@ -7,7 +7,8 @@
 # Unit tests use cmocka with TAP output.  Integration scripts print TAP lines
 # through tests/integration/lib.sh and exit 0 (pass), 77 (skip) or other
 # (fail, 99 by convention).  A script or binary that fails without printing
-# a "not ok" line still counts as one failure.
+# a "not ok" line still counts as one failure.  Lines "# show: TEXT" are
+# printed under the script's PASS or FAIL line.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 export CMOCKA_MESSAGE_OUTPUT=TAP
@@ -35,6 +36,8 @@ count() {	# $1 = name, $2 = exit status, $3 = output file
 	else
 		echo "PASS $1 ($p passed)"
 	fi
+	# figures a script wants seen in the summary
+	sed -n 's/^# show: /     /p' "$3"
 }
 
 for bin in "$@"; do
