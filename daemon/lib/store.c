@@ -5,10 +5,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STORE_MAP_SIZE ((size_t)64 << 30)	/* address space, not disk */
 #define STORE_MAX_DBS 16
@@ -67,6 +69,10 @@ store_strerror(int code)
 		return "an LMDB error";
 	case STORE_ERANGE:
 		return "more than a record holds";
+	case STORE_EBUSY:
+		return "another daemon holds the store";
+	case STORE_EDAMAGED:
+		return "the store's data file is damaged";
 	default:
 		if (code < 0 && !(code >= MDB_KEYEXIST && code <= MDB_LAST_ERRCODE))
 			return strerror(-code);
@@ -358,6 +364,8 @@ store_open(const char *dir, int flags, struct store **out, char *err,
 			return STORE_ELMDB;
 		}
 	}
+	if ((rc = store_check_file(dir, err, errlen)) != 0)
+		return rc == STORE_EDAMAGED ? rc : STORE_ELMDB;
 	s = xcalloc(1, sizeof(*s));
 	s->dir = xstrdup(dir);
 	rc = mdb_env_create(&s->env);
@@ -493,4 +501,404 @@ store_meta_put(MDB_txn *txn, const struct store_dbi *dbi, const char *name,
 	MDB_val k = { strlen(name), (void *)name }, v = { len, (void *)val };
 
 	return mdb_put(txn, dbi->meta, &k, &v, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * The data file as LMDB 0.9 writes it (mdb.c, not its API: these are the
+ * on-disk layout of MDB_DATA_VERSION 1, native byte order and word size).
+ * A page begins with its number (pgno_t, a size_t), u16 pad, u16 flags,
+ * u16 lower, u16 upper (an overflow page: u32 page count instead), then
+ * u16 node offsets.  Pages 0 and 1 are the meta pages: after the header,
+ * u32 magic, u32 version, a pointer, size_t map size, two MDB_db (u32
+ * pad, u16 flags, u16 depth, three pgno_t page counts, size_t entries,
+ * pgno_t root; the first, the free list's, holds the page size in its
+ * pad), pgno_t last page used, size_t txnid.  A node: u16 lo, u16 hi,
+ * u16 flags, u16 key size, the key, then the data; in a branch the child's
+ * page number is lo | hi << 16 | flags << 32; in a leaf the data size is
+ * lo | hi << 16, and F_BIGDATA puts the data on overflow pages whose
+ * number the node holds.  The free list maps a txnid to an ID list:
+ * pgno_t n, then n page numbers.
+ */
+#if MDB_VERSION_MAJOR != 0 || MDB_VERSION_MINOR != 9
+#error "store_check_file reads LMDB 0.9's data file: check its layout"
+#endif
+#define LM_MAGIC 0xBEEFC0DEu
+#define LM_VERSION 1u
+#define LM_P_BRANCH 0x01
+#define LM_P_LEAF 0x02
+#define LM_P_OVERFLOW 0x04
+#define LM_P_META 0x08
+#define LM_F_BIGDATA 0x01
+#define LM_WORD sizeof(size_t)
+#define LM_PAGEHDR (LM_WORD + 8)
+#define LM_DBSIZE (8 + 5 * LM_WORD)
+#define LM_M_DBS (8 + sizeof(void *) + LM_WORD)
+#define LM_M_LAST (LM_M_DBS + 2 * LM_DBSIZE)
+#define LM_M_TXNID (LM_M_LAST + LM_WORD)
+#define LM_MAXDEPTH 32
+
+struct lm_meta {
+	size_t psize, last, txnid, free_root;
+	unsigned free_depth;
+};
+
+struct lm_check {
+	int fd;
+	size_t psize, have;	/* pages in the file */
+	size_t last;		/* last page in use */
+	uint8_t *missing;	/* bit per page in [have, last]: not yet seen free */
+	uint8_t *page;		/* psize bytes per level */
+	const char *why;
+};
+
+static uint16_t
+lm_u16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static size_t
+lm_word(const uint8_t *p)
+{
+	size_t v;
+
+	memcpy(&v, p, LM_WORD);
+	return v;
+}
+
+static int
+lm_read(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t n;
+	size_t got = 0;
+
+	while (got < len) {
+		n = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+/* Meta page i (0 or 1) at off: 0, or a reason it is not one. */
+static const char *
+lm_meta_read(int fd, off_t off, struct lm_meta *m)
+{
+	uint8_t b[LM_PAGEHDR + LM_M_TXNID + LM_WORD];
+	const uint8_t *mm = b + LM_PAGEHDR, *fdb = mm + LM_M_DBS;
+	uint32_t magic, version;
+
+	if (lm_read(fd, b, sizeof(b), off) != 1)
+		return "a meta page is cut short";
+	memcpy(&magic, mm, 4);
+	memcpy(&version, mm + 4, 4);
+	if (!(lm_u16(b + LM_WORD + 2) & LM_P_META) || magic != LM_MAGIC)
+		return "a meta page is not LMDB's";
+	if (version != LM_VERSION)
+		return "a meta page of another LMDB data version";
+	memcpy(&version, fdb, 4);	/* the free list's pad: the page size */
+	m->psize = version;
+	m->free_depth = lm_u16(fdb + 6);
+	m->free_root = lm_word(fdb + 8 + 4 * LM_WORD);
+	m->last = lm_word(mm + LM_M_LAST);
+	m->txnid = lm_word(mm + LM_M_TXNID);
+	if (m->psize < 512 || m->psize > 65536 || (m->psize & (m->psize - 1)))
+		return "a meta page gives an impossible page size";
+	return NULL;
+}
+
+/* Read page pg into buf (n pages): 0, or a reason. */
+static const char *
+lm_page(struct lm_check *c, size_t pg, size_t n, uint8_t *buf)
+{
+	if (pg >= c->have || n > c->have - pg)
+		return "a page in use lies past the end of the file";
+	if (lm_read(c->fd, buf, n * c->psize, (off_t)(pg * c->psize)) != 1)
+		return "a page cannot be read";
+	return NULL;
+}
+
+static void
+lm_free_id(struct lm_check *c, size_t pg)
+{
+	if (pg >= c->have && pg <= c->last) {
+		size_t i = pg - c->have;
+
+		c->missing[i / 8] &= (uint8_t)~(1u << (i % 8));
+	}
+}
+
+/* The IDL of one free-list record (len bytes at p). */
+static const char *
+lm_idl(struct lm_check *c, const uint8_t *p, size_t len)
+{
+	size_t n;
+
+	if (len < LM_WORD)
+		return "a free-list record is cut short";
+	n = lm_word(p);
+	if (n > (len - LM_WORD) / LM_WORD)
+		return "a free-list record is longer than its data";
+	for (size_t i = 1; i <= n; i++)
+		lm_free_id(c, lm_word(p + i * LM_WORD));
+	return NULL;
+}
+
+static const char *
+lm_walk(struct lm_check *c, size_t pg, unsigned depth)
+{
+	uint8_t *p = c->page + (size_t)depth * c->psize;
+	const char *why;
+	uint16_t flags, lower;
+	size_t nkeys;
+
+	if (depth >= LM_MAXDEPTH)
+		return "the free list is deeper than LMDB makes one";
+	if ((why = lm_page(c, pg, 1, p)) != NULL)
+		return why;
+	flags = lm_u16(p + LM_WORD + 2);
+	lower = lm_u16(p + LM_WORD + 4);
+	if (lm_word(p) != pg || lower < LM_PAGEHDR || lower > c->psize ||
+	    !(flags & (LM_P_BRANCH | LM_P_LEAF)))
+		return "a free-list page is not one";
+	nkeys = (lower - LM_PAGEHDR) / 2;
+	for (size_t i = 0; i < nkeys; i++) {
+		size_t off = lm_u16(p + LM_PAGEHDR + 2 * i);
+		const uint8_t *nd = p + off;
+		size_t lo, hi, nf, ks;
+
+		if (off < LM_PAGEHDR || off + 8 > c->psize)
+			return "a free-list node lies outside its page";
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		hi = lm_u16(nd);
+		lo = lm_u16(nd + 2);
+#else
+		lo = lm_u16(nd);
+		hi = lm_u16(nd + 2);
+#endif
+		nf = lm_u16(nd + 4);
+		ks = lm_u16(nd + 6);
+		if (flags & LM_P_BRANCH) {
+			size_t child = lo | hi << 16;
+
+			if (LM_WORD > 4)
+				child |= (size_t)nf << 16 << 16;
+			if ((why = lm_walk(c, child, depth + 1)) != NULL)
+				return why;
+			continue;
+		}
+		if (off + 8 + ks > c->psize)
+			return "a free-list node lies outside its page";
+		if (nf & LM_F_BIGDATA) {
+			size_t ov, npages, dlen = lo | hi << 16;
+			uint8_t *big;
+
+			if (off + 8 + ks + LM_WORD > c->psize)
+				return "a free-list node lies outside its page";
+			ov = lm_word(nd + 8 + ks);
+			npages = (LM_PAGEHDR + dlen + c->psize - 1) / c->psize;
+			big = malloc(npages * c->psize);
+			if (big == NULL)
+				return "out of memory";
+			why = lm_page(c, ov, npages, big);
+			if (why == NULL && !(lm_u16(big + LM_WORD + 2) & LM_P_OVERFLOW))
+				why = "a free-list overflow page is not one";
+			if (why == NULL)
+				why = lm_idl(c, big + LM_PAGEHDR, dlen);
+			free(big);
+		} else {
+			size_t dlen = lo | hi << 16;
+
+			if (off + 8 + ks + dlen > c->psize)
+				return "a free-list node lies outside its page";
+			why = lm_idl(c, nd + 8 + ks, dlen);
+		}
+		if (why != NULL)
+			return why;
+	}
+	return NULL;
+}
+
+/* The pages in use beyond the end of the file (have..last) must all be
+ * free: LMDB does not write a page freed in the transaction that made it
+ * (a "loose" page), so a sound file may end before its last page. */
+static const char *
+lm_tail_free(struct lm_check *c, const struct lm_meta *m)
+{
+	size_t n = c->last - c->have + 1;
+	const char *why = NULL;
+
+	if (m->free_root == (size_t)-1)
+		return "pages in use lie past the end of the file";
+	c->missing = malloc(n / 8 + 1);
+	c->page = malloc(LM_MAXDEPTH * c->psize);
+	if (c->missing == NULL || c->page == NULL)
+		why = "out of memory";
+	else {
+		memset(c->missing, 0xff, n / 8 + 1);
+		why = lm_walk(c, m->free_root, 0);
+	}
+	for (size_t i = 0; why == NULL && i < n; i++)
+		if (c->missing[i / 8] & (1u << (i % 8)))
+			why = "pages in use lie past the end of the file";
+	free(c->missing);
+	free(c->page);
+	c->missing = c->page = NULL;
+	return why;
+}
+
+/* One look at the file: NULL if sound, else why not; *txnid the newest
+ * meta's transaction. */
+static const char *
+lm_check_once(int fd, size_t *txnid, off_t *size)
+{
+	struct lm_meta m[2];
+	struct lm_check c;
+	struct stat st;
+	const char *why;
+	int newest;
+
+	if ((why = lm_meta_read(fd, 0, &m[0])) != NULL)
+		return why;
+	if ((why = lm_meta_read(fd, (off_t)m[0].psize, &m[1])) != NULL)
+		return why;
+	newest = m[0].txnid < m[1].txnid;
+	*txnid = m[newest].txnid;
+	/* the size after the metas: a writer extends the file first */
+	if (fstat(fd, &st) != 0)
+		return "cannot stat it";
+	*size = st.st_size;
+	memset(&c, 0, sizeof(c));
+	c.fd = fd;
+	c.psize = m[0].psize;
+	c.have = (size_t)st.st_size / c.psize;
+	c.last = m[0].last > m[1].last ? m[0].last : m[1].last;
+	if (m[1].psize != c.psize)
+		return "its meta pages disagree on the page size";
+	if (c.last < 1 || c.last > ((size_t)1 << 40))
+		return "a meta page gives an impossible last page";
+	if (c.last < c.have)
+		return NULL;
+	return lm_tail_free(&c, &m[newest]);
+}
+
+int
+store_check_file(const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	struct stat st;
+	const char *why = NULL;
+	size_t txnid = 0, again;
+	off_t size = 0;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >= sizeof(path)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -ENAMETOOLONG;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_size == 0)
+		why = "the file is empty (0 bytes), the store's data is gone";
+	/* A writer committing meanwhile may move pages under the look:
+	 * a failure counts only if the newest transaction stayed the same. */
+	for (int i = 0; why == NULL && i < 3; i++) {
+		struct lm_meta m;
+
+		if ((why = lm_check_once(fd, &txnid, &size)) == NULL)
+			break;
+		if (lm_meta_read(fd, 0, &m) != NULL)
+			break;
+		again = m.txnid;
+		if (lm_meta_read(fd, (off_t)m.psize, &m) == NULL && m.txnid > again)
+			again = m.txnid;
+		if (again == txnid)
+			break;
+		why = NULL;
+	}
+	close(fd);
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "%s: damaged (%lld bytes): %s; restore the store "
+	    "from a backup (nothing was changed; a store is never made anew "
+	    "over an existing data.mdb)", path, (long long)(size ? size :
+	    st.st_size), why);
+	return STORE_EDAMAGED;
+}
+
+int
+store_lock_writer(const char *dir, int *fdp, long *holder, char *err,
+    size_t errlen)
+{
+	char path[4096], pid[32];
+	struct flock fl;
+	int fd, n;
+
+	*fdp = -1;
+	*holder = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/daemon.lock", dir) >= sizeof(path)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		return -ENAMETOOLONG;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == ENOENT) {
+			snprintf(err, errlen, "%s: no store here (import residents "
+			    "into it first)", dir);
+			return STORE_ENOENT;
+		}
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		int e = errno;
+
+		if (e != EAGAIN && e != EACCES) {
+			snprintf(err, errlen, "%s: fcntl: %s", path, strerror(e));
+			close(fd);
+			return -e;
+		}
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+			*holder = (long)fl.l_pid;
+		close(fd);
+		if (*holder > 0)
+			snprintf(err, errlen, "%s: another oshirased (pid %ld) "
+			    "runs on this store; one daemon at a time may write "
+			    "it (lock: %s)", dir, *holder, path);
+		else
+			snprintf(err, errlen, "%s: another oshirased runs on "
+			    "this store; one daemon at a time may write it "
+			    "(lock: %s)", dir, path);
+		return STORE_EBUSY;
+	}
+	/* for people: who holds it */
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		/* the lock holds without it */
+	}
+	*fdp = fd;
+	return 0;
 }

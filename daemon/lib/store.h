@@ -182,10 +182,37 @@ struct store_dbi {
 #define STORE_EFORMAT (-1601)
 #define STORE_ELMDB (-1602)
 #define STORE_ERANGE (-1603)	/* more than a record holds */
+#define STORE_EBUSY (-1604)	/* another daemon holds the store */
+#define STORE_EDAMAGED (-1605)	/* data.mdb is empty, truncated or not LMDB's */
 /* What a code means: a STORE_E* code, -errno, or an LMDB code (whose own
  * are negative and whose errno values are positive: mdb_strerror). */
 const char *store_strerror(int code);
 int store_open(const char *dir, int flags, struct store **out, char *err,
+    size_t errlen);
+
+/*
+ * Check dir/data.mdb before LMDB maps it, so that a damaged file is
+ * refused with a message rather than met as SIGBUS (a page past the end
+ * of a truncated file) or taken for a new store (an empty file): the two
+ * meta pages are read with read(), their magic and version checked, and
+ * every page the newest says is in use must lie within the file, or be
+ * one of the free pages LMDB may leave unwritten at its end (the free
+ * list is read with read() too).  Returns 0 (also when there is no
+ * data.mdb: no store), STORE_EDAMAGED with a message in err, or -errno.
+ * store_open calls it; exported for tests.
+ */
+int store_check_file(const char *dir, char *err, size_t errlen);
+
+/*
+ * Take the store's writer lock: an fcntl write lock on dir/daemon.lock,
+ * held until the process exits (the descriptor is close-on-exec, and a
+ * forked child holds no fcntl lock), so that one daemon at a time writes
+ * the delivery state.  Imports do not take it (LMDB serialises writers).
+ * Returns 0 with *fd the descriptor (keep it open); STORE_EBUSY if
+ * another process holds it, *holder its pid (0 if unknown);
+ * STORE_ENOENT if dir does not exist; -errno.  err gets a message.
+ */
+int store_lock_writer(const char *dir, int *fd, long *holder, char *err,
     size_t errlen);
 void store_close(struct store *s);
 MDB_env *store_env(struct store *s);

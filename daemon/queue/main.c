@@ -373,7 +373,8 @@ main(int argc, char **argv)
 	sigset_t all, old;
 	double drain_until = 0, wd_next = 0, match_retry = 0, check_senders = 0;
 	uint64_t wd_usec = 0;
-	int rc;
+	long holder;
+	int rc, lockfd = -1;
 
 	log_init("oshirased", LOG_LEVEL_INFO);
 	for (int i = 1; i < argc; i++)
@@ -397,6 +398,15 @@ main(int argc, char **argv)
 	if ((rc = load_world(&o, NULL, &w)) != 0)
 		return rc;
 	res = xcalloc(1, sizeof(*res));
+	/* One writer daemon per store, a service or a --once run: the
+	 * lock comes before anything is written or any sender started. */
+	if ((rc = store_lock_writer(w.cfg->db, &lockfd, &holder, err,
+	    sizeof(err))) != 0) {
+		log_warnx("%s", err);
+		rc = rc == STORE_EBUSY ? EXIT_TEMPFAIL : rc == STORE_ENOENT ?
+		    EXIT_NOINPUT : EXIT_CANTCREAT;
+		goto out;
+	}
 	/* A --once run sends through sender processes of its own, on
 	 * private endpoints.  They start now, before the store is opened
 	 * (no fork after LMDB, and none with threads), and are waited for
@@ -580,5 +590,7 @@ out:
 	store_close(s);
 	free_world(&w);
 	free(res);
+	if (lockfd >= 0)
+		close(lockfd);	/* the writer lock goes last */
 	return rc;
 }

@@ -384,4 +384,43 @@ reap 10
 	ok "restarted: the rest went, no match run again, no push repeated (0 answers 409)" ||
 	not_ok "restart: exit $RC, $(logged t "match run") match runs, $(emu_stat duplicates_409) answers 409"
 check_deliveries "both runs together: each recipient one message, each retry key accepted once" "$T/e3.record" "$T/t/log/log.bin"
+
+# ---- 6. one daemon per store --------------------------------------------
+# A second oshirased on the store of a running one, as a service or as a
+# cron-style --once beside it, is refused at once (exit 75, the store and
+# the holder's pid named) before it writes anything; the first goes on
+# and sends every message once, and its sealed log verifies.
+kill "$EMU_PID"; emulator e4
+emu_faults '{"latency_ms": 300}'
+fresh x
+printf '[match]\ntime = 06:00\n' | conf x
+start x --now ${D}T10:00
+until_ok 10 eval '[ "$(emu_stat accepted)" -ge 1 ]'
+for how in service --once; do
+	args="--now ${D}T10:00"; [ $how = --once ] && args="--once --date $D --wait 0"
+	timeout 15 "$OSHIRASED" -c "$T/x.conf" $args >"$T/x2.out" 2>"$T/x2.err"
+	rc=$?
+	[ $rc -eq 75 ] &&
+		grep -q "^oshirased: $T/x: another oshirased (pid $DPID) runs on this store" "$T/x2.err" &&
+		! grep -q "match run" "$T/x2.err" && alive $DPID &&
+		ok "a second daemon ($how) on a running one's store: exit 75, the store and pid $DPID named, nothing done" ||
+		not_ok "second daemon ($how): exit $rc, $(cat "$T/x2.err" | head -3)"
+done
+emu_faults '{"latency_ms": 0}'
+until_ok 20 eval '[ "$(emu_stat accepted)" -ge $NMSG ] && [ "$(st x "messages line")" -eq 0 ]'
+[ "$(emu_stat accepted)" -eq "$NMSG" ] && [ "$(emu_stat duplicates_409)" -eq 0 ] &&
+	[ "$(logged x "match run")" -eq 1 ] && alive $DPID &&
+	ok "the first daemon went on: $NMSG messages, each once, one match run" ||
+	not_ok "first daemon: accepted $(emu_stat accepted) of $NMSG, $(emu_stat duplicates_409) answers 409, $(logged x "match run") match runs"
+check_deliveries "the first daemon's deliveries and outcome log" "$T/e4.record" "$T/x/log/log.bin"
+"$OSHIRASE" audit verify --log "$T/x/log" --pubkey "$T/x/log/auditor/pubkey" \
+    --k0 "$T/x/log/auditor/k0" >"$T/v.out" 2>&1 &&
+	ok "its sealed log verifies" || not_ok "sealed log: $(tail -2 "$T/v.out")"
+kill -TERM $DPID
+reap 10
+timeout 60 "$OSHIRASED" -c "$T/x.conf" --once --date $D --wait 0 >"$T/x2.out" 2>"$T/x2.err"
+rc=$?
+[ $RC -eq 0 ] && [ $rc -eq 0 ] &&
+	ok "once the first has stopped, a --once run takes the store (exit 0)" ||
+	not_ok "after the first stopped: exit $RC, then --once exit $rc, $(tail -2 "$T/x2.err")"
 finish

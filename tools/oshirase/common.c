@@ -137,7 +137,8 @@ common_open(struct common *c, int flags, struct store **s,
 	if (rc != 0) {
 		log_warnx("%s", err);
 		rules_free(*rs);
-		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_DATAERR;
+		return rc == STORE_ENOENT ? EXIT_NOINPUT :
+		    rc == STORE_EDAMAGED ? EXIT_IOERR : EXIT_DATAERR;
 	}
 	rc = mdb_txn_begin(store_env(*s), NULL, MDB_RDONLY, &txn);
 	if (rc == 0) {

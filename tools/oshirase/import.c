@@ -114,7 +114,8 @@ import_open(struct import *im)
 	rc = store_open(im->c->db, STORE_CREATE, &im->store, err, sizeof(err));
 	if (rc != 0) {
 		log_warnx("%s", err);
-		return rc == STORE_EFORMAT ? EXIT_DATAERR : EXIT_CANTCREAT;
+		return rc == STORE_EFORMAT ? EXIT_DATAERR :
+		    rc == STORE_EDAMAGED ? EXIT_IOERR : EXIT_CANTCREAT;
 	}
 	rc = mdb_txn_begin(store_env(im->store), NULL, 0, &im->txn);
 	if (rc != 0) {

@@ -191,7 +191,8 @@ cmd_status(int argc, char **argv)
 	rc = store_open(c.db, STORE_RDONLY, &s, err, sizeof(err));
 	if (rc != 0) {
 		log_warnx("%s", err);
-		return rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_DATAERR;
+		return rc == STORE_ENOENT ? EXIT_NOINPUT :
+		    rc == STORE_EDAMAGED ? EXIT_IOERR : EXIT_DATAERR;
 	}
 	dbi = store_dbi(s);
 	if ((rc = mdb_txn_begin(store_env(s), NULL, MDB_RDONLY, &txn)) != 0) {
