@@ -391,6 +391,12 @@ main(int argc, char **argv)
 	if (o.check) {
 		if ((rc = load_world(&o, NULL, &w)) != 0)
 			return rc;
+		/* the store's file, without opening it (a damaged one) */
+		if ((rc = store_check_file(w.cfg->db, err, sizeof(err))) != 0) {
+			log_warnx("%s", err);
+			free_world(&w);
+			return EXIT_IOERR;
+		}
 		printf("oshirased: config and %u rule files are good\n", w.rs->n);
 		free_world(&w);
 		return 0;

@@ -298,4 +298,43 @@ expect_status 2 "bad --date 23/11/2026: exit 2" \
 [ -e "$T/xdb/data.mdb" ] && not_ok "usage errors: data.mdb created" \
     || ok "usage errors: no data.mdb created"
 
+# --- a damaged store --------------------------------------------------
+# A data.mdb cut short (a failed copy, a full disk) or emptied: every
+# command that opens the store refuses it with exit 74 and a message
+# naming it (no SIGBUS), and none makes a new store over it.
+mkdir -p "$T/dconf"
+printf '[store]\ndb = %s\n[rules]\ndir = %s\n[senders]\nworkers = 0\n' \
+    "$T/dmg" "$RULES" >"$T/dconf/c.conf"
+psize=$(getconf PAGESIZE)
+full=$(stat -c %s "$DB/data.mdb")
+for cut in half 2pages 100 0; do
+	case $cut in
+	half) size=$(( full / psize / 2 * psize )) ;;
+	2pages) size=$(( 2 * psize )) ;;
+	*) size=$cut ;;
+	esac
+	rm -rf "$T/dmg"; cp -r "$DB" "$T/dmg"
+	truncate -s "$size" "$T/dmg/data.mdb"
+	sum=$(md5sum <"$T/dmg/data.mdb")
+	bad=""
+	for cmd in "import residents" "import contacts" status eligible match \
+	    "oshirased -n" "oshirased --once"; do
+		case $cmd in
+		"import residents") imp_res "$RES" "$T/dmg" ;;
+		"import contacts") imp_con "$CON" "$T/dmg" ;;
+		status) "$OSHIRASE" status --db "$T/dmg" ;;
+		eligible) "$OSHIRASE" eligible --db "$T/dmg" --rules "$RULES" --date "$D" ;;
+		match) "$OSHIRASE" match --dry-run --db "$T/dmg" --rules "$RULES" --date "$D" ;;
+		"oshirased -n") "$OSHIRASED" -n -c "$T/dconf/c.conf" ;;
+		"oshirased --once") "$OSHIRASED" -c "$T/dconf/c.conf" --once --date "$D" --wait 0 ;;
+		esac >"$T/out" 2>"$T/err"
+		rc=$?
+		[ $rc -eq 74 ] && grep -q "$T/dmg/data.mdb: damaged ($size bytes)" "$T/err" ||
+			bad="$bad [$cmd: exit $rc, $(head -1 "$T/err")]"
+	done
+	[ -z "$bad" ] && [ "$(md5sum <"$T/dmg/data.mdb")" = "$sum" ] &&
+		ok "data.mdb cut to $size bytes ($cut): import, status, eligible, match, oshirased -n and --once exit 74 naming it, the file untouched" ||
+		not_ok "data.mdb cut to $size bytes ($cut):$bad"
+done
+
 finish

@@ -63,6 +63,10 @@ struct csvin {
 	char *msgs;
 	size_t msgs_len, msgs_cap;
 	unsigned long printed;	/* messages printed or buffered */
+	/* warnings: counted, the first max_errors printed (or buffered) */
+	unsigned long warnings, wprinted;
+	char *wmsgs;
+	size_t wmsgs_len, wmsgs_cap;
 	/* its part of the text, and whether to show progress */
 	const char *text;
 	size_t start, end;
@@ -95,6 +99,7 @@ csvin_free(struct csvin *in)
 		return;
 	free(in->fbuf);
 	free(in->msgs);
+	free(in->wmsgs);
 	for (size_t i = 0; i < in->ndef; i++)
 		free(in->def[i].msg);
 	free(in->def);
@@ -161,6 +166,44 @@ verror(struct csvin *in, unsigned line, const char *col, const char *fmt,
 	}
 	memcpy(in->msgs + in->msgs_len, out, (size_t)n + 1);
 	in->msgs_len += (size_t)n;
+}
+
+void
+csvin_warn(struct csvin *in, unsigned col, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int n;
+
+	in->warnings++;
+	if (in->wprinted >= (unsigned long)in->max_errors)
+		return;
+	in->wprinted++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!in->buffered) {
+		fprintf(stderr, "%s:%u: %s: warning: %s\n", in->path,
+		    in->rec_line, csvin_column(in, col), msg);
+		return;
+	}
+	n = snprintf(NULL, 0, "%s:%u: %s: warning: %s\n", in->path,
+	    in->rec_line, csvin_column(in, col), msg);
+	if (n < 0)
+		return;
+	if (in->wmsgs_len + (size_t)n + 1 > in->wmsgs_cap) {
+		in->wmsgs_cap = (in->wmsgs_len + (size_t)n + 1) * 2;
+		in->wmsgs = xrealloc(in->wmsgs, in->wmsgs_cap);
+	}
+	snprintf(in->wmsgs + in->wmsgs_len, (size_t)n + 1, "%s:%u: %s: "
+	    "warning: %s\n", in->path, in->rec_line, csvin_column(in, col), msg);
+	in->wmsgs_len += (size_t)n;
+}
+
+unsigned long
+csvin_warnings(const struct csvin *in)
+{
+	return in->warnings;
 }
 
 void
@@ -235,6 +278,10 @@ csvin_finish(struct csvin *in)
 		fprintf(stderr, "%s: ... and %lu more errors not shown "
 		    "(%lu in all)\n", in->path, in->errors - in->printed,
 		    in->errors);
+	if (in->warnings > in->wprinted)
+		fprintf(stderr, "%s: ... and %lu more warnings not shown "
+		    "(%lu in all)\n", in->path, in->warnings - in->wprinted,
+		    in->warnings);
 }
 
 static void
@@ -680,7 +727,19 @@ csvin_run(struct csvin *in, const char *encoding, const struct csvin_ops *ops,
 			}
 			off += n;
 		}
+		m = c->wmsgs;
+		for (size_t off = 0; m != NULL && off < c->wmsgs_len;) {
+			const char *nl = memchr(m + off, '\n', c->wmsgs_len - off);
+			size_t n = nl ? (size_t)(nl - (m + off)) + 1 : c->wmsgs_len - off;
+
+			if (in->wprinted < (unsigned long)in->max_errors) {
+				fwrite(m + off, 1, n, stderr);
+				in->wprinted++;
+			}
+			off += n;
+		}
 		in->errors += c->errors;
+		in->warnings += c->warnings;
 		in->rows += c->rows;
 		if (c->stop) {
 			in->stop = 1;

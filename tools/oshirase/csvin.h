@@ -41,6 +41,13 @@ void csvin_error(struct csvin *in, unsigned col, const char *fmt, ...)
 void csvin_error_at(struct csvin *in, unsigned line, unsigned col,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 unsigned long csvin_errors(const struct csvin *in);
+/* Warn about a field of the current record that is taken as it is:
+ * "FILE:LINE: COLUMN: warning: msg", the first max_errors warnings
+ * printed (in file order, after the errors of their chunk), all counted.
+ * A warning does not make the file bad. */
+void csvin_warn(struct csvin *in, unsigned col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+unsigned long csvin_warnings(const struct csvin *in);
 /* Errors reported for the current record so far. */
 unsigned long csvin_row_errors(const struct csvin *in);
 const char *csvin_column(const struct csvin *in, unsigned col);

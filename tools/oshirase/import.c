@@ -68,6 +68,38 @@ import_enum_field(struct csvin *in, unsigned col, const char *s, size_t len,
 	return v;
 }
 
+/* The length of a space at s (n bytes), from the start (end 0) or
+ * ending at s + n (end 1); 0 if none. */
+static size_t
+space_at(const char *s, size_t n, int end)
+{
+	static const char *const sp[] = { " ", "\t", "\xe3\x80\x80", "\xc2\xa0" };
+
+	for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
+		size_t k = strlen(sp[i]);
+
+		if (n >= k && memcmp(end ? s + n - k : s, sp[i], k) == 0)
+			return k;
+	}
+	return 0;
+}
+
+int
+import_id_check(struct csvin *in, unsigned col, const char *s, size_t len)
+{
+	if (memmem(s, len, "\xef\xbb\xbf", 3) != NULL) {
+		csvin_warn(in, col, "holds a byte order mark (U+FEFF); taken as "
+		    "it is, so it is not the same id as without it");
+		return 1;
+	}
+	if (space_at(s, len, 0) || space_at(s, len, 1)) {
+		csvin_warn(in, col, "a space at its start or end; taken as it "
+		    "is, so it is not the same id as without it");
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Open the store for writing; remember whether this import creates it, so
  * a failed first import leaves no store behind.  Imports into one store

@@ -57,6 +57,12 @@ struct counts {
 int import_enum_field(struct csvin *in, unsigned col, const char *s,
     size_t len, const char *const *words, int n);
 
+/* An id (resident_id, household_id) is taken as it is: one with a space
+ * at either end (ASCII, tab, ideographic U+3000, no-break U+00A0) or a
+ * byte order mark (U+FEFF) anywhere names another person than the id
+ * without it.  Warn at column col (never printing the id); 1 if warned. */
+int import_id_check(struct csvin *in, unsigned col, const char *s, size_t len);
+
 /* Open im->c->db for writing (creating it on a first import), take the
  * import lock, begin the write transaction: 0 or an exit status after a
  * message.  Whatever the result, import_close must follow. */

@@ -82,6 +82,16 @@ email_address_problem(const char *s, size_t len)
 		return "empty local part";
 	if (memchr(at + 1, '.', len - (size_t)(at - s) - 1) == NULL)
 		return "the domain has no dot";
+	/* What the sender cannot put in an SMTP path (it speaks neither
+	 * SMTPUTF8 nor IDNA) would fail as permanent at every send. */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return s + i > at ? "the domain is not ASCII (give an "
+			    "internationalised domain in its xn-- form)" :
+			    "the local part is not ASCII (not supported)";
+	for (size_t i = 0; i < len; i++)
+		if (strchr("<>()[],;:\"\\", s[i]) != NULL)
+			return "contains one of < > ( ) [ ] , ; : \" \\";
 	return NULL;
 }
 
@@ -100,8 +110,10 @@ con_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
 	case C_RID:
 		if (len > ID_MAX)
 			csvin_error(in, col, "longer than %d bytes", ID_MAX);
-		else
+		else {
+			import_id_check(in, col, s, len);
 			pseudo_compute(ci->im.key, s, len, ci->res);
+		}
 		return;
 	case C_CHANNEL:
 		if ((w = import_enum_field(in, col, s, len, channel_words, 2)) >= 0)
@@ -373,6 +385,10 @@ out:
 		if (absent)
 			log_warnx("%s: warning: %lu contacts are for residents not "
 			    "(yet) in the store; they are kept", file, absent);
+		if (csvin_warnings(ci.im.in) != 0)
+			log_warnx("%s: warning: %lu ids with a space at an end or "
+			    "a byte order mark, taken as they are (see the "
+			    "warnings above)", file, csvin_warnings(ci.im.in));
 		if (!c->quiet)
 			fprintf(stderr, "%s: %zu contacts in %.2f s: %u added, "
 			    "%u replaced, %u withdrawn\n", file, ci.nrows,

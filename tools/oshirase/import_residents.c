@@ -184,6 +184,7 @@ res_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
 			csvin_error(in, col, "longer than %d bytes", ID_MAX);
 			return;
 		}
+		import_id_check(in, col, s, len);
 		if (col == R_RID) {
 			pseudo_compute(ri->im.key, s, len, ri->res);
 			return;
@@ -465,6 +466,10 @@ out:
 		    "%u removed, %u removals of residents not in the store\n",
 		    file, ri.im.in ? csvin_rows(ri.im.in) : 0, util_now() - t0, cnt.added,
 		    cnt.replaced, cnt.removed, cnt.absent);
+	if (rc == 0 && ri.im.in != NULL && csvin_warnings(ri.im.in) != 0)
+		log_warnx("%s: warning: %lu ids with a space at an end or a "
+		    "byte order mark, taken as they are (see the warnings "
+		    "above)", file, csvin_warnings(ri.im.in));
 	csvin_free(ri.im.in);
 	pseudo_key_free(ri.im.key);
 	for (int k = 0; k < VOCAB_NKINDS; k++)
