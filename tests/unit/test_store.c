@@ -8,9 +8,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "codes.h"
@@ -296,12 +299,190 @@ test_word_ids(void **state)
 	rmdir(dir);
 }
 
+/* One transaction of random puts and deletes (some values on overflow
+ * pages, sometimes a database emptied): it leaves free pages behind. */
+static void
+churn(struct store *s, unsigned *seed)
+{
+	const struct store_dbi *dbi = store_dbi(s);
+	MDB_dbi dbs[3] = { dbi->contacts, dbi->vocab, dbi->ledger };
+	static char val[2900];
+	MDB_txn *txn;
+	int n;
+
+	memset(val, 'v', sizeof(val));
+	assert_int_equal(mdb_txn_begin(store_env(s), NULL, 0, &txn), 0);
+	n = rand_r(seed) % 3000;
+	for (int i = 0; i < n; i++) {
+		char kb[16];
+		MDB_val k = { 0, kb }, v = { 0, val };
+		MDB_dbi d = dbs[rand_r(seed) % 3];
+		int rc;
+
+		k.mv_size = (size_t)snprintf(kb, sizeof(kb), "k%06d", rand_r(seed) % 5000);
+		if (rand_r(seed) % 2) {
+			v.mv_size = (size_t)(rand_r(seed) %
+			    (rand_r(seed) % 10 == 0 ? 2899 : 60)) + 1;
+			assert_int_equal(mdb_put(txn, d, &k, &v, 0), 0);
+		} else {
+			rc = mdb_del(txn, d, &k, NULL);
+			assert_true(rc == 0 || rc == MDB_NOTFOUND);
+		}
+	}
+	if (rand_r(seed) % 5 == 0) {
+		MDB_cursor *cur;
+		MDB_val k, v;
+
+		assert_int_equal(mdb_cursor_open(txn, dbs[rand_r(seed) % 3], &cur), 0);
+		while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0)
+			assert_int_equal(mdb_cursor_del(cur, 0), 0);
+		mdb_cursor_close(cur);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+/* LMDB may leave free pages unwritten at the end of data.mdb (a page
+ * freed in the transaction that made it): a sound store whose file ends
+ * before its last page opens; one cut below a page in use does not, nor
+ * does an empty data.mdb, and neither is made anew. */
+static void
+test_check_file(void **state)
+{
+	char dir[] = "/tmp/oshirase-store.XXXXXX", err[1024], path[64];
+	char lock[64];
+	struct store *s;
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_txn *reader = NULL;
+	struct stat fs;
+	unsigned seed, shorter = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	snprintf(lock, sizeof(lock), "%s/lock.mdb", dir);
+	/* young stores, a few transactions each, until some have ended
+	 * before their last page */
+	for (unsigned k = 1; k <= 200 && shorter < 3; k++) {
+		unlink(path);
+		unlink(lock);
+		seed = k;
+		assert_int_equal(store_open(dir, STORE_CREATE | STORE_WRITE, &s,
+		    err, sizeof(err)), 0);
+		for (int round = 0; round < 8; round++) {
+			/* a reader now and then keeps freed pages from reuse */
+			if (rand_r(&seed) % 4 == 0) {
+				if (reader != NULL) {
+					mdb_txn_abort(reader);
+					reader = NULL;
+				} else
+					assert_int_equal(mdb_txn_begin(store_env(s),
+					    NULL, MDB_RDONLY, &reader), 0);
+			}
+			churn(s, &seed);
+			assert_int_equal(mdb_env_info(store_env(s), &info), 0);
+			assert_int_equal(mdb_env_stat(store_env(s), &st), 0);
+			assert_int_equal(stat(path, &fs), 0);
+			if ((info.me_last_pgno + 1) * st.ms_psize > (size_t)fs.st_size)
+				shorter++;
+			if (store_check_file(dir, err, sizeof(err)) != 0)
+				fail_msg("store %u, round %d: a sound store refused: "
+				    "%s", k, round, err);
+		}
+		if (reader != NULL)
+			mdb_txn_abort(reader);
+		reader = NULL;
+		store_close(s);
+	}
+	/* the case the check must get right did happen */
+	assert_true(shorter > 0);
+	assert_int_equal(store_open(dir, STORE_RDONLY, &s, err, sizeof(err)), 0);
+	store_close(s);
+
+	/* cut below pages in use: refused, by every kind of open */
+	assert_int_equal(truncate(path, 2 * st.ms_psize + st.ms_psize), 0);
+	assert_int_equal(store_check_file(dir, err, sizeof(err)), STORE_EDAMAGED);
+	assert_non_null(strstr(err, "past the end of the file"));
+	assert_int_equal(store_open(dir, STORE_RDONLY, &s, err, sizeof(err)), STORE_EDAMAGED);
+	assert_int_equal(store_open(dir, STORE_WRITE, &s, err, sizeof(err)), STORE_EDAMAGED);
+	/* the meta pages cut */
+	assert_int_equal(truncate(path, 100), 0);
+	assert_int_equal(store_open(dir, STORE_RDONLY, &s, err, sizeof(err)), STORE_EDAMAGED);
+	assert_non_null(strstr(err, "meta page"));
+	/* empty: never a new store over it */
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(store_open(dir, STORE_CREATE, &s, err, sizeof(err)), STORE_EDAMAGED);
+	assert_non_null(strstr(err, "empty"));
+	assert_int_equal(stat(path, &fs), 0);
+	assert_int_equal(fs.st_size, 0);
+	/* not LMDB's */
+	{
+		int fd = open(path, O_WRONLY | O_TRUNC);
+		char junk[8192];
+
+		memset(junk, 'x', sizeof(junk));
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+		close(fd);
+	}
+	assert_int_equal(store_check_file(dir, err, sizeof(err)), STORE_EDAMAGED);
+	assert_non_null(strstr(err, "not LMDB's"));
+	unlink(path);
+	unlink(lock);
+	/* no data.mdb: no store, not a damaged one */
+	assert_int_equal(store_check_file(dir, err, sizeof(err)), 0);
+	rmdir(dir);
+}
+
+/* The writer lock: a second process is refused and told the holder's
+ * pid; the lock goes with the process that held it. */
+static void
+test_lock_writer(void **state)
+{
+	char dir[] = "/tmp/oshirase-store.XXXXXX", err[1024], path[64];
+	long holder;
+	int fd, fd2, status;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(store_lock_writer(dir, &fd, &holder, err, sizeof(err)), 0);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* a forked child does not hold it, and is refused */
+		int rc = store_lock_writer(dir, &fd2, &holder, err, sizeof(err));
+
+		_exit(rc == STORE_EBUSY && fd2 == -1 && holder == (long)getppid() &&
+		    strstr(err, "another oshirased") != NULL ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(fd);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(store_lock_writer(dir, &fd2, &holder, err, sizeof(err)) == 0 ?
+		    0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	snprintf(path, sizeof(path), "%s/daemon.lock", dir);
+	unlink(path);
+	rmdir(dir);
+	/* no store directory */
+	assert_int_equal(store_lock_writer(dir, &fd, &holder, err, sizeof(err)),
+	    STORE_ENOENT);
+}
+
 /* The store's own codes, and the texts of -errno and LMDB's codes. */
 static void
 test_error_codes(void **state)
 {
 	const int codes[] = { STORE_ENOENT, STORE_EFORMAT, STORE_ELMDB,
-		STORE_ERANGE };
+		STORE_ERANGE, STORE_EBUSY, STORE_EDAMAGED };
 
 	(void)state;
 	assert_module_codes(codes, sizeof(codes) / sizeof(codes[0]),
@@ -325,6 +506,8 @@ main(void)
 		cmocka_unit_test(test_history_maximum),
 		cmocka_unit_test(test_contact_roundtrip),
 		cmocka_unit_test(test_word_ids),
+		cmocka_unit_test(test_check_file),
+		cmocka_unit_test(test_lock_writer),
 		cmocka_unit_test(test_error_codes),
 	};
 
