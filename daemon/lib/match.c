@@ -18,11 +18,13 @@
 struct contact_ent {
 	uint8_t res[STORE_PSEUDO_LEN];
 	uint8_t channel, language, consent, used;
+	uint8_t bad;	/* a record of theirs does not decode */
 };
 
 struct contact_map {
 	struct contact_ent *t;
 	size_t mask, n;
+	unsigned long bad;	/* records that do not decode */
 };
 
 static uint64_t
@@ -42,7 +44,8 @@ contact_slot(const struct contact_map *m, const uint8_t *res)
 	for (;; i = (i + 1) & m->mask) {
 		struct contact_ent *e = &m->t[i];
 
-		if (!e->used || memcmp(e->res, res, STORE_PSEUDO_LEN) == 0)
+		if ((!e->used && !e->bad) ||
+		    memcmp(e->res, res, STORE_PSEUDO_LEN) == 0)
 			return e;
 	}
 }
@@ -78,9 +81,19 @@ contact_map_load(struct store *s, struct contact_map *m)
 		struct contact c;
 		struct contact_ent *e;
 
-		if (k.mv_size != STORE_PSEUDO_LEN + 1 ||
-		    store_contact_decode(v.mv_data, v.mv_size, &c) != 0 ||
-		    c.status != CONTACT_ACTIVE)
+		if (k.mv_size != STORE_PSEUDO_LEN + 1) {
+			m->bad++;
+			continue;
+		}
+		if (store_contact_decode(v.mv_data, v.mv_size, &c) != 0) {
+			/* counted apart from "no contact": the store is damaged */
+			m->bad++;
+			e = contact_slot(m, key);
+			memcpy(e->res, key, STORE_PSEUDO_LEN);
+			e->bad = 1;
+			continue;
+		}
+		if (c.status != CONTACT_ACTIVE)
 			continue;
 		e = contact_slot(m, key);
 		if (e->used)
@@ -129,7 +142,10 @@ add_cand(struct collect *c, unsigned prog, const uint8_t *rec,
 
 	c->c[prog].recipients++;
 	if (!e->used) {
-		c->c[prog].no_contact++;
+		if (e->bad)
+			c->c[prog].bad_contact++;
+		else
+			c->c[prog].no_contact++;
 		return;
 	}
 	if ((e->consent & need) != need) {
@@ -403,7 +419,7 @@ int
 match_run(struct store *s, const struct rules_set *rs, date_t d,
     unsigned nthreads, int dry, FILE *out, long batch, struct match_result *res)
 {
-	struct contact_map contacts = { NULL, 0, 0 };
+	struct contact_map contacts = { NULL, 0, 0, 0 };
 	struct rules_ctx ctx;
 	struct collect *cs;
 	void *users[MATCHER_MAX_THREADS];
@@ -425,6 +441,12 @@ match_run(struct store *s, const struct rules_set *rs, date_t d,
 		free(contacts.t);
 		return MATCH_ESTORE;
 	}
+	if (contacts.bad)
+		log_warnx("ALERT: %s: %lu contact records do not decode (a "
+		    "damaged store?); their recipients are counted as "
+		    "badcontact and not notified through them", store_dir(s),
+		    contacts.bad);
+	res->bad_records = contacts.bad;
 	rules_ctx_init(&ctx, d, rs);
 	cs = xcalloc(nt, sizeof(*cs));
 	for (unsigned t = 0; t < nt; t++) {
@@ -443,6 +465,7 @@ match_run(struct store *s, const struct rules_set *rs, date_t d,
 			res->c[p].recipients += cs[t].c[p].recipients;
 			res->c[p].no_recipient += cs[t].c[p].no_recipient;
 			res->c[p].no_contact += cs[t].c[p].no_contact;
+			res->c[p].bad_contact += cs[t].c[p].bad_contact;
 			res->c[p].no_consent += cs[t].c[p].no_consent;
 		}
 	}
@@ -504,21 +527,25 @@ match_print_counts(const struct rules_set *rs, const struct match_result *res,
 	struct match_counts t;
 
 	memset(&t, 0, sizeof(t));
-	fprintf(f, "%-32s %9s %9s %9s %9s %9s %9s\n", "program", "eligible",
-	    "queued", "already", "nocontact", "noconsent", "noadult");
+	fprintf(f, "%-32s %9s %9s %9s %9s %9s %9s %10s\n", "program", "eligible",
+	    "queued", "already", "nocontact", "noconsent", "noadult",
+	    "badcontact");
 	for (unsigned p = 0; p < rs->n; p++) {
 		const struct match_counts *c = &res->c[p];
 
-		fprintf(f, "%-32s %9lu %9lu %9lu %9lu %9lu %9lu\n", rs->p[p]->id,
-		    c->eligible, c->queued, c->already, c->no_contact,
-		    c->no_consent, c->no_recipient);
+		fprintf(f, "%-32s %9lu %9lu %9lu %9lu %9lu %9lu %10lu\n",
+		    rs->p[p]->id, c->eligible, c->queued, c->already,
+		    c->no_contact, c->no_consent, c->no_recipient,
+		    c->bad_contact);
 		t.eligible += c->eligible;
 		t.queued += c->queued;
 		t.already += c->already;
 		t.no_contact += c->no_contact;
 		t.no_consent += c->no_consent;
 		t.no_recipient += c->no_recipient;
+		t.bad_contact += c->bad_contact;
 	}
-	fprintf(f, "%-32s %9lu %9lu %9lu %9lu %9lu %9lu\n", "total", t.eligible,
-	    t.queued, t.already, t.no_contact, t.no_consent, t.no_recipient);
+	fprintf(f, "%-32s %9lu %9lu %9lu %9lu %9lu %9lu %10lu\n", "total",
+	    t.eligible, t.queued, t.already, t.no_contact, t.no_consent,
+	    t.no_recipient, t.bad_contact);
 }

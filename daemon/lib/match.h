@@ -29,6 +29,8 @@ struct match_counts {
 	unsigned long recipients;	/* (program, recipient, subject) */
 	unsigned long no_recipient;	/* a child with no adult guardian */
 	unsigned long no_contact;	/* recipient has no active contact */
+	unsigned long bad_contact;	/* their contact record does not
+					 * decode (a damaged store: ALERT) */
 	unsigned long no_consent;	/* contact lacks the category or tax */
 	unsigned long already;		/* in the dedup ledger */
 	unsigned long queued;		/* new: queued (or, dry, would be) */
@@ -37,6 +39,7 @@ struct match_counts {
 struct match_result {
 	uint32_t run;			/* the run number (0 for a dry run) */
 	unsigned long total;		/* notices queued */
+	unsigned long bad_records;	/* contact records that do not decode */
 	struct match_counts c[RULES_MAX_PROGRAMS];
 };
 

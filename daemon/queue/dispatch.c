@@ -291,7 +291,8 @@ opener(struct dispatch *d, MDB_txn *txn, uint32_t import_no)
 }
 
 /* The address of the recipient's active contact on channel, or -1 if the
- * contact is gone or withdrawn, -2 if it does not decrypt. */
+ * contact is gone or withdrawn, -2 if it does not decrypt, -3 if its
+ * record does not decode (a damaged store). */
 static int
 address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
     char *out)
@@ -303,11 +304,14 @@ address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
 
 	memcpy(k, rec, STORE_PSEUDO_LEN);
 	k[STORE_PSEUDO_LEN] = channel;
-	if (mdb_get(txn, d->dbi->contacts, &kv, &vv) != 0 ||
-	    store_contact_decode(vv.mv_data, vv.mv_size, &c) != 0 ||
-	    c.status != CONTACT_ACTIVE || c.ct_len <= ADDRBOX_TAG_LEN ||
-	    c.ct_len - ADDRBOX_TAG_LEN > ADDRBOX_MAX_ADDR)
+	if (mdb_get(txn, d->dbi->contacts, &kv, &vv) != 0)
 		return -1;
+	if (store_contact_decode(vv.mv_data, vv.mv_size, &c) != 0)
+		return -3;
+	if (c.status != CONTACT_ACTIVE)
+		return -1;
+	if (c.ct_len <= ADDRBOX_TAG_LEN || c.ct_len - ADDRBOX_TAG_LEN > ADDRBOX_MAX_ADDR)
+		return -3;
 	b = opener(d, txn, c.import_no);
 	if (b == NULL || addrbox_open(b, rec, channel, c.nonce, c.ct, c.ct_len,
 	    out) != 0)
@@ -366,6 +370,12 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 		vd->attempt = m.attempts;
 		vd->next = dispatch_now(d) + AUTH_PAUSE;
 		return 0;
+	}
+	if (rc == -3) {
+		log_warnx("ALERT: message %llu: the recipient's contact record "
+		    "does not decode (a damaged store?); cancelled",
+		    (unsigned long long)id);
+		d->st.bad_contact++;
 	}
 	if (rc != 0 || !dispatch_resident_here(txn, d->dbi, m.recipient)) {
 		struct verdict *vd = dispatch_verdict_add(d, id);

@@ -39,6 +39,8 @@ struct dispatch_stats {
 	unsigned long sent, failed, cancelled, expired, retried;
 	unsigned long messages_made, jobs;
 	unsigned long held_window;	/* times a due message waited for the window */
+	unsigned long bad_contact;	/* messages cancelled: their contact
+					 * record does not decode (ALERT) */
 	unsigned long sent_prog[RULES_MAX_PROGRAMS];	/* notices sent, by the
 							 * rule set's index */
 };

@@ -310,29 +310,35 @@ static void
 print_summary(const struct rules_set *rs, const struct match_result *res,
     const struct dispatch_stats *st, FILE *f)
 {
-	unsigned long t[7] = { 0 };
+	unsigned long t[8] = { 0 };
 
-	fprintf(f, "%-32s %9s %9s %9s %9s %9s %9s %9s\n", "program", "eligible",
-	    "queued", "notified", "already", "nocontact", "noconsent", "noadult");
+	fprintf(f, "%-32s %9s %9s %9s %9s %9s %9s %9s %10s\n", "program",
+	    "eligible", "queued", "notified", "already", "nocontact",
+	    "noconsent", "noadult", "badcontact");
 	for (unsigned p = 0; p < rs->n; p++) {
 		const struct match_counts *c = &res->c[p];
-		unsigned long v[7] = { c->eligible, c->queued, st->sent_prog[p],
-			c->already, c->no_contact, c->no_consent, c->no_recipient };
+		unsigned long v[8] = { c->eligible, c->queued, st->sent_prog[p],
+			c->already, c->no_contact, c->no_consent, c->no_recipient,
+			c->bad_contact };
 
 		fprintf(f, "%-32s", rs->p[p]->id);
-		for (int i = 0; i < 7; i++) {
-			fprintf(f, " %9lu", v[i]);
+		for (int i = 0; i < 8; i++) {
+			fprintf(f, i == 7 ? " %10lu" : " %9lu", v[i]);
 			t[i] += v[i];
 		}
 		fputc('\n', f);
 	}
 	fprintf(f, "%-32s", "total");
-	for (int i = 0; i < 7; i++)
-		fprintf(f, " %9lu", t[i]);
+	for (int i = 0; i < 8; i++)
+		fprintf(f, i == 7 ? " %10lu" : " %9lu", t[i]);
 	fputc('\n', f);
 	fprintf(f, "messages: %lu sent notices, %lu failed, %lu cancelled, "
 	    "%lu expired, %lu retries\n", st->sent, st->failed, st->cancelled,
 	    st->expired, st->retried);
+	if (res->bad_records || st->bad_contact)
+		fprintf(f, "damaged contact records: %lu do not decode; %lu "
+		    "messages cancelled for it\n", res->bad_records,
+		    st->bad_contact);
 }
 
 static void

@@ -332,6 +332,35 @@ rc=$?
 	ok "contacts: a resident id with a trailing space warned about and counted" ||
 	not_ok "contact id with a space: exit $rc: $(cat "$T/err")"
 
+# --- a contact record that does not decode ------------------------------
+# (a damaged store, not a wrong key): a match run says so in an ALERT
+# (how many, no personal data) and counts its recipients as badcontact,
+# not nocontact; status counts the record as damaged.
+"$OSHIRASE" keygen --contacts --db "$T/cr" -q
+imp_res "$RES" "$T/cr" -q && imp_con "$CON" "$T/cr" -q || not_ok "import into cr"
+"$OSHIRASE" match --dry-run --db "$T/cr" --rules "$RULES" --date "$D" >"$T/cr.dry"
+rcpt=$(cut -f2 "$T/cr.dry" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+nrcpt=$(cut -f2 "$T/cr.dry" | grep -c "^$rcpt$")
+mdb_dump -s contacts "$T/cr" >"$T/cr.dump"
+{ sed -n '1,/^HEADER=END/p' "$T/cr.dump"
+  grep -A1 "^ $rcpt" "$T/cr.dump" | grep "^ $rcpt" | sed 's/$/\n 00/'
+  echo DATA=END; } | sed 's/\\n/\n/' >"$T/cr.load"
+nbad=$(grep -c "^ $rcpt" "$T/cr.load")
+mdb_load -s contacts -f "$T/cr.load" "$T/cr" 2>/dev/null || not_ok "mdb_load"
+"$OSHIRASE" match --dry-run --counts --db "$T/cr" --rules "$RULES" --date "$D" >"$T/cr.counts" 2>"$T/cr.err"
+rc=$?
+badc=$(awk '$1 == "total" { print $8 }' "$T/cr.counts")
+"$OSHIRASE" status --db "$T/cr" >"$T/cr.status" 2>&1
+if [ $rc -eq 0 ] && [ -n "$rcpt" ] && [ "$nbad" -ge 1 ] &&
+	grep -q "ALERT: $T/cr: $nbad contact records do not decode" "$T/cr.err" &&
+	! grep -q "$rcpt" "$T/cr.err" && [ "${badc:-0}" -ge "$nrcpt" ] &&
+	grep -q "^ *damaged $nbad " "$T/cr.status"
+then
+	ok "$nbad contact records that do not decode: an ALERT with their number, $badc pairs counted as badcontact (at least the $nrcpt queued before), status says damaged"
+else
+	not_ok "damaged contact records: exit $rc, recipient '$rcpt', $nbad records, badcontact '$badc' (want >= $nrcpt): $(cat "$T/cr.err")"
+fi
+
 # --- a damaged store --------------------------------------------------
 # A data.mdb cut short (a failed copy, a full disk) or emptied: every
 # command that opens the store refuses it with exit 74 and a message

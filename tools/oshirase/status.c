@@ -87,6 +87,7 @@ struct tally {
 	unsigned long residents, households, size_hist[7];
 	unsigned long band[5], ins[5], unborn;
 	unsigned long ch[3], withdrawn, lang_en, consent[4];
+	unsigned long damaged;	/* contact records that do not decode */
 };
 
 /* Residents and households, by size, age band on d and insurance.
@@ -156,8 +157,10 @@ count_contacts(MDB_txn *txn, const struct store_dbi *dbi, struct tally *t)
 		struct contact ct;
 
 		if (store_contact_decode(v.mv_data, v.mv_size, &ct) != 0 ||
-		    k.mv_size != STORE_PSEUDO_LEN + 1)
+		    k.mv_size != STORE_PSEUDO_LEN + 1) {
+			t->damaged++;
 			continue;
+		}
 		if (ct.status == CONTACT_WITHDRAWN) {
 			t->withdrawn++;
 			continue;
@@ -244,6 +247,9 @@ cmd_status(int argc, char **argv)
 		pct_line(store_ins_names[i], t.ins[i], t.residents);
 	nact = t.ch[1] + t.ch[2];
 	printf("\ncontacts %lu active, %lu withdrawn\n", nact, t.withdrawn);
+	if (t.damaged)
+		printf("  damaged %lu (records that do not decode: restore the "
+		    "store or import the contacts again)\n", t.damaged);
 	pct_line("line", t.ch[1], nact);
 	pct_line("email", t.ch[2], nact);
 	pct_line("language en", t.lang_en, nact);
