@@ -38,6 +38,8 @@ SYSTEMD_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libsystemd 2>/dev/null)
 SYSTEMD_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null),$(call pkg_check,libsystemd,SYSTEMD))
 MHD_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null),$(call pkg_check,libmicrohttpd,MHD))
+IDN2_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libidn2 2>/dev/null)
+IDN2_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs libidn2 2>/dev/null),$(call pkg_check,libidn2,IDN2))
 JANSSON_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS ?= $(or $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null),$(call pkg_check,jansson,JANSSON))
 # libcsv ships no .pc file in Debian.
@@ -77,6 +79,7 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -pthread $(LDFLAGS)
 lib = $(addprefix $(BUILD)/daemon/lib/,$(addsuffix .o,$(1)))
 
 BASE_OBJS := $(call lib,util log dates inifile config)		# sodium, inih
+MAIL_OBJS := $(call lib,mailaddr)				# libidn2: addresses on the wire
 WIRE_OBJS := $(call lib,job curve)				# the queue-sender messages and keys
 SEAL_OBJS := $(call lib,merkle sealfmt)			# the sealed log's format
 STORE_OBJS := $(call lib,store vocab addrbox notice)		# lmdb
@@ -95,15 +98,15 @@ QUEUE_CFLAGS := $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(SYSTEMD_CFLAGS)
 # oshirase-sender: LINE and email over libcurl, jobs over ZeroMQ (installed);
 # nothing of the store, the rules or the pseudonyms, and no LMDB
 SENDER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/sender/*.c)) \
-	$(BASE_OBJS) $(WIRE_OBJS)
-SENDER_LIBS := $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
+	$(BASE_OBJS) $(MAIL_OBJS) $(WIRE_OBJS)
+SENDER_LIBS := $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(IDN2_LIBS) -lm
 SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 
 # oshirase, the operator's tool (installed)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/oshirase/*.c)) \
 	$(BUILD)/daemon/queue/outlog.o \
-	$(BASE_OBJS) $(call lib,curve) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS) $(RENDER_OBJS)
-CLI_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) -lm
+	$(BASE_OBJS) $(MAIL_OBJS) $(call lib,curve) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS) $(RENDER_OBJS)
+CLI_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(IDN2_LIBS) -lm
 CLI_CFLAGS := $(LMDB_CFLAGS) $(CSV_CFLAGS) -Itools/oshirase -Idaemon/queue
 
 # oshirase-audit, the auditor's program: the log's format, the Merkle code,
@@ -129,11 +132,11 @@ DRIVE_LIBS := $(SENDER_LIBS)
 
 # what the unit tests link: every library module and the objects of the
 # programs whose insides they test
-TEST_OBJS := $(sort $(BASE_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) \
+TEST_OBJS := $(sort $(BASE_OBJS) $(MAIL_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) \
 	$(RULES_OBJS) $(RENDER_OBJS) $(GEN_CORE_OBJS) \
 	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(SENDER_OBJS) $(CLI_OBJS)))
 TEST_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) \
-	$(CURL_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(CMOCKA_LIBS) -lm
+	$(CURL_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(IDN2_LIBS) $(CMOCKA_LIBS) -lm
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -Idaemon/queue -Idaemon/sender -Itools/oshirase \
 	-Itests/tools
 
@@ -151,7 +154,7 @@ all: $(PROGS)
 # per-folder compile flags: each role's folder sees its own libraries
 $(BUILD)/daemon/queue/%.o: XFLAGS = $(QUEUE_CFLAGS)
 $(BUILD)/daemon/sender/%.o: XFLAGS = $(SENDER_CFLAGS)
-$(BUILD)/daemon/lib/%.o: XFLAGS = $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS)
+$(BUILD)/daemon/lib/%.o: XFLAGS = $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS) $(IDN2_CFLAGS)
 $(BUILD)/tools/%.o: XFLAGS = $(CLI_CFLAGS)
 $(BUILD)/tools/audit/%.o: XFLAGS = $(AUDIT_CFLAGS)
 $(BUILD)/tests/tools/%.o: XFLAGS = $(EMU_CFLAGS) $(ZMQ_CFLAGS) $(CURL_CFLAGS) -Idaemon/sender

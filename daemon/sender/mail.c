@@ -10,6 +10,7 @@
  */
 #include "backend.h"
 #include "mail.h"
+#include "mailaddr.h"
 #include "dates.h"
 #include "util.h"
 
@@ -433,14 +434,28 @@ mail_perform(void *state, const struct job *j, struct job_result *r)
 {
 	struct mail *s = state;
 	struct curl_slist *rcpt = NULL;
+	static __thread struct job wire;
 	char err[128], to[sizeof(j->to) + 2];
 	const char *name = j->language == LANG_EN ? s->city_en : s->city_ja;
+	const char *why;
 	long code = 0, nconn = 0;
 	size_t need;
 	CURLcode cc;
 	CURL *h;
 
 	r->outcome = JOB_PERMANENT;
+	/* an internationalised domain goes in its A-label form, in the
+	 * envelope and the header alike */
+	if ((why = mailaddr_wire(j->to, strlen(j->to), wire.to,
+	    sizeof(wire.to))) != NULL) {
+		sender_detail(r, "the address cannot be sent: %s", why);
+		return;
+	}
+	if (strcmp(wire.to, j->to) != 0) {
+		wire = *j;
+		mailaddr_wire(j->to, strlen(j->to), wire.to, sizeof(wire.to));
+		j = &wire;
+	}
 	need = mail_bound(j, s);
 	if (need > s->msg_cap) {
 		if (s->msg != NULL)
@@ -453,7 +468,7 @@ mail_perform(void *state, const struct job *j, struct job_result *r)
 	    s->msg, s->msg_cap, err, sizeof(err));
 	if (s->msg_len == 0) {
 		sender_detail(r, "%s", err);
-		return;
+		goto out;
 	}
 	s->msg_off = 0;
 	r->outcome = JOB_RETRY;
@@ -498,6 +513,8 @@ out:
 	if (s->h != NULL)
 		curl_easy_setopt(s->h, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpt);
+	sodium_memzero(&wire, sizeof(wire));
+	sodium_memzero(to, sizeof(to));
 	sodium_memzero(s->msg, s->msg_len);
 	s->msg_len = s->msg_off = 0;
 }

@@ -332,6 +332,28 @@ rc=$?
 	ok "contacts: a resident id with a trailing space warned about and counted" ||
 	not_ok "contact id with a space: exit $rc: $(cat "$T/err")"
 
+# --- email addresses SMTP cannot carry as they are ---------------------
+# The file is sound (an address is one '@', a local part, a dotted domain,
+# no space or control character), so it imports; an internationalised
+# domain is sent in its A-label form (no warning); what no send can carry
+# (a non-ASCII local part, < > and the like) is warned about and counted.
+{ echo "$CHDR"
+  printf 'R1000001,email,taro@\344\276\213\343\201\210.jp,ja,health,active\n'
+  printf 'R1000002,email,<hanako@example.jp>,ja,health,active\n'
+  printf 'R1000003,email,\345\244\252\351\203\216@example.jp,ja,health,active\n'
+  printf 'R1000004,email,jiro@xn--r8jz45g.jp,ja,health,active\n'
+} >"$T/idn-con.csv"
+"$OSHIRASE" keygen --contacts --db "$T/idn" -q
+imp_con "$T/idn-con.csv" "$T/idn" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(grep -c ': address: warning: ' "$T/err")" -eq 2 ] &&
+	grep -q "^$T/idn-con.csv:3: address: warning: the sender cannot send to this address" "$T/err" &&
+	grep -q "^$T/idn-con.csv:4: address: warning: the sender cannot send to this address: the part before '@' is not ASCII" "$T/err" &&
+	grep -q "idn-con.csv: warning: 2 email addresses the sender cannot send to" "$T/err" &&
+	! grep -q "ids with a space" "$T/err" && ! grep -q "hanako\|taro\|jiro" "$T/err" &&
+	ok "contacts: an internationalised domain imports quietly; addresses no send can carry are imported, warned about (FILE:LINE: column, no address) and counted" ||
+	not_ok "email addresses SMTP cannot carry: exit $rc: $(cat "$T/err")"
+
 # --- a contact record that does not decode ------------------------------
 # (a damaged store, not a wrong key): a match run says so in an ALERT
 # (how many, no personal data) and counts its recipients as badcontact,

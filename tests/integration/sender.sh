@@ -136,6 +136,17 @@ s1=$(cat "$T/mail/sessions")
 [ "$((s1 - s0))" -eq 1 ] && ok "the sink saw one session for the three" ||
 	not_ok "the sink saw $((s1 - s0)) sessions for three messages"
 
+# --- email: an internationalised domain goes in its A-label form ----------
+n0=$(nmsgs "$T/mail")
+job email ja 'taro@\xe4\xbe\x8b\xe3\x81\x88.jp' - mid-0301 "$UNSUB" "件名" "本文" >"$T/jobs-idn"
+drive -c "$T/c.conf" <"$T/jobs-idn"
+expect 1 sent 250 "email to an internationalised domain"
+m=$(nmsgs "$T/mail")
+[ "$m" -eq $((n0 + 1)) ] && grep -q '^to taro@xn--r8jz45g.jp$' "$T/mail/msg-$m.meta" &&
+	grep -q '^To: <taro@xn--r8jz45g.jp>' "$T/mail/msg-$m.eml" &&
+	ok "RCPT TO and To: carry the domain's A-label (xn--r8jz45g.jp)" ||
+	not_ok "internationalised domain: $(cat "$T/mail/msg-$m.meta" 2>/dev/null; grep '^To:' "$T/mail/msg-$m.eml" 2>/dev/null)"
+
 # --- email: refusals ----------------------------------------------------------
 n0=$(nmsgs "$T/mail")
 {

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "mail.h"
+#include "mailaddr.h"
 #include "store.h"
 #include "util.h"
 
@@ -444,6 +445,51 @@ test_no_room(void **state)
 	    sizeof(err)), 0);
 }
 
+/* mailaddr_wire: what goes on the wire for each kind of address */
+static void
+test_wire_addresses(void **state)
+{
+	static const struct {
+		const char *in, *out;	/* out NULL: refused */
+	} c[] = {
+		{ "taro@example.jp", "taro@example.jp" },
+		{ "jiro@xn--r8jz45g.jp", "jiro@xn--r8jz45g.jp" },
+		/* 例え.jp, its A-label as IDNA 2008 gives it */
+		{ "taro@\xe4\xbe\x8b\xe3\x81\x88.jp", "taro@xn--r8jz45g.jp" },
+		/* münchen.de: NFC input, then the A-label */
+		{ "a@mu\xcc\x88nchen.de", "a@xn--mnchen-3ya.de" },
+		{ "\xe5\xa4\xaa\xe9\x83\x8e@example.jp", NULL },
+		{ "<taro@example.jp>", NULL },
+		{ "taro@exa\"mple.jp", NULL },
+		{ "ta ro@example.jp", NULL },
+		{ "taro.example.jp", NULL },
+		/* not UTF-8 in the domain */
+		{ "taro@\xff\xfe.jp", NULL },
+		/* a domain IDNA 2008 disallows (a symbol) */
+		{ "taro@\xe2\x98\x83.jp", NULL },
+	};
+	char out[MAILADDR_MAX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		const char *why = mailaddr_wire(c[i].in, strlen(c[i].in), out,
+		    sizeof(out));
+
+		if (c[i].out == NULL) {
+			if (why == NULL)
+				fail_msg("case %zu accepted as %s", i, out);
+			assert_string_equal(out, "");
+		} else {
+			if (why != NULL)
+				fail_msg("case %zu refused: %s", i, why);
+			assert_string_equal(out, c[i].out);
+		}
+	}
+	/* the room is honoured */
+	assert_non_null(mailaddr_wire("taro@example.jp", 15, out, 15));
+	assert_null(mailaddr_wire("taro@example.jp", 15, out, 16));
+}
+
 int
 main(void)
 {
@@ -459,6 +505,7 @@ main(void)
 		cmocka_unit_test(test_header_injection),
 		cmocka_unit_test(test_bad_values_refused),
 		cmocka_unit_test(test_no_room),
+		cmocka_unit_test(test_wire_addresses),
 	};
 
 	if (sodium_init() < 0)

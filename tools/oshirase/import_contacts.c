@@ -11,6 +11,7 @@
  */
 #include "import.h"
 #include "addrbox.h"
+#include "mailaddr.h"
 #include "log.h"
 #include "util.h"
 
@@ -53,6 +54,7 @@ struct con_import {
 	struct crow *rows;
 	size_t nrows, cap;
 	unsigned long unsealed;	/* addresses addrbox_seal failed on */
+	unsigned long unsendable;	/* addresses the sender cannot send */
 };
 
 static int
@@ -82,16 +84,6 @@ email_address_problem(const char *s, size_t len)
 		return "empty local part";
 	if (memchr(at + 1, '.', len - (size_t)(at - s) - 1) == NULL)
 		return "the domain has no dot";
-	/* What the sender cannot put in an SMTP path (it speaks neither
-	 * SMTPUTF8 nor IDNA) would fail as permanent at every send. */
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return s + i > at ? "the domain is not ASCII (give an "
-			    "internationalised domain in its xn-- form)" :
-			    "the local part is not ASCII (not supported)";
-	for (size_t i = 0; i < len; i++)
-		if (strchr("<>()[],;:\"\\", s[i]) != NULL)
-			return "contains one of < > ( ) [ ] , ; : \" \\";
 	return NULL;
 }
 
@@ -178,6 +170,19 @@ con_row(struct csvin *in, void *user)
 		csvin_error(in, C_ADDR, "not an email address: %s", why);
 		goto next;
 	}
+	if (ci->channel == CHANNEL_EMAIL && ci->cur.status != CONTACT_WITHDRAWN) {
+		char wire[MAILADDR_MAX + 1];
+
+		/* an address, yet not one SMTP can carry: kept (the file is
+		 * sound), but said, since every send to it will fail */
+		if ((why = mailaddr_wire(ci->addr, ci->addr_len, wire,
+		    sizeof(wire))) != NULL) {
+			csvin_warn(in, C_ADDR, "the sender cannot send to this "
+			    "address: %s", why);
+			ci->unsendable++;
+		}
+		sodium_memzero(wire, sizeof(wire));
+	}
 	if (ci->nrows == ci->cap) {
 		ci->cap = ci->cap ? 2 * ci->cap : 4096;
 		ci->rows = xrealloc(ci->rows, ci->cap * sizeof(*ci->rows));
@@ -226,6 +231,7 @@ merge_contacts(void *into, void *from)
 		ci->nrows += c->nrows;
 	}
 	ci->unsealed += c->unsealed;
+	ci->unsendable += c->unsendable;
 	free(c->rows);
 }
 
@@ -385,10 +391,15 @@ out:
 		if (absent)
 			log_warnx("%s: warning: %lu contacts are for residents not "
 			    "(yet) in the store; they are kept", file, absent);
-		if (csvin_warnings(ci.im.in) != 0)
+		if (csvin_warnings(ci.im.in) > ci.unsendable)
 			log_warnx("%s: warning: %lu ids with a space at an end or "
 			    "a byte order mark, taken as they are (see the "
-			    "warnings above)", file, csvin_warnings(ci.im.in));
+			    "warnings above)", file,
+			    csvin_warnings(ci.im.in) - ci.unsendable);
+		if (ci.unsendable != 0)
+			log_warnx("%s: warning: %lu email addresses the sender "
+			    "cannot send to (see the warnings above); kept, and "
+			    "each notice to them will fail", file, ci.unsendable);
 		if (!c->quiet)
 			fprintf(stderr, "%s: %zu contacts in %.2f s: %u added, "
 			    "%u replaced, %u withdrawn\n", file, ci.nrows,
