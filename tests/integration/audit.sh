@@ -110,11 +110,41 @@ c = lines[1][-1]
 lines[1] = lines[1][:-1] + ("1" if c == "0" else "0")   # one hex digit of the signature
 open(p, "w").write("\n".join(lines))' "$T/t8/checkpoints"
 c=$(cpsize 2)
-verify "a checkpoint with a bad signature" 1 "record $((c - 1)) at byte $(B $((c - 1))): the checkpoint of size $c: the signature does not verify" "$T/t8"
+verify "a checkpoint with a bad signature" 1 "record $((c - 1)) at byte $(B $((c - 1))): the checkpoint of size $c (line 2): the signature fails" "$T/t8"
 "$OSHIRASE" audit init --log "$T/other" --pubkey-out "$T/opub" --k0-out "$T/ok0" >/dev/null
 "$OSHIRASE" audit verify --log "$L" --pubkey "$T/opub" >"$T/v.out" 2>&1
-[ $? -eq 1 ] && grep -q "signature does not verify with this public key" "$T/v.out" &&
+[ $? -eq 1 ] && grep -q "signature fails: it does not verify with this public key" "$T/v.out" &&
 	ok "another public key: the checkpoints do not verify" || not_ok "another key: $(head -1 "$T/v.out")"
+# A held checkpoint copied by hand without its final newline is a
+# checkpoint all the same: a cut below it is found.
+last=$(tail -1 "$T/held" | cut -d' ' -f4)
+printf '%s' "$(cat "$T/held")" >"$T/held-nonl"
+tamper t12; "$PY" "$TP" cut "$T/t12/log.bin" $((last - 1))
+awk -v n=$((last - 1)) '$4 <= n' "$L/checkpoints" >"$T/t12/checkpoints"
+verify "the log cut below a held checkpoint whose line has no final newline" 1 \
+    "record $((last - 1)) at byte $(B $((last - 1))): the log ends here, below the held checkpoint of size $last" \
+    "$T/t12" --checkpoint "$T/held-nonl"
+verify "a clean log and the held checkpoints with no final newline" 0 "ok: $n records.*checkpoints verified (the held one too)" \
+    "$L" --checkpoint "$T/held-nonl"
+# ...and one whose signature fails is reported as such, not as a cut below it
+"$PY" -c '
+import sys
+t = open(sys.argv[1]).read().rstrip("\n")
+open(sys.argv[2], "w").write(t[:-1] + ("1" if t[-1] == "0" else "0") + "\n")' "$T/held" "$T/held-badsig"
+hl=$(wc -l <"$T/held-badsig")
+verify "the log cut below a held checkpoint whose signature fails" 1 \
+    "record $((last - 1)) at byte $(B $((last - 1))): the held checkpoint of size $last (line $hl): the signature fails" \
+    "$T/t12" --checkpoint "$T/held-badsig"
+# Every byte of the header is checked: each one changed in turn, verify fails.
+tamper th; missed=""
+for off in $(seq 0 63); do
+	cp "$L/log.bin" "$T/th/log.bin"
+	"$PY" "$TP" hflip "$T/th/log.bin" "$off"
+	"$OSHIRASE" audit verify --log "$T/th" --pubkey "$T/pub" >"$T/v.out" 2>&1
+	[ $? -eq 1 ] && grep -q "^record 0 at byte 0: " "$T/v.out" || missed="$missed $off"
+done
+[ -z "$missed" ] && ok "each of the 64 header bytes changed: verify fails at record 0, byte 0" ||
+	not_ok "header bytes changed and not found:$missed"
 
 # A torn last record: not tampering; the daemon cuts it and says so.
 tamper t9
