@@ -176,6 +176,88 @@ grep -q "ALERT: .*checkpoints: a torn last line" "$T/d11.err" &&
 	ok "the daemon cut the torn checkpoint line; the log verifies with one alarm" ||
 	not_ok "torn checkpoint line: $(tail -1 "$T/d11.err"); $(head -1 "$T/v.out")"
 
+# The writer refuses a log it cannot verify, cutting nothing (exit 65),
+# and says what to check.  wrun LOGDIR DB [FAILPOINT]: a --once run of
+# the daemon on that log and store; its status in $ws, stderr in $T/w.err.
+wrun() {
+	cat >"$T/w.conf" <<EOC
+[store]
+db = $2
+[rules]
+dir = $R
+[line]
+api = $EMU
+token_file = $T/line-token
+[email]
+url = smtp://127.0.0.1:$SMTP_PORT
+[log]
+dir = $1
+origin = mihon-test
+checkpoint_records = 50
+EOC
+	env ${3:+OSHIRASE_FAILPOINT=$3} "$OSHIRASED" -c "$T/w.conf" --once --date $D \
+	    --now ${D}T10:00 --wait 5 >"$T/w.out" 2>"$T/w.err"
+	ws=$?
+}
+# refused DESC LOGDIR STATUS RE: the run on LOGDIR exits STATUS, says RE,
+# and log.bin and checkpoints are as they were.
+refused() {
+	cp "$2/log.bin" "$T/before.bin"; cp "$2/checkpoints" "$T/before.cp"
+	wrun "$2" "$T/db"
+	if [ $ws -eq "$3" ] && grep -q "$4" "$T/w.err" && cmp -s "$2/log.bin" "$T/before.bin" &&
+	    cmp -s "$2/checkpoints" "$T/before.cp"; then
+		ok "$1: exit $3, nothing cut or appended: $(grep -o "$4.\{0,60\}" "$T/w.err" | head -1)"
+	else
+		not_ok "$1: exit $ws, want $3 and '$4': $(grep -v '^oshirase-sender' "$T/w.err" | head -3)"
+	fi
+}
+"$OSHIRASE" audit init --log "$T/o2" --origin mihon-test --pubkey-out "$T/o2pub" --k0-out "$T/o2k0" >/dev/null
+tamper w1; cp "$T/o2/state" "$T/w1/state"
+refused "the state of another log of the same origin (a restore gone wrong)" "$T/w1" 65 \
+    "log.bin: record 0 does not verify with the writer's saved state ($T/w1/state, 0 records; log.bin holds $n).*Check that log.bin, state and checkpoints"
+tamper w2; "$PY" -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[16] ^= 1      # the chain head
+open(sys.argv[1], "wb").write(b)' "$T/w2/state"
+refused "a state whose chain head is not the log's, at the last checkpoint's size" "$T/w2" 65 \
+    "state: the writer's state does not agree with the last checkpoint ($n records: the chain head differs)"
+tamper w3; sed -i '$d' "$T/w3/checkpoints"; "$PY" -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[132] ^= 1     # the first Merkle frontier hash
+open(sys.argv[1], "wb").write(b)' "$T/w3/state"
+refused "a state whose Merkle tree is not the log's, above the last checkpoint" "$T/w3" 65 \
+    "state: the writer's state does not agree with the $n records of log.bin (the Merkle root"
+tamper w4; sed -i '$d' "$T/w4/checkpoints"
+wrun "$T/w4" "$T/db"
+[ $ws -eq 0 ] && "$OSHIRASE" audit verify --log "$T/w4" --pubkey "$T/pub" --k0 "$T/k0" >"$T/v.out" 2>&1 &&
+	ok "the last checkpoint lost in a crash: the log hashed again, and it starts: $(head -1 "$T/v.out" | cut -c1-60)" ||
+	not_ok "a crash before the last checkpoint: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | head -2)"
+tamper w5; "$PY" "$TP" cut "$T/w5/log.bin" $((n - 5))
+refused "log.bin shorter than its state" "$T/w5" 65 "log.bin holds $((n - 5)) records, but $n were written"
+tamper w6; "$PY" "$TP" hflip "$T/w6/log.bin" 50
+refused "a header byte changed" "$T/w6" 65 "log.bin: not an oshirase log, or its header was changed"
+# Planted symbolic links are refused, not followed; so are other users' files.
+tamper w8; echo "not the log's" >"$T/victim"; rm "$T/w8/checkpoints"; ln -s "$T/victim" "$T/w8/checkpoints"
+wrun "$T/w8" "$T/db"
+[ $ws -eq 73 ] && grep -q "$T/w8/checkpoints: a symbolic link; refused" "$T/w.err" &&
+	[ "$(cat "$T/victim")" = "not the log's" ] &&
+	ok "checkpoints a planted symbolic link: refused (exit 73), its target untouched" ||
+	not_ok "a symbolic link as checkpoints: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | head -2)"
+tamper w9; rm "$T/w9/log.bin"; ln -s "$L/log.bin" "$T/w9/log.bin"; cp "$L/log.bin" "$T/before.bin"
+wrun "$T/w9" "$T/db"
+[ $ws -eq 73 ] && grep -q "$T/w9/log.bin: a symbolic link; refused" "$T/w.err" && cmp -s "$L/log.bin" "$T/before.bin" &&
+	ok "log.bin a symbolic link to another log: refused, the other log untouched" ||
+	not_ok "a symbolic link as log.bin: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | head -2)"
+tamper w10; echo "keep me" >"$T/victim2"; ln -s "$T/victim2" "$T/w10/state.tmp"
+refused "state.tmp a planted symbolic link" "$T/w10" 73 "$T/w10/state.tmp: a symbolic link; refused"
+[ "$(cat "$T/victim2")" = "keep me" ] && ok "the link's target is not truncated" || not_ok "state.tmp's target was written"
+if [ "$(id -u)" -eq 0 ]; then
+	tamper w11; chown 65534 "$T/w11/state"
+	refused "a state file of another user" "$T/w11" 73 "$T/w11/state: owned by uid 65534, not by the user that runs oshirased"
+else
+	ok "# SKIP a file of another user: not root, cannot chown"
+fi
+
 # Proofs of inclusion
 nid=$("$OSHIRASE" audit show --log "$L" --json | grep -m1 '"outcome":"sent"' | sed 's/.*"notice":\([0-9]*\).*/\1/')
 "$OSHIRASE" audit prove --log "$L" --notice "$nid" >"$T/proof"
