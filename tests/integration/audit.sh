@@ -258,6 +258,57 @@ else
 	ok "# SKIP a file of another user: not root, cannot chown"
 fi
 
+# After a failed store transaction or a full disk, the log and the store
+# agree: agree LOGDIR DB: no notice twice sent in the log, as many sent as
+# the ledger holds, none left queued.
+agree() {
+	"$OSHIRASE" audit show --log "$1" --json | grep '"outcome":"sent"' |
+		sed 's/.*"notice":\([0-9]*\).*/\1/' >"$T/sent"
+	_dup=$(sort "$T/sent" | uniq -d | wc -l)
+	_led=$("$OSHIRASE" status --db "$2" | awk 'index($0, "  sent ") == 1 { print $NF }')
+	_q=$("$OSHIRASE" status --db "$2" | awk 'index($0, "  queued ") == 1 { print $NF }')
+	[ "$_dup" -eq 0 ] && [ "$(wc -l <"$T/sent")" -eq "$_led" ] && [ "$_q" -eq 0 ]
+}
+import_city db6 || not_ok "import db6"
+"$OSHIRASE" audit init --log "$T/fp" --origin mihon-test --pubkey-out "$T/fppub" --k0-out "$T/fpk0" >/dev/null
+wrun "$T/fp" "$T/db6" settle-commit:1
+[ $ws -eq 74 ] && grep -q "ALERT: $T/fp/log.bin: [0-9]* records of a store transaction that failed were taken back" "$T/w.err" &&
+	grep -q "db6: settling [0-9]* messages: Input/output error" "$T/w.err" &&
+	ok "a settle commit that fails (failpoint): exit 74, its records taken back from the log" ||
+	not_ok "a failed settle commit: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | tail -3)"
+wrun "$T/fp" "$T/db6"
+if [ $ws -eq 0 ] && agree "$T/fp" "$T/db6" &&
+    "$OSHIRASE" audit verify --log "$T/fp" --pubkey "$T/fppub" --k0 "$T/fpk0" >"$T/v.out" 2>&1 &&
+    grep -q "1 alarms" "$T/v.out"; then
+	ok "after the retry: each notice logged once as sent, as many as the ledger holds ($_led); the log verifies, with one alarm"
+else
+	not_ok "after the failed commit and a retry: exit $ws, $_dup notices twice sent, $(wc -l <"$T/sent") sent in the log, $_led in the ledger, $_q queued; $(head -1 "$T/v.out")"
+fi
+"$OSHIRASE" audit show --log "$T/fp" | grep -q "alarm	outcome records the store did not commit were taken back" &&
+	ok "audit show lists the alarm of the records taken back" || not_ok "no alarm of records taken back"
+# A full disk under the log: the cause named, with the file (a small tmpfs).
+mkdir -p "$T/full"
+if mount -t tmpfs -o size=80k tmpfs "$T/full" 2>"$T/mount.err"; then
+	trap 'umount "$T/full" 2>/dev/null; for _p in $PIDS; do kill "$_p" 2>/dev/null; done; rm -rf "$T"' EXIT
+	import_city db5 || not_ok "import db5"
+	"$OSHIRASE" audit init --log "$T/full/log" --origin mihon-test --pubkey-out "$T/fpub" --k0-out "$T/fk0" >/dev/null
+	wrun "$T/full/log" "$T/db5"
+	[ $ws -eq 74 ] && grep -Eq "^oshirased: $T/full/log/[a-z.]+: [a-z]+: No space left on device" "$T/w.err" &&
+		ok "a full disk under the log: exit 74, $(grep -m1 -o "full/log/[a-z.]*: [a-z]*: No space left on device" "$T/w.err")" ||
+		not_ok "a full disk: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | tail -3)"
+	mount -o remount,size=4m "$T/full"
+	wrun "$T/full/log" "$T/db5"
+	if [ $ws -eq 0 ] && agree "$T/full/log" "$T/db5" &&
+	    "$OSHIRASE" audit verify --log "$T/full/log" --pubkey "$T/fpub" --k0 "$T/fk0" >"$T/v.out" 2>&1; then
+		ok "room made, the run again: the log verifies and agrees with the store ($_led sent)"
+	else
+		not_ok "after the full disk: exit $ws, $_dup notices twice sent, $(wc -l <"$T/sent") sent in the log, $_led in the ledger, $_q queued; $(head -1 "$T/v.out")"
+	fi
+	umount "$T/full"
+else
+	ok "# SKIP a full disk: cannot mount a tmpfs here ($(head -1 "$T/mount.err"))"
+fi
+
 # Proofs of inclusion
 nid=$("$OSHIRASE" audit show --log "$L" --json | grep -m1 '"outcome":"sent"' | sed 's/.*"notice":\([0-9]*\).*/\1/')
 "$OSHIRASE" audit prove --log "$L" --notice "$nid" >"$T/proof"
