@@ -1047,9 +1047,10 @@ repair(struct outlog *l, off_t torn, const struct cp_end *e, char *err,
 	}
 	name = "checkpoints";
 	if (e->finish) {
-		if ((rc = write_all(l->cpfd, "\n", 1)) != 0 ||
-		    (fdatasync(l->cpfd) != 0 && (rc = neg_errno()) != 0))
+		if ((rc = write_all(l->cpfd, "\n", 1)) != 0)
 			goto err;
+		if (fdatasync(l->cpfd) != 0)
+			goto syserr;
 		log_warnx("%s/checkpoints: the last checkpoint line had no "
 		    "newline; one was added", l->dir);
 	} else if (e->cut_at < e->size) {

@@ -232,6 +232,14 @@ wrun "$T/w4" "$T/db"
 [ $ws -eq 0 ] && "$OSHIRASE" audit verify --log "$T/w4" --pubkey "$T/pub" --k0 "$T/k0" >"$T/v.out" 2>&1 &&
 	ok "the last checkpoint lost in a crash: the log hashed again, and it starts: $(head -1 "$T/v.out" | cut -c1-60)" ||
 	not_ok "a crash before the last checkpoint: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | head -2)"
+tamper w12; truncate -s -1 "$T/w12/checkpoints"	# the last line's newline only
+wrun "$T/w12" "$T/db"
+[ $ws -eq 0 ] && grep -q "checkpoints: the last checkpoint line had no newline; one was added" "$T/w.err" &&
+	! grep -q ALERT "$T/w.err" &&
+	"$OSHIRASE" audit verify --log "$T/w12" --pubkey "$T/pub" --k0 "$T/k0" >"$T/v.out" 2>&1 &&
+	grep -q " 0 alarms" "$T/v.out" && [ "$(wc -l <"$T/w12/checkpoints")" -eq "$(($(wc -l <"$L/checkpoints") + 2))" ] &&
+	ok "a last checkpoint line without its newline: kept and finished, not cut" ||
+	not_ok "a checkpoint line without its newline: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | head -2); $(head -1 "$T/v.out")"
 tamper w5; "$PY" "$TP" cut "$T/w5/log.bin" $((n - 5))
 refused "log.bin shorter than its state" "$T/w5" 65 "log.bin holds $((n - 5)) records, but $n were written"
 tamper w6; "$PY" "$TP" hflip "$T/w6/log.bin" 50
