@@ -86,6 +86,8 @@ sealfmt_alarm_name(int alarm)
 		return "records past the saved state did not verify and were cut";
 	case SEALFMT_ALARM_TORN_CHECKPOINT:
 		return "a torn last checkpoint line was cut";
+	case SEALFMT_ALARM_ROLLED_BACK:
+		return "outcome records the store did not commit were taken back";
 	default: return "?";
 	}
 }
@@ -115,16 +117,26 @@ sealfmt_header_encode(uint8_t hdr[SEALFMT_HEADER], const char *origin)
 	memcpy(hdr + 16, origin, strnlen(origin, SEALFMT_ORIGIN_MAX));
 }
 
+/* Every byte of the header is checked: the only one a writer writes for
+ * the origin it names, and that origin is in every signed checkpoint. */
 int
 sealfmt_header_decode(const uint8_t *p, size_t len,
     char origin[SEALFMT_ORIGIN_CAP])
 {
-	if (len < SEALFMT_HEADER || memcmp(p, LOG_MAGIC, 7) != 0 ||
-	    p[7] != SEALFMT_LOG_VERSION ||
-	    util_le_get(p + 8, 4) != SEALFMT_RECORD)
+	uint8_t canon[SEALFMT_HEADER];
+	char o[SEALFMT_ORIGIN_MAX + 1];
+
+	origin[0] = '\0';
+	if (len < SEALFMT_HEADER)
 		return SEALFMT_EHEADER;
-	memcpy(origin, p + 16, SEALFMT_ORIGIN_CAP - 1);
-	origin[SEALFMT_ORIGIN_CAP - 1] = '\0';
+	memcpy(o, p + 16, SEALFMT_ORIGIN_MAX);
+	o[SEALFMT_ORIGIN_MAX] = '\0';
+	if (sealfmt_origin_check(o) != 0)
+		return SEALFMT_EHEADER;
+	sealfmt_header_encode(canon, o);
+	if (memcmp(p, canon, SEALFMT_HEADER) != 0)
+		return SEALFMT_EHEADER;
+	memcpy(origin, o, sizeof(o));
 	return 0;
 }
 

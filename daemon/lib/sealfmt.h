@@ -24,6 +24,9 @@
  * Header, little-endian:
  *   0 "OSLOG\0\0" and u8 SEALFMT_LOG_VERSION | 8 u32 record size (256) |
  *   12 zero | 16 origin[32], NUL-padded, 1..31 bytes, no spaces | 48 zero.
+ * Every byte is fixed but the origin's, and the origin is in every
+ * signed checkpoint line: a reader refuses any other header (so no byte
+ * of it goes unchecked) and compares the origin with the checkpoints'.
  *
  * Record, little-endian, offsets:
  *   0 u8 version (SEALFMT_RECORD_VERSION) | 1 u8 type | 8 u64 seq |
@@ -124,9 +127,16 @@ enum sealfmt_alarm {
 	SEALFMT_ALARM_TAKEN_IN,		/* records past the saved state were
 					 * taken in (not written today) */
 	SEALFMT_ALARM_RECORDS_CUT,	/* records past the saved state did not
-					 * verify and were cut; count: them */
-	SEALFMT_ALARM_TORN_CHECKPOINT	/* a torn last checkpoint line was
+					 * verify and were cut; count: them
+					 * (not written since: the writer
+					 * refuses such a log) */
+	SEALFMT_ALARM_TORN_CHECKPOINT,	/* a torn last checkpoint line was
 					 * cut; count: its bytes */
+	SEALFMT_ALARM_ROLLED_BACK	/* outcome records written for a store
+					 * transaction that then failed were
+					 * taken back (before any state or
+					 * checkpoint covered them); count:
+					 * them */
 };
 
 /* The channel byte: the store's channel numbers. */
@@ -179,7 +189,9 @@ int sealfmt_origin_check(const char *origin);
 /* The header of a new log; origin must pass sealfmt_origin_check. */
 void sealfmt_header_encode(uint8_t hdr[SEALFMT_HEADER], const char *origin);
 /* Check the first len bytes of log.bin and give its origin.  0 or
- * SEALFMT_EHEADER (short, another magic, version or record size). */
+ * SEALFMT_EHEADER (short, or any byte other than sealfmt_header_encode
+ * writes for a valid origin: another magic, version or record size, a
+ * nonzero reserved byte or padding, a bad origin). */
 int sealfmt_header_decode(const uint8_t *p, size_t len,
     char origin[SEALFMT_ORIGIN_CAP]);
 

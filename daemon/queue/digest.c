@@ -5,6 +5,7 @@
  * stored before the first attempt (see dispatch.h).
  */
 #include "dispatch_int.h"
+#include "log.h"
 #include "notice.h"
 #include "render.h"
 #include "util.h"
@@ -239,7 +240,8 @@ dispatch_digest(struct dispatch *d)
 	}
 	qsort(r, n, sizeof(*r), nref_cmp);
 	made = xmalloc(2 * (n + 1) * sizeof(*made));
-	rc = mdb_txn_begin(store_env(d->s), NULL, 0, &txn);
+	if ((rc = mdb_txn_begin(store_env(d->s), NULL, 0, &txn)) == 0)
+		outlog_mark(d->log);
 	for (size_t i = 0, inbatch = 0; rc == 0 && i < n;) {
 		size_t j = i + 1;
 
@@ -250,25 +252,40 @@ dispatch_digest(struct dispatch *d)
 		inbatch += j - i;
 		i = j;
 		if (rc == 0 && (inbatch >= 20000 || i == n)) {
-			rc = outlog_sync(d->log) == 0 ? 0 : EIO;
+			/* the records written before the commit, taken back
+			 * if it fails (outlog.h) */
+			if (outlog_write(d->log) != 0) {
+				log_warnx("%s", outlog_error(d->log));
+				rc = EIO;
+			}
 			if (rc == 0)
 				rc = mdb_txn_commit(txn);
 			else
 				mdb_txn_abort(txn);
 			txn = NULL;
+			if (rc != 0 && outlog_rollback(d->log) != 0)
+				log_warnx("%s", outlog_error(d->log));
+			if (rc == 0 && outlog_sync(d->log) != 0) {
+				log_warnx("%s", outlog_error(d->log));
+				rc = EIO;
+			}
 			if (rc == 0) {
 				for (size_t m = 0; m < nmade; m += 2)
 					dispatch_heap_push(&d->ch[made[m + 1]].q, 0, made[m]);
 				d->st.messages_made += nmade / 2;
 				nmade = 0;
 				inbatch = 0;
-				if (i < n)
-					rc = mdb_txn_begin(store_env(d->s), NULL, 0, &txn);
+				if (i < n && (rc = mdb_txn_begin(store_env(d->s),
+				    NULL, 0, &txn)) == 0)
+					outlog_mark(d->log);
 			}
 		}
 	}
-	if (txn != NULL)
+	if (txn != NULL) {
 		mdb_txn_abort(txn);
+		if (outlog_rollback(d->log) != 0)
+			log_warnx("%s", outlog_error(d->log));
+	}
 	free(made);
 	free(r);
 	return rc;

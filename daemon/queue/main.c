@@ -458,10 +458,13 @@ main(int argc, char **argv)
 		    "and %s/auditor/k0 to the auditors, then delete them from "
 		    "this host", logdir, logdir, logdir);
 	}
-	if ((log = outlog_open(logdir, w.cfg->cp_records, w.cfg->cp_seconds,
-	    err, sizeof(err))) == NULL) {
+	if ((rc = outlog_open(logdir, w.cfg->cp_records, w.cfg->cp_seconds,
+	    &log, err, sizeof(err))) != 0) {
 		log_warnx("%s", err);
-		rc = EXIT_CANTCREAT;
+		rc = rc == OUTLOG_ECUT || rc == OUTLOG_EMISMATCH ||
+		    rc == OUTLOG_ESTATE || rc == SEALFMT_EHEADER ? EXIT_DATAERR :
+		    rc == -ENOSPC || rc == -EIO || rc == -EDQUOT ? EXIT_IOERR :
+		    EXIT_CANTCREAT;
 		goto out;
 	}
 	/* ZeroMQ's threads and the ZAP handler's get no signals */
@@ -578,7 +581,7 @@ main(int argc, char **argv)
 			break;
 		}
 		if (outlog_tick(log) != 0) {
-			log_warn("the sealed log");
+			log_warnx("%s", outlog_error(log));
 			rc = EXIT_IOERR;
 			break;
 		}

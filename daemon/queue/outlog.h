@@ -32,15 +32,38 @@
  * Durability: outlog_append buffers; outlog_sync writes the records,
  * fdatasyncs log.bin, then replaces the state (write, fdatasync, rename,
  * fsync of DIR).  Only after it returns 0 may the dispatcher treat the
- * outcomes as recorded.  On open, a torn last record is cut and an alarm
- * record says so; records past the saved state (a crash between the two
- * syncs) are verified with the saved key and taken in, or cut with an
- * alarm if they do not verify; a torn last checkpoint line is cut with an
- * alarm.
+ * outcomes as recorded.
+ *
+ * With a store transaction: outlog_mark before appending the outcomes of
+ * the transaction; outlog_write (the records written and log.bin synced,
+ * not the state) before the commit; outlog_sync after it.  If the
+ * transaction fails before its commit returns 0, outlog_rollback takes
+ * the records back (cut from log.bin if they were written, with an alarm
+ * record then): no state or checkpoint covers them yet, and the store and
+ * the log agree.  A crash after outlog_write leaves records past the
+ * saved state that the next open takes in, as after any crash.
+ *
+ * On open, the writer cuts only what a crash leaves: a torn last record,
+ * and a torn last checkpoint line (one that does not parse; a last line
+ * that lacks only its newline is finished instead), each with an alarm
+ * record.  Records past the saved state (a crash between the two syncs)
+ * are taken in if they verify with the saved key and chain; then the
+ * state is compared with the last checkpoint (at the same size: the
+ * Merkle root and the chain head; below it: log.bin hashed again from
+ * its first record).  Anything else that disagrees (a header not this
+ * log's, records past the state that do not verify, a log shorter than
+ * its state or its last checkpoint, a last checkpoint line that is not
+ * one, not signed with signing.key, or not matching) is refused: nothing
+ * is cut or appended, and err says what to check.  Every file is opened
+ * in DIR without following a symbolic link, and must be a regular file
+ * owned by the user running the writer.
  *
  * Errors: 0 or a negative code: -errno from the system, -ENOMEM,
  * OUTLOG_E* below or sealfmt.h's codes; outlog_strerror names them, and a
- * message with the path is put in err where a function takes one.
+ * message with the path is put in err where a function takes one; after
+ * a failed append, write, sync, tick or rollback, outlog_error names the
+ * file, the operation and the cause ("DIR/log.bin: write: No space left
+ * on device").
  *
  * Threads: one struct outlog is used by one thread at a time.
  */
@@ -56,6 +79,12 @@
 #define OUTLOG_EDIR (-1201)	/* the log directory cannot be made */
 #define OUTLOG_ECUT (-1202)	/* log.bin holds fewer records than written */
 #define OUTLOG_ESTATE (-1203)	/* the state file is not a writer's state */
+#define OUTLOG_EMISMATCH (-1204)	/* the log, its state and its last
+					 * checkpoint disagree */
+#define OUTLOG_EUNSAFE (-1205)	/* a file of the log is a symbolic link,
+				 * not a regular file, or another user's */
+#define OUTLOG_EBROKEN (-1206)	/* a failed write could not be taken back:
+				 * the writer writes no more */
 
 /* The outcomes, as the dispatcher names them; the values are the
  * format's (sealfmt.h). */
@@ -92,11 +121,14 @@ const char *outlog_strerror(int rc);
  */
 int outlog_init(const char *dir, const char *origin, const char *pub_out,
     const char *k0_out, char *err, size_t errlen);
-/* Open the log in dir for appending (recovering as above) and write a
- * start record and a checkpoint.  NULL with a message in err (out of
- * memory included).  Close with outlog_close. */
-struct outlog *outlog_open(const char *dir, long checkpoint_records,
-    long checkpoint_seconds, char *err, size_t errlen);
+/* Open the log in dir for appending into *out (checked and recovered as
+ * above) and write a start record and a checkpoint.  0, or a negative
+ * code with a message in err: OUTLOG_ECUT, OUTLOG_EMISMATCH,
+ * OUTLOG_ESTATE or SEALFMT_EHEADER for a log that disagrees with its
+ * state or checkpoints, OUTLOG_EUNSAFE, -errno.  Close with
+ * outlog_close. */
+int outlog_open(const char *dir, long checkpoint_records,
+    long checkpoint_seconds, struct outlog **out, char *err, size_t errlen);
 /* Append; durable only after outlog_sync.  0 or a negative code (errno
  * is set too for a system error). */
 int outlog_append(struct outlog *l, const struct outcome *o);
@@ -106,6 +138,15 @@ int outlog_sync(struct outlog *l);
 /* A checkpoint if checkpoint_seconds have passed since the last one.  0
  * or a negative code (errno set too). */
 int outlog_tick(struct outlog *l);
+/* A store transaction's records (see Durability above): mark where they
+ * begin; write them and sync log.bin before the commit; take them back
+ * if it fails.  outlog_sync ends the mark.  0 or a negative code (errno
+ * set too); a rollback that fails leaves the writer refusing to write. */
+void outlog_mark(struct outlog *l);
+int outlog_write(struct outlog *l);
+int outlog_rollback(struct outlog *l);
+/* The last failure, naming the file, the operation and the cause. */
+const char *outlog_error(const struct outlog *l);
 /* A stop record, a checkpoint, sync, close.  NULL is fine. */
 void outlog_close(struct outlog *l);
 /* The keyed digest of a message's texts (digest.key; sealfmt_digest). */

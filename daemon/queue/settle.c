@@ -344,35 +344,63 @@ dispatch_verdict_add(struct dispatch *d, uint64_t id)
 	return vd;
 }
 
-/* Apply the step's verdicts: outcome records first, synced, then one
- * transaction. */
+/* A failpoint for the tests: OSHIRASE_FAILPOINT=settle-commit:N makes the
+ * Nth settle transaction fail at its commit, as an LMDB or disk error
+ * would (aborted, nothing of it in the store).  Unset, it costs one
+ * getenv per settle. */
+static int
+commit_fails(void)
+{
+	static int count;
+	const char *fp = getenv("OSHIRASE_FAILPOINT");
+
+	return fp != NULL && strncmp(fp, "settle-commit:", 14) == 0 &&
+	    ++count == atoi(fp + 14);
+}
+
+/* Apply the step's verdicts in one transaction: the outcome records
+ * written and log.bin synced before the commit, the writer's state after
+ * it; if the transaction fails, its records are taken back from the log
+ * (outlog.h), so that the log and the store agree. */
 int
 dispatch_settle(struct dispatch *d)
 {
 	MDB_txn *txn;
-	int rc;
+	int rc, logerr = 0;
 
 	if (d->nv == 0)
 		return 0;
 	if ((rc = mdb_txn_begin(store_env(d->s), NULL, 0, &txn)) != 0)
 		goto out;
+	outlog_mark(d->log);
 	for (size_t i = 0; i < d->nv && rc == 0; i++) {
 		rc = apply(d, txn, &d->v[i]);
 		if (d->v[i].regroup)
 			d->regroup = 1;
 	}
-	if (rc == 0 && outlog_sync(d->log) != 0) {
-		log_warn("outcome log");
+	if (rc == 0 && outlog_write(d->log) != 0) {
+		log_warnx("%s", outlog_error(d->log));
 		rc = EIO;
+		logerr = 1;
 	}
-	if (rc == 0)
+	if (rc == 0 && commit_fails()) {
+		mdb_txn_abort(txn);
+		rc = EIO;
+	} else if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else
 		mdb_txn_abort(txn);
+	if (rc != 0 && outlog_rollback(d->log) != 0)
+		log_warnx("%s", outlog_error(d->log));
+	if (rc == 0 && outlog_sync(d->log) != 0) {
+		log_warnx("%s", outlog_error(d->log));
+		rc = EIO;
+		logerr = 1;
+	}
 out:
 	if (rc != 0)
 		log_warnx("%s: settling %zu messages: %s", store_dir(d->s), d->nv,
-		    rc == EIO ? "outcome log write failed" : mdb_strerror(rc));
+		    logerr ? "the sealed log cannot be written" : mdb_strerror(rc));
 	d->nv = 0;
 	return rc;
 }

@@ -37,7 +37,7 @@ main(int argc, char **argv)
 
 		snprintf(path, sizeof(path), "%s/pub", argv[2]);
 		if (outlog_init(argv[2], "bench", path, NULL, err, sizeof(err)) != 0 ||
-		    (l = outlog_open(argv[2], 100000, 300, err, sizeof(err))) == NULL) {
+		    outlog_open(argv[2], 100000, 300, &l, err, sizeof(err)) != 0) {
 			fprintf(stderr, "sealbench: %s\n", err);
 			return 1;
 		}

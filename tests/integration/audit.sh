@@ -110,11 +110,41 @@ c = lines[1][-1]
 lines[1] = lines[1][:-1] + ("1" if c == "0" else "0")   # one hex digit of the signature
 open(p, "w").write("\n".join(lines))' "$T/t8/checkpoints"
 c=$(cpsize 2)
-verify "a checkpoint with a bad signature" 1 "record $((c - 1)) at byte $(B $((c - 1))): the checkpoint of size $c: the signature does not verify" "$T/t8"
+verify "a checkpoint with a bad signature" 1 "record $((c - 1)) at byte $(B $((c - 1))): the checkpoint of size $c (line 2): the signature fails" "$T/t8"
 "$OSHIRASE" audit init --log "$T/other" --pubkey-out "$T/opub" --k0-out "$T/ok0" >/dev/null
 "$OSHIRASE" audit verify --log "$L" --pubkey "$T/opub" >"$T/v.out" 2>&1
-[ $? -eq 1 ] && grep -q "signature does not verify with this public key" "$T/v.out" &&
+[ $? -eq 1 ] && grep -q "signature fails: it does not verify with this public key" "$T/v.out" &&
 	ok "another public key: the checkpoints do not verify" || not_ok "another key: $(head -1 "$T/v.out")"
+# A held checkpoint copied by hand without its final newline is a
+# checkpoint all the same: a cut below it is found.
+last=$(tail -1 "$T/held" | cut -d' ' -f4)
+printf '%s' "$(cat "$T/held")" >"$T/held-nonl"
+tamper t12; "$PY" "$TP" cut "$T/t12/log.bin" $((last - 1))
+awk -v n=$((last - 1)) '$4 <= n' "$L/checkpoints" >"$T/t12/checkpoints"
+verify "the log cut below a held checkpoint whose line has no final newline" 1 \
+    "record $((last - 1)) at byte $(B $((last - 1))): the log ends here, below the held checkpoint of size $last" \
+    "$T/t12" --checkpoint "$T/held-nonl"
+verify "a clean log and the held checkpoints with no final newline" 0 "ok: $n records.*checkpoints verified (the held one too)" \
+    "$L" --checkpoint "$T/held-nonl"
+# ...and one whose signature fails is reported as such, not as a cut below it
+"$PY" -c '
+import sys
+t = open(sys.argv[1]).read().rstrip("\n")
+open(sys.argv[2], "w").write(t[:-1] + ("1" if t[-1] == "0" else "0") + "\n")' "$T/held" "$T/held-badsig"
+hl=$(wc -l <"$T/held-badsig")
+verify "the log cut below a held checkpoint whose signature fails" 1 \
+    "record $((last - 1)) at byte $(B $((last - 1))): the held checkpoint of size $last (line $hl): the signature fails" \
+    "$T/t12" --checkpoint "$T/held-badsig"
+# Every byte of the header is checked: each one changed in turn, verify fails.
+tamper th; missed=""
+for off in $(seq 0 63); do
+	cp "$L/log.bin" "$T/th/log.bin"
+	"$PY" "$TP" hflip "$T/th/log.bin" "$off"
+	"$OSHIRASE" audit verify --log "$T/th" --pubkey "$T/pub" >"$T/v.out" 2>&1
+	[ $? -eq 1 ] && grep -q "^record 0 at byte 0: " "$T/v.out" || missed="$missed $off"
+done
+[ -z "$missed" ] && ok "each of the 64 header bytes changed: verify fails at record 0, byte 0" ||
+	not_ok "header bytes changed and not found:$missed"
 
 # A torn last record: not tampering; the daemon cuts it and says so.
 tamper t9
@@ -145,6 +175,147 @@ grep -q "ALERT: .*checkpoints: a torn last line" "$T/d11.err" &&
 	grep -q "1 alarms" "$T/v.out" && ! grep -q torn "$T/v.out" &&
 	ok "the daemon cut the torn checkpoint line; the log verifies with one alarm" ||
 	not_ok "torn checkpoint line: $(tail -1 "$T/d11.err"); $(head -1 "$T/v.out")"
+
+# The writer refuses a log it cannot verify, cutting nothing (exit 65),
+# and says what to check.  wrun LOGDIR DB [FAILPOINT]: a --once run of
+# the daemon on that log and store; its status in $ws, stderr in $T/w.err.
+wrun() {
+	cat >"$T/w.conf" <<EOC
+[store]
+db = $2
+[rules]
+dir = $R
+[line]
+api = $EMU
+token_file = $T/line-token
+[email]
+url = smtp://127.0.0.1:$SMTP_PORT
+[log]
+dir = $1
+origin = mihon-test
+checkpoint_records = 50
+EOC
+	env ${3:+OSHIRASE_FAILPOINT=$3} "$OSHIRASED" -c "$T/w.conf" --once --date $D \
+	    --now ${D}T10:00 --wait 5 >"$T/w.out" 2>"$T/w.err"
+	ws=$?
+}
+# refused DESC LOGDIR STATUS RE: the run on LOGDIR exits STATUS, says RE,
+# and log.bin and checkpoints are as they were.
+refused() {
+	cp "$2/log.bin" "$T/before.bin"; cp "$2/checkpoints" "$T/before.cp"
+	wrun "$2" "$T/db"
+	if [ $ws -eq "$3" ] && grep -q "$4" "$T/w.err" && cmp -s "$2/log.bin" "$T/before.bin" &&
+	    cmp -s "$2/checkpoints" "$T/before.cp"; then
+		ok "$1: exit $3, nothing cut or appended: $(grep -o "$4.\{0,60\}" "$T/w.err" | head -1)"
+	else
+		not_ok "$1: exit $ws, want $3 and '$4': $(grep -v '^oshirase-sender' "$T/w.err" | head -3)"
+	fi
+}
+"$OSHIRASE" audit init --log "$T/o2" --origin mihon-test --pubkey-out "$T/o2pub" --k0-out "$T/o2k0" >/dev/null
+tamper w1; cp "$T/o2/state" "$T/w1/state"
+refused "the state of another log of the same origin (a restore gone wrong)" "$T/w1" 65 \
+    "log.bin: record 0 does not verify with the writer's saved state ($T/w1/state, 0 records; log.bin holds $n).*Check that log.bin, state and checkpoints"
+tamper w2; "$PY" -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[16] ^= 1      # the chain head
+open(sys.argv[1], "wb").write(b)' "$T/w2/state"
+refused "a state whose chain head is not the log's, at the last checkpoint's size" "$T/w2" 65 \
+    "state: the writer's state does not agree with the last checkpoint ($n records: the chain head differs)"
+tamper w3; sed -i '$d' "$T/w3/checkpoints"; "$PY" -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[132] ^= 1     # the first Merkle frontier hash
+open(sys.argv[1], "wb").write(b)' "$T/w3/state"
+refused "a state whose Merkle tree is not the log's, above the last checkpoint" "$T/w3" 65 \
+    "state: the writer's state does not agree with the $n records of log.bin (the Merkle root"
+tamper w4; sed -i '$d' "$T/w4/checkpoints"
+wrun "$T/w4" "$T/db"
+[ $ws -eq 0 ] && "$OSHIRASE" audit verify --log "$T/w4" --pubkey "$T/pub" --k0 "$T/k0" >"$T/v.out" 2>&1 &&
+	ok "the last checkpoint lost in a crash: the log hashed again, and it starts: $(head -1 "$T/v.out" | cut -c1-60)" ||
+	not_ok "a crash before the last checkpoint: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | head -2)"
+tamper w12; truncate -s -1 "$T/w12/checkpoints"	# the last line's newline only
+wrun "$T/w12" "$T/db"
+[ $ws -eq 0 ] && grep -q "checkpoints: the last checkpoint line had no newline; one was added" "$T/w.err" &&
+	! grep -q ALERT "$T/w.err" &&
+	"$OSHIRASE" audit verify --log "$T/w12" --pubkey "$T/pub" --k0 "$T/k0" >"$T/v.out" 2>&1 &&
+	grep -q " 0 alarms" "$T/v.out" && [ "$(wc -l <"$T/w12/checkpoints")" -eq "$(($(wc -l <"$L/checkpoints") + 2))" ] &&
+	ok "a last checkpoint line without its newline: kept and finished, not cut" ||
+	not_ok "a checkpoint line without its newline: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | head -2); $(head -1 "$T/v.out")"
+tamper w5; "$PY" "$TP" cut "$T/w5/log.bin" $((n - 5))
+refused "log.bin shorter than its state" "$T/w5" 65 "log.bin holds $((n - 5)) records, but $n were written"
+tamper w6; "$PY" "$TP" hflip "$T/w6/log.bin" 50
+refused "a header byte changed" "$T/w6" 65 "log.bin: not an oshirase log, or its header was changed"
+# Planted symbolic links are refused, not followed; so are other users' files.
+tamper w8; echo "not the log's" >"$T/victim"; rm "$T/w8/checkpoints"; ln -s "$T/victim" "$T/w8/checkpoints"
+wrun "$T/w8" "$T/db"
+[ $ws -eq 73 ] && grep -q "$T/w8/checkpoints: a symbolic link; refused" "$T/w.err" &&
+	[ "$(cat "$T/victim")" = "not the log's" ] &&
+	ok "checkpoints a planted symbolic link: refused (exit 73), its target untouched" ||
+	not_ok "a symbolic link as checkpoints: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | head -2)"
+tamper w9; rm "$T/w9/log.bin"; ln -s "$L/log.bin" "$T/w9/log.bin"; cp "$L/log.bin" "$T/before.bin"
+wrun "$T/w9" "$T/db"
+[ $ws -eq 73 ] && grep -q "$T/w9/log.bin: a symbolic link; refused" "$T/w.err" && cmp -s "$L/log.bin" "$T/before.bin" &&
+	ok "log.bin a symbolic link to another log: refused, the other log untouched" ||
+	not_ok "a symbolic link as log.bin: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | head -2)"
+tamper w10; echo "keep me" >"$T/victim2"; ln -s "$T/victim2" "$T/w10/state.tmp"
+refused "state.tmp a planted symbolic link" "$T/w10" 73 "$T/w10/state.tmp: a symbolic link; refused"
+[ "$(cat "$T/victim2")" = "keep me" ] && ok "the link's target is not truncated" || not_ok "state.tmp's target was written"
+if [ "$(id -u)" -eq 0 ]; then
+	tamper w11; chown 65534 "$T/w11/state"
+	refused "a state file of another user" "$T/w11" 73 "$T/w11/state: owned by uid 65534, not by the user that runs oshirased"
+else
+	ok "# SKIP a file of another user: not root, cannot chown"
+fi
+
+# After a failed store transaction or a full disk, the log and the store
+# agree: agree LOGDIR DB: no notice twice sent in the log, as many sent as
+# the ledger holds, none left queued.
+agree() {
+	"$OSHIRASE" audit show --log "$1" --json | grep '"outcome":"sent"' |
+		sed 's/.*"notice":\([0-9]*\).*/\1/' >"$T/sent"
+	_dup=$(sort "$T/sent" | uniq -d | wc -l)
+	_led=$("$OSHIRASE" status --db "$2" | awk 'index($0, "  sent ") == 1 { print $NF }')
+	_q=$("$OSHIRASE" status --db "$2" | awk 'index($0, "  queued ") == 1 { print $NF }')
+	[ "$_dup" -eq 0 ] && [ "$(wc -l <"$T/sent")" -eq "$_led" ] && [ "$_q" -eq 0 ]
+}
+import_city db6 || not_ok "import db6"
+"$OSHIRASE" audit init --log "$T/fp" --origin mihon-test --pubkey-out "$T/fppub" --k0-out "$T/fpk0" >/dev/null
+wrun "$T/fp" "$T/db6" settle-commit:1
+[ $ws -eq 74 ] && grep -q "ALERT: $T/fp/log.bin: [0-9]* records of a store transaction that failed were taken back" "$T/w.err" &&
+	grep -q "db6: settling [0-9]* messages: Input/output error" "$T/w.err" &&
+	ok "a settle commit that fails (failpoint): exit 74, its records taken back from the log" ||
+	not_ok "a failed settle commit: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | tail -3)"
+wrun "$T/fp" "$T/db6"
+if [ $ws -eq 0 ] && agree "$T/fp" "$T/db6" &&
+    "$OSHIRASE" audit verify --log "$T/fp" --pubkey "$T/fppub" --k0 "$T/fpk0" >"$T/v.out" 2>&1 &&
+    grep -q "1 alarms" "$T/v.out"; then
+	ok "after the retry: each notice logged once as sent, as many as the ledger holds ($_led); the log verifies, with one alarm"
+else
+	not_ok "after the failed commit and a retry: exit $ws, $_dup notices twice sent, $(wc -l <"$T/sent") sent in the log, $_led in the ledger, $_q queued; $(head -1 "$T/v.out")"
+fi
+"$OSHIRASE" audit show --log "$T/fp" | grep -q "alarm	outcome records the store did not commit were taken back" &&
+	ok "audit show lists the alarm of the records taken back" || not_ok "no alarm of records taken back"
+# A full disk under the log: the cause named, with the file (a small tmpfs).
+mkdir -p "$T/full"
+if mount -t tmpfs -o size=80k tmpfs "$T/full" 2>"$T/mount.err"; then
+	trap 'umount "$T/full" 2>/dev/null; for _p in $PIDS; do kill "$_p" 2>/dev/null; done; rm -rf "$T"' EXIT
+	import_city db5 || not_ok "import db5"
+	"$OSHIRASE" audit init --log "$T/full/log" --origin mihon-test --pubkey-out "$T/fpub" --k0-out "$T/fk0" >/dev/null
+	wrun "$T/full/log" "$T/db5"
+	[ $ws -eq 74 ] && grep -Eq "^oshirased: $T/full/log/[a-z.]+: [a-z]+: No space left on device" "$T/w.err" &&
+		ok "a full disk under the log: exit 74, $(grep -m1 -o "full/log/[a-z.]*: [a-z]*: No space left on device" "$T/w.err")" ||
+		not_ok "a full disk: exit $ws: $(grep -v '^oshirase-sender' "$T/w.err" | tail -3)"
+	mount -o remount,size=4m "$T/full"
+	wrun "$T/full/log" "$T/db5"
+	if [ $ws -eq 0 ] && agree "$T/full/log" "$T/db5" &&
+	    "$OSHIRASE" audit verify --log "$T/full/log" --pubkey "$T/fpub" --k0 "$T/fk0" >"$T/v.out" 2>&1; then
+		ok "room made, the run again: the log verifies and agrees with the store ($_led sent)"
+	else
+		not_ok "after the full disk: exit $ws, $_dup notices twice sent, $(wc -l <"$T/sent") sent in the log, $_led in the ledger, $_q queued; $(head -1 "$T/v.out")"
+	fi
+	umount "$T/full"
+else
+	ok "# SKIP a full disk: cannot mount a tmpfs here ($(head -1 "$T/mount.err"))"
+fi
 
 # Proofs of inclusion
 nid=$("$OSHIRASE" audit show --log "$L" --json | grep -m1 '"outcome":"sent"' | sed 's/.*"notice":\([0-9]*\).*/\1/')

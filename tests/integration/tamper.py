@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: MIT
 #
 #   tamper.py flip LOG N OFF          flip a bit of byte OFF of record N
+#   tamper.py hflip LOG OFF           flip a bit of byte OFF of the header
 #   tamper.py delete LOG N            remove record N
 #   tamper.py swap LOG N M            exchange records N and M
 #   tamper.py cut LOG N               keep records 0..N-1
@@ -34,7 +35,7 @@ def load(path):
 
 def save(path, hdr, recs):
     with open(path, "wb") as f:
-        f.write(hdr)
+        f.write(bytes(hdr))
         for r in recs:
             f.write(bytes(r))
 
@@ -63,6 +64,9 @@ def main():
     a = [int(x) for x in sys.argv[3:] if x.isdigit()]
     if cmd == "flip":
         recs[a[0]][a[1]] ^= 0x01
+    elif cmd == "hflip":
+        hdr = bytearray(hdr)
+        hdr[a[0]] ^= 0x01
     elif cmd == "delete":
         del recs[a[0]]
     elif cmd == "swap":

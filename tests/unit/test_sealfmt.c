@@ -367,6 +367,39 @@ test_header(void **state)
 	assert_int_equal(sealfmt_offset(7), 64 + 7 * 256);
 }
 
+/* No byte of the header goes unchecked: each one changed (in each of its
+ * bits) is refused, but for the origin's bytes and its NUL, whose change
+ * makes another valid origin that decode gives back (and the signed
+ * checkpoints then refuse). */
+static void
+test_header_every_byte(void **state)
+{
+	uint8_t hdr[SEALFMT_HEADER], bad[SEALFMT_HEADER];
+	char origin[SEALFMT_ORIGIN_CAP];
+	int rc;
+
+	(void)state;
+	sealfmt_header_encode(hdr, "mihon-test");
+	for (int i = 0; i < SEALFMT_HEADER; i++)
+		for (int bit = 0; bit < 8; bit++) {
+			memcpy(bad, hdr, sizeof(bad));
+			bad[i] ^= (uint8_t)(1u << bit);
+			rc = sealfmt_header_decode(bad, sizeof(bad), origin);
+			if (rc == 0) {
+				assert_in_range(i, 16, 16 + 10);
+				assert_int_equal(sealfmt_origin_check(origin), 0);
+				assert_string_not_equal(origin, "mihon-test");
+			} else
+				assert_int_equal(rc, SEALFMT_EHEADER);
+		}
+	/* a longest origin: its last padding byte must stay 0 */
+	sealfmt_header_encode(hdr, "abcdefghijabcdefghijabcdefghija");
+	assert_int_equal(sealfmt_header_decode(hdr, sizeof(hdr), origin), 0);
+	hdr[47] = 'b';
+	assert_int_equal(sealfmt_header_decode(hdr, sizeof(hdr), origin),
+	    SEALFMT_EHEADER);
+}
+
 static void
 test_pubkey_file(void **state)
 {
@@ -436,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_checkpoint_roundtrip),
 		cmocka_unit_test(test_checkpoint_strict),
 		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_header_every_byte),
 		cmocka_unit_test(test_pubkey_file),
 		cmocka_unit_test(test_names),
 	};

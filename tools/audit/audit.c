@@ -23,7 +23,11 @@
  * own (--checkpoint).  The first failure is printed as
  * `record N at byte B: what is wrong` and the exit status is 1.  A partial
  * record at the very end (a torn write the writer cuts at its next start)
- * is reported but is not tampering.
+ * is reported but is not tampering; so is a last checkpoint line that
+ * does not parse, but one that parses is a checkpoint, final newline or
+ * not, and a checkpoint whose signature fails is reported as such.  Every
+ * byte of the header is checked (sealfmt.h), its origin against the
+ * signed checkpoints.
  *
  * Exit statuses: 0 clean, 1 a check failed, 2 usage, 65 a bad key or
  * proof file, 66 a missing input, 70 an internal error, 74 an I/O error.
@@ -114,7 +118,8 @@ map_log(const char *dir, struct logmap *m)
 	}
 	close(fd);
 	if (sealfmt_header_decode(m->p, m->len, m->origin) != 0) {
-		printf("record 0 at byte 0: not an oshirase log (bad header)\n");
+		printf("record 0 at byte 0: not an oshirase log, or its header "
+		    "was changed (bad header)\n");
 		return EXIT_CHECK_FAILED;
 	}
 	m->n = (m->len - SEALFMT_HEADER) / SEALFMT_RECORD;
@@ -186,20 +191,24 @@ read_cps(const char *path, const uint8_t *pub, int held, struct cp **cps,
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		struct cp c;
+		int unended = strchr(line, '\n') == NULL && feof(f);
 
 		ln++;
-		if (strchr(line, '\n') == NULL && feof(f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		memset(&c, 0, sizeof(c));
+		/* A last line with no newline is a checkpoint if it parses
+		 * (its signature is checked as every other's): copied by
+		 * hand, say.  Only one that does not is a write cut short. */
+		if (unended && parse_cp(line, pub, &c) != 0) {
 			printf("note: %s, line %u: a torn last line (%zu bytes), "
 			    "not read: a write cut short; the daemon cuts it and "
 			    "records an alarm at its next start\n", path, ln,
 			    strlen(line));
 			break;
 		}
-		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
-		memset(&c, 0, sizeof(c));
-		if (parse_cp(line, pub, &c) != 0) {
+		if (!unended && parse_cp(line, pub, &c) != 0) {
 			printf("record 0 at byte %d: %s, line %u: not a checkpoint "
 			    "line\n", SEALFMT_HEADER, path, ln);
 			fclose(f);
@@ -226,6 +235,17 @@ struct counts {
 	unsigned long type[SEALFMT_NTYPES], outcome[SEALFMT_NOUTCOMES];
 };
 
+/* A checkpoint whose signature fails, reported at record `at`. */
+static void
+print_bad_sig(const struct cp *c, uint64_t at)
+{
+	printf("record %llu at byte %llu: %s of size %llu (line %u): the "
+	    "signature fails: it does not verify with this public key\n",
+	    (unsigned long long)at, (unsigned long long)sealfmt_offset(at),
+	    c->held ? "the held checkpoint" : "the checkpoint",
+	    (unsigned long long)c->c.size, c->line);
+}
+
 /* Check the checkpoints of size `size` against root and chain.  Prints
  * the failure and returns 1, else 0. */
 static int
@@ -239,11 +259,7 @@ check_cps(const struct cp *cps, size_t ncp, size_t *k, uint64_t size,
 		const char *what = c->held ? "the held checkpoint" : "the checkpoint";
 
 		if (!c->sig_ok) {
-			printf("record %llu at byte %llu: %s of size %llu: the "
-			    "signature does not verify with this public key\n",
-			    (unsigned long long)at,
-			    (unsigned long long)sealfmt_offset(at), what,
-			    (unsigned long long)size);
+			print_bad_sig(c, at);
 			return 1;
 		}
 		if (strcmp(c->c.origin, origin) != 0) {
@@ -340,6 +356,18 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 		goto out;
 	if (ncp > 1)
 		qsort(cps, ncp, sizeof(*cps), cp_cmp);
+	/* the header's one free field, the origin, against the signed ones */
+	for (size_t j = 0; j < ncp; j++)
+		if (cps[j].sig_ok && strcmp(cps[j].c.origin, m.origin) != 0) {
+			printf("record 0 at byte 0: the header names the log '%s', "
+			    "%s of size %llu (line %u) '%s': the header was "
+			    "changed, or the checkpoints are another log's\n",
+			    m.origin, cps[j].held ? "the held checkpoint" :
+			    "the signed checkpoint", (unsigned long long)cps[j].c.size,
+			    cps[j].line, cps[j].c.origin);
+			rc = EXIT_CHECK_FAILED;
+			goto out;
+		}
 	memset(chain, 0, sizeof(chain));
 	merkle_root(tree, root);
 	if (check_cps(cps, ncp, &k, 0, root, chain, m.origin, &verified)) {
@@ -373,6 +401,13 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 		    "can be verified with the public key\n", SEALFMT_HEADER);
 		bad = 1;
 	}
+	/* checkpoints above the log's end: one whose signature fails is
+	 * reported as such, not as a cut below a signed checkpoint */
+	for (size_t j = k; !bad && j < ncp; j++)
+		if (!cps[j].sig_ok) {
+			print_bad_sig(&cps[j], m.n);
+			bad = 1;
+		}
 	if (!bad && k < ncp) {
 		printf("record %llu at byte %llu: the log ends here, below %s of "
 		    "size %llu: records were cut from the end\n",
