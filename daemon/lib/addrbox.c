@@ -164,16 +164,20 @@ addrbox_open(const struct addrbox *b, const uint8_t *pseudo, uint8_t channel,
 int
 addrbox_read_pub(const char *path, uint8_t pk[ADDRBOX_PK_LEN], const char **err)
 {
-	char buf[2 * ADDRBOX_PK_LEN + 3];
-	FILE *f = fopen(path, "r");
-	size_t n;
+	char buf[2 * ADDRBOX_PK_LEN + 3], why[16];
+	ssize_t got;
+	size_t n = 0;
+	int fd;
 
-	if (f == NULL) {
-		*err = strerror(errno);
+	/* never blocking on a FIFO; a regular file only */
+	if ((fd = secret_open(path, 0, why, sizeof(why))) < 0) {
+		*err = secret_strerror(fd);
 		return -1;
 	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
+	while (n < sizeof(buf) && ((got = read(fd, buf + n, sizeof(buf) - n)) > 0 ||
+	    (got < 0 && errno == EINTR)))
+		n += got > 0 ? (size_t)got : 0;
+	close(fd);
 	if (n == 2 * ADDRBOX_PK_LEN + 1 && buf[n - 1] == '\n')
 		n--;
 	if (n != 2 * ADDRBOX_PK_LEN ||

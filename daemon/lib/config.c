@@ -6,12 +6,14 @@
 #include "inifile.h"
 #include "util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-enum ctype { CT_PATH, CT_INT, CT_TEXT, CT_TIME };
+enum ctype { CT_PATH, CT_INT, CT_TEXT, CT_TIME, CT_BOOL };
 
 /* Checks of values the senders and the log would refuse later, so that
  * `oshirased -n` refuses them first. */
@@ -31,10 +33,55 @@ check_smtp_url(const char *v, char *why, size_t whylen)
 	return check_prefix(v, "smtp://", "smtps://", why, whylen);
 }
 
+/* 1 if host (len bytes, brackets of an IPv6 address included) is this
+ * machine: localhost, 127.0.0.0/8 written as four numbers, or [::1]. */
+static int
+loopback_host(const char *host, size_t len)
+{
+	unsigned part[4];
+	char tmp[32], end;
+
+	if ((len == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+	    (len == 5 && strncmp(host, "[::1]", 5) == 0))
+		return 1;
+	if (len == 0 || len >= sizeof(tmp) || strspn(host, "0123456789.") < len)
+		return 0;
+	memcpy(tmp, host, len);
+	tmp[len] = '\0';
+	return sscanf(tmp, "%3u.%3u.%3u.%3u%c", &part[0], &part[1], &part[2],
+	    &part[3], &end) == 4 && part[0] == 127 && part[1] <= 255 &&
+	    part[2] <= 255 && part[3] <= 255;
+}
+
+/* The LINE API: https://, or http:// to this machine only (an emulator):
+ * the channel access token goes in every request's header. */
 static int
 check_http_url(const char *v, char *why, size_t whylen)
 {
-	return check_prefix(v, "https://", "http://", why, whylen);
+	const char *host, *at;
+	size_t n;
+
+	if (check_prefix(v, "https://", "http://", why, whylen) != 0)
+		return -1;
+	if (strncmp(v, "https://", 8) == 0)
+		return 0;
+	host = v + 7;
+	n = strcspn(host, "/?#");
+	if ((at = memchr(host, '@', n)) != NULL) {
+		n -= (size_t)(at + 1 - host);
+		host = at + 1;
+	}
+	if (host[0] == '[')
+		n = strchr(host, ']') != NULL && strchr(host, ']') < host + n ?
+		    (size_t)(strchr(host, ']') + 1 - host) : n;
+	else
+		n = strcspn(host, ":/?#");
+	if (at == NULL && loopback_host(host, n))
+		return 0;
+	snprintf(why, whylen, "'%s' would send the channel access token in "
+	    "clear: https:// only (http:// only to this machine: localhost, "
+	    "127.0.0.1, [::1])", v);
+	return -1;
 }
 
 /* A ZeroMQ endpoint the queue and its senders meet at. */
@@ -116,6 +163,10 @@ static const struct ckey {
 	  "08:00", 0, 0, "first minute of the send window (Japan time)", NULL },
 	{ "dispatch", "window_end", CT_TIME, offsetof(struct config, window_end),
 	  "20:00", 0, 0, "end of the send window (Japan time; exclusive)", NULL },
+	{ "dispatch", "allow_night", CT_BOOL, offsetof(struct config, allow_night),
+	  "no", 0, 0, "yes: let the window reach into the night (21:00-08:00 "
+	  "Japan time), wrap past midnight or cover the whole day "
+	  "(window_start = window_end)", NULL },
 	{ "dispatch", "retry_base", CT_INT, offsetof(struct config, retry_base),
 	  "2", 1, 3600, "seconds: first retry delay (full jitter, doubling)", NULL },
 	{ "dispatch", "retry_cap", CT_INT, offsetof(struct config, retry_cap),
@@ -248,6 +299,13 @@ set_value(struct config *cfg, const struct ckey *k, const char *value,
 		*(long *)((char *)cfg + k->off) = ((value[0] - '0') * 10 +
 		    value[1] - '0') * 60 + (value[3] - '0') * 10 + value[4] - '0';
 		return 0;
+	case CT_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			snprintf(why, whylen, "'%s' is not yes or no", value);
+			return -1;
+		}
+		*(long *)((char *)cfg + k->off) = strcmp(value, "yes") == 0;
+		return 0;
 	case CT_INT:
 		errno = 0;
 		v = strtol(value, &end, 10);
@@ -263,9 +321,12 @@ set_value(struct config *cfg, const struct ckey *k, const char *value,
 	return -1;
 }
 
+#define NKEYS_MAX 64
 struct load_ctx {
 	struct config *cfg;
 	struct inifile_err *err;
+	int line[NKEYS_MAX];	/* where each key of keys[] was set; 0: not */
+	int dept_line[CONFIG_MAX_DEPARTMENTS][3];	/* name_ja, name_en, phone */
 };
 
 const struct config_department *
@@ -286,6 +347,7 @@ department_key(struct load_ctx *ctx, const char *id, const char *name,
 	    config_department(cfg, id);
 	char *dst;
 	size_t cap;
+	int f;
 
 	if (d == NULL) {
 		if (cfg->ndept == CONFIG_MAX_DEPARTMENTS || strlen(id) == 0 ||
@@ -301,15 +363,24 @@ department_key(struct load_ctx *ctx, const char *id, const char *name,
 	if (strcmp(name, "name_ja") == 0) {
 		dst = d->name_ja;
 		cap = sizeof(d->name_ja);
+		f = 0;
 	} else if (strcmp(name, "name_en") == 0) {
 		dst = d->name_en;
 		cap = sizeof(d->name_en);
+		f = 1;
 	} else if (strcmp(name, "phone") == 0) {
 		dst = d->phone;
 		cap = sizeof(d->phone);
+		f = 2;
 	} else {
 		inifile_error(ctx->err, line, 0, "unknown key '%s' in [department "
 		    "%s] (name_ja, name_en, phone)", name, id);
+		return -1;
+	}
+	if (ctx->dept_line[d - cfg->dept][f] != 0) {
+		inifile_error(ctx->err, line, 0, "[department %s] %s: set again "
+		    "(first on line %d); a key is set once", id, name,
+		    ctx->dept_line[d - cfg->dept][f]);
 		return -1;
 	}
 	if (strlen(value) >= cap) {
@@ -318,6 +389,7 @@ department_key(struct load_ctx *ctx, const char *id, const char *name,
 		return -1;
 	}
 	strcpy(dst, value);
+	ctx->dept_line[d - cfg->dept][f] = line;
 	return 0;
 }
 
@@ -340,11 +412,18 @@ handler(void *user, const char *section, const char *name, const char *value,
 		if (strcmp(keys[i].section, section) != 0 ||
 		    strcmp(keys[i].name, name) != 0)
 			continue;
+		if (ctx->line[i] != 0) {
+			inifile_error(ctx->err, line, 0, "[%s] %s: set again (first "
+			    "on line %d); a key is set once", section, name,
+			    ctx->line[i]);
+			return -1;
+		}
 		if (set_value(ctx->cfg, &keys[i], value, why, sizeof(why)) != 0) {
 			inifile_error(ctx->err, line, 0, "[%s] %s: %s", section,
 			    name, why);
 			return -1;
 		}
+		ctx->line[i] = line;
 		return 0;
 	}
 	inifile_error(ctx->err, line, 0, "unknown key '%s' in section [%s]",
@@ -352,15 +431,66 @@ handler(void *user, const char *section, const char *name, const char *value,
 	return -1;
 }
 
+/* The line key was set on in the file, or 0. */
+static int
+key_line(const struct load_ctx *ctx, const char *section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
+			return ctx->line[i];
+	return 0;
+}
+
+/* Night is 21:00 to 08:00 Japan time: a window reaching into it, wrapping
+ * past midnight or covering the whole day (start = end) needs
+ * allow_night = yes.  0, or -1 with err set. */
+#define NIGHT_ENDS (8 * 60)
+#define NIGHT_STARTS (21 * 60)
+static int
+check_window(const struct config *cfg, const struct load_ctx *ctx,
+    const char *file, char *err, size_t errlen)
+{
+	long a = cfg->window_start, b = cfg->window_end;
+	int la = key_line(ctx, "dispatch", "window_start");
+	int lb = key_line(ctx, "dispatch", "window_end");
+	const char *key = "window_end", *why;
+	int line = lb;
+
+	if (cfg->allow_night)
+		return 0;
+	if (a == b)
+		why = "is the whole day";
+	else if (a > b)
+		why = "wraps past midnight";
+	else if (a < NIGHT_ENDS || b > NIGHT_STARTS)
+		why = "reaches into the night";
+	else
+		return 0;
+	if (a < NIGHT_ENDS || (a >= b && la > lb)) {
+		key = "window_start";
+		line = la;
+	}
+	snprintf(err, errlen, "%s:%d: [dispatch] %s: the send window "
+	    "%02ld:%02ld-%02ld:%02ld %s (night is 21:00-08:00 Japan time): keep "
+	    "it within 08:00-21:00, or set [dispatch] allow_night = yes", file,
+	    line, key, a / 60, a % 60, b / 60, b % 60, why);
+	return -1;
+}
+
 int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
+	static_assert(NKEYS <= NKEYS_MAX, "struct load_ctx: NKEYS_MAX");
 	struct inifile_err ie;
-	struct load_ctx ctx = { cfg, &ie };
+	struct load_ctx ctx;
 	const char *file = path ? path : CONFIG_DEFAULT_PATH;
 	char why[160];
 	int rc;
 
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.err = &ie;
 	memset(cfg, 0, sizeof(*cfg));
 	for (size_t i = 0; i < NKEYS; i++)
 		if (set_value(cfg, &keys[i], keys[i].def, why, sizeof(why)) != 0)
@@ -378,8 +508,10 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s:%d: %s", file, ie.line, ie.msg);
 		return CONFIG_ESYNTAX;
 	}
-	/* What no single key shows: remote senders need both endpoints and
-	 * the queue's CURVE keys. */
+	/* What no single key shows: the window by night; remote senders
+	 * need both endpoints and the queue's CURVE keys. */
+	if (check_window(cfg, &ctx, file, err, errlen) != 0)
+		return CONFIG_ESYNTAX;
 	if ((cfg->remote_jobs[0] == '\0') != (cfg->remote_results[0] == '\0')) {
 		snprintf(err, errlen, "%s: [senders] remote_jobs and remote_results "
 		    "go together", file);
@@ -418,7 +550,8 @@ config_describe(void)
 
 		printf("[%s] %s (%s, default '%s'", k->section, k->name,
 		    k->type == CT_INT ? "integer" : k->type == CT_TEXT ? "text" :
-		    k->type == CT_TIME ? "HH:MM" : "path", k->def);
+		    k->type == CT_TIME ? "HH:MM" : k->type == CT_BOOL ?
+		    "yes or no" : "path", k->def);
 		if (k->type == CT_INT)
 			printf(", %ld..%ld", k->min, k->max);
 		printf("): %s\n", k->help);

@@ -51,6 +51,7 @@ struct config {
 	/* delivery; times of day are minutes after midnight, Japan time */
 	long match_time, match_threads, match_batch;	/* [match] */
 	long window_start, window_end;		/* [dispatch] send window */
+	long allow_night;			/* the window may reach into 21:00-08:00 */
 	long retry_base, retry_cap;		/* seconds */
 	long line_max_age, email_max_age;	/* seconds after the first try */
 	long in_flight, job_timeout;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,39 +184,98 @@ secret_write(const char *path, const uint8_t *key, size_t len)
 }
 
 int
-secret_read(const char *path, uint8_t **out)
+secret_open(const char *path, int private, char *err, size_t errlen)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	struct stat st;
+	int fd, rc;
+
+	if (private)
+		flags |= O_NOFOLLOW;
+	if ((fd = open(path, flags)) < 0) {
+		rc = -errno;
+		if (rc == -ELOOP && private)
+			snprintf(err, errlen, "%s: a symbolic link; name the "
+			    "file itself", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = SECRET_ENOTREG;
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (private && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		rc = SECRET_EMODE;
+		snprintf(err, errlen, "%s: readable or writable by group or "
+		    "others (mode %04o); chmod 600 it", path,
+		    (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
+	/* a regular file: reads block as usual */
+	if ((rc = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, rc & ~O_NONBLOCK) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return rc;
+}
+
+/* Read up to cap bytes of fd into buf: the count, or -errno. */
+static ssize_t
+read_upto(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t got;
+
+	while (n < cap) {
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	return (ssize_t)n;
+}
+
+int
+secret_load(const char *path, uint8_t **out, char *err, size_t errlen)
 {
 	char buf[2 * SECRET_LEN + 3];
 	uint8_t *key = NULL;
-	struct stat st;
 	ssize_t n;
-	int fd, rc;
+	int fd, rc = 0;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		log_warnx("%s: key file is accessible to group or others; "
-		    "chmod 600 it", path);
-	n = read(fd, buf, sizeof(buf));
-	rc = n < 0 ? -errno : 0;
+	if ((fd = secret_open(path, 1, err, errlen)) < 0)
+		return fd;
+	n = read_upto(fd, buf, sizeof(buf));
 	close(fd);
-	if (rc != 0)
+	if (n < 0) {
+		rc = (int)n;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		goto out;
+	}
 	if (n == 2 * SECRET_LEN + 1 && buf[2 * SECRET_LEN] == '\n')
 		n--;
 	if (n != 2 * SECRET_LEN) {
 		rc = SECRET_EFORMAT;
 		goto out;
 	}
-	key = sodium_malloc(SECRET_LEN);
-	if (key == NULL) {
+	if ((key = sodium_malloc(SECRET_LEN)) == NULL) {
 		rc = SECRET_ENOMEM;
 		goto out;
 	}
@@ -225,8 +286,40 @@ secret_read(const char *path, uint8_t **out)
 	}
 out:
 	sodium_memzero(buf, sizeof(buf));
+	if (rc == SECRET_EFORMAT || rc == SECRET_ENOMEM)
+		snprintf(err, errlen, "%s: %s", path, secret_strerror(rc));
 	*out = key;
 	return rc;
+}
+
+int
+secret_read(const char *path, uint8_t **out)
+{
+	char err[64];
+
+	return secret_load(path, out, err, sizeof(err));
+}
+
+int
+secret_exit(int code)
+{
+	switch (code) {
+	case 0:
+		return 0;
+	case SECRET_EFORMAT:
+		return EXIT_DATAERR;
+	case SECRET_ENOMEM:
+		return EXIT_SOFTWARE;
+	case SECRET_EMODE:
+	case SECRET_ENOTREG:
+	case -ELOOP:
+		return EXIT_CONFIG;
+	case -EIO:
+	case -EISDIR:
+		return EXIT_IOERR;
+	default:
+		return EXIT_NOINPUT;
+	}
 }
 
 const char *
@@ -239,6 +332,10 @@ secret_strerror(int code)
 		return "a key file holds 64 hex digits and a newline";
 	case SECRET_ENOMEM:
 		return "sodium_malloc failed";
+	case SECRET_EMODE:
+		return "readable or writable by group or others; chmod 600 it";
+	case SECRET_ENOTREG:
+		return "not a regular file";
 	default:
 		return code < 0 ? strerror(-code) : "an unknown key file error";
 	}
@@ -396,51 +493,39 @@ int
 file_read_small(const char *path, int private, char *buf, size_t cap,
     size_t *len, char *err, size_t errlen)
 {
-	struct stat st;
-	size_t n = 0;
-	ssize_t got;
-	int fd, rc = -1;
+	ssize_t n;
+	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		rc = errno == ENOENT ? -ENOENT : -1;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
+	if ((fd = secret_open(path, private, err, errlen)) < 0)
+		return fd == -ENOENT ? -ENOENT : -1;
+	n = read_upto(fd, buf, cap);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror((int)-n));
+		return -1;
 	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (private && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-		snprintf(err, errlen, "%s: readable or writable by group or "
-		    "others; chmod 600 it", path);
-		goto out;
-	}
-	while (n < cap) {
-		got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	if (n == cap) {
+	if ((size_t)n == cap) {
 		snprintf(err, errlen, "%s: longer than %zu bytes", path, cap - 1);
-		goto out;
+		return -1;
 	}
 	buf[n] = '\0';
-	*len = n;
-	rc = 0;
-out:
-	close(fd);
-	return rc;
+	*len = (size_t)n;
+	return 0;
+}
+
+int
+util_nodump(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	/* a unit's seccomp filter may refuse setrlimit: LimitCORE=0 has
+	 * then done it already */
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 &&
+	    (getrlimit(RLIMIT_CORE, &rl) != 0 || rl.rlim_cur != 0))
+		return -errno;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return -errno;
+	return 0;
 }
 
 void

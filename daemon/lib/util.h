@@ -45,44 +45,73 @@ int hex_decode(const char *in, size_t inlen, uint8_t *out, size_t n);
 int utf8_valid(const uint8_t *s, size_t n);
 
 /*
+ * Secret files.  secret_open opens path for reading as every key and
+ * credential file is opened: never blocking (a FIFO or a device named as
+ * a key is refused, not waited on), a regular file only, and, if private
+ * (a secret), not through a symbolic link (O_NOFOLLOW: name the file
+ * itself) and with no access for group or others (any of mode 077).
+ * Returns an open descriptor, or a negative code with err set ("PATH:
+ * why", the mode named when it is too open):
+ *   -errno          it cannot be opened (-ENOENT, -EACCES; -ELOOP: a
+ *                   symbolic link, private only) or examined
+ *   SECRET_ENOTREG  not a regular file (a directory, a FIFO, a device)
+ *   SECRET_EMODE    private, and group or others may read or write it
+ *
  * A 32-byte secret kept in a file as 64 hex digits and a newline, mode 0600.
  * secret_write creates the file with O_EXCL: returns 0, -EEXIST if it
- * exists, or another -errno.  secret_read puts the key in a sodium_malloc'ed
- * buffer of 32 bytes (free with sodium_free) and returns 0 and *out, or a
- * negative code (*out NULL):
- *   -errno          the file cannot be opened (-ENOENT, -EACCES, ...) or
- *                   read (-EISDIR, -EIO: read(2)'s errors)
+ * exists, or another -errno.  secret_load opens the file with
+ * secret_open(path, 1), puts the key in a sodium_malloc'ed buffer of 32
+ * bytes (free with sodium_free) and returns 0 and *out, or a negative
+ * code (*out NULL) with err set as above:
+ *   secret_open's codes, and -errno of read(2) (-EIO)
  *   SECRET_EFORMAT  it does not hold 64 hex digits and a newline
  *   SECRET_ENOMEM   sodium_malloc failed
- * The programs exit 66 (EXIT_NOINPUT) for a file that cannot be opened, 74
+ * secret_read is secret_load without the message.  secret_exit says the
+ * exit status a program gives for a code: 66 (EXIT_NOINPUT) for a file
+ * that cannot be opened, 78 (EXIT_CONFIG) for one that is not a private
+ * regular file (too open, a symbolic link, a FIFO, a directory), 74
  * (EXIT_IOERR) for one that cannot be read, 65 and 70 for the others.
  * secret_strerror says what a code means ("PATH: " and it make a message).
  */
 #define SECRET_LEN 32
 #define SECRET_EFORMAT (-1500)
 #define SECRET_ENOMEM (-1501)
+#define SECRET_EMODE (-1502)
+#define SECRET_ENOTREG (-1503)
+int secret_open(const char *path, int private, char *err, size_t errlen);
 int secret_write(const char *path, const uint8_t *key, size_t len);
 
 /* Create path, which must not exist (O_EXCL), with mode, holding the n
  * bytes of buf (n may be 0), synced to disk.  Returns 0 or -errno; a file
  * that could not be written whole is removed again. */
 int file_write_new(const char *path, mode_t mode, const void *buf, size_t n);
+int secret_load(const char *path, uint8_t **out, char *err, size_t errlen);
 int secret_read(const char *path, uint8_t **out);
+int secret_exit(int code);
 const char *secret_strerror(int code);
 
 /* Read a whole file into a malloc'ed buffer (NUL-terminated, *len without
  * the NUL).  NULL and errno set on failure. */
 char *file_read_all(const char *path, size_t *len);
 /*
- * Read a small regular file into buf (cap bytes: at most cap - 1 of it,
- * then a NUL; *len without it).  private: the file must allow nothing to
- * group or others (a secret; buf is then the caller's locked memory).
- * Returns 0, -ENOENT for a missing file, or -1; both failures with err
- * set ("PATH: what": the errno text, not a regular file, "readable or
- * writable by group or others; chmod 600 it", "longer than N bytes").
+ * Read a small file, opened with secret_open(path, private), into buf
+ * (cap bytes: at most cap - 1 of it, then a NUL; *len without it).  A
+ * private file's buf is the caller's locked memory.  Returns 0, -ENOENT
+ * for a missing file, or -1 for every other failure; both with err set
+ * (secret_open's messages, the errno text of a read, "longer than N
+ * bytes").
  */
 int file_read_small(const char *path, int private, char *buf, size_t cap,
     size_t *len, char *err, size_t errlen);
+
+/*
+ * Make this process keep no core dump: RLIMIT_CORE 0 (soft and hard) and
+ * not dumpable (PR_SET_DUMPABLE 0, which also keeps other processes of
+ * the same user from reading its memory through /proc or ptrace).  Every
+ * program calls it first: they hold tokens, keys and residents' data.
+ * Returns 0 or -errno (the programs exit 70).
+ */
+int util_nodump(void);
 
 /* Little-endian integers of n (1..8) bytes, as the record formats use. */
 void util_le_put(uint8_t *p, uint64_t v, unsigned n);

@@ -128,10 +128,8 @@ link_send(struct link *l, const void *frame, size_t len)
 	return -1;
 }
 
-/* Bind sock to a local ipc:// endpoint and open its file to the group. */
-static int
-bind_local(void *sock, const char *ep, const char *key, char *err,
-    size_t errlen)
+int
+link_local_ok(const char *ep, const char *key, char *err, size_t errlen)
 {
 	if (strncmp(ep, "ipc://", 6) != 0) {
 		snprintf(err, errlen, "[senders] %s '%s': the queue binds it with "
@@ -139,6 +137,16 @@ bind_local(void *sock, const char *ep, const char *key, char *err,
 		    "over CURVE to remote_%s (tcp://)", key, ep, key);
 		return -1;
 	}
+	return 0;
+}
+
+/* Bind sock to a local ipc:// endpoint and open its file to the group. */
+static int
+bind_local(void *sock, const char *ep, const char *key, char *err,
+    size_t errlen)
+{
+	if (link_local_ok(ep, key, err, errlen) != 0)
+		return -1;
 	if (zmq_bind(sock, ep) != 0) {
 		snprintf(err, errlen, "bind %s: %s%s", ep, zmq_strerror(errno),
 		    errno == ENOENT ? " (its directory must exist: under "

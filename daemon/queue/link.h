@@ -43,6 +43,9 @@ struct link;
  */
 int link_open(void *zctx, const struct config *cfg, const char *jobs,
     const char *results, struct link **out, char *err, size_t errlen);
+/* 0 if ep may be the local endpoint for key ("jobs", "results"): ipc://;
+ * else -1 with err set (what link_open says of it). */
+int link_local_ok(const char *ep, const char *key, char *err, size_t errlen);
 /* The sockets, owned by the link: to poll (jobs: for credits), and to
  * read results from. */
 void *link_jobs(const struct link *l);

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "match.h"
 #include "outlog.h"
+#include "precheck.h"
 #include "render.h"
 #include "rules.h"
 #include "spawn.h"
@@ -254,6 +255,42 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* The sealed log's directory: [log] dir, else DB/log. */
+static char *
+log_dir(const struct config *cfg, char *out, size_t cap)
+{
+	if (cfg->log_dir[0])
+		snprintf(out, cap, "%s", cfg->log_dir);
+	else
+		snprintf(out, cap, "%s/log", cfg->db);
+	return out;
+}
+
+/* -n: what the start checks (precheck.h), with the store opened
+ * read-only, nothing bound and nothing written.  0 or an exit status. */
+static int
+check_only(const struct opts *o)
+{
+	struct world w;
+	struct store *s = NULL;
+	char err[1400], logdir[CONFIG_PATH_MAX + 8];
+	int rc;
+
+	if ((rc = load_world(o, NULL, &w)) != 0)
+		return rc;
+	if ((rc = store_open(w.cfg->db, STORE_RDONLY, &s, err,
+	    sizeof(err))) != 0) {
+		log_warnx("%s", err);
+		rc = rc == STORE_ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
+	} else if ((rc = bind_world(s, &w)) == 0 &&
+	    (rc = precheck_run(w.cfg, s, log_dir(w.cfg, logdir, sizeof(logdir)),
+	    1)) == 0)
+		printf("oshirased: config and %u rule files are good\n", w.rs->n);
+	store_close(s);
+	free_world(&w);
+	return rc;
+}
+
 static int
 log_initialised(const char *dir)
 {
@@ -383,6 +420,9 @@ main(int argc, char **argv)
 	int rc, lockfd = -1;
 
 	log_init("oshirased", LOG_LEVEL_INFO);
+	/* the contact key, addresses and texts: no core */
+	if (util_nodump() != 0)
+		fatal("no core dumps");
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0)
 			break;
@@ -394,19 +434,8 @@ main(int argc, char **argv)
 		return rc;
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
-	if (o.check) {
-		if ((rc = load_world(&o, NULL, &w)) != 0)
-			return rc;
-		/* the store's file, without opening it (a damaged one) */
-		if ((rc = store_check_file(w.cfg->db, err, sizeof(err))) != 0) {
-			log_warnx("%s", err);
-			free_world(&w);
-			return EXIT_IOERR;
-		}
-		printf("oshirased: config and %u rule files are good\n", w.rs->n);
-		free_world(&w);
-		return 0;
-	}
+	if (o.check)
+		return check_only(&o);
 	if ((rc = load_world(&o, NULL, &w)) != 0)
 		return rc;
 	res = xcalloc(1, sizeof(*res));
@@ -443,10 +472,10 @@ main(int argc, char **argv)
 	}
 	if ((rc = bind_world(s, &w)) != 0)
 		goto out;
-	if (w.cfg->log_dir[0])
-		snprintf(logdir, sizeof(logdir), "%s", w.cfg->log_dir);
-	else
-		snprintf(logdir, sizeof(logdir), "%s/log", w.cfg->db);
+	log_dir(w.cfg, logdir, sizeof(logdir));
+	/* what -n checks: the keys, the log's keys, the endpoints */
+	if ((rc = precheck_run(w.cfg, s, logdir, sp == NULL)) != 0)
+		goto out;
 	if (access(logdir, F_OK) != 0 || !log_initialised(logdir)) {
 		if ((rc = outlog_init(logdir, w.cfg->log_origin, NULL, NULL, err,
 		    sizeof(err))) != 0) {

@@ -188,6 +188,9 @@ main(int argc, char **argv)
 	int opt, rc, sig;
 
 	log_init("oshirase-sender", LOG_LEVEL_INFO);
+	/* the channel credentials, addresses and texts: no core */
+	if (util_nodump() != 0)
+		fatal("sender: no core dumps");
 	while ((opt = getopt_long(argc, argv, "c:v", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;

@@ -83,7 +83,9 @@ remote_results = tcp://127.0.0.1:$RP
 curve_key = $T/queue.key
 curve_clients = $T/clients
 EOC
-	  cat; } >"$T/$1.conf"
+	} >"$T/$1.base"
+	cat >"$T/$1.extra"
+	ini_merge "$T/$1.base" "$T/$1.extra" >"$T/$1.conf"
 }
 # sconf NAME KEY SERVER_KEY: a remote sender's config: the queue's tcp
 # endpoints, its own key pair and the key it pins.

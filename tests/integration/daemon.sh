@@ -33,7 +33,7 @@ BROKEN_COL=$(awk '/mnths/ { print index($0, "mnths") }' "$T/mr-vaccine-3.ini")
 # if that exists (else rules/), the emulator $EMU, quick retries and
 # job_timeout 10 s, the senders' endpoints ipc://$T/NAME.jobs and
 # .results; then the lines on standard input (more sections and keys; a
-# key given again wins).
+# key given again replaces the one above: ini_merge).
 conf() {
 	_rules=$R
 	[ -d "$T/$1.rules" ] && _rules=$T/$1.rules
@@ -54,7 +54,9 @@ timeout = 5
 jobs = ipc://$T/$1.jobs
 results = ipc://$T/$1.results
 EOC
-	  cat; } >"$T/$1.conf"
+	} >"$T/$1.base"
+	cat >"$T/$1.extra"
+	ini_merge "$T/$1.base" "$T/$1.extra" >"$T/$1.conf"
 }
 # fresh NAME: a copy of the imported store, never matched.
 fresh() { rm -rf "$T/$1"; cp -r "$T/db0" "$T/$1"; }
@@ -123,6 +125,7 @@ line_token
 emulator e0
 
 # ---- 1. oshirased -n and the exit statuses ---------------------------------
+fresh good
 conf good </dev/null
 "$OSHIRASED" -n -c "$T/good.conf" >"$T/n.out" 2>"$T/n.err"
 rc=$?

@@ -149,6 +149,18 @@ line_city() {
 		"$OSHIRASE" pseudonym --key "$T/key" - >"$T/pseudonyms" &&
 	"$OSHIRASE" match --dry-run --db "$T/$3" --rules "$R" --date "$D" >"$T/dry"
 }
+# ini_merge BASE EXTRA: the config BASE with the keys EXTRA sets taken
+# out, then EXTRA: a key EXTRA gives again replaces BASE's (a config sets
+# each key once).
+ini_merge() {
+	awk 'function sec(l) { s = l; sub(/^[ \t]*\[/, "", s); sub(/\].*/, "", s); return s }
+	     function key(l) { k = l; sub(/[ \t]*=.*/, "", k); return k }
+	     /^[ \t]*\[/ { cur = sec($0) }
+	     FILENAME == ARGV[1] { if ($0 ~ /^[A-Za-z_]+[ \t]*=/) set[cur SUBSEP key($0)] = 1; next }
+	     $0 ~ /^[A-Za-z_]+[ \t]*=/ && ((cur SUBSEP key($0)) in set) { next }
+	     { print }' "$2" "$1"
+	cat "$2"
+}
 # line_token: the channel access token for the daemon ($T/line-token, 0600)
 # and the emulator ($T/emu-token).
 line_token() {

@@ -118,13 +118,15 @@ expect_status 0 "rules message --program $ID --lang en --child" \
     "$OSHIRASE" rules message "$R" --program "$ID" --lang en --child
 grep -q 'may qualify for the hearing aid subsidy' "$T/.out" && ok "its message reads as written" ||
 	not_ok "message: $(cat "$T/.out")"
-expect_status 0 "oshirased -n accepts the set" "$OSHIRASED" -n -c /dev/null --rules "$R"
-grep -q " $n rule files are good" "$T/.out" && ok "oshirased -n: $n rule files" ||
-	not_ok "oshirased -n: $(cat "$T/.out")"
 
 # A small synthetic city, imported with the new vocabulary.
 gen_city 2000 12 && import_city db || { not_ok "city"; finish; }
 ok "a city of 2000 residents imported with the copy's vocabulary"
+# -n checks the store the daemon would start on (its words, its contact key)
+printf '[senders]\njobs = ipc://%s/jobs\nresults = ipc://%s/results\n' "$T" "$T" >"$T/n.conf"
+expect_status 0 "oshirased -n accepts the set" "$OSHIRASED" -n -c "$T/n.conf" --rules "$R" --db "$T/db"
+grep -q " $n rule files are good" "$T/.out" && ok "oshirased -n: $n rule files" ||
+	not_ok "oshirased -n: $(cat "$T/.out")"
 cut -d, -f1 "$T/city/residents.csv" | tail -n +2 |
 	"$OSHIRASE" pseudonym --key "$T/key" - >"$T/pseudonyms"
 

@@ -3,7 +3,7 @@
 # allows.  Prints `systemd-analyze security --offline=true` exposure of
 # every unit in systemd/ (at most 2.0 each) and checks the walls the units
 # put around each role: the queue has no network, the senders cannot see the
-# store, each role runs as its own user.
+# store, each role runs as its own user, none leaves a core dump.
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
@@ -34,6 +34,12 @@ for u in $units; do
 	# the same verdict from systemd-analyze's own threshold (tenths)
 	expect_status 0 "$u: systemd-analyze --threshold=20 agrees" \
 		systemd-analyze security --offline=true --threshold=20 "$f"
+done
+
+# no role leaves a core dump: it would hold keys, tokens and addresses
+for u in $units; do
+	[ "$(key "$u" LimitCORE)" = 0 ] && ok "$u: LimitCORE=0" ||
+		not_ok "$u: LimitCORE is '$(key "$u" LimitCORE)', not 0"
 done
 
 # the queue: no network at all; its sockets for the senders in /run/oshirase

@@ -80,19 +80,74 @@ test_key_file_roundtrip(void **state)
 	unlink(path);
 	assert_int_equal(secret_read(path, &k), -ENOENT);
 	assert_null(k);
-	/* a directory opens, and does not read */
-	assert_int_equal(secret_read(dir, &k), -EISDIR);
+	/* a directory is not a key file */
+	assert_int_equal(secret_read(dir, &k), SECRET_ENOTREG);
 	assert_null(k);
+	rmdir(dir);
+}
+
+/* A key file others may read, a FIFO, a symbolic link: refused, the
+ * message naming the file (and the mode), never waiting on the FIFO. */
+static void
+test_key_file_refused(void **state)
+{
+	char dir[] = "/tmp/oshirase-crypto.XXXXXX", path[64], link[64], err[256];
+	char buf[80];
+	size_t len;
+	uint8_t *k;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/k", dir);
+	snprintf(link, sizeof(link), "%s/l", dir);
+	assert_int_equal(secret_write(path, seq_key, 32), 0);
+	for (int m = 0; m < 2; m++) {
+		assert_int_equal(chmod(path, m == 0 ? 0640 : 0604), 0);
+		assert_int_equal(secret_load(path, &k, err, sizeof(err)), SECRET_EMODE);
+		assert_null(k);
+		assert_non_null(strstr(err, path));
+		assert_non_null(strstr(err, m == 0 ? "(mode 0640)" : "(mode 0604)"));
+		assert_non_null(strstr(err, "chmod 600"));
+		assert_int_equal(secret_exit(SECRET_EMODE), EXIT_CONFIG);
+		/* the small-file reader: the same check, the same words */
+		assert_int_equal(file_read_small(path, 1, buf, sizeof(buf), &len,
+		    err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "group or others"));
+		/* a public file may be read by all */
+		assert_int_equal(file_read_small(path, 0, buf, sizeof(buf), &len,
+		    err, sizeof(err)), 0);
+		assert_int_equal(len, 65);
+	}
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(secret_load(link, &k, err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "a symbolic link"));
+	assert_int_equal(secret_exit(-ELOOP), EXIT_CONFIG);
+	unlink(link);
+	unlink(path);
+	/* a FIFO with no writer: open(2) would block without O_NONBLOCK */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(secret_load(path, &k, err, sizeof(err)), SECRET_ENOTREG);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(file_read_small(path, 1, buf, sizeof(buf), &len, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(secret_exit(SECRET_ENOTREG), EXIT_CONFIG);
+	unlink(path);
+	assert_int_equal(file_read_small(path, 1, buf, sizeof(buf), &len, err,
+	    sizeof(err)), -ENOENT);
+	assert_int_equal(secret_exit(-ENOENT), EXIT_NOINPUT);
 	rmdir(dir);
 }
 
 static void
 test_key_file_codes(void **state)
 {
-	const int codes[] = { SECRET_EFORMAT, SECRET_ENOMEM };
+	const int codes[] = { SECRET_EFORMAT, SECRET_ENOMEM, SECRET_EMODE,
+		SECRET_ENOTREG };
 
 	(void)state;
-	assert_module_codes(codes, 2, secret_strerror);
+	assert_module_codes(codes, 4, secret_strerror);
 	/* the messages the programs printed before the codes */
 	assert_string_equal(secret_strerror(SECRET_EFORMAT),
 	    "a key file holds 64 hex digits and a newline");
@@ -157,6 +212,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pseudonym_vector),
 		cmocka_unit_test(test_key_file_roundtrip),
+		cmocka_unit_test(test_key_file_refused),
 		cmocka_unit_test(test_key_file_codes),
 		cmocka_unit_test(test_addrbox_roundtrip),
 	};

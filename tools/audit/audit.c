@@ -333,11 +333,10 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 	memset(&m, 0, sizeof(m));
 	if ((rc = read_pubkey(pubpath, pub)) != 0)
 		return rc;
-	if (k0path != NULL && (rc = secret_read(k0path, &key)) != 0) {
-		log_warnx("%s: %s", k0path, secret_strerror(rc));
-		return rc == SECRET_EFORMAT ? EXIT_DATAERR :
-		    rc == SECRET_ENOMEM ? EXIT_SOFTWARE :
-		    rc == -EISDIR || rc == -EIO ? EXIT_IOERR : EXIT_NOINPUT;
+	if (k0path != NULL && (rc = secret_load(k0path, &key, path,
+	    sizeof(path))) != 0) {
+		log_warnx("%s", path);
+		return secret_exit(rc);
 	}
 	if ((tree = merkle_new(&merkle_blake2b)) == NULL) {
 		log_warnx("verify: out of memory");
@@ -698,6 +697,8 @@ main(int argc, char **argv)
 	char *end;
 
 	log_init("oshirase-audit", LOG_LEVEL_INFO);
+	if (util_nodump() != 0)
+		fatal("no core dumps");
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		audit_usage(argc < 2 ? stderr : stdout);

@@ -38,6 +38,9 @@ int
 main(int argc, char **argv)
 {
 	log_init("oshirase", LOG_LEVEL_INFO);
+	/* the key files, the contact key and residents' data: no core */
+	if (util_nodump() != 0)
+		fatal("no core dumps");
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

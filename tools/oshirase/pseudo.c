@@ -6,22 +6,21 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sodium.h>
 
 uint8_t *
 pseudo_key_load(const char *path, int *exit_code)
 {
 	uint8_t *key;
-	int rc = secret_read(path, &key);
+	char err[PATH_MAX + 160];
+	int rc = secret_load(path, &key, err, sizeof(err));
 
 	if (rc == 0)
 		return key;
-	log_warnx("%s: cannot read the pseudonymisation key: %s "
-	    "(create one with 'oshirase keygen --out FILE')", path,
-	    secret_strerror(rc));
-	*exit_code = rc == SECRET_EFORMAT ? EXIT_DATAERR :
-	    rc == SECRET_ENOMEM ? EXIT_SOFTWARE :
-	    rc == -EISDIR || rc == -EIO ? EXIT_IOERR : EXIT_NOINPUT;
+	log_warnx("%s (the pseudonymisation key; create one with 'oshirase "
+	    "keygen --out FILE')", err);
+	*exit_code = secret_exit(rc);
 	return NULL;
 }
 
