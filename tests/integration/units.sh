@@ -42,6 +42,13 @@ for u in $units; do
 		not_ok "$u: LimitCORE is '$(key "$u" LimitCORE)', not 0"
 done
 
+# the queue is not restarted into a refusal only the operator can mend
+# (the sealed log disagreeing with its state, a bad config or key file)
+case " $(key oshirased.service RestartPreventExitStatus) " in
+*" 65 "*" 78 "*) ok "oshirased.service: no restart after exit 65 or 78" ;;
+*) not_ok "oshirased.service: RestartPreventExitStatus is '$(key oshirased.service RestartPreventExitStatus)'" ;;
+esac
+
 # the queue: no network at all; its sockets for the senders in /run/oshirase
 [ "$(key oshirased.service PrivateNetwork)" = yes ] &&
 	ok "oshirased.service: PrivateNetwork=yes" ||
