@@ -18,6 +18,7 @@
 #define EXIT_SOFTWARE 70
 #define EXIT_CANTCREAT 73
 #define EXIT_IOERR 74
+#define EXIT_TEMPFAIL 75
 #define EXIT_CONFIG 78
 
 #define OSHIRASE_VERSION "0.1.0"

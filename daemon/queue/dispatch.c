@@ -99,6 +99,55 @@ window_opens(time_t t, long start)
 
 /* ---- setup ---- */
 
+static struct flight *
+flight_slot(struct dispatch *d)
+{
+	for (unsigned i = 0; i < d->nfl; i++)
+		if (!d->fl[i].used)
+			return &d->fl[i];
+	if (d->nfl == d->flcap) {
+		d->flcap = d->flcap ? 2 * d->flcap : 256;
+		d->fl = xrealloc(d->fl, d->flcap * sizeof(*d->fl));
+	}
+	return &d->fl[d->nfl++];
+}
+
+static void
+flight_add(struct dispatch *d, uint64_t id, uint32_t attempt, uint64_t token,
+    uint8_t channel, double left, int marked)
+{
+	struct flight *f = flight_slot(d);
+
+	f->id = id;
+	f->attempt = attempt;
+	f->token = token;
+	f->channel = channel;
+	f->used = 1;
+	f->marked = (uint8_t)marked;
+	f->deadline = util_now() + left;
+	f->sent = dispatch_now(d) - ((time_t)d->cfg->job_timeout - (time_t)left);
+	d->inflight++;
+	d->ch[channel].inflight++;
+}
+
+/* A message whose attempt started (its start committed) and was not
+ * settled before the daemon stopped: the attempt is in doubt.  It stays
+ * in flight, as if it had been handed out at its start (the real clock),
+ * so that a sender that outlived the queue may still answer it, and it is
+ * retried, once, job_timeout after it started. */
+static void
+in_doubt(struct dispatch *d, const struct message *m)
+{
+	double left = (double)(m->started_at + d->cfg->job_timeout - time(NULL));
+
+	if (left < 0)
+		left = 0;
+	if (left > (double)d->cfg->job_timeout)
+		left = (double)d->cfg->job_timeout;	/* the clock went back */
+	flight_add(d, m->id, m->started, m->started_token, m->channel, left, 1);
+	d->in_doubt++;
+}
+
 static int
 load_queue(struct dispatch *d)
 {
@@ -124,11 +173,19 @@ load_queue(struct dispatch *d)
 			    (unsigned long long)notice_key_id(&k));
 			continue;
 		}
-		dispatch_heap_push(&d->ch[m.channel].q, (double)m.next_attempt,
-		    m.id);
+		if (m.started != 0)
+			in_doubt(d, &m);
+		else
+			dispatch_heap_push(&d->ch[m.channel].q,
+			    (double)m.next_attempt, m.id);
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	if (d->in_doubt > 0)
+		log_info("%u emails were handed to senders before a restart and "
+		    "not answered: a result for them is still taken; each is "
+		    "sent again, once, %ld s after it started ([dispatch] "
+		    "job_timeout)", d->in_doubt, d->cfg->job_timeout);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -315,30 +372,60 @@ address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
 	return 0;
 }
 
-static struct flight *
-flight_slot(struct dispatch *d)
+/* A job made and not yet handed out. */
+struct pending {
+	uint8_t *frame;		/* xmalloc; wiped and freed once sent */
+	size_t len;
+	uint64_t id, token;
+	uint32_t attempt;
+	double due;		/* its place in the heap, if it goes back */
+};
+
+static void
+pending_wipe(struct pending *p)
 {
-	for (unsigned i = 0; i < d->nfl; i++)
-		if (!d->fl[i].used)
-			return &d->fl[i];
-	if (d->nfl == d->flcap) {
-		d->flcap = d->flcap ? 2 * d->flcap : 256;
-		d->fl = xrealloc(d->fl, d->flcap * sizeof(*d->fl));
-	}
-	return &d->fl[d->nfl++];
+	sodium_memzero(p->frame, p->len);
+	free(p->frame);
+	p->frame = NULL;
 }
 
-/* Send message id if it may go.  Returns 1 sent, 0 settled otherwise
- * (cancelled or nothing to do), -1 the jobs socket is full (requeue). */
+/* Record in txn (a write transaction) that attempt j of message m starts
+ * now: committed before the job is handed out, it makes the attempt known
+ * to be in doubt after a crash. */
 static int
-send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
+mark_started(struct dispatch *d, MDB_txn *txn, struct message *m,
+    const struct job *j, const MDB_val *old)
+{
+	uint8_t key[8], *buf;
+	MDB_val kv = { 8, key }, vv;
+	size_t cap = old->mv_size + 64;
+	int rc;
+
+	m->started = j->attempt;
+	m->started_token = j->token;
+	m->started_at = (int64_t)time(NULL);	/* the real clock, not --now */
+	buf = xmalloc(cap);
+	vv.mv_data = buf;
+	vv.mv_size = message_encode(m, buf, cap);
+	notice_key(key, m->id);
+	rc = vv.mv_size == 0 ? MDB_BAD_VALSIZE :
+	    mdb_put(txn, d->dbi->messages, &kv, &vv, 0);
+	free(buf);
+	return rc;
+}
+
+/* Make the job of message id, if it may go, into p; with marked, record
+ * its start in txn (mark_started).  Returns 1 made, 0 settled otherwise
+ * (cancelled or nothing to do), or an LMDB error (negated). */
+static int
+make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
+    struct pending *p)
 {
 	static uint8_t frame[JOB_MAX_TEXTS * 20480 + 4096];
 	uint8_t key[8];
 	MDB_val kv = { 8, key }, vv;
 	struct message m;
 	struct job j;
-	struct flight *f;
 	char addr[ADDRBOX_MAX_ADDR + 1];
 	size_t len;
 	int rc, gone = 0;
@@ -438,22 +525,36 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 		vd->attempt = m.attempts;
 		return 0;
 	}
-	if (link_send(d->link, frame, len) != 0) {
+	if (marked && (rc = mark_started(d, txn, &m, &j, &vv)) != 0) {
 		sodium_memzero(frame, len);
+		return -rc;
+	}
+	p->frame = xmalloc(len);
+	memcpy(p->frame, frame, len);
+	sodium_memzero(frame, len);
+	p->len = len;
+	p->id = id;
+	p->token = j.token;
+	p->attempt = j.attempt;
+	return 1;
+}
+
+/* Hand p to a sender.  0, or -1 if no sender takes it (it goes back in
+ * the heap). */
+static int
+launch(struct dispatch *d, struct pending *p, uint8_t channel, int marked)
+{
+	int rc = link_send(d->link, p->frame, p->len);
+
+	pending_wipe(p);
+	if (rc != 0) {
+		dispatch_heap_push(&d->ch[channel].q, p->due, p->id);
 		return -1;
 	}
-	sodium_memzero(frame, len);
-	f = flight_slot(d);
-	f->id = id;
-	f->attempt = j.attempt;
-	f->token = j.token;
-	f->channel = channel;
-	f->used = 1;
-	d->inflight++;
-	f->deadline = util_now() + (double)d->cfg->job_timeout;
-	f->sent = dispatch_now(d);
+	flight_add(d, p->id, p->attempt, p->token, channel,
+	    (double)d->cfg->job_timeout, marked);
 	d->st.jobs++;
-	return 1;
+	return 0;
 }
 
 static void
@@ -474,13 +575,84 @@ refill(struct chan *ch, long rate, long burst)
 		ch->tokens = (double)burst;
 }
 
+/* How many more jobs channel c may have in flight now. */
+static unsigned
+room(const struct dispatch *d, int c)
+{
+	unsigned lim = (unsigned)d->cfg->in_flight, n = d->inflight;
+
+	if (c == CHANNEL_EMAIL && (unsigned)d->cfg->mail_in_flight < lim) {
+		/* each one in doubt after a crash: their number bounded */
+		lim = (unsigned)d->cfg->mail_in_flight;
+		n = d->ch[c].inflight;
+	}
+	if (d->ch[c].throttled_since != 0 && d->ch[c].inflight >= 1)
+		return 0;	/* rate-limited: one probe at a time */
+	if (d->ch[c].throttled_since != 0)
+		lim = n + 1;
+	return n < lim ? lim - n : 0;
+}
+
+/* Send what is due on channel c: jobs made in one transaction (for email,
+ * a write transaction that records each one's start, committed before any
+ * of them leaves), then handed out. */
+static int
+send_channel(struct dispatch *d, int c, time_t now)
+{
+	struct chan *ch = &d->ch[c];
+	int marked = c == CHANNEL_EMAIL;
+	unsigned want = room(d, c), credits = link_credits(d->link), n = 0;
+	struct pending *p;
+	MDB_txn *txn;
+	int rc;
+
+	if (credits < want)
+		want = credits;
+	if ((double)want > ch->tokens)
+		want = (unsigned)ch->tokens;
+	if (want == 0 || ch->q.n == 0 || ch->q.a[0].due > (double)now)
+		return 0;
+	if ((rc = mdb_txn_begin(store_env(d->s), NULL, marked ? 0 : MDB_RDONLY,
+	    &txn)) != 0)
+		return rc;
+	p = xcalloc(want, sizeof(*p));
+	while (n < want && ch->q.n > 0 && ch->q.a[0].due <= (double)now) {
+		struct ready r = heap_pop(&ch->q);
+
+		p[n].due = r.due;
+		rc = make_job(d, txn, r.id, marked, &p[n]);
+		if (rc < 0) {
+			dispatch_heap_push(&ch->q, r.due, r.id);
+			rc = -rc;
+			break;
+		}
+		rc = 0;
+		if (p[n].frame != NULL) {
+			ch->tokens -= 1.0;
+			n++;
+		}
+	}
+	if (rc == 0 && marked)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	for (unsigned i = 0; i < n; i++) {
+		if (rc != 0) {	/* not recorded: none goes */
+			pending_wipe(&p[i]);
+			dispatch_heap_push(&ch->q, p[i].due, p[i].id);
+		} else
+			launch(d, &p[i], (uint8_t)c, marked);
+	}
+	free(p);
+	return rc;
+}
+
 static int
 send_due(struct dispatch *d)
 {
 	time_t now = dispatch_now(d);
 	int inwin = dispatch_in_window(date_minute_jst(now), d->cfg->window_start,
 	    d->cfg->window_end);
-	MDB_txn *txn = NULL;
 	int rc = 0;
 
 	for (int c = 1; c < 3 && rc == 0; c++) {
@@ -497,27 +669,9 @@ send_due(struct dispatch *d)
 		}
 		if (ch->paused_until > now)
 			continue;
-		while (ch->q.n > 0 && ch->q.a[0].due <= (double)now &&
-		    ch->tokens >= 1.0 &&
-		    dispatch_in_flight(d) < (unsigned)d->cfg->in_flight &&
-		    link_room(d->link)) {	/* before making a job no one takes */
-			struct ready r = heap_pop(&ch->q);
-			int sent;
-
-			if (txn == NULL && (rc = mdb_txn_begin(store_env(d->s), NULL,
-			    MDB_RDONLY, &txn)) != 0)
-				break;
-			sent = send_one(d, txn, r.id, (uint8_t)c);
-			if (sent < 0) {
-				dispatch_heap_push(&ch->q, r.due, r.id);
-				break;
-			}
-			if (sent > 0)
-				ch->tokens -= 1.0;
-		}
+		if ((rc = send_channel(d, c, now)) != 0)
+			log_warnx("%s: sending: %s", store_dir(d->s), mdb_strerror(rc));
 	}
-	if (txn != NULL)
-		mdb_txn_abort(txn);
 	return rc;
 }
 
@@ -549,6 +703,7 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 		dispatch_on_result(d, &r);
 	}
 	dispatch_timeouts(d);
+	dispatch_throttle_check(d);
 	if (send_due(d) != 0)
 		return -1;
 	/* Outcomes are settled (log synced, outbox committed) in batches:

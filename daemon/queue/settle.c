@@ -52,6 +52,83 @@ alert_once(struct chan *ch, int why, int channel, const char *detail,
 	    status, detail);
 }
 
+static const char *
+chan_name(int channel)
+{
+	return channel == CHANNEL_LINE ? "LINE" : "email";
+}
+
+/* A rate limit (429) on channel c: the channel waits, RATE_PAUSE seconds
+ * after the first, twice as long each time a probe sent after the wait is
+ * refused too (up to RATE_PAUSE_MAX), or as long as Retry-After says; it
+ * sends one job at a time until one goes (dispatch.c). */
+static void
+throttle(struct dispatch *d, struct chan *ch, int c, long retry_after,
+    time_t now)
+{
+	long p;
+
+	if (ch->throttled_since == 0) {
+		ch->throttled_since = now;
+		ch->rate_pause = RATE_PAUSE;
+	} else if (now >= ch->paused_until && ch->rate_pause < RATE_PAUSE_MAX)
+		ch->rate_pause *= 2;
+	p = ch->rate_pause;
+	if (retry_after > p)
+		p = retry_after < RETRY_AFTER_MAX ? retry_after : RETRY_AFTER_MAX;
+	if (now + p > ch->paused_until)
+		ch->paused_until = now + p;
+	ch->factor /= 2;
+	if (ch->factor < 0.05)
+		ch->factor = 0.05;
+	ch->factor_at = util_now();
+	ch->tokens = 0;
+	(void)d;
+	(void)c;
+}
+
+void
+dispatch_throttle_check(struct dispatch *d)
+{
+	time_t now = dispatch_now(d);
+
+	for (int c = 1; c < 3; c++) {
+		struct chan *ch = &d->ch[c];
+
+		if (ch->throttled_since == 0 || ch->throttle_alerted ||
+		    now - ch->throttled_since < d->cfg->throttle_alert)
+			continue;
+		ch->throttle_alerted = 1;
+		log_warnx("ALERT: %s channel rate-limited (429) for %ld s: it "
+		    "sends one request at a time, %ld s apart at most; is "
+		    "another system spending the channel's request rate, or "
+		    "[%s] rate too high?", chan_name(c),
+		    (long)(now - ch->throttled_since), (long)RATE_PAUSE_MAX,
+		    c == CHANNEL_LINE ? "line" : "email");
+	}
+}
+
+static void
+unthrottle(struct chan *ch, int c, time_t now)
+{
+	if (ch->throttled_since == 0)
+		return;
+	if (ch->throttle_alerted)
+		log_warnx("%s channel no longer rate-limited, after %ld s",
+		    chan_name(c), (long)(now - ch->throttled_since));
+	ch->throttled_since = 0;
+	ch->rate_pause = 0;
+	ch->throttle_alerted = 0;
+}
+
+static void
+flight_done(struct dispatch *d, struct flight *f)
+{
+	f->used = 0;
+	d->inflight--;
+	d->ch[f->channel].inflight--;
+}
+
 void
 dispatch_on_result(struct dispatch *d, const struct job_result *r)
 {
@@ -77,13 +154,14 @@ dispatch_on_result(struct dispatch *d, const struct job_result *r)
 			    (unsigned long long)r->id, d->forged);
 		return;
 	}
-	f->used = 0;
-	d->inflight--;
+	flight_done(d, f);
 	ch = &d->ch[f->channel];
 	vd = dispatch_verdict_add(d, r->id);
 	vd->attempt = r->attempt;
 	vd->status = r->status;
 	vd->first = f->sent;
+	if (r->outcome != JOB_RATE)
+		unthrottle(ch, f->channel, now);
 	switch (r->outcome) {
 	case JOB_SENT:
 		vd->final = OUTCOME_SENT;
@@ -108,12 +186,8 @@ dispatch_on_result(struct dispatch *d, const struct job_result *r)
 		vd->next = ch->paused_until;
 		return;
 	case JOB_RATE:
-		ch->factor /= 2;
-		if (ch->factor < 0.05)
-			ch->factor = 0.05;
-		ch->factor_at = util_now();
-		ch->tokens = 0;
-		vd->next = now + (time_t)ceil(RATE_PAUSE + backoff(d->cfg, 1));
+		throttle(d, ch, f->channel, (long)r->retry_after, now);
+		vd->next = ch->paused_until + (time_t)ceil(backoff(d->cfg, 1));
 		break;
 	default:
 		/* it may have been accepted, unless it never left */
@@ -138,8 +212,7 @@ dispatch_timeouts(struct dispatch *d)
 
 		if (!f->used || f->deadline > mono)
 			continue;
-		f->used = 0;
-		d->inflight--;
+		flight_done(d, f);
 		vd = dispatch_verdict_add(d, f->id);
 		vd->attempt = f->attempt;
 		vd->first = f->sent;
@@ -278,7 +351,10 @@ apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
 		m.next_attempt = vd->next;
 		if (vd->uncertain)
 			m.flags |= MESSAGE_UNCERTAIN;
-		cap = vv.mv_size;
+		m.started = 0;		/* the attempt is settled */
+		m.started_token = 0;
+		m.started_at = 0;
+		cap = vv.mv_size + 64;	/* a version 1 record grows */
 		buf = xmalloc(cap);
 		vv.mv_size = message_encode(&m, buf, cap);
 		vv.mv_data = buf;
