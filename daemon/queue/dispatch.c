@@ -112,7 +112,7 @@ flight_slot(struct dispatch *d)
 	return &d->fl[d->nfl++];
 }
 
-static void
+static struct flight *
 flight_add(struct dispatch *d, uint64_t id, uint32_t attempt, uint64_t token,
     uint8_t channel, double left, int marked)
 {
@@ -126,8 +126,10 @@ flight_add(struct dispatch *d, uint64_t id, uint32_t attempt, uint64_t token,
 	f->marked = (uint8_t)marked;
 	f->deadline = util_now() + left;
 	f->sent = dispatch_now(d) - ((time_t)d->cfg->job_timeout - (time_t)left);
+	f->restored = 0;
 	d->inflight++;
 	d->ch[channel].inflight++;
+	return f;
 }
 
 /* A message whose attempt started (its start committed) and was not
@@ -139,12 +141,15 @@ static void
 in_doubt(struct dispatch *d, const struct message *m)
 {
 	double left = (double)(m->started_at + d->cfg->job_timeout - time(NULL));
+	struct flight *f;
 
 	if (left < 0)
 		left = 0;
 	if (left > (double)d->cfg->job_timeout)
 		left = (double)d->cfg->job_timeout;	/* the clock went back */
-	flight_add(d, m->id, m->started, m->started_token, m->channel, left, 1);
+	f = flight_add(d, m->id, m->started, m->started_token, m->channel, left, 1);
+	f->restored = 1;
+	d->ch[m->channel].inflight--;
 	d->in_doubt++;
 }
 
@@ -553,6 +558,8 @@ launch(struct dispatch *d, struct pending *p, uint8_t channel, int marked)
 	}
 	flight_add(d, p->id, p->attempt, p->token, channel,
 	    (double)d->cfg->job_timeout, marked);
+	if (marked)
+		d->ch[channel].unsettled++;
 	d->st.jobs++;
 	return 0;
 }
@@ -575,22 +582,27 @@ refill(struct chan *ch, long rate, long burst)
 		ch->tokens = (double)burst;
 }
 
-/* How many more jobs channel c may have in flight now. */
+/* How many more jobs channel c may have in flight now: [dispatch]
+ * in_flight in all; for email [email] in_flight attempts whose start is
+ * recorded and not yet settled (each one in doubt after a crash); one
+ * probe at a time on a channel that is rate-limited. */
 static unsigned
 room(const struct dispatch *d, int c)
 {
-	unsigned lim = (unsigned)d->cfg->in_flight, n = d->inflight;
+	const struct chan *ch = &d->ch[c];
+	unsigned lim = (unsigned)d->cfg->in_flight, r;
 
-	if (c == CHANNEL_EMAIL && (unsigned)d->cfg->mail_in_flight < lim) {
-		/* each one in doubt after a crash: their number bounded */
-		lim = (unsigned)d->cfg->mail_in_flight;
-		n = d->ch[c].inflight;
+	r = d->inflight < lim ? lim - d->inflight : 0;
+	if (c == CHANNEL_EMAIL) {
+		unsigned ml = (unsigned)d->cfg->mail_in_flight;
+		unsigned mr = ch->unsettled < ml ? ml - ch->unsettled : 0;
+
+		if (mr < r)
+			r = mr;
 	}
-	if (d->ch[c].throttled_since != 0 && d->ch[c].inflight >= 1)
-		return 0;	/* rate-limited: one probe at a time */
-	if (d->ch[c].throttled_since != 0)
-		lim = n + 1;
-	return n < lim ? lim - n : 0;
+	if (ch->throttled_since != 0)
+		r = ch->inflight == 0 && r > 0 ? 1 : 0;
+	return r;
 }
 
 /* Send what is due on channel c: jobs made in one transaction (for email,
@@ -707,10 +719,12 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 	if (send_due(d) != 0)
 		return -1;
 	/* Outcomes are settled (log synced, outbox committed) in batches:
-	 * every 50 ms or 256 messages, and whenever nothing is in flight, so
+	 * every 50 ms or 256 messages, and whenever nothing is in flight or
+	 * email waits for its attempts to be settled ([email] in_flight), so
 	 * that the syncs do not stall the pacing of the sends. */
 	if (d->nv >= 256 || util_now() - d->last_settle >= 0.05 ||
-	    dispatch_in_flight(d) == 0) {
+	    dispatch_in_flight(d) == 0 || d->ch[CHANNEL_EMAIL].unsettled >=
+	    (unsigned)d->cfg->mail_in_flight) {
 		if (dispatch_settle(d) != 0)
 			return -1;
 		d->last_settle = util_now();

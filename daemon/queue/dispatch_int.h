@@ -48,6 +48,8 @@ struct chan {
 	long rate_pause;
 	int throttle_alerted;
 	unsigned inflight;		/* jobs of this channel in flight */
+	unsigned unsettled;		/* attempts whose start is recorded and
+					 * not yet settled (email) */
 };
 
 struct flight {
@@ -58,6 +60,9 @@ struct flight {
 	double deadline;	/* monotonic */
 	time_t sent;
 	uint8_t marked;		/* its start is in the message record */
+	uint8_t restored;	/* in doubt, found so at start: outside the
+				 * channel's count (it was counted by the
+				 * crash that left it) */
 };
 
 /* What a step decided for one message, applied in one transaction after
@@ -67,6 +72,7 @@ struct verdict {
 	uint8_t final;		/* an enum outlog_outcome, or 0: reschedule */
 	uint8_t regroup;	/* cancel only the notices whose subject left */
 	uint8_t uncertain;
+	uint8_t unmark;		/* the channel of a recorded start it settles */
 	uint32_t attempt;
 	int32_t status;
 	time_t first, next;
