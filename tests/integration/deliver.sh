@@ -204,6 +204,80 @@ ndup=$(awk '{ n += $1 - 1 } END { print n + 0 }' "$T/m.dups")
 mkdir -p "$T/m.uniq"
 for f in "$T/mail0"/*.eml; do k=$(msgid "$f" | tr -c 'a-zA-Z0-9.\n' _); cp "$f" "$T/m.uniq/$k.eml"; done
 check_deliveries "with 2 crashes, duplicates set aside" "$T/dry" "$T/e14.record" "$T/m.uniq" "$T/m/log/log.bin --repeats"
+# --- a job waits in the outbox, not behind a busy sender --------------------
+# LINE answering in 3 s, two sender processes, job_timeout 5 s: a job
+# handed to a sender that was still busy with another would wait 3 s and
+# take 3 more, and be sent again at 5 s.  A sender asks for a job only when
+# it is free, so none is.
+mkdir -p "$T/small"
+"$OSHIRASE_GEN" --residents 40 --seed 7 --date $D --out "$T/small" 2>/dev/null
+"$PY" - "$T/small/contacts.csv" >"$T/small/line.csv" <<'EOP'
+import csv, hashlib, sys
+w = csv.writer(sys.stdout, lineterminator="\n")
+w.writerow(["resident_id", "channel", "address", "language", "consent", "status"])
+for r in csv.DictReader(open(sys.argv[1])):
+    a = r["address"] if r["channel"] == "line" else \
+        "U" + hashlib.md5(r["address"].encode()).hexdigest()
+    w.writerow([r["resident_id"], "line", a, r["language"], r["consent"], r["status"]])
+EOP
+"$OSHIRASE" keygen --contacts --db "$T/w" -q &&
+	imp_res "$T/small/residents.csv" "$T/w" -q && imp_con "$T/small/line.csv" "$T/w" -q ||
+	not_ok "the small city's import"
+kill "$EMU_PID"; emulator e15
+cat >"$T/w.conf" <<EOC
+[store]
+db = $T/w
+[rules]
+dir = $R
+[dispatch]
+job_timeout = 5
+[line]
+api = $EMU
+token_file = $T/line-token
+timeout = 10
+[email]
+url = smtp://127.0.0.1:$SMTP_PORT
+[senders]
+workers = 2
+EOC
+run w 21:00			# queued and held: how many messages
+nw=$(st w "messages line")
+cp -r "$T/w" "$T/w1"; cp -r "$T/w" "$T/w2"	# for the --once cases below
+emu_faults '{"latency_ms": 3000}'
+run w 10:00
+rc=$?
+emu_faults '{"latency_ms": 0}'
+[ $rc -eq 0 ] && [ "$nw" -ge 4 ] && [ "$(emu_stat requests)" -eq "$nw" ] &&
+	[ "$(emu_stat accepted)" -eq "$nw" ] && ! grep -q "no result in" "$T/w.err" &&
+	ok "LINE answering in 3 s, job_timeout 5 s, 2 senders: the $nw messages sent with one request each, none timed out" ||
+	not_ok "slow LINE: exit $rc, $nw messages, $(emu_stat requests) requests, $(grep -c "no result in" "$T/w.err") timeouts"
+# --- --once that cannot make progress ends, and says why --------------------
+# no sender at all: [senders] workers = 0 and none at the endpoint
+cp "$T/w.conf" "$T/w1.conf"
+sed -i "s|^db = .*|db = $T/w1|; s|^workers = 2|workers = 0\njobs = ipc://$T/w1.jobs\nresults = ipc://$T/w1.results|" "$T/w1.conf"
+t0=$(date +%s)
+# (timeout: without the rule the run would never end)
+timeout 60 "$OSHIRASED" -c "$T/w1.conf" --once --date $D --now ${D}T10:00 --wait 30 \
+	>"$T/w1.out" 2>"$T/w1.err"
+rc=$? t1=$(date +%s)
+[ $rc -eq 69 ] && grep -q "no sender has asked for a job in 5 s (\[dispatch\] job_timeout): is an oshirase-sender running at ipc://$T/w1.jobs?" "$T/w1.err" &&
+	[ $((t1 - t0)) -lt 20 ] && [ "$(st w1 "messages line")" -eq "$nw" ] &&
+	ok "--once with no sender: exit 69 after job_timeout ($((t1 - t0)) s), says so; the $nw messages stay queued" ||
+	not_ok "no sender: exit $rc after $((t1 - t0)) s: $(tail -2 "$T/w1.err")"
+# every attempt refused (nothing listens there), retry_cap 1: it would go on
+# for as long as --wait lets a retry be due
+port=$("$PY" "$TOP/tests/integration/smtp_sink.py" --free-port)
+cp "$T/w.conf" "$T/w2.conf"
+sed -i -e "s|^db = .*|db = $T/w2|" -e "s|^api = .*|api = http://127.0.0.1:$port|" \
+	-e "s|^job_timeout = 5|&\nretry_base = 1\nretry_cap = 1|" "$T/w2.conf"
+t0=$(date +%s)
+timeout 60 "$OSHIRASED" -c "$T/w2.conf" --once --date $D --now ${D}T10:00 --wait 6 \
+	>"$T/w2.out" 2>"$T/w2.err"
+rc=$? t1=$(date +%s)
+[ $rc -eq 75 ] && grep -q "every attempt failed temporarily for 6 s" "$T/w2.err" &&
+	[ $((t1 - t0)) -lt 30 ] && [ "$(st w2 "messages line")" -eq "$nw" ] &&
+	ok "--once with every attempt refused: exit 75 after --wait ($((t1 - t0)) s), says so; the messages stay queued" ||
+	not_ok "refused: exit $rc after $((t1 - t0)) s: $(tail -2 "$T/w2.err")"
 # all of them killed: the run stops instead of waiting for nothing
 fresh q
 emu_faults '{"latency_ms": 50}'
