@@ -310,6 +310,9 @@ dispatch_next_due(const struct dispatch *d)
 		due = ch->q.a[0].due;
 		if (ch->paused_until > now && ch->paused_until > due)
 			due = (double)ch->paused_until;
+		if (ch->rate_until > util_now() &&
+		    (double)now + ch->rate_until - util_now() > due)
+			due = (double)now + ch->rate_until - util_now();
 		if (due < (double)now)
 			due = (double)now;
 		if (!dispatch_in_window(date_minute_jst((time_t)due),
@@ -679,7 +682,7 @@ send_due(struct dispatch *d)
 			d->st.held_window++;
 			continue;
 		}
-		if (ch->paused_until > now)
+		if (ch->paused_until > now || ch->rate_until > util_now())
 			continue;
 		if ((rc = send_channel(d, c, now)) != 0)
 			log_warnx("%s: sending: %s", store_dir(d->s), mdb_strerror(rc));

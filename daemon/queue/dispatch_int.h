@@ -45,6 +45,7 @@ struct chan {
 	/* rate limits (429): since when only 429s came back (0: not
 	 * throttled), the pause after the next one, the alert given */
 	time_t throttled_since;
+	double rate_until;		/* monotonic: no job before */
 	long rate_pause;
 	int throttle_alerted;
 	unsigned inflight;		/* jobs of this channel in flight */

@@ -59,33 +59,41 @@ chan_name(int channel)
 	return channel == CHANNEL_LINE ? "LINE" : "email";
 }
 
-/* A rate limit (429) on channel c: the channel waits, RATE_PAUSE seconds
- * after the first, twice as long each time a probe sent after the wait is
- * refused too (up to RATE_PAUSE_MAX), or as long as Retry-After says; it
- * sends one job at a time until one goes (dispatch.c). */
-static void
-throttle(struct dispatch *d, struct chan *ch, int c, long retry_after,
-    time_t now)
+/* A rate limit (429) on channel c, for a job handed out at sent
+ * (monotonic): the channel waits, RATE_PAUSE seconds after the first,
+ * twice as long each time a probe (a job handed out after the wait) is
+ * refused too, up to RATE_PAUSE_MAX, or as long as Retry-After says; it
+ * sends one job at a time until one goes (dispatch.c).  Returns the
+ * wait. */
+static long
+throttle(struct chan *ch, int c, long retry_after, double sent, time_t now)
 {
+	double mono = util_now();
 	long p;
+	int probe = ch->throttled_since == 0 || sent >= ch->rate_until;
 
 	if (ch->throttled_since == 0) {
 		ch->throttled_since = now;
 		ch->rate_pause = RATE_PAUSE;
-	} else if (now >= ch->paused_until && ch->rate_pause < RATE_PAUSE_MAX)
+	} else if (probe && ch->rate_pause < RATE_PAUSE_MAX)
 		ch->rate_pause *= 2;
 	p = ch->rate_pause;
 	if (retry_after > p)
 		p = retry_after < RETRY_AFTER_MAX ? retry_after : RETRY_AFTER_MAX;
-	if (now + p > ch->paused_until)
-		ch->paused_until = now + p;
+	if (mono + (double)p > ch->rate_until) {
+		ch->rate_until = mono + (double)p;
+		if (probe || p > ch->rate_pause)	/* not the jobs sent
+							 * with the first */
+			log_info("%s channel rate-limited (429): waits %ld s%s",
+			    chan_name(c), p, p > ch->rate_pause ?
+			    " (Retry-After)" : "");
+	}
 	ch->factor /= 2;
 	if (ch->factor < 0.05)
 		ch->factor = 0.05;
-	ch->factor_at = util_now();
+	ch->factor_at = mono;
 	ch->tokens = 0;
-	(void)d;
-	(void)c;
+	return p;
 }
 
 void
@@ -119,6 +127,7 @@ unthrottle(struct chan *ch, int c, time_t now)
 		    chan_name(c), (long)(now - ch->throttled_since));
 	ch->throttled_since = 0;
 	ch->rate_pause = 0;
+	ch->rate_until = 0;
 	ch->throttle_alerted = 0;
 }
 
@@ -209,8 +218,8 @@ dispatch_on_result(struct dispatch *d, const struct job_result *r)
 		vd->next = ch->paused_until;
 		return;
 	case JOB_RATE:
-		throttle(d, ch, f->channel, (long)r->retry_after, now);
-		vd->next = ch->paused_until + (time_t)ceil(backoff(d->cfg, 1));
+		vd->next = now + throttle(ch, f->channel, (long)r->retry_after,
+		    f->deadline - (double)d->cfg->job_timeout, now);
 		break;
 	default:
 		/* it may have been accepted, unless it never left */

@@ -376,13 +376,54 @@ check_deliveries "answers lost (10%) and connections dropped (5%)" "$T/dry" "$T/
 [ "$(emu_stat duplicates_409)" -gt 0 ] &&
 	ok "retries of accepted pushes were answered 409 ($(emu_stat duplicates_409)) and count as sent" ||
 	not_ok "no 409 seen"
-# rate-limit 429: slow down and retry
+# rate-limit 429: a few are answered by waiting a little, no alert
 kill "$EMU_PID"; emulator e5; rm -rf "$T/mail0"/*
 fresh e
-emu_faults '{"status": 429, "status_count": 30}'
-run e 10:00
-check_deliveries "30 rate-limit 429s" "$T/dry" "$T/e5.record" "$T/mail0" "$T/e/log/log.bin"
+emu_faults '{"status": 429, "status_count": 5}'
+run e 10:00 --wait 30
+check_deliveries "5 rate-limit 429s" "$T/dry" "$T/e5.record" "$T/mail0" "$T/e/log/log.bin"
 grep -q "ALERT: LINE" "$T/e.err" && not_ok "a rate-limit 429 raised an alert" || ok "rate limit: no alert, just slower"
+# 429 for as long as it lasts: the channel waits, longer and longer (one
+# request at a time), alerts past [dispatch] throttle_alert, and goes on
+# when the 429s end
+kill "$EMU_PID"; emulator e16; rm -rf "$T/mail0"/*
+fresh v
+sed -i 's/^job_timeout = 5$/&\nthrottle_alert = 3/' "$T/v.conf"
+emu_faults '{"status": 429, "status_count": 1000000}'
+"$OSHIRASED" -c "$T/v.conf" --once --date $D --now ${D}T10:00 --wait 40 >"$T/v.out" 2>"$T/v.err" &
+DPID=$!
+until_ok 30 grep -q "ALERT: LINE channel rate-limited (429) for [0-9]* s" "$T/v.err"
+r1=$(emu_stat requests)
+sleep 6		# a rate: requests over a time
+r2=$(emu_stat requests)
+emu_faults '{"status": 0}'
+wait "$DPID"
+rc=$?
+[ $rc -eq 0 ] && [ "$(grep -c "ALERT: LINE channel rate-limited" "$T/v.err")" -eq 1 ] &&
+	[ $((r2 - r1)) -le 3 ] && [ "$r1" -le 40 ] &&
+	grep -q "LINE channel no longer rate-limited" "$T/v.err" &&
+	ok "LINE answering 429 on and on: one alert; $r1 requests up to it, $((r2 - r1)) in the next 6 s; it went on when the 429s ended" ||
+	not_ok "429 on and on: exit $rc, $(grep -c ALERT "$T/v.err") alerts, requests $r1 then $r2"
+echo "# show: deliver: LINE answering 429: $r1 requests until the alert (3 s), $((r2 - r1)) in the next 6 s"
+check_deliveries "after $r2 answers of 429" "$T/dry" "$T/e16.record" "$T/mail0" "$T/v/log/log.bin"
+# Retry-After: the channel waits as long as it says
+kill "$EMU_PID"; emulator e17; rm -rf "$T/mail0"/*
+fresh y
+emu_faults '{"status": 429, "status_count": 1000000, "retry_after": 20}'
+"$OSHIRASED" -c "$T/y.conf" --once --date $D --now ${D}T10:00 --wait 60 >"$T/y.out" 2>"$T/y.err" &
+DPID=$!
+until_ok 20 grep -q "LINE channel rate-limited (429): waits 20 s (Retry-After)" "$T/y.err"
+until_ok 5 eval '[ "$(emu_stat requests)" -eq "$(emu_stat faults)" ]'
+r1=$(emu_stat requests)
+sleep 5		# nothing for 5 s
+r2=$(emu_stat requests)
+kill -TERM "$DPID"
+wait "$DPID"
+rc=$?
+emu_faults '{"status": 0}'
+[ $rc -eq 0 ] && [ "$r2" -eq "$r1" ] && [ "$r1" -le 10 ] &&
+	ok "Retry-After: 20 honoured: $r1 requests, then none for 5 s" ||
+	not_ok "Retry-After: exit $rc, requests $r1 then $r2, $(grep -c "waits 20 s" "$T/y.err")"
 # 400: permanent for that message, not retried
 kill "$EMU_PID"; emulator e6; rm -rf "$T/mail0"/*
 fresh f
