@@ -623,6 +623,8 @@ send_channel(struct dispatch *d, int c, time_t now)
 
 	if (credits < want)
 		want = credits;
+	if (ch->tokens < 1.0)
+		return 0;
 	if ((double)want > ch->tokens)
 		want = (unsigned)ch->tokens;
 	if (want == 0 || ch->q.n == 0 || ch->q.a[0].due > (double)now)

@@ -164,9 +164,9 @@ wait "$DPID"
 rc=$?
 emu_faults '{"latency_ms": 0}'
 lost=$(grep -c "no result in" "$T/p.err")
-[ $rc -eq 0 ] && [ "$(echo "$kids" | wc -l)" -eq 4 ] && [ "$lost" -le 2 ] &&
+[ $rc -eq 0 ] && [ "$(echo "$kids" | wc -l)" -eq 4 ] && [ "$lost" -le 1 ] &&
 	grep -q "oshirase-sender (pid $victim) was killed by signal 9; what it held is retried after \[dispatch\] job_timeout" "$T/p.err" &&
-	ok "a sender process killed in the run: the $lost jobs it held (at most its window of 2) retried, exit 0" ||
+	ok "a sender process killed in the run: the $lost jobs it held (at most the one it asked for) retried, exit 0" ||
 	not_ok "a killed sender: exit $rc, children '$(echo $kids)', $(grep -i sender "$T/p.err" | tail -3)"
 check_deliveries "with a sender killed in the run" "$T/dry" "$T/e13.record" "$T/mail0" "$T/p/log/log.bin"
 [ -z "$(ps -o pid= --ppid "$DPID" 2>/dev/null)" ] && ! kill -0 $kids 2>/dev/null &&
@@ -185,7 +185,8 @@ sed -i 's/^url = smtp.*/&\nin_flight = 1/' "$T/m.conf"
 msgid() { sed -n 's/^Message-I[Dd]: *//p' "$1" | tr -d '\r'; }
 OSHIRASE_FAILPOINT=email-sent:1 run m 10:00
 rc1=$?
-m1=$(msgid "$T/mail0/msg-1.eml")
+# the sink numbers its files on from the earlier runs: the one there
+m1=$(for f in "$T/mail0"/*.eml; do msgid "$f"; done)
 OSHIRASE_FAILPOINT=email-sent:20 run m 10:00
 rc2=$?
 n1=$(grep -l "^Message-I[Dd]: $m1" "$T/mail0"/*.eml | wc -l)
