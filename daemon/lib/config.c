@@ -180,6 +180,9 @@ static const struct ckey {
 	  "512", 1, 100000, "jobs handed to senders and not yet answered", NULL },
 	{ "dispatch", "job_timeout", CT_INT, offsetof(struct config, job_timeout),
 	  "120", 5, 3600, "seconds without a result before a job is retried", NULL },
+	{ "dispatch", "throttle_alert", CT_INT, offsetof(struct config, throttle_alert),
+	  "300", 1, 86400, "seconds a channel may answer only rate limits (429) "
+	  "before an ALERT", NULL },
 	{ "line", "api", CT_PATH, offsetof(struct config, line_api),
 	  "https://api.line.me", 0, 0, "the LINE Messaging API base URL", check_http_url },
 	{ "line", "token_file", CT_PATH, offsetof(struct config, line_token),
@@ -211,6 +214,9 @@ static const struct ckey {
 	  "10", 1, 100000, "email token bucket size", NULL },
 	{ "email", "timeout", CT_INT, offsetof(struct config, mail_timeout),
 	  "60", 1, 600, "seconds for one SMTP transaction", NULL },
+	{ "email", "in_flight", CT_INT, offsetof(struct config, mail_in_flight),
+	  "4", 1, 1000, "emails handed to senders and not yet answered: a crash "
+	  "re-sends at most this many", NULL },
 	{ "senders", "workers", CT_INT, offsetof(struct config, workers),
 	  "4", 0, 256, "threads of an oshirase-sender (its --workers), and the "
 	  "oshirase-sender processes that oshirased --once starts (0: none, "

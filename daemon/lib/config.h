@@ -55,6 +55,7 @@ struct config {
 	long retry_base, retry_cap;		/* seconds */
 	long line_max_age, email_max_age;	/* seconds after the first try */
 	long in_flight, job_timeout;
+	long throttle_alert;			/* seconds of 429s before an ALERT */
 	char line_api[CONFIG_PATH_MAX];		/* [line] */
 	char line_token[CONFIG_PATH_MAX];
 	long line_rate, line_burst, line_timeout;
@@ -63,6 +64,8 @@ struct config {
 	char mail_password[CONFIG_PATH_MAX], mail_cafile[CONFIG_PATH_MAX];
 	char mail_unsubscribe[CONFIG_PATH_MAX];
 	long mail_rate, mail_burst, mail_timeout;
+	long mail_in_flight;			/* emails out at once: in doubt
+						 * after a crash, at most */
 	long workers;				/* [senders] */
 	char jobs_endpoint[CONFIG_PATH_MAX], results_endpoint[CONFIG_PATH_MAX];
 	char remote_jobs[CONFIG_PATH_MAX], remote_results[CONFIG_PATH_MAX];

@@ -154,7 +154,7 @@ job_result_encode(const struct job_result *res, uint8_t *buf, size_t cap)
 {
 	struct wbuf w = { buf, 0, cap, 0 };
 
-	put(&w, "OSR2", 4);
+	put(&w, "OSR3", 4);
 	put_uint(&w, res->id, 8);
 	put_uint(&w, res->attempt, 4);
 	put_uint(&w, res->token, 8);
@@ -164,6 +164,7 @@ job_result_encode(const struct job_result *res, uint8_t *buf, size_t cap)
 	put_str(&w, res->detail, strnlen(res->detail, sizeof(res->detail) - 1), 2);
 	put_str(&w, res->request_id, strnlen(res->request_id,
 	    sizeof(res->request_id) - 1), 2);
+	put_uint(&w, res->retry_after, 4);
 	return w.bad ? 0 : w.len;
 }
 
@@ -172,9 +173,13 @@ job_result_decode(const uint8_t *buf, size_t len, struct job_result *res)
 {
 	struct rbuf r = { buf, len, 0, 0 };
 
+	int v3;
+
 	memset(res, 0, sizeof(*res));
-	if (len < 4 || memcmp(buf, "OSR2", 4) != 0)
+	if (len < 4 || (memcmp(buf, "OSR2", 4) != 0 &&
+	    memcmp(buf, "OSR3", 4) != 0))
 		return -1;
+	v3 = buf[3] == '3';
 	r.off = 4;
 	res->id = get_uint(&r, 8);
 	res->attempt = (uint32_t)get_uint(&r, 4);
@@ -184,6 +189,8 @@ job_result_decode(const uint8_t *buf, size_t len, struct job_result *res)
 	res->transport = (int32_t)(uint32_t)get_uint(&r, 4);
 	get_str(&r, res->detail, sizeof(res->detail));
 	get_str(&r, res->request_id, sizeof(res->request_id));
+	if (v3)
+		res->retry_after = (uint32_t)get_uint(&r, 4);
 	for (char *c = res->detail; *c; c++)	/* the queue logs it */
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';

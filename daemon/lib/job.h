@@ -11,8 +11,9 @@
  *   job:    "OSJ2" | u64 id | u32 attempt | u64 token | u8 channel | u8 language |
  *           str retry_key | str to | str subject | str message_id |
  *           str unsubscribe | u8 ntexts | ntexts x lstr text
- *   result: "OSR2" | u64 id | u32 attempt | u64 token | u8 outcome | i32 status |
- *           i32 transport | str detail | str request_id
+ *   result: "OSR3" | u64 id | u32 attempt | u64 token | u8 outcome | i32 status |
+ *           i32 transport | str detail | str request_id | u32 retry_after
+ *           ("OSR2", without retry_after, is still read: retry_after 0)
  *   credit: "OSK1" | u16 n
  *   str = u16 length + bytes (no NUL), lstr = u32 length + bytes.
  * A frame that does not decode is dropped by its reader with a warning.
@@ -30,9 +31,12 @@
  * ipc:// or tcp:// connection buffers hundreds of them): the queue's jobs
  * socket is a ROUTER, each sender's a DEALER that asks for jobs.  libzmq
  * sends an empty frame on each (re)connection of the DEALER
- * (ZMQ_PROBE_ROUTER): it asks for JOB_WINDOW jobs.  After each job frame
- * the sender takes (decoded or not), it sends a credit frame asking for
- * n more (1).  The queue sends a job only against a credit.
+ * (ZMQ_PROBE_ROUTER): it asks for JOB_WINDOW jobs, one per worker
+ * thread.  After each job frame the sender takes (decoded or not) and
+ * answers, it sends a credit frame asking for n more (1).  The queue sends
+ * a job only against a credit, so that a job is handed out only to a
+ * worker that is free: the queue's job_timeout times the attempt itself,
+ * never a wait behind another job.
  *
  * For LINE, `to` is the user id, texts become the message objects (1..5,
  * each at most 5,000 UTF-16 code units) and retry_key the
@@ -53,8 +57,8 @@
 enum job_channel { CHANNEL_LINE = 1, CHANNEL_EMAIL = 2 };
 enum job_lang { LANG_JA = 0, LANG_EN = 1 };
 
-#define JOB_WINDOW 2		/* jobs a sender asks for as it connects: one
-				 * in hand, one waiting */
+#define JOB_WINDOW 1		/* jobs a sender's worker asks for as it
+				 * connects: the one it will do next */
 #define JOB_CREDIT_LEN 6	/* "OSK1" | u16 n */
 #define JOB_MAX_TEXTS 5
 #define JOB_LINE_TEXT_UNITS 5000	/* UTF-16 code units per LINE text */
@@ -96,6 +100,8 @@ struct job_result {
 	int32_t transport;	/* CURLcode; 0 ok */
 	char detail[256];	/* LINE's error message, SMTP reply; no address */
 	char request_id[64];	/* LINE x-line-request-id (or accepted id) */
+	uint32_t retry_after;	/* seconds a 429 asked us to wait (Retry-After),
+				 * 0: none */
 };
 
 /* Encode into buf (cap bytes); returns the length or 0 if it does not fit. */

@@ -123,18 +123,20 @@ notice_decode(const MDB_val *key, const MDB_val *val, struct notice *n)
 }
 
 #define MESSAGE_FIXED (4 + STORE_PSEUDO_LEN + 16 + 4 + 8 + 8 + 4 + 2)
+#define MESSAGE_STARTED (4 + 8 + 8)	/* version 2 */
 
 size_t
 message_encode(const struct message *m, uint8_t *buf, size_t cap)
 {
-	size_t need = MESSAGE_FIXED + 8 * (size_t)m->n + 1 + 2 + m->subject_len;
+	size_t need = MESSAGE_FIXED + MESSAGE_STARTED + 8 * (size_t)m->n + 1 + 2 +
+	    m->subject_len;
 	uint8_t *p = buf;
 
 	for (unsigned i = 0; i < m->ntexts; i++)
 		need += 4 + m->text_len[i];
 	if (need > cap || m->subject_len > 0xffff || m->ntexts > JOB_MAX_TEXTS)
 		return 0;
-	*p++ = MESSAGE_V1;
+	*p++ = MESSAGE_V2;
 	*p++ = m->channel;
 	*p++ = m->language;
 	*p++ = m->flags;
@@ -144,6 +146,9 @@ message_encode(const struct message *m, uint8_t *buf, size_t cap)
 	util_le_put(p, (uint64_t)m->first_attempt, 8), p += 8;
 	util_le_put(p, (uint64_t)m->next_attempt, 8), p += 8;
 	util_le_put(p, m->run, 4), p += 4;
+	util_le_put(p, m->started, 4), p += 4;
+	util_le_put(p, m->started_token, 8), p += 8;
+	util_le_put(p, (uint64_t)m->started_at, 8), p += 8;
 	util_le_put(p, m->n, 2), p += 2;
 	for (unsigned i = 0; i < m->n; i++)
 		util_le_put(p, m->notices[i], 8), p += 8;
@@ -161,8 +166,10 @@ int
 message_decode(const MDB_val *key, const MDB_val *val, struct message *m)
 {
 	const uint8_t *p = val->mv_data, *end = p + val->mv_size;
+	int v2 = val->mv_size > 0 && p[0] == MESSAGE_V2;
 
-	if (val->mv_size < MESSAGE_FIXED || p[0] != MESSAGE_V1)
+	if (val->mv_size < MESSAGE_FIXED + (v2 ? MESSAGE_STARTED : 0) ||
+	    (p[0] != MESSAGE_V1 && p[0] != MESSAGE_V2))
 		return -1;
 	m->id = notice_key_id(key);
 	p++;
@@ -175,6 +182,14 @@ message_decode(const MDB_val *key, const MDB_val *val, struct message *m)
 	m->first_attempt = (int64_t)util_le_get(p, 8), p += 8;
 	m->next_attempt = (int64_t)util_le_get(p, 8), p += 8;
 	m->run = (uint32_t)util_le_get(p, 4), p += 4;
+	m->started = 0;
+	m->started_token = 0;
+	m->started_at = 0;
+	if (v2) {
+		m->started = (uint32_t)util_le_get(p, 4), p += 4;
+		m->started_token = util_le_get(p, 8), p += 8;
+		m->started_at = (int64_t)util_le_get(p, 8), p += 8;
+	}
 	m->n = (uint16_t)util_le_get(p, 2), p += 2;
 	if (m->n > MESSAGE_MAX_NOTICES || (size_t)(end - p) < 8u * m->n + 1)
 		return -1;

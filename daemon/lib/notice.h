@@ -23,12 +23,18 @@
  *            value u8 version | u8 channel | u8 language | u8 flags |
  *            recipient[32] | retry_key[16] | u32 attempts |
  *            i64 first_attempt | i64 next_attempt | u32 run |
+ *            [v2: u32 started | u64 started_token | i64 started_at] |
  *            u16 n, n x u64 notice id | u8 ntexts, ntexts x (u32 len, bytes)
  *            | u16 len, subject
  *            A message is one recipient's digest of one run: its texts and
  *            retry key are fixed when it is made, before its first attempt,
  *            so that every attempt (across crashes too) is the very same
- *            request.
+ *            request.  started (v2): the attempt handed to a sender and not
+ *            yet settled (0: none), with its job token and its start; it
+ *            is committed before the job leaves (email), so that after a
+ *            crash the attempt is known to be in doubt.  Version 1 records
+ *            (without it) are read as started = 0; records are written as
+ *            version 2.
  *   meta     "notice.seq", "message.seq" u64 LE; "run.seq" u32 LE and
  *            "run.date" i32 LE: the last run and its date; "match.last"
  *            i32 LE: the date of the last match run that completed.
@@ -47,6 +53,7 @@
 
 #define NOTICE_V1 1
 #define MESSAGE_V1 1
+#define MESSAGE_V2 2
 #define LEDGER_V1 1
 
 enum ledger_state { LEDGER_QUEUED = 1, LEDGER_SENT, LEDGER_FAILED };
@@ -77,6 +84,9 @@ struct message {
 	uint32_t attempts;
 	int64_t first_attempt, next_attempt;
 	uint32_t run;
+	uint32_t started;		/* the attempt in flight, 0: none */
+	uint64_t started_token;		/* its job token (job.h) */
+	int64_t started_at;		/* when it was handed out */
 	uint16_t n;
 	uint64_t notices[MESSAGE_MAX_NOTICES];
 	unsigned ntexts;

@@ -99,6 +99,60 @@ window_opens(time_t t, long start)
 
 /* ---- setup ---- */
 
+static struct flight *
+flight_slot(struct dispatch *d)
+{
+	for (unsigned i = 0; i < d->nfl; i++)
+		if (!d->fl[i].used)
+			return &d->fl[i];
+	if (d->nfl == d->flcap) {
+		d->flcap = d->flcap ? 2 * d->flcap : 256;
+		d->fl = xrealloc(d->fl, d->flcap * sizeof(*d->fl));
+	}
+	return &d->fl[d->nfl++];
+}
+
+static struct flight *
+flight_add(struct dispatch *d, uint64_t id, uint32_t attempt, uint64_t token,
+    uint8_t channel, double left, int marked)
+{
+	struct flight *f = flight_slot(d);
+
+	f->id = id;
+	f->attempt = attempt;
+	f->token = token;
+	f->channel = channel;
+	f->used = 1;
+	f->marked = (uint8_t)marked;
+	f->deadline = util_now() + left;
+	f->sent = dispatch_now(d) - ((time_t)d->cfg->job_timeout - (time_t)left);
+	f->restored = 0;
+	d->inflight++;
+	d->ch[channel].inflight++;
+	return f;
+}
+
+/* A message whose attempt started (its start committed) and was not
+ * settled before the daemon stopped: the attempt is in doubt.  It stays
+ * in flight, as if it had been handed out at its start (the real clock),
+ * so that a sender that outlived the queue may still answer it, and it is
+ * retried, once, job_timeout after it started. */
+static void
+in_doubt(struct dispatch *d, const struct message *m)
+{
+	double left = (double)(m->started_at + d->cfg->job_timeout - time(NULL));
+	struct flight *f;
+
+	if (left < 0)
+		left = 0;
+	if (left > (double)d->cfg->job_timeout)
+		left = (double)d->cfg->job_timeout;	/* the clock went back */
+	f = flight_add(d, m->id, m->started, m->started_token, m->channel, left, 1);
+	f->restored = 1;
+	d->ch[m->channel].inflight--;
+	d->in_doubt++;
+}
+
 static int
 load_queue(struct dispatch *d)
 {
@@ -124,11 +178,19 @@ load_queue(struct dispatch *d)
 			    (unsigned long long)notice_key_id(&k));
 			continue;
 		}
-		dispatch_heap_push(&d->ch[m.channel].q, (double)m.next_attempt,
-		    m.id);
+		if (m.started != 0)
+			in_doubt(d, &m);
+		else
+			dispatch_heap_push(&d->ch[m.channel].q,
+			    (double)m.next_attempt, m.id);
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	if (d->in_doubt > 0)
+		log_info("%u emails were handed to senders before a restart and "
+		    "not answered: a result for them is still taken; each is "
+		    "sent again, once, %ld s after it started ([dispatch] "
+		    "job_timeout)", d->in_doubt, d->cfg->job_timeout);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -248,6 +310,9 @@ dispatch_next_due(const struct dispatch *d)
 		due = ch->q.a[0].due;
 		if (ch->paused_until > now && ch->paused_until > due)
 			due = (double)ch->paused_until;
+		if (ch->rate_until > util_now() &&
+		    (double)now + ch->rate_until - util_now() > due)
+			due = (double)now + ch->rate_until - util_now();
 		if (due < (double)now)
 			due = (double)now;
 		if (!dispatch_in_window(date_minute_jst((time_t)due),
@@ -319,30 +384,60 @@ address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
 	return 0;
 }
 
-static struct flight *
-flight_slot(struct dispatch *d)
+/* A job made and not yet handed out. */
+struct pending {
+	uint8_t *frame;		/* xmalloc; wiped and freed once sent */
+	size_t len;
+	uint64_t id, token;
+	uint32_t attempt;
+	double due;		/* its place in the heap, if it goes back */
+};
+
+static void
+pending_wipe(struct pending *p)
 {
-	for (unsigned i = 0; i < d->nfl; i++)
-		if (!d->fl[i].used)
-			return &d->fl[i];
-	if (d->nfl == d->flcap) {
-		d->flcap = d->flcap ? 2 * d->flcap : 256;
-		d->fl = xrealloc(d->fl, d->flcap * sizeof(*d->fl));
-	}
-	return &d->fl[d->nfl++];
+	sodium_memzero(p->frame, p->len);
+	free(p->frame);
+	p->frame = NULL;
 }
 
-/* Send message id if it may go.  Returns 1 sent, 0 settled otherwise
- * (cancelled or nothing to do), -1 the jobs socket is full (requeue). */
+/* Record in txn (a write transaction) that attempt j of message m starts
+ * now: committed before the job is handed out, it makes the attempt known
+ * to be in doubt after a crash. */
 static int
-send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
+mark_started(struct dispatch *d, MDB_txn *txn, struct message *m,
+    const struct job *j, const MDB_val *old)
+{
+	uint8_t key[8], *buf;
+	MDB_val kv = { 8, key }, vv;
+	size_t cap = old->mv_size + 64;
+	int rc;
+
+	m->started = j->attempt;
+	m->started_token = j->token;
+	m->started_at = (int64_t)time(NULL);	/* the real clock, not --now */
+	buf = xmalloc(cap);
+	vv.mv_data = buf;
+	vv.mv_size = message_encode(m, buf, cap);
+	notice_key(key, m->id);
+	rc = vv.mv_size == 0 ? MDB_BAD_VALSIZE :
+	    mdb_put(txn, d->dbi->messages, &kv, &vv, 0);
+	free(buf);
+	return rc;
+}
+
+/* Make the job of message id, if it may go, into p; with marked, record
+ * its start in txn (mark_started).  Returns 1 made, 0 settled otherwise
+ * (cancelled or nothing to do), or an LMDB error (negated). */
+static int
+make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
+    struct pending *p)
 {
 	static uint8_t frame[JOB_MAX_TEXTS * 20480 + 4096];
 	uint8_t key[8];
 	MDB_val kv = { 8, key }, vv;
 	struct message m;
 	struct job j;
-	struct flight *f;
 	char addr[ADDRBOX_MAX_ADDR + 1];
 	size_t len;
 	int rc, gone = 0;
@@ -448,22 +543,38 @@ send_one(struct dispatch *d, MDB_txn *txn, uint64_t id, uint8_t channel)
 		vd->attempt = m.attempts;
 		return 0;
 	}
-	if (link_send(d->link, frame, len) != 0) {
+	if (marked && (rc = mark_started(d, txn, &m, &j, &vv)) != 0) {
 		sodium_memzero(frame, len);
+		return -rc;
+	}
+	p->frame = xmalloc(len);
+	memcpy(p->frame, frame, len);
+	sodium_memzero(frame, len);
+	p->len = len;
+	p->id = id;
+	p->token = j.token;
+	p->attempt = j.attempt;
+	return 1;
+}
+
+/* Hand p to a sender.  0, or -1 if no sender takes it (it goes back in
+ * the heap). */
+static int
+launch(struct dispatch *d, struct pending *p, uint8_t channel, int marked)
+{
+	int rc = link_send(d->link, p->frame, p->len);
+
+	pending_wipe(p);
+	if (rc != 0) {
+		dispatch_heap_push(&d->ch[channel].q, p->due, p->id);
 		return -1;
 	}
-	sodium_memzero(frame, len);
-	f = flight_slot(d);
-	f->id = id;
-	f->attempt = j.attempt;
-	f->token = j.token;
-	f->channel = channel;
-	f->used = 1;
-	d->inflight++;
-	f->deadline = util_now() + (double)d->cfg->job_timeout;
-	f->sent = dispatch_now(d);
+	flight_add(d, p->id, p->attempt, p->token, channel,
+	    (double)d->cfg->job_timeout, marked);
+	if (marked)
+		d->ch[channel].unsettled++;
 	d->st.jobs++;
-	return 1;
+	return 0;
 }
 
 static void
@@ -484,13 +595,91 @@ refill(struct chan *ch, long rate, long burst)
 		ch->tokens = (double)burst;
 }
 
+/* How many more jobs channel c may have in flight now: [dispatch]
+ * in_flight in all; for email [email] in_flight attempts whose start is
+ * recorded and not yet settled (each one in doubt after a crash); one
+ * probe at a time on a channel that is rate-limited. */
+static unsigned
+room(const struct dispatch *d, int c)
+{
+	const struct chan *ch = &d->ch[c];
+	unsigned lim = (unsigned)d->cfg->in_flight, r;
+
+	r = d->inflight < lim ? lim - d->inflight : 0;
+	if (c == CHANNEL_EMAIL) {
+		unsigned ml = (unsigned)d->cfg->mail_in_flight;
+		unsigned mr = ch->unsettled < ml ? ml - ch->unsettled : 0;
+
+		if (mr < r)
+			r = mr;
+	}
+	if (ch->throttled_since != 0)
+		r = ch->inflight == 0 && r > 0 ? 1 : 0;
+	return r;
+}
+
+/* Send what is due on channel c: jobs made in one transaction (for email,
+ * a write transaction that records each one's start, committed before any
+ * of them leaves), then handed out. */
+static int
+send_channel(struct dispatch *d, int c, time_t now)
+{
+	struct chan *ch = &d->ch[c];
+	int marked = c == CHANNEL_EMAIL;
+	unsigned want = room(d, c), credits = link_credits(d->link), n = 0;
+	struct pending *p;
+	MDB_txn *txn;
+	int rc;
+
+	if (credits < want)
+		want = credits;
+	if (ch->tokens < 1.0)
+		return 0;
+	if ((double)want > ch->tokens)
+		want = (unsigned)ch->tokens;
+	if (want == 0 || ch->q.n == 0 || ch->q.a[0].due > (double)now)
+		return 0;
+	if ((rc = mdb_txn_begin(store_env(d->s), NULL, marked ? 0 : MDB_RDONLY,
+	    &txn)) != 0)
+		return rc;
+	p = xcalloc(want, sizeof(*p));
+	while (n < want && ch->q.n > 0 && ch->q.a[0].due <= (double)now) {
+		struct ready r = heap_pop(&ch->q);
+
+		p[n].due = r.due;
+		rc = make_job(d, txn, r.id, marked, &p[n]);
+		if (rc < 0) {
+			dispatch_heap_push(&ch->q, r.due, r.id);
+			rc = -rc;
+			break;
+		}
+		rc = 0;
+		if (p[n].frame != NULL) {
+			ch->tokens -= 1.0;
+			n++;
+		}
+	}
+	if (rc == 0 && marked)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	for (unsigned i = 0; i < n; i++) {
+		if (rc != 0) {	/* not recorded: none goes */
+			pending_wipe(&p[i]);
+			dispatch_heap_push(&ch->q, p[i].due, p[i].id);
+		} else
+			launch(d, &p[i], (uint8_t)c, marked);
+	}
+	free(p);
+	return rc;
+}
+
 static int
 send_due(struct dispatch *d)
 {
 	time_t now = dispatch_now(d);
 	int inwin = dispatch_in_window(date_minute_jst(now), d->cfg->window_start,
 	    d->cfg->window_end);
-	MDB_txn *txn = NULL;
 	int rc = 0;
 
 	for (int c = 1; c < 3 && rc == 0; c++) {
@@ -505,29 +694,11 @@ send_due(struct dispatch *d)
 			d->st.held_window++;
 			continue;
 		}
-		if (ch->paused_until > now)
+		if (ch->paused_until > now || ch->rate_until > util_now())
 			continue;
-		while (ch->q.n > 0 && ch->q.a[0].due <= (double)now &&
-		    ch->tokens >= 1.0 &&
-		    dispatch_in_flight(d) < (unsigned)d->cfg->in_flight &&
-		    link_room(d->link)) {	/* before making a job no one takes */
-			struct ready r = heap_pop(&ch->q);
-			int sent;
-
-			if (txn == NULL && (rc = mdb_txn_begin(store_env(d->s), NULL,
-			    MDB_RDONLY, &txn)) != 0)
-				break;
-			sent = send_one(d, txn, r.id, (uint8_t)c);
-			if (sent < 0) {
-				dispatch_heap_push(&ch->q, r.due, r.id);
-				break;
-			}
-			if (sent > 0)
-				ch->tokens -= 1.0;
-		}
+		if ((rc = send_channel(d, c, now)) != 0)
+			log_warnx("%s: sending: %s", store_dir(d->s), mdb_strerror(rc));
 	}
-	if (txn != NULL)
-		mdb_txn_abort(txn);
 	return rc;
 }
 
@@ -559,13 +730,16 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 		dispatch_on_result(d, &r);
 	}
 	dispatch_timeouts(d);
+	dispatch_throttle_check(d);
 	if (send_due(d) != 0)
 		return -1;
 	/* Outcomes are settled (log synced, outbox committed) in batches:
-	 * every 50 ms or 256 messages, and whenever nothing is in flight, so
+	 * every 50 ms or 256 messages, and whenever nothing is in flight or
+	 * email waits for its attempts to be settled ([email] in_flight), so
 	 * that the syncs do not stall the pacing of the sends. */
 	if (d->nv >= 256 || util_now() - d->last_settle >= 0.05 ||
-	    dispatch_in_flight(d) == 0) {
+	    dispatch_in_flight(d) == 0 || d->ch[CHANNEL_EMAIL].unsettled >=
+	    (unsigned)d->cfg->mail_in_flight) {
 		if (dispatch_settle(d) != 0)
 			return -1;
 		d->last_settle = util_now();

@@ -13,7 +13,10 @@
  *    outbox; transient failures are retried with exponential backoff and
  *    full jitter up to a maximum age; LINE's monthly quota parks LINE
  *    messages until the month turns (Japan time); 401/403 pause the
- *    channel and alert; a rate-limit 429 halves the channel's pace;
+ *    channel and alert; a rate-limit 429 makes the channel wait (doubling
+ *    while its probes are refused, or as Retry-After says) and alert if it
+ *    lasts; an email's attempt is recorded before it leaves, so that a
+ *    crash sends at most [email] in_flight emails twice;
  *  - cancels, instead of sending, what is queued for a contact that has
  *    been withdrawn or a recipient or subject no longer in the store.
  * It is single-threaded (the daemon's main thread); the store's residents

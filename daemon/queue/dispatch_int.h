@@ -20,7 +20,9 @@
 #include "notice.h"
 
 #define AUTH_PAUSE 300		/* seconds a refused channel waits */
-#define RATE_PAUSE 1.0		/* seconds after a rate-limit 429 */
+#define RATE_PAUSE 1		/* seconds a channel waits after a 429, */
+#define RATE_PAUSE_MAX 32	/* doubling while its probes get 429 too */
+#define RETRY_AFTER_MAX 3600	/* a longer Retry-After is taken as this */
 #define MAX_OPENERS 64
 
 /* A message waiting for its time, in a min-heap per channel. */
@@ -40,6 +42,15 @@ struct chan {
 	double factor, factor_at;	/* pace after a 429, recovering */
 	time_t paused_until;
 	int pause_why;			/* JOB_QUOTA, JOB_AUTH, 0 */
+	/* rate limits (429): since when only 429s came back (0: not
+	 * throttled), the pause after the next one, the alert given */
+	time_t throttled_since;
+	double rate_until;		/* monotonic: no job before */
+	long rate_pause;
+	int throttle_alerted;
+	unsigned inflight;		/* jobs of this channel in flight */
+	unsigned unsettled;		/* attempts whose start is recorded and
+					 * not yet settled (email) */
 };
 
 struct flight {
@@ -49,6 +60,10 @@ struct flight {
 	uint8_t channel, used;
 	double deadline;	/* monotonic */
 	time_t sent;
+	uint8_t marked;		/* its start is in the message record */
+	uint8_t restored;	/* in doubt, found so at start: outside the
+				 * channel's count (it was counted by the
+				 * crash that left it) */
 };
 
 /* What a step decided for one message, applied in one transaction after
@@ -58,6 +73,7 @@ struct verdict {
 	uint8_t final;		/* an enum outlog_outcome, or 0: reschedule */
 	uint8_t regroup;	/* cancel only the notices whose subject left */
 	uint8_t uncertain;
+	uint8_t unmark;		/* the channel of a recorded start it settles */
 	uint32_t attempt;
 	int32_t status;
 	time_t first, next;
@@ -83,6 +99,7 @@ struct dispatch {
 	struct flight *fl;
 	unsigned nfl, flcap;
 	unsigned inflight;		/* entries of fl in use */
+	unsigned in_doubt;		/* of them, found at start */
 	unsigned long forged;		/* results with a wrong token */
 	struct verdict *v;
 	size_t nv, vcap;
@@ -114,5 +131,8 @@ int dispatch_settle(struct dispatch *d);
 void dispatch_on_result(struct dispatch *d, const struct job_result *r);
 /* Jobs past their deadline become verdicts to retry. */
 void dispatch_timeouts(struct dispatch *d);
+/* A channel throttled (429) for longer than [dispatch] throttle_alert:
+ * alert, once. */
+void dispatch_throttle_check(struct dispatch *d);
 
 #endif

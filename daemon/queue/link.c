@@ -109,6 +109,13 @@ link_room(struct link *l)
 	return l->n > 0;
 }
 
+unsigned
+link_credits(struct link *l)
+{
+	link_room(l);
+	return l->n > 0xffffffu ? 0xffffffu : (unsigned)l->n;
+}
+
 int
 link_send(struct link *l, const void *frame, size_t len)
 {

@@ -53,6 +53,9 @@ void *link_results(const struct link *l);
 /* Take the credits that have come in (non-blocking); 1 if a job may be
  * sent now, else 0. */
 int link_room(struct link *l);
+/* The same, and how many credits are held (some may be of senders that
+ * have gone: link_send skips those). */
+unsigned link_credits(struct link *l);
 /* Send one job frame against the oldest credit of a sender still there.
  * 0, or -1 when no sender has asked for one (nothing sent). */
 int link_send(struct link *l, const void *frame, size_t len);

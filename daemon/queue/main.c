@@ -378,6 +378,61 @@ print_summary(const struct rules_set *rs, const struct match_result *res,
 		    st->bad_contact);
 }
 
+/* Whether a --once run still makes progress. */
+struct progress {
+	unsigned long settled, retried;
+	double failing_since, starved_since;	/* monotonic; 0: not */
+};
+
+/*
+ * A --once run ends when nothing is due within --wait; one that can make
+ * no progress ends too, rather than run forever:
+ *  - messages are due, none is in flight, and no sender has asked for a
+ *    job for [dispatch] job_timeout seconds: 69;
+ *  - attempts keep failing temporarily (retry, rate limit, timeout) and
+ *    no message has been settled (sent, failed, cancelled, expired) for
+ *    the longer of --wait and job_timeout seconds since the first of
+ *    those failures: 75.
+ * Returns 0 (go on) or the exit status, with the reason logged.
+ */
+static int
+once_stuck(struct dispatch *d, struct link *lk, const struct config *cfg,
+    const char *jobs, long wait, struct progress *g)
+{
+	const struct dispatch_stats *st = dispatch_stats(d);
+	unsigned long settled = st->sent + st->failed + st->cancelled + st->expired;
+	double now = util_now(), limit = (double)(wait > cfg->job_timeout ?
+	    wait : cfg->job_timeout);
+
+	if (settled != g->settled) {
+		g->settled = settled;
+		g->failing_since = 0;
+	} else if (st->retried != g->retried && g->failing_since == 0)
+		g->failing_since = now;
+	g->retried = st->retried;
+	if (g->failing_since != 0 && now - g->failing_since > limit) {
+		log_warnx("--once: every attempt failed temporarily for %.0f s "
+		    "(%lu retries in all) and no message could be settled: "
+		    "the run stops; the messages stay queued for the next",
+		    limit, st->retried);
+		return EXIT_TEMPFAIL;
+	}
+	if (dispatch_next_due(d) == 0 && dispatch_in_flight(d) == 0 &&
+	    !link_room(lk)) {
+		if (g->starved_since == 0)
+			g->starved_since = now;
+		else if (now - g->starved_since > (double)cfg->job_timeout) {
+			log_warnx("--once: messages are due but no sender has "
+			    "asked for a job in %ld s ([dispatch] job_timeout): "
+			    "is an oshirase-sender running at %s?",
+			    cfg->job_timeout, jobs);
+			return EXIT_UNAVAILABLE;
+		}
+	} else
+		g->starved_since = 0;
+	return 0;
+}
+
 static void
 reload(const struct opts *o, struct store *s, struct world *w,
     struct dispatch *d)
@@ -415,6 +470,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t all, old;
 	double drain_until = 0, wd_next = 0, match_retry = 0, check_senders = 0;
+	struct progress prog = { 0, 0, 0, 0 };
 	uint64_t wd_usec = 0;
 	long holder;
 	int rc, lockfd = -1;
@@ -609,6 +665,10 @@ main(int argc, char **argv)
 			rc = EXIT_IOERR;
 			break;
 		}
+		if (o.once && drain_until == 0 && (rc = once_stuck(d, lk, w.cfg,
+		    sp ? spawn_jobs(sp) : w.cfg->jobs_endpoint, o.wait,
+		    &prog)) != 0)
+			break;
 		if (outlog_tick(log) != 0) {
 			log_warnx("%s", outlog_error(log));
 			rc = EXIT_IOERR;

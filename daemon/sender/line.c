@@ -34,6 +34,7 @@ struct line {
 	char *resp;
 	size_t resp_len;
 	char req_id[64], acc_id[64];
+	long retry_after;		/* Retry-After in seconds, 0: none */
 	unsigned long connects;
 };
 
@@ -63,17 +64,45 @@ header_value(char *dst, size_t cap, const char *v, size_t n)
 	sender_copy_text(dst, cap, v, n);
 }
 
+/* A Retry-After value in seconds (delta-seconds; an HTTP date, or
+ * anything else, is 0: the queue's own backoff then). */
+static long
+retry_after(const char *v, size_t n)
+{
+	long secs = 0;
+	size_t i = 0;
+
+	while (i < n && (v[i] == ' ' || v[i] == '\t'))
+		i++;
+	if (i == n || v[i] < '0' || v[i] > '9')
+		return 0;
+	for (; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+		if (secs < 86400)
+			secs = secs * 10 + (v[i] - '0');
+	while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' ||
+	    v[i] == '\n'))
+		i++;
+	if (i != n)
+		return 0;
+	return secs < 86400 ? secs : 86400;
+}
+
 static size_t
 on_header(char *ptr, size_t size, size_t nmemb, void *user)
 {
 	static const char rid[] = "x-line-request-id:";
 	static const char aid[] = "x-line-accepted-request-id:";
+	static const char ra[] = "retry-after:";
 	struct line *s = user;
 	size_t n = size * nmemb;
 
 	if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
 		s->req_id[0] = s->acc_id[0] = '\0';	/* a new response */
-	} else if (n > sizeof(rid) - 1 && strncasecmp(ptr, rid, sizeof(rid) - 1) == 0)
+		s->retry_after = 0;
+	} else if (n > sizeof(ra) - 1 && strncasecmp(ptr, ra, sizeof(ra) - 1) == 0)
+		s->retry_after = retry_after(ptr + sizeof(ra) - 1,
+		    n - (sizeof(ra) - 1));
+	else if (n > sizeof(rid) - 1 && strncasecmp(ptr, rid, sizeof(rid) - 1) == 0)
 		header_value(s->req_id, sizeof(s->req_id), ptr + sizeof(rid) - 1,
 		    n - (sizeof(rid) - 1));
 	else if (n > sizeof(aid) - 1 && strncasecmp(ptr, aid, sizeof(aid) - 1) == 0)
@@ -228,6 +257,7 @@ line_perform(void *state, const struct job *j, struct job_result *r)
 	hdrs = tmp;
 	s->resp_len = 0;
 	s->req_id[0] = s->acc_id[0] = s->errbuf[0] = '\0';
+	s->retry_after = 0;
 	if (curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) != CURLE_OK) {
@@ -257,8 +287,10 @@ line_perform(void *state, const struct job *j, struct job_result *r)
 		    s->acc_id[0] ? s->acc_id : s->req_id);
 	} else if (status == 401 || status == 403)
 		r->outcome = JOB_AUTH;
-	else if (status == 429)
+	else if (status == 429) {
 		r->outcome = strcmp(message, LINE_MONTHLY) == 0 ? JOB_QUOTA : JOB_RATE;
+		r->retry_after = (uint32_t)s->retry_after;
+	}
 	else if (status >= 400 && status < 500)
 		r->outcome = JOB_PERMANENT;
 	else

@@ -65,7 +65,9 @@
  *                            multicast requests are answered `status`
  *                            with {"message": status_message} (default:
  *                            LINE's message for that status); status
- *                            without status_count means K = 1.  All
+ *                            without status_count means K = 1;
+ *                            retry_after (0..86400 s): those answers carry
+ *                            Retry-After: N (0: none).  All
  *                            fields are checked before any is applied;
  *                            the answer is the new settings.
  *

@@ -63,6 +63,7 @@ struct faults {
 	unsigned latency_ms;
 	unsigned status, status_count;
 	char status_message[LE_MSG_MAX];	/* "" = LINE's for the status */
+	unsigned retry_after;		/* Retry-After of injected answers, 0: none */
 };
 
 /* GCRA: a request at t conforms if t >= tat - tau; then tat = max(t, tat) + t_ns. */
@@ -181,6 +182,10 @@ void emu_keytab_put(struct keytab *kt, const struct keyent *ent, int64_t now,
  * request's id and, for a 409, the accepted request's id. */
 enum MHD_Result emu_reply(struct MHD_Connection *conn, const struct req *r,
     unsigned status, json_t *body, const char *accepted_id);
+/* status with {"message": msg} and Retry-After: retry_after (0: none). */
+enum MHD_Result emu_reply_after(struct MHD_Connection *conn,
+    const struct req *r, unsigned status, const char *msg,
+    unsigned retry_after);
 /* Queue status with {"message": the printf-formatted text}. */
 enum MHD_Result emu_reply_msg(struct MHD_Connection *conn, const struct req *r,
     unsigned status, const char *fmt, ...)

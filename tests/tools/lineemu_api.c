@@ -388,7 +388,7 @@ enum MHD_Result
 emu_line_api(struct emu *e, struct MHD_Connection *conn, struct req *r)
 {
 	const char *rk, *why, *ct;
-	unsigned status = 0;
+	unsigned status = 0, after = 0;
 	char smsg[LE_MSG_MAX] = "";
 	uint8_t key[16];
 	json_error_t jerr;
@@ -403,6 +403,7 @@ emu_line_api(struct emu *e, struct MHD_Connection *conn, struct req *r)
 		e->f.status_count--;
 		status = e->f.status;
 		memcpy(smsg, e->f.status_message, sizeof(smsg));
+		after = e->f.retry_after;
 		e->st.faults++;
 	} else if (sending && emu_chance(e, e->f.fail_rate)) {
 		status = 500;
@@ -412,8 +413,8 @@ emu_line_api(struct emu *e, struct MHD_Connection *conn, struct req *r)
 	if (!ok)
 		return emu_reply_msg(conn, r, 429, "%s", LE_MSG_RATE);
 	if (status != 0)
-		return emu_reply_msg(conn, r, status, "%s",
-		    smsg[0] ? smsg : emu_default_message(status));
+		return emu_reply_after(conn, r, status,
+		    smsg[0] ? smsg : emu_default_message(status), after);
 
 	if (!authorized(e, conn, &why))
 		return emu_reply_msg(conn, r, 401, "%s%s%s", LE_MSG_AUTH_PREFIX, why,

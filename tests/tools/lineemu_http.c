@@ -161,11 +161,13 @@ timer_delay(struct timer *t, struct MHD_Connection *conn, unsigned ms)
 
 /* ---- responses ------------------------------------------------------------ */
 
-/* Queue status with body (a reference taken over; NULL = "{}"). */
-enum MHD_Result
-emu_reply(struct MHD_Connection *conn, const struct req *r, unsigned status,
-    json_t *body, const char *accepted_id)
+/* Queue status with body (a reference taken over; NULL = "{}"), and a
+ * Retry-After header if retry_after is not 0. */
+static enum MHD_Result
+reply(struct MHD_Connection *conn, const struct req *r, unsigned status,
+    json_t *body, const char *accepted_id, unsigned retry_after)
 {
+	char ra[16];
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	char *text = NULL;
@@ -187,10 +189,29 @@ emu_reply(struct MHD_Connection *conn, const struct req *r, unsigned status,
 	if (accepted_id != NULL)
 		MHD_add_response_header(resp, "x-line-accepted-request-id",
 		    accepted_id);
+	if (retry_after != 0) {
+		snprintf(ra, sizeof(ra), "%u", retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	log_debug("line-emulator: %s %s -> %u", r->id, emu_ep_names[r->ep], status);
 	return ret;
+}
+
+enum MHD_Result
+emu_reply(struct MHD_Connection *conn, const struct req *r, unsigned status,
+    json_t *body, const char *accepted_id)
+{
+	return reply(conn, r, status, body, accepted_id, 0);
+}
+
+enum MHD_Result
+emu_reply_after(struct MHD_Connection *conn, const struct req *r,
+    unsigned status, const char *msg, unsigned retry_after)
+{
+	return reply(conn, r, status, json_pack("{s:s}", "message", msg), NULL,
+	    retry_after);
 }
 
 enum MHD_Result
@@ -257,14 +278,15 @@ body_append(struct req *r, const char *data, size_t n)
 static json_t *
 faults_json(const struct faults *f)
 {
-	return json_pack("{s:f,s:f,s:f,s:I,s:I,s:s,s:I}",
+	return json_pack("{s:f,s:f,s:f,s:I,s:I,s:s,s:I,s:I}",
 	    "fail_rate", f->fail_rate, "drop_rate", f->drop_rate,
 	    "lost_response_rate", f->lost_rate,
 	    "latency_ms", (json_int_t)f->latency_ms,
 	    "status", (json_int_t)f->status,
 	    "status_message", f->status_message[0] ? f->status_message :
 	    f->status != 0 ? emu_default_message(f->status) : "",
-	    "status_count", (json_int_t)f->status_count);
+	    "status_count", (json_int_t)f->status_count,
+	    "retry_after", (json_int_t)f->retry_after);
 }
 
 static json_t *
@@ -315,9 +337,9 @@ set_faults(struct emu *e, struct MHD_Connection *conn, const struct req *r)
 {
 	static const char *const names[] = { "fail_rate", "drop_rate",
 	    "lost_response_rate", "latency_ms", "status", "status_count",
-	    "status_message" };
+	    "status_message", "retry_after" };
 	enum { F_FAIL = 1, F_DROP = 2, F_LOST = 4, F_LAT = 8, F_STATUS = 16,
-	    F_COUNT = 32, F_MSG = 64 };	/* 1 << index in names */
+	    F_COUNT = 32, F_MSG = 64, F_AFTER = 128 };	/* 1 << index in names */
 	struct faults v, now;
 	json_error_t jerr;
 	json_t *root, *val;
@@ -364,6 +386,9 @@ set_faults(struct emu *e, struct MHD_Connection *conn, const struct req *r)
 				memcpy(v.status_message, json_string_value(val),
 				    json_string_length(val) + 1);
 			break;
+		case F_AFTER:
+			bad = get_uint(val, 0, 86400, &v.retry_after);
+			break;
 		default:
 			bad = -2;
 		}
@@ -396,6 +421,8 @@ set_faults(struct emu *e, struct MHD_Connection *conn, const struct req *r)
 	}
 	if (have & F_COUNT)
 		e->f.status_count = v.status_count;
+	if (have & F_AFTER)
+		e->f.retry_after = v.retry_after;
 	if (have & F_MSG)
 		memcpy(e->f.status_message, v.status_message,
 		    sizeof(v.status_message));

@@ -262,6 +262,7 @@ test_result_round_trip(void **state)
 		r.outcome = (uint8_t)oc;
 		r.status = oc == JOB_RETRY ? -1 : 429;	/* negative survives */
 		r.transport = 28;
+		r.retry_after = oc == JOB_RATE ? 0x01020304u : 0;
 		snprintf(r.detail, sizeof(r.detail), "You have reached your "
 		    "monthly limit.");
 		snprintf(r.request_id, sizeof(r.request_id),
@@ -317,13 +318,41 @@ test_result_corrupted_refused(void **state)
 	f[24] = JOB_SENT;
 	memcpy(f, "OSJ2", 4);	/* a job's magic */
 	assert_int_equal(job_result_decode(f, n, &d), -1);
-	memcpy(f, "OSR2", 4);
+	memcpy(f, "OSR3", 4);
 	f[33] = 1;		/* detail length 256, with nothing for it */
 	assert_int_equal(job_result_decode(f, n, &d), -1);
 	f[33] = 0;
 	assert_int_equal(job_result_decode(f, n, &d), 0);
 	/* a job frame is not a result, nor the other way round */
 	assert_int_equal(job_decode(f, n, &(struct job){ 0 }), -1);
+}
+
+/* A result of the previous format (OSR2: no retry_after) is still read,
+ * with retry_after 0; OSR3 without its last field is not. */
+static void
+test_result_osr2_read(void **state)
+{
+	struct job_result r, d;
+	uint8_t f[1024];
+	size_t n;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.id = 9;
+	r.attempt = 2;
+	r.outcome = JOB_RATE;
+	r.status = 429;
+	r.retry_after = 30;
+	n = job_result_encode(&r, f, sizeof(f));
+	assert_memory_equal(f, "OSR3", 4);
+	assert_int_equal(job_result_decode(f, n, &d), 0);
+	assert_int_equal(d.retry_after, 30);
+	assert_int_equal(job_result_decode(f, n - 4, &d), -1);
+	memcpy(f, "OSR2", 4);
+	assert_int_equal(job_result_decode(f, n - 4, &d), 0);
+	assert_int_equal(d.retry_after, 0);
+	assert_int_equal(d.status, 429);
+	assert_int_equal(job_result_decode(f, n, &d), -1);
 }
 
 static void
@@ -378,6 +407,7 @@ main(void)
 		cmocka_unit_test(test_job_field_too_long),
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_corrupted_refused),
+		cmocka_unit_test(test_result_osr2_read),
 		cmocka_unit_test(test_outcome_names),
 		cmocka_unit_test(test_credit),
 	};

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "codes.h"
+#include "notice.h"
 #include "store.h"
 
 static void
@@ -495,6 +496,60 @@ test_error_codes(void **state)
 	assert_string_equal(store_strerror(EACCES), mdb_strerror(EACCES));
 }
 
+/* A message record keeps the attempt in flight (version 2), and a record
+ * of version 1, written before, reads as one with none. */
+static void
+test_message_started(void **state)
+{
+	struct message m, d;
+	uint8_t k[8], buf[1024];
+	MDB_val kv = { 8, k }, vv = { 0, buf };
+	const char *text = "こんにちは";
+	size_t n;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.id = 77;
+	m.channel = 2;
+	m.attempts = 3;
+	m.started = 4;
+	m.started_token = 0x1122334455667788ULL;
+	m.started_at = 1790000000;
+	m.n = 1;
+	m.notices[0] = 5;
+	m.ntexts = 1;
+	m.text[0] = text;
+	m.text_len[0] = strlen(text);
+	m.subject = "s";
+	m.subject_len = 1;
+	notice_key(k, m.id);
+	n = message_encode(&m, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(buf[0], MESSAGE_V2);
+	vv.mv_size = n;
+	assert_int_equal(message_decode(&kv, &vv, &d), 0);
+	assert_int_equal(d.id, 77);
+	assert_int_equal(d.attempts, 3);
+	assert_int_equal(d.started, 4);
+	assert_true(d.started_token == m.started_token);
+	assert_true(d.started_at == m.started_at);
+	assert_int_equal(d.n, 1);
+	assert_memory_equal(d.text[0], text, strlen(text));
+	assert_int_equal(message_encode(&m, buf, n - 1), 0);
+	/* version 1: the same without the 20 bytes after run */
+	memmove(buf + 76, buf + 96, n - 96);
+	buf[0] = MESSAGE_V1;
+	vv.mv_size = n - 20;
+	assert_int_equal(message_decode(&kv, &vv, &d), 0);
+	assert_int_equal(d.started, 0);
+	assert_true(d.started_token == 0 && d.started_at == 0);
+	assert_int_equal(d.attempts, 3);
+	assert_int_equal(d.notices[0], 5);
+	assert_memory_equal(d.subject, "s", 1);
+	buf[0] = 3;	/* a version not known */
+	assert_int_equal(message_decode(&kv, &vv, &d), -1);
+}
+
 int
 main(void)
 {
@@ -509,6 +564,7 @@ main(void)
 		cmocka_unit_test(test_check_file),
 		cmocka_unit_test(test_lock_writer),
 		cmocka_unit_test(test_error_codes),
+		cmocka_unit_test(test_message_started),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
