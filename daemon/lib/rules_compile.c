@@ -397,10 +397,11 @@ subject_text(const struct node *n, const struct vocab *v, char *buf,
 	const struct field *f = rules_field_of_slot(n->slot);
 
 	if (n->kind == N_EVENTS)
-		snprintf(buf, cap, "events(%s)", vocab_word(v, VOCAB_EVENT, n->word));
+		snprintf(buf, cap, "events(%s)",
+		    vocab_word(v, VOCAB_EVENT, n->word));
 	else
-		snprintf(buf, cap, "%s%s", n->kind == N_HEADFIELD ? "head." : "",
-		    f ? f->name : "?");
+		snprintf(buf, cap, "%s%s",
+		    n->kind == N_HEADFIELD ? "head." : "", f ? f->name : "?");
 }
 
 static void
@@ -517,12 +518,14 @@ check_mod(const struct chk *ck, int i)
 	if (c >= k || -c >= k) {
 		char name[64] = "a value";
 
-		if (ck->nodes[a->a].kind == N_FIELD ||
-		    ck->nodes[a->a].kind == N_HEADFIELD)
-			subject_text(&ck->nodes[a->a], ck->v, name, sizeof(name));
+		const struct node *x = &ck->nodes[a->a];
+
+		if (x->kind == N_FIELD || x->kind == N_HEADFIELD)
+			subject_text(x, ck->v, name, sizeof(name));
 		rules_src_pos(ck->src, n->pos, &line, &col);
-		rules_diag_line(ck->d, line, col, "%s %% %lld is never %lld: this "
-		    "condition is always false", name, (long long)k, (long long)c);
+		rules_diag_line(ck->d, line, col, "%s %% %lld is never %lld: "
+		    "this condition is always false", name, (long long)k,
+		    (long long)c);
 	}
 }
 
@@ -533,15 +536,16 @@ bound_apply(const struct chk *ck, struct bounds *bs, int i)
 	struct bound *b = NULL;
 	char text[128];
 	int64_t lo, hi;
+	uint16_t key;
 	int line, col;
 
 	check_mod(ck, i);
 	if (!narrowing(ck, i, &s, &lo, &hi, text, sizeof(text)))
 		return;
+	key = (uint16_t)(s->kind == N_EVENTS ? s->word : s->slot);
 	for (unsigned k = 0; k < bs->n && b == NULL; k++)
-		if (bs->b[k].kind == s->kind && bs->b[k].key == (s->kind == N_EVENTS ?
-		    s->word : s->slot) && bs->b[k].from == s->from &&
-		    bs->b[k].to == s->to)
+		if (bs->b[k].kind == s->kind && bs->b[k].key == key &&
+		    bs->b[k].from == s->from && bs->b[k].to == s->to)
 			b = &bs->b[k];
 	if (b == NULL) {
 		if (bs->n == NBOUNDS)
@@ -549,7 +553,7 @@ bound_apply(const struct chk *ck, struct bounds *bs, int i)
 		b = &bs->b[bs->n++];
 		memset(b, 0, sizeof(*b));
 		b->kind = s->kind;
-		b->key = (uint16_t)(s->kind == N_EVENTS ? s->word : s->slot);
+		b->key = key;
 		b->from = s->from;
 		b->to = s->to;
 		b->lo = INT64_MIN;
@@ -624,7 +628,7 @@ rules_compile_program(struct rules_program *p, const struct src *srcs,
 		    RULES_MAX_TERMS - terms);
 		terms += ps.nn;
 		if (terms >= RULES_MAX_TERMS)
-			terms = RULES_MAX_TERMS;	/* and the error said so */
+			terms = RULES_MAX_TERMS;
 		if (root >= 0)
 			check_bounds(&prog, &ps, root, d, v);
 		if (root >= 0) {

@@ -165,7 +165,8 @@ struct node {
 #define RULES_MAX_FILE_BYTES 65536	/* a rule file's size */
 #define RULES_MAX_TERMS 1024	/* terms of a file's `when` clauses: each
 				 * value, name, operator and set counts one */
-#define RULES_MAX_DEPTH 32	/* nesting: parentheses, not, -, quantifiers */
+#define RULES_MAX_DEPTH 32	/* nesting: parentheses, not, -,
+				 * quantifiers */
 
 struct parser {
 	struct lexer lx;

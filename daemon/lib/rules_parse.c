@@ -59,10 +59,10 @@ new_node(struct parser *ps, enum nkind kind, enum type type, size_t pos)
 	/* one past the limit is made, so that callers always get a node;
 	 * the error stops the parse */
 	if (ps->nn == ps->max_nodes)
-		perr(ps, ps->lx.tpos, "more than %d terms in the `when` clauses "
-		    "of this file (each value, name and operator counts one); "
-		    "a rule file holds at most %d", RULES_MAX_TERMS,
-		    RULES_MAX_TERMS);
+		perr(ps, ps->lx.tpos, "more than %d terms in the `when` "
+		    "clauses of this file (each value, name and operator "
+		    "counts one); a rule file holds at most %d",
+		    RULES_MAX_TERMS, RULES_MAX_TERMS);
 	n = &ps->n[ps->nn];
 	memset(n, 0, sizeof(*n));
 	n->in_quant = ps->quant_depth > 0;
@@ -188,8 +188,8 @@ nest_in(struct parser *ps, size_t pos)
 {
 	if (ps->depth >= RULES_MAX_DEPTH) {
 		perr(ps, pos, "nested more than %d deep (parentheses, "
-		    "not, '-' and quantifiers count); write it flatter or split "
-		    "it into several `when` lines (they are and-ed)",
+		    "not, '-' and quantifiers count); write it flatter or "
+		    "split it into several `when` lines (they are and-ed)",
 		    RULES_MAX_DEPTH);
 		return -1;
 	}
