@@ -44,6 +44,14 @@ for bin; do
 	    -print_final_stats=1 -artifact_prefix="build-fuzz/$name-" $opts \
 	    "$corpus" $seeds >"$log" 2>&1
 	st=$?
+	# the rule seeds must load, or the evaluators are never reached
+	if [ "$name" = fuzz_rules ] && [ $st -eq 0 ]; then
+		FUZZ_RULES_LOADED=$tmp/loaded OSHIRASE_VOCAB=rules/vocabulary.ini \
+		    "$bin" -runs=0 -max_len=$maxlen -close_fd_mask=3 $seeds >/dev/null 2>&1
+		read -r nl nr <"$tmp/loaded" || nl=0
+		echo "fuzz_rules: $nl of ${nr:-?} seed files load as programs"
+		[ "${nl:-0}" -gt 0 ] || { echo "fuzz_rules: no seed loads"; st=1; }
+	fi
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
