@@ -222,12 +222,15 @@ bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-seal
 
 # libFuzzer targets (clang; tests/fuzz/README.md):
 #   make fuzz [FUZZ_SECONDS=20]             each target for a short time (CI)
-#   make fuzz-long [FUZZ_LONG_SECONDS=3600] each for longer
+#   make fuzz-long [FUZZ_LONG_SECONDS=3600] [FUZZ_RUNS=10000000]
+#                                         each for longer, or until so many
+#                                         inputs, whichever comes first
 # Each prints its executions, executions per second and edges covered;
 # either fails on a crash, a leak, a timeout or running out of memory.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 20
 FUZZ_LONG_SECONDS ?= 3600
+FUZZ_RUNS ?=
 FUZZ_BUILD := build-fuzz
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
@@ -250,7 +253,7 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 fuzz-long: fuzz-build
-	@sh tests/fuzz/run.sh $(FUZZ_LONG_SECONDS) $(FUZZ_BINS)
+	@FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh $(FUZZ_LONG_SECONDS) $(FUZZ_BINS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh SECONDS TARGET... - run each libFuzzer target (build-fuzz/fuzz_*)
-# for SECONDS on its seeds, one after the other, and print a line per
+# for SECONDS (or until $FUZZ_RUNS inputs, if set, whichever comes
+# first) on its seeds, one after the other, and print a line per
 # target: executions, executions per second, edges covered (libFuzzer's
 # cov), corpus size.  Exits 1 if a target crashed, leaked, timed out or
 # ran out of memory (its log's end is printed, the input that did it is
@@ -18,7 +19,7 @@ fail=0
 tmp=$(mktemp -d /dev/shm/oshirase-fuzz.XXXXXX 2>/dev/null || mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export TMPDIR="$tmp"
-printf '%-14s %12s %9s %7s %7s  %s\n' target execs exec/s edges corpus seconds
+printf '%-14s %12s %9s %7s %7s  %s\n' target execs exec/s edges corpus limit
 for bin; do
 	name=$(basename "$bin")
 	opts=""
@@ -42,6 +43,7 @@ for bin; do
 	OSHIRASE_VOCAB=rules/vocabulary.ini "$bin" -max_total_time="$secs" \
 	    -max_len=$maxlen -timeout=10 -rss_limit_mb=2048 -close_fd_mask=3 \
 	    -print_final_stats=1 -artifact_prefix="build-fuzz/$name-" $opts \
+	    ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
 	    "$corpus" $seeds >"$log" 2>&1
 	st=$?
 	# the rule seeds must load, or the evaluators are never reached
@@ -57,7 +59,7 @@ for bin; do
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
 	units=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
 	printf '%-14s %12s %9s %7s %7s  %s\n' "$name" "${execs:-?}" "${rate:-?}" \
-	    "${cov:-?}" "${units:-?}" "$secs"
+	    "${cov:-?}" "${units:-?}" "${secs}s${FUZZ_RUNS:+/$FUZZ_RUNS}"
 	if [ $st -ne 0 ]; then
 		echo "$name: exit $st; the end of $log:"
 		tail -40 "$log"
