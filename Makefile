@@ -6,7 +6,7 @@
 #   make check SANITIZE=address,undefined
 #   make bench            benchmarks (see README), printing ratios to baselines
 #   make install          PREFIX=/usr/local DESTDIR=
-#   make fuzz             libFuzzer targets (clang)
+#   make fuzz             libFuzzer targets (clang), briefly; make fuzz-long
 #   WERROR=1              turn warnings into errors (CI sets it)
 
 comma := ,
@@ -223,28 +223,40 @@ bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-seal
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase
 	@sh tests/bench/log.sh $(CURDIR)/$(BUILD)/oshirase $(CURDIR)/$(BUILD)/bench-seal
 
-# libFuzzer targets (clang): make fuzz [FUZZ_SECONDS=60]
-FUZZ_SECONDS ?= 30
+# libFuzzer targets (clang; tests/fuzz/README.md):
+#   make fuzz [FUZZ_SECONDS=20]             each target for a short time (CI)
+#   make fuzz-long [FUZZ_LONG_SECONDS=3600] [FUZZ_RUNS=10000000]
+#                                         each for longer, or until so many
+#                                         inputs, whichever comes first
+# Each prints its executions, executions per second and edges covered;
+# either fails on a crash, a leak, a timeout or running out of memory.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_LONG_SECONDS ?= 3600
+FUZZ_RUNS ?=
+FUZZ_BUILD := build-fuzz
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -pthread -I$(BUILD) \
-	-Idaemon/lib -Itools/oshirase $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS) $(CSV_CFLAGS)
-FUZZ_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) -lm
-FUZZ_MODULES := $(wildcard daemon/lib/*.c) tools/oshirase/csvin.c
-fuzz: $(BUILD)/paths.h
-	@mkdir -p build-fuzz
-	@for src in $(FUZZ_SRCS); do \
-		name=$$(basename $$src .c); \
-		clang $(FUZZ_CFLAGS) -o build-fuzz/$$name $$src $(FUZZ_MODULES) \
-			$(FUZZ_LIBS) $(ZMQ_LIBS) || exit 1; \
-		mkdir -p build-fuzz/corpus-$$name; \
-		echo "== $$name for $(FUZZ_SECONDS) s"; \
-		OSHIRASE_VOCAB=rules/vocabulary.ini \
-		./build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			build-fuzz/corpus-$$name $$(ls -d tests/fuzz/corpus-$${name#fuzz_} 2>/dev/null || echo tests/data/bad) \
-			>/dev/null 2>build-fuzz/$$name.log \
-			|| { tail -40 build-fuzz/$$name.log; exit 1; }; \
-		tail -1 build-fuzz/$$name.log; \
-	done
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -pthread -I$(BUILD) \
+	-Idaemon/lib -Itools/oshirase $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS) \
+	$(CSV_CFLAGS) $(ZMQ_CFLAGS)
+FUZZ_SAN := address,undefined
+FUZZ_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) -lm
+FUZZ_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(wildcard daemon/lib/*.c) \
+	tools/oshirase/csvin.c)
+# the modules, instrumented once for every target
+$(FUZZ_BUILD)/obj/%.o: %.c | $(BUILD)/paths.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c -o $@ $<
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
+.SECONDARY: $(FUZZ_OBJS)
+.PHONY: fuzz-build fuzz-long
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+fuzz-long: fuzz-build
+	@FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh $(FUZZ_LONG_SECONDS) $(FUZZ_BINS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules
@@ -257,3 +269,4 @@ clean:
 	rm -rf build build-san* build-fuzz oshirase
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

@@ -288,8 +288,10 @@ compile(struct rules_code *c, const struct node *nodes, int i, int *depth,
 }
 
 /* A filter tree for node i, its root last; -1 if some part is not a
- * fused instruction joined by and / or.  Leaves are compiled into c (their
- * constants go to its pool); the code emitted for them is not run. */
+ * fused instruction joined by and / or.  Each node is compiled at most
+ * once here (so that the work is linear in the clause's size), and the
+ * code of a leaf is taken back out of c once copied into the tree; only
+ * its constants stay, in c's pool. */
 static int
 build_ftree(struct rules_code *c, const struct node *nodes, int i,
     struct ftree *ft, int *nft)
@@ -300,28 +302,28 @@ build_ftree(struct rules_code *c, const struct node *nodes, int i,
 
 	if (*nft >= FTREE_MAX - 1)
 		return -1;
-	if (n->kind != N_AND && n->kind != N_OR) {
-		/* a leaf: what compile makes of it must be one fused insn */
+	if (n->kind == N_AND || n->kind == N_OR) {
+		/* an and of two bounds on one field is itself one insn (a
+		 * range); any other and / or is a node of the tree */
+		if (n->kind != N_AND || !fuse_range(c, nodes, n)) {
+			if ((a = build_ftree(c, nodes, n->a, ft, nft)) < 0 ||
+			    (b = build_ftree(c, nodes, n->b, ft, nft)) < 0)
+				return -1;
+			ft[*nft].kind = n->kind == N_AND ? FT_AND : FT_OR;
+			ft[*nft].a = (int16_t)a;
+			ft[*nft].b = (int16_t)b;
+			return (*nft)++;
+		}
+	} else
 		compile(c, nodes, i, &depth, &maxdepth);
-		if (c->n != before + 1 || !is_fused(c->code[before].op))
-			return -1;
-		ft[*nft].kind = FT_LEAF;
-		ft[*nft].leaf = c->code[before];
-		return (*nft)++;
-	}
-	/* an and of two bounds on one field is itself one insn (a range) */
-	compile(c, nodes, i, &depth, &maxdepth);
-	if (c->n == before + 1 && is_fused(c->code[before].op)) {
-		ft[*nft].kind = FT_LEAF;
-		ft[*nft].leaf = c->code[before];
-		return (*nft)++;
-	}
-	if ((a = build_ftree(c, nodes, n->a, ft, nft)) < 0 ||
-	    (b = build_ftree(c, nodes, n->b, ft, nft)) < 0)
+	/* a leaf: what compile made of it must be one fused insn */
+	if (c->n != before + 1 || !is_fused(c->code[before].op)) {
+		c->n = before;
 		return -1;
-	ft[*nft].kind = n->kind == N_AND ? FT_AND : FT_OR;
-	ft[*nft].a = (int16_t)a;
-	ft[*nft].b = (int16_t)b;
+	}
+	ft[*nft].kind = FT_LEAF;
+	ft[*nft].leaf = c->code[before];
+	c->n = before;
 	return (*nft)++;
 }
 
@@ -345,10 +347,276 @@ mark_has_any(struct rules_clause *cl)
 	cl->nhas_any = n;
 }
 
+/* ------------------------------------------------------------------ */
+/* Conditions that can never hold: `age >= 75` and `age < 40` and-ed,
+ * in one clause or in two `when` lines, `tax_exempt = true and
+ * tax_exempt = false`, `age % 5 = 7`.  Each comparison of a field (or a
+ * head's field, or a count of events) with a constant narrows the values
+ * lo..hi it may take; none left is an error. */
+
+struct bound {
+	uint8_t kind;		/* N_FIELD, N_HEADFIELD, N_EVENTS */
+	uint16_t key;		/* slot or vocab index */
+	int8_t from, to;	/* N_EVENTS */
+	int64_t lo, hi;
+	int lo_line, hi_line;	/* where each end was set, as text */
+	char lo_text[128], hi_text[128];
+};
+#define NBOUNDS 16
+struct bounds {
+	unsigned n, reported;
+	struct bound b[NBOUNDS];
+};
+
+static const char *const op_text[] = {
+	[OP_LT] = "<", [OP_LE] = "<=", [OP_GT] = ">", [OP_GE] = ">=",
+	[OP_EQ] = "=", [OP_NE] = "!="
+};
+
+static int
+const_of(const struct node *nodes, int i, int64_t *v)
+{
+	const struct node *n = &nodes[i];
+
+	if (n->kind == N_CONST) {
+		*v = n->v;
+		return 1;
+	}
+	if (n->kind == N_NEG && nodes[n->a].kind == N_CONST) {
+		*v = -nodes[n->a].v;
+		return 1;
+	}
+	return 0;
+}
+
+/* The name of what node n reads ("age", "head.income", "events(mr)"). */
+static void
+subject_text(const struct node *n, const struct vocab *v, char *buf,
+    size_t cap)
+{
+	const struct field *f = rules_field_of_slot(n->slot);
+
+	if (n->kind == N_EVENTS)
+		snprintf(buf, cap, "events(%s)",
+		    vocab_word(v, VOCAB_EVENT, n->word));
+	else
+		snprintf(buf, cap, "%s%s",
+		    n->kind == N_HEADFIELD ? "head." : "", f ? f->name : "?");
+}
+
+static void
+value_text(int type, int64_t k, char *buf, size_t cap)
+{
+	char d[DATE_STRLEN + 1];
+
+	if (type == TY_DATE) {
+		date_format((date_t)k, d);
+		snprintf(buf, cap, "%s", d);
+	} else if (type == TY_REL)
+		snprintf(buf, cap, "%s", store_rel_names[k % 5]);
+	else if (type == TY_INS)
+		snprintf(buf, cap, "%s", store_ins_names[k % 5]);
+	else if (type == TY_BOOL)
+		snprintf(buf, cap, "%s", k ? "true" : "false");
+	else
+		snprintf(buf, cap, "%lld", (long long)k);
+}
+
+struct chk {
+	struct diag *d;
+	const struct src *src;
+	const struct vocab *v;
+	const struct node *nodes;
+};
+
+/* Report once per bounds that b has no value left. */
+static void
+bound_empty(const struct chk *ck, struct bounds *bs, const struct bound *b,
+    size_t pos)
+{
+	int line, col;
+
+	if (bs->reported++)
+		return;
+	rules_src_pos(ck->src, pos, &line, &col);
+	rules_diag_line(ck->d, line, col, "%s (line %d) and %s (line %d) never "
+	    "both hold: this condition is always false", b->lo_text,
+	    b->lo_line, b->hi_text, b->hi_line);
+}
+
+/* The comparison node i narrows its subject to lo..hi (see struct
+ * bound); text says how.  0 if it is no such comparison. */
+static int
+narrowing(const struct chk *ck, int i, const struct node **subj, int64_t *lo,
+    int64_t *hi, char *text, size_t cap)
+{
+	const struct node *n = &ck->nodes[i], *a, *b;
+	char name[64], val[32];
+	int64_t k;
+	uint8_t op;
+
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
+	if (n->kind == N_INSET) {
+		a = &ck->nodes[n->a];
+		if (a->kind != N_FIELD && a->kind != N_HEADFIELD)
+			return 0;
+		*subj = a;
+		*lo = n->set[0];
+		*hi = n->set[n->nset - 1];
+		subject_text(a, ck->v, name, sizeof(name));
+		value_text(a->type, *lo, val, sizeof(val));
+		snprintf(text, cap, "%s in {%s, ...}", name, val);
+		return 1;
+	}
+	if (n->kind != N_CMP)
+		return 0;
+	a = &ck->nodes[n->a];
+	b = &ck->nodes[n->b];
+#define SUBJ(x) ((x)->kind == N_FIELD || (x)->kind == N_HEADFIELD || \
+	(x)->kind == N_EVENTS)
+	if (SUBJ(a) && const_of(ck->nodes, n->b, &k))
+		op = cmp_opcode(n->op, 0);
+	else if (SUBJ(b) && const_of(ck->nodes, n->a, &k)) {
+		op = cmp_opcode(n->op, 1);
+		a = b;
+	} else
+		return 0;
+#undef SUBJ
+	*subj = a;
+	switch (op) {
+	case OP_LT: *hi = k - 1; break;
+	case OP_LE: *hi = k; break;
+	case OP_GT: *lo = k + 1; break;
+	case OP_GE: *lo = k; break;
+	case OP_EQ: *lo = *hi = k; break;
+	default: return 0;
+	}
+	subject_text(a, ck->v, name, sizeof(name));
+	value_text(a->type, k, val, sizeof(val));
+	snprintf(text, cap, "%s %s %s", name, op_text[op], val);
+	return 1;
+}
+
+/* x % K = C with |C| >= K: never true. */
+static void
+check_mod(const struct chk *ck, int i)
+{
+	const struct node *n = &ck->nodes[i], *a;
+	int64_t k, c;
+	int line, col;
+
+	if (n->kind != N_CMP || n->op != TK_EQ)
+		return;
+	a = &ck->nodes[n->a];
+	if (a->kind != N_ARITH || a->op != TK_PCT ||
+	    !const_of(ck->nodes, a->b, &k) || !const_of(ck->nodes, n->b, &c) ||
+	    k == INT64_MIN || c == INT64_MIN)
+		return;
+	if (k < 0)
+		k = -k;
+	if (c >= k || -c >= k) {
+		char name[64] = "a value";
+
+		const struct node *x = &ck->nodes[a->a];
+
+		if (x->kind == N_FIELD || x->kind == N_HEADFIELD)
+			subject_text(x, ck->v, name, sizeof(name));
+		rules_src_pos(ck->src, n->pos, &line, &col);
+		rules_diag_line(ck->d, line, col, "%s %% %lld is never %lld: "
+		    "this condition is always false", name, (long long)k,
+		    (long long)c);
+	}
+}
+
+static void
+bound_apply(const struct chk *ck, struct bounds *bs, int i)
+{
+	const struct node *s;
+	struct bound *b = NULL;
+	char text[128];
+	int64_t lo, hi;
+	uint16_t key;
+	int line, col;
+
+	check_mod(ck, i);
+	if (!narrowing(ck, i, &s, &lo, &hi, text, sizeof(text)))
+		return;
+	key = (uint16_t)(s->kind == N_EVENTS ? s->word : s->slot);
+	for (unsigned k = 0; k < bs->n && b == NULL; k++)
+		if (bs->b[k].kind == s->kind && bs->b[k].key == key &&
+		    bs->b[k].from == s->from && bs->b[k].to == s->to)
+			b = &bs->b[k];
+	if (b == NULL) {
+		if (bs->n == NBOUNDS)
+			return;
+		b = &bs->b[bs->n++];
+		memset(b, 0, sizeof(*b));
+		b->kind = s->kind;
+		b->key = key;
+		b->from = s->from;
+		b->to = s->to;
+		b->lo = INT64_MIN;
+		b->hi = INT64_MAX;
+	}
+	rules_src_pos(ck->src, ck->nodes[i].pos, &line, &col);
+	if (lo > b->lo) {
+		b->lo = lo;
+		b->lo_line = line;
+		snprintf(b->lo_text, sizeof(b->lo_text), "%s", text);
+	}
+	if (hi < b->hi) {
+		b->hi = hi;
+		b->hi_line = line;
+		snprintf(b->hi_text, sizeof(b->hi_text), "%s", text);
+	}
+	if (b->lo > b->hi)
+		bound_empty(ck, bs, b, ck->nodes[i].pos);
+}
+
+/* Narrow bs by every comparison and-ed at node i. */
+static void
+bound_conj(const struct chk *ck, struct bounds *bs, int i)
+{
+	if (ck->nodes[i].kind == N_AND) {
+		bound_conj(ck, bs, ck->nodes[i].a);
+		bound_conj(ck, bs, ck->nodes[i].b);
+	} else
+		bound_apply(ck, bs, i);
+}
+
+/* The clause's conjunction at its root adds to the program's (its `when`
+ * lines are and-ed); every other and (under or, not, a quantifier) is
+ * checked alone. */
+static void
+check_bounds(struct bounds *prog, const struct parser *ps, int root,
+    struct diag *d, const struct vocab *v)
+{
+	struct chk ck = { d, ps->src, v, ps->n };
+	uint8_t *inside = xcalloc(ps->nn + 1, 1);
+
+	bound_conj(&ck, prog, root);
+	for (unsigned k = 0; k < ps->nn; k++)
+		if (ps->n[k].kind == N_AND)
+			inside[ps->n[k].a] = inside[ps->n[k].b] = 1;
+	for (unsigned k = 0; k < ps->nn; k++)
+		if (ps->n[k].kind == N_AND && !inside[k] && (int)k != root) {
+			struct bounds bs;
+
+			bs.n = bs.reported = 0;
+			bound_conj(&ck, &bs, (int)k);
+		}
+	free(inside);
+}
+
 void
 rules_compile_program(struct rules_program *p, const struct src *srcs,
     unsigned nsrc, struct diag *d, const struct vocab *v)
 {
+	struct bounds prog;
+	unsigned terms = 0;
+
+	prog.n = prog.reported = 0;
 	p->code = xcalloc(1, sizeof(*p->code));
 	p->clauses = xcalloc(nsrc + 1, sizeof(*p->clauses));
 	for (unsigned i = 0; i < nsrc; i++) {
@@ -356,7 +624,13 @@ rules_compile_program(struct rules_program *p, const struct src *srcs,
 		struct rules_clause *cl = &p->clauses[p->nclauses];
 		int root, depth = 0, maxdepth = 0;
 
-		root = rules_parse_clause(&ps, &srcs[i], d, v);
+		root = rules_parse_clause(&ps, &srcs[i], d, v,
+		    RULES_MAX_TERMS - terms);
+		terms += ps.nn;
+		if (terms >= RULES_MAX_TERMS)
+			terms = RULES_MAX_TERMS;
+		if (root >= 0)
+			check_bounds(&prog, &ps, root, d, v);
 		if (root >= 0) {
 			cl->start = p->code->n;
 			compile(p->code, ps.n, root, &depth, &maxdepth);

@@ -89,7 +89,9 @@ rules_diag_line(struct diag *d, int line, int col, const char *fmt, ...)
 	va_list ap;
 
 	d->errors++;
-	if (col > 0)
+	if (line <= 0)		/* about the whole file */
+		fprintf(d->out, "%s: ", d->path);
+	else if (col > 0)
 		fprintf(d->out, "%s:%d:%d: ", d->path, line, col);
 	else
 		fprintf(d->out, "%s:%d: ", d->path, line);

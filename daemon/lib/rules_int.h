@@ -63,8 +63,8 @@ struct diag {
 	unsigned errors;
 };
 
-/* Count an error and print it as PATH:LINE:COL: message (col > 0) or
- * PATH:LINE: message. */
+/* Count an error and print it as PATH:LINE:COL: message (col > 0),
+ * PATH:LINE: message, or PATH: message (line 0: the whole file). */
 void rules_diag_line(struct diag *d, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -155,6 +155,19 @@ struct node {
 	uint8_t in_quant;		/* inside a quantifier's body */
 };
 
+/* The limits of a rule file, so that no file can exhaust the stack or the
+ * memory of the programs that load it (oshirase rules check, oshirased at
+ * start and on SIGHUP).  Every walk over a clause's tree (parser,
+ * compiler, filter trees) recurses at most RULES_MAX_TERMS deep, the
+ * parser's descent at most a few frames per level of RULES_MAX_DEPTH, and
+ * the interpreter (and explain) once per nested quantifier, fewer than
+ * RULES_MAX_DEPTH. */
+#define RULES_MAX_FILE_BYTES 65536	/* a rule file's size */
+#define RULES_MAX_TERMS 1024	/* terms of a file's `when` clauses: each
+				 * value, name, operator and set counts one */
+#define RULES_MAX_DEPTH 32	/* nesting: parentheses, not, -,
+				 * quantifiers */
+
 struct parser {
 	struct lexer lx;
 	const struct src *src;
@@ -164,17 +177,18 @@ struct parser {
 	unsigned nn, ncap;
 	int failed;
 	int depth;
+	unsigned max_nodes;	/* the file's terms left for this clause */
 	/* what the clause reads, for explain */
 	uint32_t reads, head_reads;
 	int quant_depth;
 };
 
 /* Parse and check one `when` clause's text src into ps (which it
- * initialises): the index of the root of a tree typed as a condition, or
- * -1 after printing one error to d.  Free ps with rules_parse_free
- * either way. */
+ * initialises), with at most max_nodes terms: the index of the root of a
+ * tree typed as a condition, or -1 after printing one error to d.  Free
+ * ps with rules_parse_free either way. */
 int rules_parse_clause(struct parser *ps, const struct src *src,
-    struct diag *d, const struct vocab *v);
+    struct diag *d, const struct vocab *v, unsigned max_nodes);
 void rules_parse_free(struct parser *ps);
 
 /* ------------------------------------------------------------------ */

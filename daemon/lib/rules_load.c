@@ -13,11 +13,15 @@
 #include "inifile.h"
 #include "util.h"
 
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct loadctx {
 	struct rules_set *set;
@@ -293,6 +297,43 @@ program_free(struct rules_program *p)
 	free(p);
 }
 
+/* A rule file is a regular file of at most RULES_MAX_FILE_BYTES: 0, or
+ * -1 with the error in d (for a file too large, at the line where it
+ * goes past the limit). */
+static int
+check_file(const char *path, struct diag *d)
+{
+	static char buf[RULES_MAX_FILE_BYTES];
+	struct stat st;
+	ssize_t n;
+	int fd, line = 1;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		rules_diag_line(d, 0, 0, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rules_diag_line(d, 0, 0, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if (st.st_size <= RULES_MAX_FILE_BYTES) {
+		close(fd);
+		return 0;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	for (ssize_t i = 0; i < n; i++)
+		line += buf[i] == '\n';
+	rules_diag_line(d, line, 0, "the file is %lld bytes and goes past %d "
+	    "here: a rule file holds at most %d bytes", (long long)st.st_size,
+	    RULES_MAX_FILE_BYTES, RULES_MAX_FILE_BYTES);
+	return -1;
+}
+
 static struct rules_program *
 load_program(struct rules_set *set, const char *dir, const char *file,
     struct diag *d)
@@ -315,6 +356,10 @@ load_program(struct rules_set *set, const char *dir, const char *file,
 	lc.ie = &ie;
 	lc.file_id = id;
 	d->path = p->path;
+	if (check_file(path, d) != 0) {
+		program_free(p);
+		return NULL;
+	}
 	rc = inifile_parse(path, program_handler, &lc, &ie);
 	if (rc != 0)
 		rules_diag_line(d, ie.line, ie.col, "%s", ie.msg);
@@ -416,7 +461,20 @@ rules_load(const char *dir, FILE *err, struct rules_set **out)
 		if (p != NULL)
 			set->p[set->n++] = p;
 	}
-	/* the version: a digest of every file, vocabulary included */
+	if (d.errors == 0 && set->n == 0) {
+		fprintf(err, "%s: no rule files (*.ini)\n", dir);
+		d.errors++;
+	}
+	if (d.errors != 0) {
+		fprintf(err, "%s: %u error(s)\n", dir, d.errors);
+		for (unsigned i = 0; i < nnames; i++)
+			free(names[i]);
+		free(names);
+		rules_free(set);
+		return RULES_ESYNTAX;
+	}
+	/* the version: a digest of every file, vocabulary included (each
+	 * read already, a regular file of bounded size) */
 	for (unsigned i = 0; i <= nnames; i++) {
 		char path[4096];
 		size_t len;
@@ -435,15 +493,6 @@ rules_load(const char *dir, FILE *err, struct rules_set **out)
 	for (unsigned i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);
-	if (d.errors == 0 && set->n == 0) {
-		fprintf(err, "%s: no rule files (*.ini)\n", dir);
-		d.errors++;
-	}
-	if (d.errors != 0) {
-		fprintf(err, "%s: %u error(s)\n", dir, d.errors);
-		rules_free(set);
-		return RULES_ESYNTAX;
-	}
 	qsort(set->p, set->n, sizeof(set->p[0]), cmp_prog);
 	for (unsigned i = 0; i < set->n; i++)
 		rules_number_questions(set, set->p[i]);

@@ -56,6 +56,13 @@ new_node(struct parser *ps, enum nkind kind, enum type type, size_t pos)
 		ps->ncap = ps->ncap ? 2 * ps->ncap : 32;
 		ps->n = xrealloc(ps->n, ps->ncap * sizeof(*ps->n));
 	}
+	/* one past the limit is made, so that callers always get a node;
+	 * the error stops the parse */
+	if (ps->nn == ps->max_nodes)
+		perr(ps, ps->lx.tpos, "more than %d terms in the `when` "
+		    "clauses of this file (each value, name and operator "
+		    "counts one); a rule file holds at most %d",
+		    RULES_MAX_TERMS, RULES_MAX_TERMS);
 	n = &ps->n[ps->nn];
 	memset(n, 0, sizeof(*n));
 	n->in_quant = ps->quant_depth > 0;
@@ -173,6 +180,23 @@ parse_quant(struct parser *ps, enum quant q, size_t pos)
 
 static int parse_atom_(struct parser *ps);
 
+/* One level deeper (parentheses, not, unary minus, quantifiers), or -1
+ * past RULES_MAX_DEPTH: the parse recurses per level, and so do the
+ * compiler and the interpreter after it. */
+static int
+nest_in(struct parser *ps, size_t pos)
+{
+	if (ps->depth >= RULES_MAX_DEPTH) {
+		perr(ps, pos, "nested more than %d deep (parentheses, "
+		    "not, '-' and quantifiers count); write it flatter or "
+		    "split it into several `when` lines (they are and-ed)",
+		    RULES_MAX_DEPTH);
+		return -1;
+	}
+	ps->depth++;
+	return 0;
+}
+
 /* parse_atom_ with the depth of nesting counted (parentheses, quantifiers,
  * unary minus recurse through here) */
 static int
@@ -180,11 +204,8 @@ parse_atom(struct parser *ps)
 {
 	int n;
 
-	if (ps->depth >= 100) {
-		perr(ps, ps->lx.tpos, "expression nested too deeply");
+	if (nest_in(ps, ps->lx.tpos) != 0)
 		return -1;
-	}
-	ps->depth++;
 	n = parse_atom_(ps);
 	ps->depth--;
 	return n;
@@ -483,6 +504,46 @@ cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The value of a constant (a number, a date, -number), or 0 if n is not
+ * one. */
+static int
+const_value(const struct parser *ps, int n, int64_t *v)
+{
+	const struct node *x = &ps->n[n];
+
+	if (x->kind == N_CONST) {
+		*v = x->v;
+		return 1;
+	}
+	if (x->kind == N_NEG && ps->n[x->a].kind == N_CONST) {
+		*v = -ps->n[x->a].v;
+		return 1;
+	}
+	return 0;
+}
+
+/* `in lo..hi` with constant ends the wrong way round holds for nothing:
+ * an error (1), as `age in 74..40` was meant as 40..74. */
+static int
+empty_range(struct parser *ps, int lo, int hi)
+{
+	int64_t l, h;
+	char a[DATE_STRLEN + 24], b[DATE_STRLEN + 24];
+
+	if (!const_value(ps, lo, &l) || !const_value(ps, hi, &h) || l <= h)
+		return 0;
+	if (ps->n[lo].type == TY_DATE) {
+		date_format((date_t)l, a);
+		date_format((date_t)h, b);
+	} else {
+		snprintf(a, sizeof(a), "%lld", (long long)l);
+		snprintf(b, sizeof(b), "%lld", (long long)h);
+	}
+	perr(ps, ps->n[lo].pos, "the range %s..%s is empty (it holds for no "
+	    "value): the smaller end comes first, %s..%s", a, b, b, a);
+	return 1;
+}
+
 static int
 parse_cmp(struct parser *ps)
 {
@@ -555,6 +616,8 @@ parse_cmp(struct parser *ps)
 				perr(ps, pos, "a range needs integers or dates");
 				return -1;
 			}
+			if (empty_range(ps, lo, hi))
+				return -1;
 			c1 = binary(ps, N_CMP, TY_BOOL, TK_LE, lo, a, pos);
 			c2 = binary(ps, N_CMP, TY_BOOL, TK_LE, a, hi, pos);
 			return binary(ps, N_AND, TY_BOOL, 0, c1, c2, pos);
@@ -588,8 +651,11 @@ parse_not(struct parser *ps)
 		size_t pos = ps->lx.tpos;
 		int a, n;
 
+		if (nest_in(ps, pos) != 0)
+			return -1;
 		rules_lex_next(&ps->lx);
 		a = parse_not(ps);
+		ps->depth--;
 		if (a < 0 || ps->failed)
 			return -1;
 		if (ps->n[a].type != TY_BOOL) {
@@ -644,11 +710,12 @@ parse_or(struct parser *ps)
 
 int
 rules_parse_clause(struct parser *ps, const struct src *src, struct diag *d,
-    const struct vocab *v)
+    const struct vocab *v, unsigned max_nodes)
 {
 	int root;
 
 	memset(ps, 0, sizeof(*ps));
+	ps->max_nodes = max_nodes;
 	ps->src = src;
 	ps->d = d;
 	ps->v = v;

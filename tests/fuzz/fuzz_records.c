@@ -19,7 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct resident r;
 	struct contact c;
-	char dir[] = "/tmp/fuzz-vocab.XXXXXX", path[64], err[512];
+	static char dir[64];
+	char path[96], err[512];
 	struct vocab *v;
 	int fd;
 
@@ -42,11 +43,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		(void)sink;
 	}
-	if (mkdtemp(dir) == NULL)
-		abort();
+	if (dir[0] == '\0') {	/* one directory per process, in $TMPDIR */
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(dir, sizeof(dir), "%s/fuzz-vocab.XXXXXX", tmp ? tmp : "/tmp");
+		if (mkdtemp(dir) == NULL)
+			abort();
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, VOCAB_FILE);
+	/* rewritten in place: no O_TRUNC (see fuzz_csvin.c) */
 	fd = open(path, O_WRONLY | O_CREAT, 0600);
-	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size ||
+	    ftruncate(fd, (off_t)size) != 0)
 		abort();
 	close(fd);
 	if (vocab_load(dir, &v, err, sizeof(err)) == 0) {
@@ -57,7 +65,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 		vocab_free(v);
 	}
-	unlink(path);
-	rmdir(dir);
 	return 0;
 }

@@ -33,6 +33,8 @@ on_field(struct csvin *in, void *user, unsigned col, const char *s, size_t len)
 
 	sn->len += (size_t)snprintf(sn->text + sn->len, sizeof(sn->text) - sn->len,
 	    "%u:%s=%.*s|", csvin_line(in), cols[col], (int)len, s);
+	if (sn->len >= sizeof(sn->text))	/* a long field: cut */
+		sn->len = sizeof(sn->text) - 1;
 }
 
 static void
@@ -43,6 +45,8 @@ on_row(struct csvin *in, void *user)
 	(void)in;
 	sn->rows++;
 	sn->len += (size_t)snprintf(sn->text + sn->len, sizeof(sn->text) - sn->len, "/");
+	if (sn->len >= sizeof(sn->text))
+		sn->len = sizeof(sn->text) - 1;
 }
 
 /* Write content to a temp file, read it with stderr captured into err. */
@@ -319,6 +323,49 @@ test_chunks_and_a_thread_that_cannot_start(void **state)
 	unlink(path);
 }
 
+/* A field past 1 MiB stops the reading with an error naming the line of
+ * its record, in bounded memory: a 10 MB field over many lines, and one
+ * 2 MB line; a field of exactly 1 MiB is read. */
+static void
+test_field_limit(void **state)
+{
+	const size_t max = 1u << 20;
+	size_t cap = 11u << 20, len;
+	char *s = malloc(cap), err[1024];
+	struct seen sn;
+	unsigned long nerr;
+
+	(void)state;
+	assert_non_null(s);
+	len = (size_t)snprintf(s, cap, "id,name,note\n1,a,b\n2,\"");
+	while (len < (10u << 20)) {
+		memset(s + len, 'x', 99);
+		s[len + 99] = '\n';
+		len += 100;
+	}
+	len += (size_t)snprintf(s + len, cap - len, "\",c\n");
+	assert_int_equal(run(s, len, NULL, &sn, err, sizeof(err), &nerr),
+	    CSVIN_EDATA);
+	if (strstr(err, ":3: row: a field longer than 1048576 bytes in the "
+	    "record starting here") == NULL)
+		fail_msg("error: %s", err);
+	assert_int_equal(sn.rows, 1);
+	len = (size_t)snprintf(s, cap, "id,name,note\n1,");
+	memset(s + len, 'y', 2u << 20);
+	len += 2u << 20;
+	len += (size_t)snprintf(s + len, cap - len, ",z\n");
+	assert_int_equal(run(s, len, NULL, &sn, err, sizeof(err), &nerr), CSVIN_EDATA);
+	assert_non_null(strstr(err, ":2: row: a field longer than 1048576 bytes"));
+	len = (size_t)snprintf(s, cap, "id,name,note\n1,");
+	memset(s + len, 'y', max);
+	len += max;
+	len += (size_t)snprintf(s + len, cap - len, ",z\n");
+	assert_int_equal(run(s, len, NULL, &sn, err, sizeof(err), &nerr), 0);
+	assert_int_equal(nerr, 0);
+	assert_int_equal(sn.rows, 1);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -334,6 +381,7 @@ main(void)
 		cmocka_unit_test(test_shift_jis),
 		cmocka_unit_test(test_error_limit),
 		cmocka_unit_test(test_chunks_and_a_thread_that_cannot_start),
+		cmocka_unit_test(test_field_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

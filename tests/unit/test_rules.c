@@ -15,6 +15,7 @@
 
 #include "codes.h"
 #include "rules.h"
+#include "rules_int.h"	/* the compiled code's size */
 
 static char dir[64];
 
@@ -301,6 +302,17 @@ test_review_cases(void **state)
 	for (int i = 0; i < 40; i++)
 		n += (size_t)snprintf(deep + n, sizeof(deep) - n, ")");
 	snprintf(deep + n, sizeof(deep) - n, ")\n");
+	expect_error("person", deep, "nested more than 32 deep");
+	/* and so does arithmetic two values a level deep, within the nesting
+	 * allowed */
+	n = (size_t)snprintf(deep, sizeof(deep), "[eligible]\nwhen = 0 <");
+	for (int i = 0; i < 31; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "%s 1 + 2 * (",
+		    i % 8 == 7 ? "\n " : "");
+	n += (size_t)snprintf(deep + n, sizeof(deep) - n, "1");
+	for (int i = 0; i < 31; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, ")");
+	snprintf(deep + n, sizeof(deep) - n, "\n");
 	expect_error("person", deep, "expression too large");
 	/* a flat clause of many terms is not "nested" */
 	n = (size_t)snprintf(deep, sizeof(deep), "[eligible]\nwhen = age = 1");
@@ -324,6 +336,171 @@ test_review_cases(void **state)
 		assert_non_null(strstr(err, "ja message must say"));
 		assert_non_null(strstr(err, "en message must say"));
 	}
+}
+
+/* A program file of any size around body. */
+static void
+program_big(const char *body)
+{
+	size_t cap = strlen(body) + 512;
+	char *text = malloc(cap);
+
+	assert_non_null(text);
+	snprintf(text, cap,
+	    "[program]\nid = p\nname_ja = テスト\nname_en = test\n"
+	    "department = d\ncategory = health\nsubject = person\ncycle = fy\n"
+	    "tax = no\npage = x.html\n[eligible]\n%s\n[message]\n"
+	    "ja = {name}の対象となる可能性があります。\n"
+	    "en = {Who} may qualify for {name}.\n", body);
+	write_file("p.ini", text);
+	free(text);
+}
+
+/* `when = ` and n copies of first then of each (continuation lines of
+ * about 100 bytes), then last. */
+static char *
+long_clause(const char *first, unsigned n, const char *each, const char *last)
+{
+	size_t cap = (size_t)n * (strlen(each) + 24) + strlen(first) +
+	    strlen(last) + 64, len, line = 0;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	len = (size_t)snprintf(s, cap, "when = %s", first);
+	for (unsigned i = 0; i < n; i++) {
+		if (len - line > 100) {
+			len += (size_t)snprintf(s + len, cap - len, "\n ");
+			line = len;
+		}
+		len += (size_t)snprintf(s + len, cap - len, each, i + 1);
+	}
+	snprintf(s + len, cap - len, "%s", last);
+	return s;
+}
+
+static void
+expect_big_error(const char *clause, const char *want)
+{
+	struct rules_set *rs = NULL;
+	char err[2048];
+
+	program_big(clause);
+	assert_int_equal(load(&rs, err, sizeof(err)), RULES_ESYNTAX);
+	assert_null(rs);
+	if (strstr(err, want) == NULL)
+		fail_msg("wanted '%s' in:\n%s", want, err);
+}
+
+/* A rule file cannot exhaust the stack or the memory of what loads it:
+ * nesting, terms and size are bounded, each with an error naming the
+ * place; compiling is linear in the clause's size. */
+static void
+test_limits(void **state)
+{
+	struct rules_set *rs;
+	char err[2048], *c;
+	unsigned nt;
+
+	(void)state;
+	/* 70,000 nested `not` crashed the parser (stack overflow): the
+	 * file is too large, and 33 are nested too deeply */
+	c = long_clause("", 70000, " not", " age > 3");
+	expect_big_error(c, "bytes and goes past 65536 here: a rule file holds at most 65536 bytes");
+	free(c);
+	c = long_clause("", 33, " not", " age > 3");
+	expect_big_error(c, "p.ini:13:35: nested more than 32 deep");
+	free(c);
+	c = long_clause("", 31, " not", " age > 3");
+	program_big(c);
+	free(c);
+	assert_int_equal(load(&rs, err, sizeof(err)), 0);
+	rules_free(rs);
+	/* an or of 2,000 terms took gigabytes: too many terms, named where
+	 * the limit is passed */
+	c = long_clause("age = 0", 2000, " or age = %u", "");
+	expect_big_error(c, "more than 1024 terms in the `when` clauses of "
+	    "this file");
+	free(c);
+	/* the limit counts the file's clauses together */
+	c = long_clause("age = 0", 200, " or age = %u", "\n");
+	{
+		char *two = malloc(2 * strlen(c) + 1);
+
+		assert_non_null(two);
+		strcpy(two, c);
+		strcat(two, c);
+		expect_big_error(two, "more than 1024 terms");
+		free(two);
+	}
+	/* 200 terms compile to code of a size linear in them (each level
+	 * of the or compiled the whole chain below it again) */
+	program_big(c);
+	free(c);
+	assert_int_equal(load(&rs, err, sizeof(err)), 0);
+	assert_true(rs->p[0]->code->n <= 4 * 201);
+	rules_free(rs);
+	/* quantifiers nested as deep as allowed evaluate (the interpreter
+	 * recurses once per quantifier) */
+	c = long_clause("", 30, " any members (", "age >= 30");
+	{
+		size_t n = strlen(c);
+		char *body = malloc(n + 200);
+
+		assert_non_null(body);
+		memcpy(body, c, n);
+		memset(body + n, ')', 30);
+		snprintf(body + n + 30, 200, "\n[test: t]\ndate = 2026-01-01\n"
+		    "a = head 1990-01-01\nb = child 2020-01-01\nexpect = a b\n");
+		program_big(body);
+		free(body);
+	}
+	free(c);
+	assert_int_equal(program_tests(&nt), 0);
+	assert_int_equal(nt, 1);
+}
+
+/* A condition that holds for no one is a mistake, not a program: an
+ * empty range, bounds that contradict each other (in one clause or
+ * across `when` lines), an impossible remainder. */
+static void
+test_conditions_never_true(void **state)
+{
+	struct rules_set *rs;
+	char err[2048];
+
+	(void)state;
+	expect_error("person", "[eligible]\nwhen = age in 74..40\n",
+	    "p.ini:12:15: the range 74..40 is empty (it holds for no value): "
+	    "the smaller end comes first, 40..74");
+	expect_error("person", "[eligible]\nwhen = birth_date in 2020-01-01..2010-01-01\n",
+	    "the range 2020-01-01..2010-01-01 is empty");
+	expect_error("person", "[eligible]\nwhen = age in -1..-5\n",
+	    "the range -1..-5 is empty");
+	expect_error("person", "[eligible]\nwhen = age >= 75\nwhen = age < 40\n",
+	    "p.ini:13:12: age >= 75 (line 12) and age < 40 (line 13) never both hold");
+	expect_error("person", "[eligible]\nwhen = 74 <= age <= 40\n",
+	    "age >= 74 (line 12) and age <= 40 (line 12) never both hold");
+	expect_error("person", "[eligible]\nwhen = (age > 3 and sex = 1 and age < 2) or sex = 2\n",
+	    "age > 3 (line 12) and age < 2 (line 12) never both hold");
+	expect_error("person", "[eligible]\nwhen = relationship = child and relationship = head\n",
+	    "relationship = child (line 12) and relationship = head (line 12)");
+	expect_error("person", "[eligible]\nwhen = any members (age > 70 and 10 > age)\n",
+	    "age > 70 (line 12) and age < 10 (line 12) never both hold");
+	expect_error("person", "[eligible]\nwhen = events(mr in FY) >= 2\n"
+	    "when = events(mr in FY) < 1\n", "events(mr) >= 2 (line 12) and "
+	    "events(mr) < 1 (line 13)");
+	expect_error("person", "[eligible]\nwhen = age in {1, 2, 3} and age > 5\n",
+	    "never both hold");
+	expect_error("person", "[eligible]\nwhen = head.income < 3 and head.income > 2\n",
+	    "head.income > 2 (line 12) and head.income < 3 (line 12)");
+	expect_error("person", "[eligible]\nwhen = age % 5 = 7\n",
+	    "p.ini:12:16: age % 5 is never 7");
+	/* what may hold loads */
+	program("person", "[eligible]\nwhen = age in 40..40\nwhen = age > 3 and age < 50\n"
+	    "when = age > 70 or age < 45\nwhen = head.age < 30\n"
+	    "when = events(mr) >= 1 and events(mr in FY) = 0\nwhen = age % 5 = 0\n");
+	assert_int_equal(load(&rs, err, sizeof(err)), 0);
+	rules_free(rs);
 }
 
 static void
@@ -400,6 +577,8 @@ main(void)
 		cmocka_unit_test(test_history_windows),
 		cmocka_unit_test(test_sets_ranges_chains_dates),
 		cmocka_unit_test(test_review_cases),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_conditions_never_true),
 		cmocka_unit_test(test_shipped_rules_load),
 		cmocka_unit_test(test_load_codes),
 	};

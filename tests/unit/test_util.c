@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,6 +155,8 @@ test_file_write_new(void **state)
 	assert_non_null(got);
 	assert_int_equal(len, 4);
 	assert_memory_equal(got, "abc\n", 4);
+	/* a buffer the file's size, not a megabyte per small file */
+	assert_true(malloc_usable_size(got) < 4096);
 	free(got);
 	/* never over an existing file, which stays as it was */
 	assert_int_equal(file_write_new(path, 0644, "x", 1), -EEXIST);

@@ -27,6 +27,14 @@
 #include <unistd.h>
 
 #define MAX_COLUMNS 64
+/* A field longer than this is an error (the longest a contract column
+ * holds, a history, is far shorter), so that one field cannot take the
+ * memory of an import.  The text is fed to libcsv in pieces of at most
+ * FEED_PIECE bytes, and its field buffer grows by FIELD_BLOCK bytes at a
+ * time (libcsv's default, 128, made a long field's growth quadratic). */
+#define FIELD_MAX (1u << 20)
+#define FEED_PIECE (64u << 10)
+#define FIELD_BLOCK (16u << 10)
 
 struct csvin {
 	const char *path;
@@ -324,6 +332,16 @@ header_end(struct csvin *in)
 	in->header_done = 1;
 }
 
+/* A field past FIELD_MAX: an error that stops the reading. */
+static void
+too_long(struct csvin *in)
+{
+	plain_error(in, in->in_rec ? in->rec_line : in->next_line,
+	    "a field longer than %u bytes in the record starting here",
+	    FIELD_MAX);
+	in->stop = 1;
+}
+
 static void
 cb_field(void *data, size_t len, void *user)
 {
@@ -340,6 +358,10 @@ cb_field(void *data, size_t len, void *user)
 	pos = in->field_no++;
 	if (in->stop)
 		return;
+	if (len > FIELD_MAX) {
+		too_long(in);
+		return;
+	}
 	if (!in->header_done) {
 		header_field(in, pos, data, len);
 		return;
@@ -467,6 +489,31 @@ parser_init(struct csvin *in)
 		return -1;
 	}
 	csv_set_space_func(&in->p, no_space);
+	csv_set_blk_size(&in->p, FIELD_BLOCK);
+	return 0;
+}
+
+/* One line to libcsv, in pieces so that a field past FIELD_MAX is
+ * stopped within a piece of it.  0, or -1 if libcsv refused it (the
+ * reading stops; a callback may stop it too). */
+static int
+feed_line(struct csvin *in, const char *s, size_t n)
+{
+	for (size_t done = 0; done < n && !in->stop; ) {
+		size_t k = n - done < FEED_PIECE ? n - done : FEED_PIECE;
+
+		if (csv_parse(&in->p, s + done, k, cb_field, cb_row, in) != k) {
+			plain_error(in, in->in_rec ? in->rec_line : in->next_line,
+			    "%s in the record starting here (a quote inside "
+			    "an unquoted field, or text after a closing quote)",
+			    csv_strerror(csv_error(&in->p)));
+			in->stop = 1;
+			return -1;
+		}
+		done += k;
+		if (in->p.entry_pos > FIELD_MAX && !in->stop)
+			too_long(in);
+	}
 	return 0;
 }
 
@@ -491,14 +538,8 @@ feed(struct csvin *in, int header_only)
 		if (cr != NULL && cr + 1 < in->text + off + n && cr[1] != '\n')
 			n = (size_t)(cr - (in->text + off)) + 1;
 		in->line++;
-		if (csv_parse(&in->p, in->text + off, n, cb_field, cb_row, in) != n) {
-			plain_error(in, in->in_rec ? in->rec_line : in->next_line,
-			    "%s in the record starting here (a quote inside "
-			    "an unquoted field, or text after a closing quote)",
-			    csv_strerror(csv_error(&in->p)));
-			in->stop = 1;
+		if (feed_line(in, in->text + off, n) != 0)
 			break;
-		}
 		off += n;
 		if (!in->in_rec && !in->p.quoted)
 			in->next_line = in->line + 1;
