@@ -241,7 +241,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -pthread -I$(BUILD) 
 	-Idaemon/lib -Itools/oshirase $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS) \
 	$(CSV_CFLAGS) $(ZMQ_CFLAGS)
 FUZZ_SAN := address,undefined
-FUZZ_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) -lm
+FUZZ_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) $(IDN2_LIBS) -lm
 FUZZ_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(wildcard daemon/lib/*.c) \
 	tools/oshirase/csvin.c)
 # the modules, instrumented once for every target
