@@ -51,8 +51,11 @@ for script in "$top"/tests/integration/*.sh; do
 	case $(basename "$script") in lib.sh) continue ;; esac
 	name=$(basename "$script" .sh)
 	out="$log/$name.out"
+	t0=$(date +%s)
 	sh "$script" >"$out" 2>&1
-	count "$name" $? "$out"
+	rc=$?
+	echo "# show: $name took $(( $(date +%s) - t0 )) s" >>"$out"
+	count "$name" $rc "$out"
 done
 if [ -z "$failed_names" ]; then
 	rm -rf "$log"

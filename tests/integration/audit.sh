@@ -190,6 +190,8 @@ api = $EMU
 token_file = $T/line-token
 [email]
 url = smtp://127.0.0.1:$SMTP_PORT
+[dispatch]
+job_timeout = 5
 [log]
 dir = $1
 origin = mihon-test
