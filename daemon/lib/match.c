@@ -279,23 +279,6 @@ print_dry(struct store *s, const struct rules_set *rs, const struct cand *v,
 	return rc;
 }
 
-/*
- * A failpoint for the crash tests: OSHIRASE_FAILPOINT=NAME:N makes the
- * process die (as kill -9 would: no cleanup) the Nth time it passes the
- * point NAME.  Unset, it costs one getenv per call.
- */
-static void
-failpoint(const char *name)
-{
-	static int count;
-	const char *fp = getenv("OSHIRASE_FAILPOINT");
-	size_t n = strlen(name);
-
-	if (fp != NULL && strncmp(fp, name, n) == 0 && fp[n] == ':' &&
-	    ++count == atoi(fp + n + 1))
-		_exit(137);
-}
-
 /* A u32 meta value (0 when missing). */
 static int
 meta_u32(MDB_txn *txn, const struct store_dbi *dbi, const char *name,
@@ -397,7 +380,8 @@ queue(struct store *s, const struct rules_set *rs, const struct cand *v,
 				txn = NULL;
 				goto fail;
 			}
-			failpoint("match-batch");
+			if (util_failpoint("match-batch"))
+				_exit(137);	/* as kill -9 would: no cleanup */
 			inbatch = 0;
 			if ((rc = mdb_txn_begin(store_env(s), NULL, 0, &txn)) != 0) {
 				txn = NULL;

@@ -611,3 +611,14 @@ util_uuid_text(const uint8_t u[16], char out[UTIL_UUID_TEXT])
 	}
 	out[o] = '\0';
 }
+
+int
+util_failpoint(const char *name)
+{
+	static int count;
+	const char *fp = getenv("OSHIRASE_FAILPOINT");
+	size_t n = strlen(name);
+
+	return fp != NULL && strncmp(fp, name, n) == 0 && fp[n] == ':' &&
+	    ++count == atoi(fp + n + 1);
+}

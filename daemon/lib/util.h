@@ -111,6 +111,12 @@ int file_read_small(const char *path, int private, char *buf, size_t cap,
  * program calls it first: they hold tokens, keys and residents' data.
  * Returns 0 or -errno (the programs exit 70).
  */
+/* A failpoint for the tests: with OSHIRASE_FAILPOINT=NAME:N in the
+ * environment, 1 the Nth time the point NAME is passed, else 0.  The
+ * caller then fails as the point says (dies as kill -9 would, or fails a
+ * commit).  Unset, it costs one getenv per call. */
+int util_failpoint(const char *name);
+
 int util_nodump(void);
 
 /* Little-endian integers of n (1..8) bytes, as the record formats use. */

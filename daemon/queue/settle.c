@@ -140,23 +140,6 @@ flight_done(struct dispatch *d, struct flight *f)
 		d->ch[f->channel].inflight--;
 }
 
-/*
- * A failpoint for the crash tests: OSHIRASE_FAILPOINT=email-sent:N makes
- * the daemon die (as kill -9 would: no cleanup) when the Nth result "sent"
- * of an email comes in, before it is settled.  Unset, it costs a getenv
- * per email sent.
- */
-static void
-failpoint_email_sent(void)
-{
-	static int count;
-	const char *fp = getenv("OSHIRASE_FAILPOINT");
-
-	if (fp != NULL && strncmp(fp, "email-sent:", 11) == 0 &&
-	    ++count == atoi(fp + 11))
-		_exit(137);
-}
-
 void
 dispatch_on_result(struct dispatch *d, const struct job_result *r)
 {
@@ -194,8 +177,10 @@ dispatch_on_result(struct dispatch *d, const struct job_result *r)
 		unthrottle(ch, f->channel, now);
 	switch (r->outcome) {
 	case JOB_SENT:
-		if (f->channel == CHANNEL_EMAIL)
-			failpoint_email_sent();
+		/* the crash tests: die as an email's 250 comes in, before
+		 * it is settled (as kill -9 would: no cleanup) */
+		if (f->channel == CHANNEL_EMAIL && util_failpoint("email-sent"))
+			_exit(137);
 		vd->final = OUTCOME_SENT;
 		return;
 	case JOB_PERMANENT:
@@ -454,20 +439,6 @@ dispatch_verdict_add(struct dispatch *d, uint64_t id)
 	return vd;
 }
 
-/* A failpoint for the tests: OSHIRASE_FAILPOINT=settle-commit:N makes the
- * Nth settle transaction fail at its commit, as an LMDB or disk error
- * would (aborted, nothing of it in the store).  Unset, it costs one
- * getenv per settle. */
-static int
-commit_fails(void)
-{
-	static int count;
-	const char *fp = getenv("OSHIRASE_FAILPOINT");
-
-	return fp != NULL && strncmp(fp, "settle-commit:", 14) == 0 &&
-	    ++count == atoi(fp + 14);
-}
-
 /* Apply the step's verdicts in one transaction: the outcome records
  * written and log.bin synced before the commit, the writer's state after
  * it; if the transaction fails, its records are taken back from the log
@@ -493,7 +464,7 @@ dispatch_settle(struct dispatch *d)
 		rc = EIO;
 		logerr = 1;
 	}
-	if (rc == 0 && commit_fails()) {
+	if (rc == 0 && util_failpoint("settle-commit")) {
 		mdb_txn_abort(txn);
 		rc = EIO;
 	} else if (rc == 0)

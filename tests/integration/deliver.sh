@@ -284,7 +284,7 @@ fresh q
 emu_faults '{"latency_ms": 50}'
 "$OSHIRASED" -c "$T/q.conf" --once --date $D --now ${D}T10:00 --wait 10 >"$T/q.out" 2>"$T/q.err" &
 DPID=$!
-until_ok 10 grep -q "sender processes started" "$T/q.err"
+until_ok 10 grep -qs "sender processes started" "$T/q.err"
 kill -KILL $(ps -o pid= --ppid "$DPID")
 wait "$DPID"
 rc=$?
