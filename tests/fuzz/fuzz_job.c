@@ -48,8 +48,11 @@ check_result(const uint8_t *data, size_t size)
 	for (const char *c = r.detail; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			abort();	/* a control character for the log */
+	/* a result is encoded in the current frame (OSR3); one of the
+	 * older frame (OSR2, still read) encodes to another size */
 	n = job_result_encode(&r, out, sizeof(out));
-	if (n != size || job_result_decode(out, n, &again) != 0 ||
+	if ((memcmp(data, "OSR3", 4) == 0 && n != size) ||
+	    job_result_decode(out, n, &again) != 0 ||
 	    memcmp(&r, &again, sizeof(r)) != 0)
 		abort();
 }
