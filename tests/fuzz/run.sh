@@ -56,8 +56,8 @@ for bin; do
 	fi
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-	units=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+	cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+	units=$(grep -ao 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
 	printf '%-14s %12s %9s %7s %7s  %s\n' "$name" "${execs:-?}" "${rate:-?}" \
 	    "${cov:-?}" "${units:-?}" "${secs}s${FUZZ_RUNS:+/$FUZZ_RUNS}"
 	if [ $st -ne 0 ]; then
