@@ -473,7 +473,7 @@ main(int argc, char **argv)
 	struct progress prog = { 0, 0, 0, 0 };
 	uint64_t wd_usec = 0;
 	long holder;
-	int rc, lockfd = -1;
+	int rc, lockfd = -1, stuck = 0;
 
 	log_init("oshirased", LOG_LEVEL_INFO);
 	/* the contact key, addresses and texts: no core */
@@ -613,8 +613,10 @@ main(int argc, char **argv)
 			drain_until = util_now() + (double)w.cfg->job_timeout;
 		}
 		if (drain_until != 0 && (dispatch_in_flight(d) == 0 ||
-		    util_now() > drain_until))
+		    util_now() > drain_until)) {
+			rc = stuck;
 			break;
+		}
 		if (got_hup) {
 			got_hup = 0;
 			reload(&o, s, &w, d);
@@ -665,10 +667,17 @@ main(int argc, char **argv)
 			rc = EXIT_IOERR;
 			break;
 		}
-		if (o.once && drain_until == 0 && (rc = once_stuck(d, lk, w.cfg,
-		    sp ? spawn_jobs(sp) : w.cfg->jobs_endpoint, o.wait,
-		    &prog)) != 0)
-			break;
+		/* a --once run that cannot progress stops as SIGTERM would:
+		 * what is in flight is answered first, so that no email is
+		 * left in doubt by a run that did not crash */
+		if (o.once && drain_until == 0 && (stuck = once_stuck(d, lk,
+		    w.cfg, sp ? spawn_jobs(sp) : w.cfg->jobs_endpoint, o.wait,
+		    &prog)) != 0) {
+			log_info("waiting for %u jobs in flight",
+			    dispatch_in_flight(d));
+			dispatch_drain(d);
+			drain_until = util_now() + (double)w.cfg->job_timeout;
+		}
 		if (outlog_tick(log) != 0) {
 			log_warnx("%s", outlog_error(log));
 			rc = EXIT_IOERR;

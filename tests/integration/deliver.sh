@@ -279,6 +279,35 @@ rc=$? t1=$(date +%s)
 	[ $((t1 - t0)) -lt 30 ] && [ "$(st w2 "messages line")" -eq "$nw" ] &&
 	ok "--once with every attempt refused: exit 75 after --wait ($((t1 - t0)) s), says so; the messages stay queued" ||
 	not_ok "refused: exit $rc after $((t1 - t0)) s: $(tail -2 "$T/w2.err")"
+# ... and it stops as SIGTERM would, answering what is in flight first:
+# with LINE refused and a relay that takes the connection and never
+# answers (each email attempt in flight for [email] timeout, 3 s), the
+# run that gives up leaves no email in doubt, so the next run has none
+# to hold back (without the drain it would hold them job_timeout and
+# could send them twice with no crash at all).
+"$OSHIRASE" keygen --contacts --db "$T/w3" -q &&
+	imp_res "$T/small/residents.csv" "$T/w3" -q && imp_con "$T/small/contacts.csv" "$T/w3" -q ||
+	not_ok "the small city's import (both channels)"
+hang=$("$PY" "$TOP/tests/integration/smtp_sink.py" --free-port)
+"$PY" -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64); time.sleep(300)' "$hang" &
+HANG_PID=$!
+cp "$T/w2.conf" "$T/w3.conf"
+sed -i -e "s|^db = .*|db = $T/w3|" -e "s|^url = .*|url = smtp://127.0.0.1:$hang\ntimeout = 3|" "$T/w3.conf"
+timeout 60 "$OSHIRASED" -c "$T/w3.conf" --once --date $D --now ${D}T10:00 --wait 6 \
+	>"$T/w3.out" 2>"$T/w3.err"
+rc=$?
+ne=$(st w3 "messages email")
+timeout 60 "$OSHIRASED" -c "$T/w3.conf" --once --date $D --now ${D}T10:00 --wait 6 \
+	>"$T/w3b.out" 2>"$T/w3b.err"
+rc2=$?
+kill "$HANG_PID" 2>/dev/null
+[ $rc -eq 75 ] && [ $rc2 -eq 75 ] && [ "$ne" -ge 1 ] &&
+	grep -q "waiting for [0-9]* jobs in flight" "$T/w3.err" &&
+	! grep -q "handed to senders before a restart" "$T/w3b.err" &&
+	ok "--once that gives up (75) answers its $ne emails in flight first: the next run finds none in doubt" ||
+	not_ok "a stuck run with emails in flight: exit $rc then $rc2, $ne emails: $(grep -h "in flight\|before a restart" "$T/w3.err" "$T/w3b.err" | head -3)"
 # all of them killed: the run stops instead of waiting for nothing
 fresh q
 emu_faults '{"latency_ms": 50}'
