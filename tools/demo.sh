@@ -64,6 +64,9 @@ rate = 1900
 url = smtp://127.0.0.1:$SMTP_PORT
 rate = 500
 burst = 50
+# emails handed out and not yet answered: what a crash may send twice;
+# each batch of them costs a commit before it goes (default 4)
+in_flight = 32
 [senders]
 workers = 4
 EOC
