@@ -546,10 +546,7 @@ main(int argc, char **argv)
 	if ((rc = outlog_open(logdir, w.cfg->cp_records, w.cfg->cp_seconds,
 	    &log, err, sizeof(err))) != 0) {
 		log_warnx("%s", err);
-		rc = rc == OUTLOG_ECUT || rc == OUTLOG_EMISMATCH ||
-		    rc == OUTLOG_ESTATE || rc == SEALFMT_EHEADER ? EXIT_DATAERR :
-		    rc == -ENOSPC || rc == -EIO || rc == -EDQUOT ? EXIT_IOERR :
-		    EXIT_CANTCREAT;
+		rc = outlog_exit_status(rc);
 		goto out;
 	}
 	/* ZeroMQ's threads and the ZAP handler's get no signals */

@@ -1074,13 +1074,56 @@ err:
 	return rc;
 }
 
+/* Open the log's files in dir and check them, as a start does: keys,
+ * state, header, records (taken in), the last checkpoint against the
+ * state.  With check, nothing is opened for writing, a missing
+ * checkpoints file is no checkpoint yet, and nothing is repaired (the
+ * start will).  0 or a negative code, the message in err. */
+static int
+take_log(struct outlog *l, const char *dir, int check, off_t *torn,
+    struct cp_end *e, char *err, size_t errlen)
+{
+	uint8_t *seed;
+	int rc;
+
+	if ((l->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = neg_errno();
+		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	if ((rc = read_key(l, "signing.key", &seed, err, errlen)) != 0)
+		return rc;
+	crypto_sign_seed_keypair(l->pk, l->sk, seed);
+	sodium_free(seed);
+	if ((rc = read_key(l, "digest.key", &l->digest_key, err, errlen)) != 0 ||
+	    (rc = load_state(l, err, errlen)) != 0)
+		return rc;
+	l->fd = open_in(l, "log.bin", check ? O_RDONLY : O_RDWR | O_APPEND, 0);
+	if (l->fd >= 0)
+		l->cpfd = open_in(l, "checkpoints", check ? O_RDONLY :
+		    O_RDWR | O_APPEND | O_CREAT, 0644);
+	if (l->fd < 0 || (l->cpfd < 0 && !(check && l->cpfd == -ENOENT)) ||
+	    (rc = check_name(l, "state.tmp")) != 0) {
+		rc = l->fd < 0 ? l->fd : l->cpfd < 0 ? l->cpfd : rc;
+		snprintf(err, errlen, "%s", l->error);
+		return rc;
+	}
+	if ((rc = check_header(l, err, errlen)) != 0 ||
+	    (rc = take_in(l, torn, err, errlen)) != 0)
+		return rc;
+	if (l->cpfd < 0)
+		memset(e, 0, sizeof(*e));
+	else if ((rc = last_checkpoint(l, e, err, errlen)) != 0)
+		return rc;
+	return check_state(l, e, err, errlen);
+}
+
 int
 outlog_open(const char *dir, long checkpoint_records, long checkpoint_seconds,
     struct outlog **out, char *err, size_t errlen)
 {
 	struct outlog *l;
 	struct cp_end e;
-	uint8_t *seed;
 	off_t torn;
 	int rc;
 
@@ -1091,29 +1134,7 @@ outlog_open(const char *dir, long checkpoint_records, long checkpoint_seconds,
 	}
 	l->cp_records = checkpoint_records;
 	l->cp_seconds = checkpoint_seconds;
-	if ((l->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		rc = neg_errno();
-		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
-		goto fail;
-	}
-	if ((rc = read_key(l, "signing.key", &seed, err, errlen)) != 0)
-		goto fail;
-	crypto_sign_seed_keypair(l->pk, l->sk, seed);
-	sodium_free(seed);
-	if ((rc = read_key(l, "digest.key", &l->digest_key, err, errlen)) != 0 ||
-	    (rc = load_state(l, err, errlen)) != 0)
-		goto fail;
-	if ((l->fd = open_in(l, "log.bin", O_RDWR | O_APPEND, 0)) < 0 ||
-	    (l->cpfd = open_in(l, "checkpoints", O_RDWR | O_APPEND | O_CREAT,
-	    0644)) < 0 || (rc = check_name(l, "state.tmp")) != 0) {
-		rc = l->fd < 0 ? l->fd : l->cpfd < 0 ? l->cpfd : rc;
-		snprintf(err, errlen, "%s", l->error);
-		goto fail;
-	}
-	if ((rc = check_header(l, err, errlen)) != 0 ||
-	    (rc = take_in(l, &torn, err, errlen)) != 0 ||
-	    (rc = last_checkpoint(l, &e, err, errlen)) != 0 ||
-	    (rc = check_state(l, &e, err, errlen)) != 0 ||
+	if ((rc = take_log(l, dir, 0, &torn, &e, err, errlen)) != 0 ||
 	    (rc = repair(l, torn, &e, err, errlen)) != 0)
 		goto fail;
 	if ((rc = append_event(l, SEALFMT_START, 0, 0)) != 0 ||
@@ -1126,6 +1147,33 @@ outlog_open(const char *dir, long checkpoint_records, long checkpoint_seconds,
 	*out = l;
 	return 0;
 fail:
+	l->len = 0;
+	outlog_close(l);
+	return rc;
+}
+
+int
+outlog_exit_status(int rc)
+{
+	return rc == OUTLOG_ECUT || rc == OUTLOG_EMISMATCH ||
+	    rc == OUTLOG_ESTATE || rc == SEALFMT_EHEADER ? EXIT_DATAERR :
+	    rc == -ENOSPC || rc == -EIO || rc == -EDQUOT ? EXIT_IOERR :
+	    EXIT_CANTCREAT;
+}
+
+int
+outlog_check(const char *dir, char *err, size_t errlen)
+{
+	struct outlog *l;
+	struct cp_end e;
+	off_t torn;
+	int rc;
+
+	if ((rc = writer_new(dir, &l)) != 0) {
+		snprintf(err, errlen, "%s: out of memory", dir);
+		return rc;
+	}
+	rc = take_log(l, dir, 1, &torn, &e, err, errlen);
 	l->len = 0;
 	outlog_close(l);
 	return rc;

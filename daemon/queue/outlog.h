@@ -129,6 +129,14 @@ int outlog_init(const char *dir, const char *origin, const char *pub_out,
  * outlog_close. */
 int outlog_open(const char *dir, long checkpoint_records,
     long checkpoint_seconds, struct outlog **out, char *err, size_t errlen);
+/* What outlog_open checks (keys, links, header, records, the state
+ * against the last checkpoint), with nothing written or repaired: 0 or
+ * the negative code outlog_open would give, the message in err. */
+int outlog_check(const char *dir, char *err, size_t errlen);
+/* The exit status for a code of outlog_open or outlog_check: 65 for a
+ * log that does not agree with its state (nothing was cut), 74 for an
+ * I/O error, 73 otherwise. */
+int outlog_exit_status(int rc);
 /* Append; durable only after outlog_sync.  0 or a negative code (errno
  * is set too for a system error). */
 int outlog_append(struct outlog *l, const struct outcome *o);

@@ -6,6 +6,7 @@
 #include "curve.h"
 #include "link.h"
 #include "log.h"
+#include "outlog.h"
 #include "util.h"
 
 #include <sodium.h>
@@ -152,6 +153,12 @@ check_log(const char *logdir)
 			    EXIT_CANTCREAT;
 		}
 		sodium_free(k);
+	}
+	/* the log as the writer will take it in: links, owners, header,
+	 * records and state against the last checkpoint; nothing written */
+	if ((rc = outlog_check(logdir, err, sizeof(err))) != 0) {
+		log_warnx("%s", err);
+		return outlog_exit_status(rc);
 	}
 	return 0;
 }

@@ -179,7 +179,7 @@ grep -q "ALERT: .*checkpoints: a torn last line" "$T/d11.err" &&
 # The writer refuses a log it cannot verify, cutting nothing (exit 65),
 # and says what to check.  wrun LOGDIR DB [FAILPOINT]: a --once run of
 # the daemon on that log and store; its status in $ws, stderr in $T/w.err.
-wrun() {
+wconf() {
 	cat >"$T/w.conf" <<EOC
 [store]
 db = $2
@@ -196,21 +196,31 @@ job_timeout = 5
 dir = $1
 origin = mihon-test
 checkpoint_records = 50
+[senders]
+jobs = ipc://$T/w.jobs
+results = ipc://$T/w.results
 EOC
+}
+wrun() {
+	wconf "$1" "$2"
 	env ${3:+OSHIRASE_FAILPOINT=$3} "$OSHIRASED" -c "$T/w.conf" --once --date $D \
 	    --now ${D}T10:00 --wait 5 >"$T/w.out" 2>"$T/w.err"
 	ws=$?
 }
 # refused DESC LOGDIR STATUS RE: the run on LOGDIR exits STATUS, says RE,
 # and log.bin and checkpoints are as they were.
+# oshirased -n refuses it first, with the same status and message.
 refused() {
 	cp "$2/log.bin" "$T/before.bin"; cp "$2/checkpoints" "$T/before.cp"
+	wconf "$2" "$T/db"
+	"$OSHIRASED" -c "$T/w.conf" -n >"$T/n.out" 2>"$T/n.err"
+	ns=$?
 	wrun "$2" "$T/db"
 	if [ $ws -eq "$3" ] && grep -q "$4" "$T/w.err" && cmp -s "$2/log.bin" "$T/before.bin" &&
-	    cmp -s "$2/checkpoints" "$T/before.cp"; then
-		ok "$1: exit $3, nothing cut or appended: $(grep -o "$4.\{0,60\}" "$T/w.err" | head -1)"
+	    cmp -s "$2/checkpoints" "$T/before.cp" && [ $ns -eq "$3" ] && grep -q "$4" "$T/n.err"; then
+		ok "$1: exit $3 (and from -n), nothing cut or appended: $(grep -o "$4.\{0,60\}" "$T/w.err" | head -1)"
 	else
-		not_ok "$1: exit $ws, want $3 and '$4': $(grep -v '^oshirase-sender' "$T/w.err" | head -3)"
+		not_ok "$1: exit $ws (-n: $ns), want $3 and '$4': $(grep -v '^oshirase-sender' "$T/w.err" | head -3); -n: $(head -2 "$T/n.err")"
 	fi
 }
 "$OSHIRASE" audit init --log "$T/o2" --origin mihon-test --pubkey-out "$T/o2pub" --k0-out "$T/o2k0" >/dev/null
