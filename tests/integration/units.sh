@@ -45,8 +45,12 @@ done
 # the queue is not restarted into a refusal only the operator can mend
 # (the sealed log disagreeing with its state, a bad config or key file)
 case " $(key oshirased.service RestartPreventExitStatus) " in
-*" 65 "*" 78 "*) ok "oshirased.service: no restart after exit 65 or 78" ;;
+*" 65 "*" 73 "*" 78 "*) ok "oshirased.service: no restart after exit 65, 73 or 78" ;;
 *) not_ok "oshirased.service: RestartPreventExitStatus is '$(key oshirased.service RestartPreventExitStatus)'" ;;
+esac
+case " $(key oshirase-sender@.service RestartPreventExitStatus) " in
+*" 78 "*) ok "oshirase-sender@.service: no restart after exit 78 (a bad or unsafe secret file)" ;;
+*) not_ok "oshirase-sender@.service: RestartPreventExitStatus is '$(key oshirase-sender@.service RestartPreventExitStatus)'" ;;
 esac
 
 # the queue: no network at all; its sockets for the senders in /run/oshirase
