@@ -1,4 +1,4 @@
-/* lineemu.c - oshirase line-emulator: the LINE Messaging API push endpoints
+/* lineemu.c - oshirase-line-emulator: the LINE Messaging API push endpoints
  * on loopback, for tests
  * SPDX-License-Identifier: MIT
  *
@@ -163,7 +163,7 @@
 static void
 usage(FILE *f, int full)
 {
-	fprintf(f, "usage: oshirase line-emulator --token-file FILE [--port N] "
+	fprintf(f, "usage: oshirase-line-emulator --token-file FILE [--port N] "
 	    "[--port-file FILE]\n"
 	    "           [--record FILE] [--blocked FILE] [--known FILE] "
 	    "[--quota N]\n"
