@@ -167,26 +167,42 @@ bind_local(void *sock, const char *ep, const char *key, char *err,
 
 /* The CURVE server's side: its key pair, the allow-list, the ZAP
  * handler.  0 or -1 with err set. */
+int
+link_curve_keys(const struct config *cfg, struct curve_keypair **kp,
+    struct curve_keys *allow, char *err, size_t errlen)
+{
+	char path[CONFIG_PATH_MAX], why[CONFIG_PATH_MAX + 200];
+
+	*kp = NULL;
+	config_secret_path(cfg->curve_key, path, sizeof(path));
+	if (curve_keypair_read(path, kp, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "[senders] curve_key: %s", why);
+		return -1;
+	}
+	config_secret_path(cfg->curve_clients, path, sizeof(path));
+	if (curve_keys_read(path, allow, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "[senders] curve_clients: %s", why);
+		curve_keys_fini(allow);
+		curve_keypair_free(*kp);
+		*kp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 curve_setup(struct link *l, void *zctx, const struct config *cfg,
     char *err, size_t errlen)
 {
 	struct curve_keypair *kp = NULL;
 	struct curve_keys allow = { 0, NULL };
-	char path[CONFIG_PATH_MAX], why[CONFIG_PATH_MAX + 200];
+	char path[CONFIG_PATH_MAX];
 	const char *domain = ZAP_DOMAIN;
 	int one = 1, rc = -1;
 
-	config_secret_path(cfg->curve_key, path, sizeof(path));
-	if (curve_keypair_read(path, &kp, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "[senders] curve_key: %s", why);
+	if (link_curve_keys(cfg, &kp, &allow, err, errlen) != 0)
 		goto out;
-	}
 	config_secret_path(cfg->curve_clients, path, sizeof(path));
-	if (curve_keys_read(path, &allow, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "[senders] curve_clients: %s", why);
-		goto out;
-	}
 	if (allow.n == 0)
 		log_warnx("link: %s lists no sender: no one can connect to %s",
 		    path, cfg->remote_jobs);

@@ -46,6 +46,13 @@ int link_open(void *zctx, const struct config *cfg, const char *jobs,
 /* 0 if ep may be the local endpoint for key ("jobs", "results"): ipc://;
  * else -1 with err set (what link_open says of it). */
 int link_local_ok(const char *ep, const char *key, char *err, size_t errlen);
+/* The queue's CURVE key pair and its allow-list of the senders' keys, as
+ * [senders] curve_key and curve_clients name them: 0, or -1 with the
+ * message in err and nothing held. */
+struct curve_keypair;
+struct curve_keys;
+int link_curve_keys(const struct config *cfg, struct curve_keypair **kp,
+    struct curve_keys *allow, char *err, size_t errlen);
 /* The sockets, owned by the link: to poll (jobs: for credits), and to
  * read results from. */
 void *link_jobs(const struct link *l);

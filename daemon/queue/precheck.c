@@ -195,24 +195,15 @@ check_curve(const struct config *cfg)
 {
 	struct curve_keypair *kp = NULL;
 	struct curve_keys allow = { 0, NULL };
-	char path[CONFIG_PATH_MAX], why[ERR_MAX];
-	int rc = EXIT_CONFIG;
+	char err[ERR_MAX];
 
-	config_secret_path(cfg->curve_key, path, sizeof(path));
-	if (curve_keypair_read(path, &kp, why, sizeof(why)) != 0) {
-		log_warnx("[senders] curve_key: %s", why);
-		goto out;
+	if (link_curve_keys(cfg, &kp, &allow, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return EXIT_CONFIG;
 	}
-	config_secret_path(cfg->curve_clients, path, sizeof(path));
-	if (curve_keys_read(path, &allow, why, sizeof(why)) != 0) {
-		log_warnx("[senders] curve_clients: %s", why);
-		goto out;
-	}
-	rc = 0;
-out:
 	curve_keys_fini(&allow);
 	curve_keypair_free(kp);
-	return rc;
+	return 0;
 }
 
 int
