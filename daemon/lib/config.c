@@ -124,6 +124,33 @@ check_word(const char *v, char *why, size_t whylen)
 	return -1;
 }
 
+/* HOST:PORT, the port 1..65535: where a web-facing role listens. */
+static int
+check_listen(const char *v, char *why, size_t whylen)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	if (colon != NULL && colon != v) {
+		port = strtol(colon + 1, &end, 10);
+		if (colon[1] != '\0' && *end == '\0' && port >= 1 && port <= 65535)
+			return 0;
+	}
+	snprintf(why, whylen, "'%s' is not HOST:PORT", v);
+	return -1;
+}
+
+/* The actions endpoint: the queue binds it and has no network. */
+static int
+check_ipc(const char *v, char *why, size_t whylen)
+{
+	if (strncmp(v, "ipc://", 6) == 0 && v[6] != '\0')
+		return 0;
+	snprintf(why, whylen, "'%s' is not ipc://PATH", v);
+	return -1;
+}
+
 static const struct ckey {
 	const char *section, *name;
 	enum ctype type;
@@ -208,6 +235,8 @@ static const struct ckey {
 	{ "email", "unsubscribe", CT_PATH, offsetof(struct config, mail_unsubscribe),
 	  "https://www.city.mihon.example.jp/oshirase/unsubscribe/", 0, 0,
 	  "one-click unsubscribe URL prefix (RFC 8058); a per-contact token follows", NULL },
+	{ "email", "unsubscribe_days", CT_INT, offsetof(struct config, mail_unsub_days),
+	  "365", 30, 3650, "days an email's unsubscribe link works", NULL },
 	{ "email", "rate", CT_INT, offsetof(struct config, mail_rate),
 	  "50", 1, 100000, "emails per second", NULL },
 	{ "email", "burst", CT_INT, offsetof(struct config, mail_burst),
@@ -242,6 +271,43 @@ static const struct ckey {
 	{ "senders", "server_key", CT_PATH, offsetof(struct config, server_key),
 	  "", 0, 0, "a sender: the queue's public key (its key pair's .pub file; "
 	  "relative as token_file), pinned for a tcp:// jobs endpoint", NULL },
+	{ "gateway", "listen", CT_TEXT, offsetof(struct config, gw_listen),
+	  "127.0.0.1:8470", 0, 0, "where oshirase-gateway listens (HOST:PORT), "
+	  "behind the city's TLS reverse proxy", check_listen },
+	{ "gateway", "actions", CT_PATH, offsetof(struct config, gw_actions),
+	  "ipc:///run/oshirase/actions", 0, 0, "where the queue takes residents' "
+	  "actions from the gateway (ipc:// only)", check_ipc },
+	{ "gateway", "line_secret", CT_PATH, offsetof(struct config, gw_line_secret),
+	  "line-channel-secret", 0, 0, "the LINE channel secret file (0600; "
+	  "relative as [line] token_file)", NULL },
+	{ "gateway", "public_url", CT_PATH, offsetof(struct config, gw_public_url),
+	  "https://www.city.mihon.example.jp/oshirase/", 0, 0, "the gateway's "
+	  "pages as residents reach them (through the proxy), ending in /", check_http_url },
+	{ "gateway", "max_body", CT_INT, offsetof(struct config, gw_max_body),
+	  "65536", 1024, 1048576, "bytes: a larger request body is refused (413)", NULL },
+	{ "gateway", "max_connections", CT_INT, offsetof(struct config, gw_max_conn),
+	  "256", 1, 10000, "connections served at once", NULL },
+	{ "gateway", "timeout", CT_INT, offsetof(struct config, gw_timeout),
+	  "10", 1, 300, "seconds an idle connection is kept", NULL },
+	{ "gateway", "queue_timeout", CT_INT, offsetof(struct config, gw_queue_timeout),
+	  "5", 1, 60, "seconds to wait for the queue to apply an action (then 503)", NULL },
+	{ "gateway", "threads", CT_INT, offsetof(struct config, gw_threads),
+	  "4", 1, 64, "threads serving requests", NULL },
+	{ "gateway", "trust_proxy", CT_BOOL, offsetof(struct config, gw_trust_proxy),
+	  "no", 0, 0, "yes: take the client's address from the last "
+	  "X-Forwarded-For entry (the proxy's), for the attempt limits", NULL },
+	{ "gateway", "attempts", CT_INT, offsetof(struct config, gw_attempts),
+	  "5", 1, 1000, "failed registration codes a LINE user or a client "
+	  "address may try per attempts_window", NULL },
+	{ "gateway", "attempts_window", CT_INT, offsetof(struct config, gw_attempts_window),
+	  "900", 10, 86400, "seconds over which failed attempts are counted", NULL },
+	{ "gateway", "confirm_hours", CT_INT, offsetof(struct config, gw_confirm_hours),
+	  "48", 1, 720, "hours an email registration's confirmation link works", NULL },
+	{ "letters", "code_days", CT_INT, offsetof(struct config, code_days),
+	  "90", 1, 3650, "days a registration code in a letter works", NULL },
+	{ "letters", "code_key", CT_PATH, offsetof(struct config, code_key),
+	  "", 0, 0, "the key registration codes are hashed with (0600; empty: "
+	  "DB/codes.key, made by the first `oshirase letters`)", NULL },
 	{ "log", "dir", CT_PATH, offsetof(struct config, log_dir),
 	  "", 0, 0, "the sealed notification log directory (empty: DB/log)", NULL },
 	{ "log", "origin", CT_TEXT, offsetof(struct config, log_origin),
@@ -327,7 +393,7 @@ set_value(struct config *cfg, const struct ckey *k, const char *value,
 	return -1;
 }
 
-#define NKEYS_MAX 64
+#define NKEYS_MAX 96
 struct load_ctx {
 	struct config *cfg;
 	struct inifile_err *err;

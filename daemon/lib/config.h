@@ -64,6 +64,7 @@ struct config {
 	char mail_password[CONFIG_PATH_MAX], mail_cafile[CONFIG_PATH_MAX];
 	char mail_unsubscribe[CONFIG_PATH_MAX];
 	long mail_rate, mail_burst, mail_timeout;
+	long mail_unsub_days;			/* an unsubscribe link's life */
 	long mail_in_flight;			/* emails out at once: in doubt
 						 * after a crash, at most */
 	long workers;				/* [senders] */
@@ -72,6 +73,14 @@ struct config {
 	char curve_key[CONFIG_PATH_MAX];	/* this process's CURVE key pair */
 	char curve_clients[CONFIG_PATH_MAX];	/* the queue: senders allowed */
 	char server_key[CONFIG_PATH_MAX];	/* a sender: the queue's public key */
+	char gw_listen[CONFIG_TEXT_MAX];	/* [gateway] */
+	char gw_actions[CONFIG_PATH_MAX];
+	char gw_line_secret[CONFIG_PATH_MAX];
+	char gw_public_url[CONFIG_PATH_MAX];
+	long gw_max_body, gw_max_conn, gw_timeout, gw_queue_timeout, gw_threads;
+	long gw_trust_proxy, gw_attempts, gw_attempts_window, gw_confirm_hours;
+	long code_days;				/* [letters] */
+	char code_key[CONFIG_PATH_MAX];
 	char log_dir[CONFIG_PATH_MAX];		/* [log] dir */
 	char log_origin[CONFIG_TEXT_MAX];
 	long cp_records, cp_seconds;

@@ -108,9 +108,33 @@ enum sealfmt_type {
 	SEALFMT_OUTCOME = 1,	/* a notice's outcome */
 	SEALFMT_START,		/* the writer opened the log */
 	SEALFMT_STOP,		/* the writer closed it */
-	SEALFMT_ALARM		/* the writer found damage (sealfmt_alarm) */
+	SEALFMT_ALARM,		/* the writer found damage (sealfmt_alarm) */
+	SEALFMT_CONSENT		/* a contact's consent changed (below) */
 };
-#define SEALFMT_NTYPES 5	/* for arrays indexed by type */
+#define SEALFMT_NTYPES 6	/* for arrays indexed by type */
+
+/*
+ * A consent record (type SEALFMT_CONSENT) says what a contact holds from
+ * now on, and who set it; it never holds an address:
+ *   recipient  the resident's pseudonym      channel  the contact's
+ *   outcome    enum sealfmt_consent (active, withdrawn, or removed: the
+ *              contact no longer exists)
+ *   status     the consent bits held now (health 1, child 2, welfare 4,
+ *              tax 8)
+ *   attempt    the source (enum sealfmt_source)
+ *   message    the last message id the queue had made before the change:
+ *              messages up to it may have been in flight and may still be
+ *              recorded as sent; any later message to this contact while
+ *              the consent is withdrawn or empty is a breach
+ *              (`oshirase audit verify` reports it).
+ * The other fields are zero.  Consent records came with this type: a
+ * reader older than it refuses them as an unknown type.
+ */
+enum sealfmt_consent { SEALFMT_CONSENT_ACTIVE = 1, SEALFMT_CONSENT_WITHDRAWN,
+	SEALFMT_CONSENT_REMOVED };
+/* The store's contact sources (store.h: enum contact_source). */
+enum sealfmt_source { SEALFMT_SRC_IMPORT = 1, SEALFMT_SRC_LINE,
+	SEALFMT_SRC_WEB, SEALFMT_SRC_UNSUBSCRIBE };
 
 enum sealfmt_outcome {
 	SEALFMT_SENT = 1,	/* the channel accepted it */

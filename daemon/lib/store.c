@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define STORE_MAP_SIZE ((size_t)64 << 30)	/* address space, not disk */
-#define STORE_MAX_DBS 16
+#define STORE_MAX_DBS 24
 
 const char *const store_rel_names[5] = { "head", "spouse", "child", "parent", "other" };
 const char *const store_ins_names[5] = { "nhi", "late_elderly", "employee", "welfare", "none" };
@@ -214,26 +214,29 @@ store_resident_decode(const void *vbuf, size_t len, struct resident *r)
 }
 
 #define CONTACT_FIXED (8 + STORE_NONCE_LEN + 2)
+#define CONTACT_FIXED_V2 (8 + 1 + 8 + STORE_NONCE_LEN + 2)
 
 size_t
 store_contact_encode(const struct contact *c, uint8_t *buf, size_t cap)
 {
-	size_t need = CONTACT_FIXED + c->ct_len;
+	size_t need = CONTACT_FIXED_V2 + c->ct_len;
 
 	if (need > cap)
 		return 0;
-	buf[0] = STORE_CONTACT_V1;
+	buf[0] = STORE_CONTACT_V2;
 	buf[1] = c->language;
 	buf[2] = c->consent;
 	buf[3] = c->status;
 	put32(buf + 4, c->import_no);
+	buf[8] = c->source == 0 ? CONTACT_SRC_IMPORT : c->source;
+	put64(buf + 9, (uint64_t)c->changed);
 	if (c->nonce != NULL)
-		memcpy(buf + 8, c->nonce, STORE_NONCE_LEN);
+		memcpy(buf + 17, c->nonce, STORE_NONCE_LEN);
 	else
-		memset(buf + 8, 0, STORE_NONCE_LEN);
-	put16(buf + 8 + STORE_NONCE_LEN, c->ct_len);
+		memset(buf + 17, 0, STORE_NONCE_LEN);
+	put16(buf + 17 + STORE_NONCE_LEN, c->ct_len);
 	if (c->ct_len)
-		memcpy(buf + CONTACT_FIXED, c->ct, c->ct_len);
+		memcpy(buf + CONTACT_FIXED_V2, c->ct, c->ct_len);
 	return need;
 }
 
@@ -241,17 +244,36 @@ int
 store_contact_decode(const void *vbuf, size_t len, struct contact *c)
 {
 	const uint8_t *p = vbuf;
+	size_t fixed, at;
 
-	if (len < CONTACT_FIXED || p[0] != STORE_CONTACT_V1)
+	if (len < 1)
+		return -1;
+	if (p[0] == STORE_CONTACT_V1) {
+		fixed = CONTACT_FIXED;
+		at = 8;
+		c->source = CONTACT_SRC_IMPORT;
+		c->changed = 0;
+	} else if (p[0] == STORE_CONTACT_V2) {
+		fixed = CONTACT_FIXED_V2;
+		at = 17;
+		if (len < fixed)
+			return -1;
+		c->source = p[8];
+		c->changed = (int64_t)get64(p + 9);
+		if (c->source < CONTACT_SRC_IMPORT || c->source > CONTACT_SRC_MAX)
+			return -1;
+	} else
+		return -1;
+	if (len < fixed)
 		return -1;
 	c->language = p[1];
 	c->consent = p[2];
 	c->status = p[3];
 	c->import_no = (uint32_t)store_i32(p + 4);
-	c->nonce = p + 8;
-	c->ct_len = store_u16(p + 8 + STORE_NONCE_LEN);
-	c->ct = p + CONTACT_FIXED;
-	if (len != CONTACT_FIXED + (size_t)c->ct_len)
+	c->nonce = p + at;
+	c->ct_len = store_u16(p + at + STORE_NONCE_LEN);
+	c->ct = p + fixed;
+	if (len != fixed + (size_t)c->ct_len)
 		return -1;
 	return 0;
 }
@@ -273,6 +295,11 @@ open_dbs(struct store *s, int flags, char *err, size_t errlen)
 		{ "ledger", offsetof(struct store_dbi, ledger) },
 		{ "outbox", offsetof(struct store_dbi, outbox) },
 		{ "messages", offsetof(struct store_dbi, messages) },
+	}, actions[] = {
+		{ "line_index", offsetof(struct store_dbi, line_index) },
+		{ "events", offsetof(struct store_dbi, events) },
+		{ "codes", offsetof(struct store_dbi, codes) },
+		{ "consent_seen", offsetof(struct store_dbi, consent_seen) },
 	};
 	MDB_txn *txn;
 	uint8_t fmt[4];
@@ -318,6 +345,21 @@ open_dbs(struct store *s, int flags, char *err, size_t errlen)
 			return STORE_ELMDB;
 		}
 		s->dbi.delivery = i + 1 == sizeof(delivery) / sizeof(delivery[0]);
+	}
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		MDB_dbi *d = (MDB_dbi *)((char *)&s->dbi + actions[i].off);
+
+		rc = mdb_dbi_open(txn, actions[i].name,
+		    (flags & (STORE_CREATE | STORE_WRITE)) ? MDB_CREATE : 0, d);
+		if (rc == MDB_NOTFOUND && (flags & STORE_RDONLY))
+			break;
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: mdb_dbi_open %s: %s", s->dir,
+			    actions[i].name, mdb_strerror(rc));
+			mdb_txn_abort(txn);
+			return STORE_ELMDB;
+		}
+		s->dbi.actions = i + 1 == sizeof(actions) / sizeof(actions[0]);
 	}
 	rc = store_meta_get(txn, &s->dbi, "format", fmt, sizeof(fmt), &len);
 	if (rc == MDB_NOTFOUND && (flags & STORE_CREATE)) {

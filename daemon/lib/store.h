@@ -36,10 +36,39 @@
  *   u16 nbenefits, u16 ids | u16 nflags, u16 ids |
  *   u16 nhistory, entries of (u16 event id, i32 date) sorted by (id, date),
  *   distinct.
- * Contact record, STORE_CONTACT_V1:
+ * Contact record, STORE_CONTACT_V2 (written), STORE_CONTACT_V1 (read):
  *   u8 version | u8 language | u8 consent bits | u8 status |
- *   u32 import number | u8 nonce[24] | u16 ct_len | ciphertext
+ *   u32 import number | [v2: u8 source | i64 changed] | u8 nonce[24] |
+ *   u16 ct_len | ciphertext
  *   (ct_len 0 for a withdrawn contact: its address is not kept).
+ *   source (enum contact_source) says who set the contact last: the
+ *   city's contacts import, or the resident (LINE, the web, an email's
+ *   unsubscribe link); `import contacts` replaces or removes only
+ *   contacts whose source is the import.  changed: Unix seconds of that
+ *   change (0: unknown, v1).  The import number names the key the address
+ *   is encrypted under (contact_keys), whoever wrote it: the queue takes
+ *   a number of its own for the addresses residents give it.
+ *
+ * Residents' actions (the gateway's, applied by the queue), created with
+ * the delivery databases; a read-only open of a store without them sees
+ * them empty (struct store_dbi's actions = 0):
+ *   line_index   key  BLAKE2b-256 keyed with the LINE index key (derived
+ *                from contacts.sec: token.h) of a LINE user id
+ *                value resident pseudonym[32].  A hint: the contact it
+ *                points at is decrypted and compared before it is used.
+ *   events       key  a LINE webhookEventId (1..64 bytes)
+ *                value i64 LE Unix seconds when it was applied: each
+ *                event is applied at most once; pruned after 30 days.
+ *   codes        key  BLAKE2b-256 keyed with codes.key of a normalised
+ *                registration code (codes.h)  value a code record (codes.h)
+ *   consent_seen key  resident pseudonym[32] | channel[1]
+ *                value u8 status | u8 consent | u8 source: the consent the
+ *                sealed log last recorded for that contact, so that the
+ *                queue seals a consent record only for a change.
+ *   meta         "line_index.import" u32 LE: the last contact import whose
+ *                contacts are indexed and compared with consent_seen;
+ *                "queue.import" u32 LE: the import number of the queue's
+ *                own address key (0: none yet).
  *
  * Changing a format: bump its version constant, teach the decoder the old
  * version or write a migration run by `oshirase import` on open, and bump
@@ -62,6 +91,7 @@
 #define STORE_FORMAT 1
 #define STORE_RECORD_V1 1
 #define STORE_CONTACT_V1 1
+#define STORE_CONTACT_V2 2
 #define STORE_PSEUDO_LEN 32
 #define STORE_RES_KEY_LEN (2 * STORE_PSEUDO_LEN)
 
@@ -72,6 +102,15 @@ enum store_ins { INS_NHI = 0, INS_LATE_ELDERLY, INS_EMPLOYEE, INS_WELFARE, INS_N
 #define CONSENT_WELFARE 4u
 #define CONSENT_TAX 8u
 enum store_contact_status { CONTACT_ACTIVE = 0, CONTACT_WITHDRAWN = 1 };
+/* Who set a contact last (the contact record's source, and the sealed
+ * log's consent records: the same numbers). */
+enum contact_source {
+	CONTACT_SRC_IMPORT = 1,		/* the city's contacts CSV */
+	CONTACT_SRC_LINE,		/* the resident, through LINE */
+	CONTACT_SRC_WEB,		/* the resident, through a web form */
+	CONTACT_SRC_UNSUBSCRIBE		/* the resident, an email's link */
+};
+#define CONTACT_SRC_MAX CONTACT_SRC_UNSUBSCRIBE
 
 extern const char *const store_rel_names[5];
 extern const char *const store_ins_names[5];
@@ -140,6 +179,8 @@ int store_resident_relationship(const void *buf, size_t len);
 
 struct contact {
 	uint8_t language, consent, status;
+	uint8_t source;		/* enum contact_source; 0 encodes as import */
+	int64_t changed;	/* Unix seconds, 0: unknown */
 	uint32_t import_no;
 	const uint8_t *nonce;	/* 24 bytes */
 	const uint8_t *ct;
@@ -166,6 +207,9 @@ struct store;
 struct store_dbi {
 	MDB_dbi residents, resident_hh, contacts, contact_keys, vocab, meta;
 	MDB_dbi ledger, outbox, messages;
+	MDB_dbi line_index, events, codes, consent_seen;
+	int actions;	/* 0: a read-only open of a store without the
+			 * residents' action databases (all empty) */
 	int delivery;	/* 0: a read-only open of a store that has no
 			 * delivery databases yet (all of them empty) */
 };
