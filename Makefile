@@ -104,7 +104,7 @@ SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 
 # oshirase, the operator's tool (installed)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/oshirase/*.c)) \
-	$(BUILD)/daemon/queue/outlog.o \
+	$(BUILD)/daemon/queue/outlog.o $(BUILD)/daemon/queue/outlog_open.o \
 	$(BASE_OBJS) $(MAIL_OBJS) $(call lib,curve) $(SEAL_OBJS) $(STORE_OBJS) $(RULES_OBJS) $(RENDER_OBJS)
 CLI_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(IDN2_LIBS) -lm
 CLI_CFLAGS := $(LMDB_CFLAGS) $(CSV_CFLAGS) -Itools/oshirase -Idaemon/queue
@@ -204,7 +204,8 @@ check: $(PROGS) $(UNIT_BINS) $(TEST_HELPERS)
 demo: all
 	@sh tools/demo.sh $(RESIDENTS)
 
-BENCH_OBJS := $(BASE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(BUILD)/daemon/queue/outlog.o
+BENCH_OBJS := $(BASE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) $(BUILD)/daemon/queue/outlog.o \
+	$(BUILD)/daemon/queue/outlog_open.o
 BENCH_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
 $(BUILD)/bench-handwritten: tests/bench/handwritten.c $(BENCH_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LMDB_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(BENCH_LIBS)

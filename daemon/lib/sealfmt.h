@@ -5,10 +5,10 @@
  * What it owns: everything a reader needs to check a log another program
  * wrote, and the writer needs to write one a reader can check.  The writer
  * (daemon/queue/outlog.c: appending, syncing, its state file, checkpoints
- * on schedule, recovery) and the auditor's program (tools/audit/,
- * oshirase-audit) both use it.  What it never does: write files, hold the
- * signing key or make keys, keep state, log, exit.  It reads one file, the
- * public key (sealfmt_pubkey_read).
+ * on schedule; outlog_open.c: recovery) and the auditor's program
+ * (tools/audit/, oshirase-audit) both use it.  What it never does: write
+ * files, hold the signing key or make keys, keep state, log, exit.  It
+ * reads one file, the public key (sealfmt_pubkey_read).
  *
  * Files of a log directory:
  *   log.bin      the header (SEALFMT_HEADER bytes), then records of
