@@ -35,6 +35,7 @@ action_encode(const struct action *a, uint8_t *buf, size_t cap)
 	wire_put_uint(&w, a->consent, 1);
 	wire_put_uint(&w, a->mask, 1);
 	wire_put_uint(&w, a->language, 1);
+	wire_put_uint(&w, a->flags, 1);
 	put_field(&w, a->event, sizeof(a->event));
 	put_field(&w, a->user, sizeof(a->user));
 	put_field(&w, a->reply, sizeof(a->reply));
@@ -60,6 +61,7 @@ action_decode(const uint8_t *buf, size_t len, struct action *a)
 	a->consent = (uint8_t)wire_get_uint(&r, 1);
 	a->mask = (uint8_t)wire_get_uint(&r, 1);
 	a->language = (uint8_t)wire_get_uint(&r, 1);
+	a->flags = (uint8_t)wire_get_uint(&r, 1);
 	wire_get_str(&r, a->event, sizeof(a->event));
 	wire_get_str(&r, a->user, sizeof(a->user));
 	wire_get_str(&r, a->reply, sizeof(a->reply));

@@ -15,7 +15,7 @@
  *
  * Wire format (one ZeroMQ frame each; integers big-endian):
  *   action: "OSA1" | u64 request | u8 kind | i64 time | u8 consent |
- *           u8 mask | u8 language | str event | str user | str reply |
+ *           u8 mask | u8 language | u8 flags | str event | str user | str reply |
  *           str code | str token | str address | str client
  *   answer: "OSB1" | u64 request | u8 status | u8 contact | u8 consent |
  *           u8 language
@@ -31,9 +31,11 @@
  *   ACT_LINE_UNFOLLOW   event user                 withdraw the LINE contact
  *   ACT_LINE_CODE       event user reply code      link user to the code's
  *                                                  resident; ask categories
- *   ACT_LINE_CONSENT    event user reply consent mask
+ *   ACT_LINE_CONSENT    event user reply consent mask [language]
  *                                                  set the bits of mask to
- *                                                  those of consent
+ *                                                  those of consent; with
+ *                                                  ACT_FLAG_LANGUAGE, set
+ *                                                  the language too
  *   ACT_LINE_SETTINGS   event user reply           show the settings
  *   ACT_LINE_STOP       event user reply           consent to nothing
  *   ACT_LINE_TEXT       event user reply           any other text: help
@@ -54,6 +56,10 @@
  * once (empty for the web's actions, which are idempotent); client: a
  * keyed hash of the client's address (hex), for the queue's journal only.
  *
+ * flags: ACT_FLAG_LIMITED on ACT_LINE_CODE or ACT_EMAIL_REGISTER: the
+ * gateway did not pass the code on, the user or client having failed too
+ * often (the queue replies so and checks nothing); ACT_FLAG_LANGUAGE as
+ * above.
  * consent and mask use the store's CONSENT_* bits; language the job
  * languages (job.h); contact in an answer is 0 (none), 1 (active), 2
  * (withdrawn), and consent and language are the contact's after the
@@ -95,6 +101,9 @@ enum action_status {
 };
 #define ACT_STATUS_MAX ACT_MALFORMED
 
+#define ACT_FLAG_LIMITED 1
+#define ACT_FLAG_LANGUAGE 2
+
 enum action_contact { ACT_CONTACT_NONE = 0, ACT_CONTACT_ACTIVE,
 	ACT_CONTACT_WITHDRAWN };
 
@@ -112,7 +121,7 @@ struct action {
 	uint64_t request;
 	uint8_t kind;
 	int64_t time;
-	uint8_t consent, mask, language;
+	uint8_t consent, mask, language, flags;
 	char event[ACT_EVENT_MAX];
 	char user[ACT_USER_MAX];
 	char reply[ACT_REPLY_MAX];
