@@ -61,6 +61,8 @@ enum job_lang { LANG_JA = 0, LANG_EN = 1 };
 				 * connects: the one it will do next */
 #define JOB_CREDIT_LEN 6	/* "OSK1" | u16 n */
 #define JOB_MAX_TEXTS 5
+#define JOB_MAX_ITEMS 13	/* LINE quick-reply items on the last text */
+enum job_kind { JOB_PUSH = 0, JOB_REPLY = 1 };
 #define JOB_LINE_TEXT_UNITS 5000	/* UTF-16 code units per LINE text */
 
 struct job {
@@ -69,6 +71,7 @@ struct job {
 	uint64_t token;			/* the attempt's, echoed in its result */
 	uint8_t channel;		/* CHANNEL_LINE / CHANNEL_EMAIL */
 	uint8_t language;		/* LANG_JA / LANG_EN */
+	uint8_t kind;			/* JOB_PUSH / JOB_REPLY */
 	char retry_key[37];		/* canonical lowercase UUID */
 	char to[256];
 	char subject[512];
@@ -77,6 +80,12 @@ struct job {
 	unsigned ntexts;
 	const char *text[JOB_MAX_TEXTS];	/* point into the decoded frame */
 	size_t text_len[JOB_MAX_TEXTS];
+	unsigned nitems;
+	struct job_item {
+		char label[64];
+		char data[301];
+		char text[301];
+	} item[JOB_MAX_ITEMS];
 };
 
 /* What became of one attempt. */

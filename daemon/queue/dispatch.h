@@ -65,6 +65,18 @@ int dispatch_digest(struct dispatch *d);
 /* One turn: wait up to timeout_ms for results, handle them, send what is
  * due.  0, or -1 on a fatal error (logged). */
 int dispatch_step(struct dispatch *d, int timeout_ms);
+/* A job made outside the outbox: a LINE reply (j->kind JOB_REPLY, j->to the
+ * reply token) or an email to an address a resident just gave (JOB_PUSH,
+ * CHANNEL_EMAIL).  The dispatcher sets id (top bit set: 1ull<<63 | n),
+ * attempt and token; it goes before any notice, at any hour, unpaced and
+ * outside LINE's quota pause; it is not stored (lost if the queue stops
+ * first) and is retried once on a transient failure.  0, or -1 if
+ * DISPATCH_TRANSIENT_MAX (1024) wait already (logged). */
+int dispatch_transient(struct dispatch *d, const struct job *j);
+/* Poll sock too in dispatch_step's wait, and call fn(arg) when it is
+ * readable (at most once per step), so that the queue's main thread serves
+ * the gateway while it waits for senders. */
+int dispatch_watch(struct dispatch *d, void *sock, void (*fn)(void *), void *arg);
 /* Jobs sent and not yet answered. */
 unsigned dispatch_in_flight(const struct dispatch *d);
 /* Seconds until the next message may go (0: now; -1: none queued); a

@@ -33,6 +33,7 @@
  * nothing new is sent, the answers of what is in flight are awaited (up
  * to [dispatch] job_timeout), and the process exits 0.
  */
+#include "actions.h"
 #include "config.h"
 #include "dates.h"
 #include "dispatch.h"
@@ -320,14 +321,18 @@ last_match(struct store *s, date_t *out)
 }
 
 static int
-run_match(struct store *s, struct world *w, struct dispatch *d, date_t day,
-    struct match_result *res)
+run_match(struct store *s, struct world *w, struct dispatch *d,
+    struct actions *act, date_t day, struct match_result *res)
 {
 	char ds[DATE_STRLEN + 1];
 	double t0 = util_now();
 	int rc;
 
 	date_format(day, ds);
+	/* residents' contacts imported since are indexed and their consent
+	 * sealed before the run reads them; a failure is logged, the run
+	 * goes on (the contacts are as the store has them) */
+	(void)actions_daily(act);
 	rc = match_run(s, w->rs, day, (unsigned)w->cfg->match_threads, 0, NULL,
 	    w->cfg->match_batch, res);
 	if (rc != 0)	/* logged */
@@ -435,7 +440,7 @@ once_stuck(struct dispatch *d, struct link *lk, const struct config *cfg,
 
 static void
 reload(const struct opts *o, struct store *s, struct world *w,
-    struct dispatch *d)
+    struct dispatch *d, struct actions *act)
 {
 	struct world nw;
 
@@ -446,6 +451,7 @@ reload(const struct opts *o, struct store *s, struct world *w,
 		return;
 	}
 	dispatch_reload(d, nw.cfg, nw.rs);
+	actions_reload(act, nw.cfg);
 	rules_free(w->rs);
 	w->rs = nw.rs;
 	free(w->cfg);
@@ -463,6 +469,7 @@ main(int argc, char **argv)
 	struct outlog *log = NULL;
 	struct dispatch *d = NULL;
 	struct link *lk = NULL;
+	struct actions *act = NULL;
 	struct spawn *sp = NULL;
 	struct match_result *res = NULL;
 	void *zctx = NULL;
@@ -569,6 +576,23 @@ main(int argc, char **argv)
 		rc = EXIT_CONFIG;
 		goto out;
 	}
+	/* residents' actions from the gateway: served from the
+	 * dispatcher's wait, after the contact imports are caught up with */
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = actions_open(zctx, s, w.cfg, log, d, o.offset, &act, err,
+	    sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_warnx("%s", err);
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (actions_catchup(act, 0) != 0) {
+		rc = EXIT_IOERR;
+		goto out;
+	}
+	if (dispatch_watch(d, actions_socket(act), actions_serve, act) != 0)
+		log_info("actions: served between the dispatcher's steps");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -584,7 +608,7 @@ main(int argc, char **argv)
 	if (o.once) {
 		date_t day = o.have_date ? o.date : date_of_time_jst(dispatch_now(d));
 
-		if ((rc = run_match(s, &w, d, day, res)) != 0)
+		if ((rc = run_match(s, &w, d, act, day, res)) != 0)
 			goto stop;
 	}
 	/* senders that cannot start (a secret file unsafe or unreadable)
@@ -616,7 +640,7 @@ main(int argc, char **argv)
 		}
 		if (got_hup) {
 			got_hup = 0;
-			reload(&o, s, &w, d);
+			reload(&o, s, &w, d, act);
 		}
 		if (!o.once && drain_until == 0) {
 			time_t now = dispatch_now(d);
@@ -626,7 +650,7 @@ main(int argc, char **argv)
 			    last < date_of_time_jst(now) &&
 			    date_minute_jst(now) >= w.cfg->match_time) {
 				memset(res, 0, sizeof(*res));
-				if (run_match(s, &w, d, date_of_time_jst(now), res) != 0) {
+				if (run_match(s, &w, d, act, date_of_time_jst(now), res) != 0) {
 					log_warnx("the match run failed; "
 					    "trying again in a minute");
 					match_retry = util_now() + 60;
@@ -664,6 +688,11 @@ main(int argc, char **argv)
 			rc = EXIT_IOERR;
 			break;
 		}
+		actions_serve(act);	/* what came in as the step ended */
+		if (actions_broken(act)) {
+			rc = EXIT_IOERR;
+			break;
+		}
 		/* a --once run that cannot progress stops as SIGTERM would:
 		 * what is in flight is answered first, so that no email is
 		 * left in doubt by a run that did not crash */
@@ -691,6 +720,7 @@ stop:
 	if (dispatch_next_due(d) >= 0)
 		log_info("messages remain queued for a later run");
 out:
+	actions_close(act);
 	dispatch_free(d);
 	spawn_free(sp);		/* before the link: their last results */
 	link_close(lk);
