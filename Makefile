@@ -129,6 +129,9 @@ EMU_CFLAGS := $(MHD_CFLAGS) $(JANSSON_CFLAGS)
 DRIVE_OBJS := $(BUILD)/tests/tools/sender_drive.o \
 	$(filter-out $(BUILD)/daemon/sender/main.o,$(SENDER_OBJS))
 DRIVE_LIBS := $(SENDER_LIBS)
+ACTDRIVE_OBJS := $(BUILD)/tests/tools/action_drive.o $(BASE_OBJS) $(WIRE_OBJS) \
+	$(STORE_OBJS)
+ACTDRIVE_LIBS := $(ZMQ_LIBS) $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
 
 # what the unit tests link: every library module and the objects of the
 # programs whose insides they test
@@ -192,10 +195,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
 unit: $(UNIT_BINS)
 
 # Programs the integration scripts drive (not unit tests themselves).
-TEST_HELPERS := $(BUILD)/tests/sender_drive
+TEST_HELPERS := $(BUILD)/tests/sender_drive $(BUILD)/tests/action_drive
 $(BUILD)/tests/sender_drive: $(DRIVE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DRIVE_LIBS)
+$(BUILD)/tests/action_drive: $(ACTDRIVE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ACTDRIVE_LIBS)
 
 check: $(PROGS) $(UNIT_BINS) $(TEST_HELPERS)
 	@OSHIRASE=$(CURDIR)/$(BUILD)/oshirase BUILD=$(CURDIR)/$(BUILD) \
