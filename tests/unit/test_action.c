@@ -105,10 +105,16 @@ test_action_refused(void **state)
 static void
 test_answer(void **state)
 {
-	struct action_answer a = { 42, ACT_USED, ACT_CONTACT_ACTIVE, 9, 1 }, b;
+	struct action_answer a, b;
 	size_t n;
 
 	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.request = 42;
+	a.status = ACT_USED;
+	a.contact = ACT_CONTACT_ACTIVE;
+	a.consent = 9;
+	a.language = 1;
 	n = action_answer_encode(&a, frame, sizeof(frame));
 	assert_int_equal(n, ACT_ANSWER_LEN);
 	assert_int_equal(action_answer_decode(frame, n, &b), 0);
