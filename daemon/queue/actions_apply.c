@@ -103,6 +103,11 @@ actions_address(struct actions *a, MDB_txn *txn, const uint8_t *pseudo,
 void
 actions_sealer_reset(struct actions *a)
 {
+	/* the openers too: one may hold the key of an import number that
+	 * the failed transaction took and the next will take anew */
+	for (unsigned i = 0; i < a->nopen; i++)
+		addrbox_free(a->open[i].b);
+	a->nopen = 0;
 	addrbox_free(a->sealer);
 	a->sealer = NULL;
 	a->sealer_new = 0;

@@ -180,7 +180,7 @@ drive(const char *ep, char **lines, size_t n, long timeout)
 		if (len < 0 || action_answer_decode(buf, (size_t)len, &r) != 0 ||
 		    r.request == 0 || r.request > n) {
 			fprintf(stderr, "action_drive: an answer that does not "
-			    "decode or answers nothing sent (%d bytes, request %llu)\n", len, (unsigned long long)r.request);
+			    "decode or answers nothing sent (%d bytes)\n", len);
 			rc = 70;
 			continue;
 		}
