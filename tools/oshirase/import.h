@@ -50,7 +50,14 @@ struct import {
 
 struct counts {
 	uint32_t added, replaced, removed, absent;
+	uint32_t kept;	/* contacts residents set themselves, left as they are */
 };
+
+/* Whether the stored contact record v was set by a resident (its source
+ * is not the import): an import never replaces or removes such a contact
+ * (only the resident changes it).  A record that does not decode is the
+ * import's to replace. */
+int import_contact_residents(const MDB_val *v);
 
 /* Check a value against a word list; the word's index, or -1 after
  * reporting it at column col. */
