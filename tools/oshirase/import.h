@@ -101,6 +101,8 @@ enum rcol {
 	R_DEPS, R_SINGLE, R_DPHYS, R_DINT, R_DMENT, R_BEN, R_HIST, R_FLAGS,
 	R_STATUS, R_NCOLS
 };
+/* The resident file's column names (README, "File formats"), by rcol. */
+extern const char *const import_rcols[R_NCOLS];
 
 struct row {
 	uint8_t key[STORE_RES_KEY_LEN];	/* hh || res */

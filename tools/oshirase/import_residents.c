@@ -35,7 +35,7 @@ parse_uint(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
-static const char *const rcols[R_NCOLS] = {
+const char *const import_rcols[R_NCOLS] = {
 	"resident_id", "household_id", "relationship", "birth_date", "sex",
 	"ward", "insurance", "tax_exempt", "income", "dependents",
 	"single_parent", "disability_physical", "disability_intellectual",
@@ -440,7 +440,7 @@ import_residents(struct common *c, const char *file, const char *encoding,
 		goto out;
 	if ((rc = map_vocab(&ri)) != 0)
 		goto out;
-	ri.im.in = csvin_new(file, rcols, R_NCOLS, (int)c->cfg.max_errors);
+	ri.im.in = csvin_new(file, import_rcols, R_NCOLS, (int)c->cfg.max_errors);
 	rc = import_read_chunked(&ri.im, &ri, sizeof(ri), encoding, &ops, merge_residents);
 	log_debug("import: read and checked in %.2f s", util_now() - t0);
 	/* after field errors too: duplicates are reported with them */
