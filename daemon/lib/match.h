@@ -61,6 +61,22 @@ struct match_result {
 #define MATCH_EOUTPUT (-1403)
 int match_run(struct store *s, const struct rules_set *rs, date_t d,
     unsigned nthreads, int dry, FILE *out, long batch, struct match_result *res);
+/*
+ * The recipients a run on d would resolve (eligibility and the guardian
+ * rule, as match_run) who have no active contact on any channel (a
+ * recipient whose contact record does not decode is left out, with an
+ * ALERT), each with a program they would be told of: distinct pairs,
+ * sorted by recipient then program index (rs->p[], big-endian), into
+ * *out (free() it; NULL when there are none), their number in *n.
+ * Consent and the dedup ledger do not come in (no contact holds them).
+ * 0, MATCH_ETHREAD or MATCH_ESTORE (logged).
+ */
+struct match_uncontacted {
+	uint8_t recipient[STORE_PSEUDO_LEN];
+	uint8_t program[2];
+};
+int match_uncontacted(struct store *s, const struct rules_set *rs, date_t d,
+    unsigned nthreads, struct match_uncontacted **out, size_t *n);
 /* What a MATCH_E* code means. */
 const char *match_strerror(int code);
 
