@@ -591,7 +591,8 @@ main(int argc, char **argv)
 		rc = EXIT_IOERR;
 		goto out;
 	}
-	if (dispatch_watch(d, actions_socket(act), actions_serve, act) != 0)
+	if (actions_socket(act) != NULL &&
+	    dispatch_watch(d, actions_socket(act), actions_serve, act) != 0)
 		log_info("actions: served between the dispatcher's steps");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
