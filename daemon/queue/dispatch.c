@@ -112,9 +112,9 @@ flight_slot(struct dispatch *d)
 	return &d->fl[d->nfl++];
 }
 
-static struct flight *
-flight_add(struct dispatch *d, uint64_t id, uint32_t attempt, uint64_t token,
-    uint8_t channel, double left, int marked)
+struct flight *
+dispatch_flight_add(struct dispatch *d, uint64_t id, uint32_t attempt,
+    uint64_t token, uint8_t channel, double left, int marked)
 {
 	struct flight *f = flight_slot(d);
 
@@ -147,7 +147,8 @@ in_doubt(struct dispatch *d, const struct message *m)
 		left = 0;
 	if (left > (double)d->cfg->job_timeout)
 		left = (double)d->cfg->job_timeout;	/* the clock went back */
-	f = flight_add(d, m->id, m->started, m->started_token, m->channel, left, 1);
+	f = dispatch_flight_add(d, m->id, m->started, m->started_token,
+	    m->channel, left, 1);
 	f->restored = 1;
 	d->ch[m->channel].inflight--;
 	d->in_doubt++;
@@ -257,6 +258,7 @@ dispatch_free(struct dispatch *d)
 		sodium_free(d->unsub_key);
 	for (int c = 0; c < 3; c++)
 		free(d->ch[c].q.a);
+	dispatch_transient_free(d);
 	free(d->fl);
 	free(d->v);
 	free(d);
@@ -299,7 +301,7 @@ double
 dispatch_next_due(const struct dispatch *d)
 {
 	time_t now = dispatch_now(d);
-	double best = -1;
+	double best = dispatch_transient_due(d);
 
 	for (int c = 1; c < 3; c++) {
 		const struct chan *ch = &d->ch[c];
@@ -569,7 +571,7 @@ launch(struct dispatch *d, struct pending *p, uint8_t channel, int marked)
 		dispatch_heap_push(&d->ch[channel].q, p->due, p->id);
 		return -1;
 	}
-	flight_add(d, p->id, p->attempt, p->token, channel,
+	dispatch_flight_add(d, p->id, p->attempt, p->token, channel,
 	    (double)d->cfg->job_timeout, marked);
 	if (marked)
 		d->ch[channel].unsettled++;
@@ -705,12 +707,13 @@ send_due(struct dispatch *d)
 int
 dispatch_step(struct dispatch *d, int timeout_ms)
 {
-	zmq_pollitem_t pi[2] = { { d->pull, 0, ZMQ_POLLIN, 0 },
-		{ link_jobs(d->link), 0, ZMQ_POLLIN, 0 } };	/* credits */
+	zmq_pollitem_t pi[3] = { { d->pull, 0, ZMQ_POLLIN, 0 },
+		{ link_jobs(d->link), 0, ZMQ_POLLIN, 0 },	/* credits */
+		{ d->watch, 0, ZMQ_POLLIN, 0 } };
 	static uint8_t buf[4096];
 	int n = 0;
 
-	if (zmq_poll(pi, 2, timeout_ms) < 0 && errno != EINTR) {
+	if (zmq_poll(pi, d->watch ? 3 : 2, timeout_ms) < 0 && errno != EINTR) {
 		log_warnx("zmq_poll: %s", zmq_strerror(errno));
 		return -1;
 	}
@@ -729,8 +732,11 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 		}
 		dispatch_on_result(d, &r);
 	}
+	if (d->watch != NULL && (pi[2].revents & ZMQ_POLLIN))
+		d->watch_fn(d->watch_arg);
 	dispatch_timeouts(d);
 	dispatch_throttle_check(d);
+	dispatch_transient_send(d);	/* before the messages */
 	if (send_due(d) != 0)
 		return -1;
 	/* Outcomes are settled (log synced, outbox committed) in batches:

@@ -140,6 +140,48 @@ flight_done(struct dispatch *d, struct flight *f)
 		d->ch[f->channel].inflight--;
 }
 
+static const char *
+transient_name(const struct transient *t)
+{
+	return t->kind == JOB_REPLY ? "LINE reply" : t->channel == CHANNEL_LINE ?
+	    "LINE push" : "email";
+}
+
+/* The last word on transient job t: a journal line (no address, no
+ * token), nothing in the outbox or the outcome log.  A transient failure
+ * (outcome JOB_RETRY, JOB_RATE, or 0: no answer in time) is retried
+ * once. */
+static void
+transient_done(struct dispatch *d, struct transient *t, int outcome,
+    int32_t status, const char *detail)
+{
+	uint64_t n = t->id & ~DISPATCH_TRANSIENT_BIT;
+	const char *what = transient_name(t);
+	uint32_t attempt = t->attempt;
+
+	if (outcome == JOB_SENT) {
+		log_info("%s %llu: sent (%d)", what, (unsigned long long)n,
+		    status);
+		d->st.transient_sent++;
+		dispatch_transient_drop(d, t);
+		return;
+	}
+	if ((outcome == JOB_RETRY || outcome == JOB_RATE || outcome == 0) &&
+	    attempt < 2) {
+		dispatch_transient_again(t);
+		log_info("%s %llu: %s (%d %s); retried in %d s", what,
+		    (unsigned long long)n, outcome ? job_outcome_name(outcome) :
+		    "no result in time", status, detail, TRANSIENT_RETRY);
+		d->st.retried++;
+		return;
+	}
+	dispatch_transient_drop(d, t);
+	log_warnx("%s %llu: not sent after %u attempts: %s (%d %s)", what,
+	    (unsigned long long)n, attempt, outcome ?
+	    job_outcome_name(outcome) : "no result in time", status, detail);
+	d->st.transient_failed++;
+}
+
 void
 dispatch_on_result(struct dispatch *d, const struct job_result *r)
 {
@@ -166,6 +208,13 @@ dispatch_on_result(struct dispatch *d, const struct job_result *r)
 		return;
 	}
 	flight_done(d, f);
+	if (r->id & DISPATCH_TRANSIENT_BIT) {
+		struct transient *t = dispatch_transient_find(d, r->id);
+
+		if (t != NULL)
+			transient_done(d, t, r->outcome, r->status, r->detail);
+		return;
+	}
 	ch = &d->ch[f->channel];
 	vd = dispatch_verdict_add(d, r->id);
 	if (f->marked && !f->restored)
@@ -230,6 +279,13 @@ dispatch_timeouts(struct dispatch *d)
 		if (!f->used || f->deadline > mono)
 			continue;
 		flight_done(d, f);
+		if (f->id & DISPATCH_TRANSIENT_BIT) {
+			struct transient *t = dispatch_transient_find(d, f->id);
+
+			if (t != NULL)
+				transient_done(d, t, 0, 0, "");
+			continue;
+		}
 		vd = dispatch_verdict_add(d, f->id);
 		if (f->marked && !f->restored)
 			vd->unmark = f->channel;
