@@ -357,12 +357,13 @@ opener(struct dispatch *d, MDB_txn *txn, uint32_t import_no)
 	return b;
 }
 
-/* The address of the recipient's active contact on channel, or -1 if the
- * contact is gone or withdrawn, -2 if it does not decrypt, -3 if its
- * record does not decode (a damaged store). */
+/* The address of the recipient's active contact on channel, and its
+ * consent bits, or -1 if the contact is gone or withdrawn or its consent
+ * is 0 (nothing may go), -2 if it does not decrypt, -3 if its record
+ * does not decode (a damaged store). */
 static int
 address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
-    char *out)
+    char *out, uint8_t *consent)
 {
 	uint8_t k[STORE_PSEUDO_LEN + 1];
 	MDB_val kv = { sizeof(k), k }, vv;
@@ -375,8 +376,9 @@ address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
 		return -1;
 	if (store_contact_decode(vv.mv_data, vv.mv_size, &c) != 0)
 		return -3;
-	if (c.status != CONTACT_ACTIVE)
+	if (c.status != CONTACT_ACTIVE || c.consent == 0)
 		return -1;
+	*consent = c.consent;
 	if (c.ct_len <= ADDRBOX_TAG_LEN || c.ct_len - ADDRBOX_TAG_LEN > ADDRBOX_MAX_ADDR)
 		return -3;
 	b = opener(d, txn, c.import_no);
@@ -443,6 +445,7 @@ make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
 	char addr[ADDRBOX_MAX_ADDR + 1];
 	size_t len;
 	int rc, gone = 0;
+	uint8_t consent = 0;
 
 	notice_key(key, id);
 	if (mdb_get(txn, d->dbi->messages, &kv, &vv) != 0)
@@ -452,7 +455,7 @@ make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
 		    (unsigned long long)id);
 		return 0;
 	}
-	rc = address(d, txn, m.recipient, m.channel, addr);
+	rc = address(d, txn, m.recipient, m.channel, addr, &consent);
 	if (rc == -2) {
 		/* the daemon's contacts key, not the resident, is wrong:
 		 * hold the message and tell the operator */
@@ -490,7 +493,7 @@ make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
 			notice_key(nk, m.notices[i]);
 			if (mdb_get(txn, d->dbi->outbox, &nkv, &nvv) == 0 &&
 			    notice_decode(&nkv, &nvv, &no) == 0 &&
-			    !dispatch_resident_here(txn, d->dbi, no.subject))
+			    !dispatch_notice_wanted(d, txn, &no, consent))
 				gone = 1;
 		}
 		if (gone) {

@@ -159,6 +159,15 @@ void dispatch_transient_free(struct dispatch *d);
 int dispatch_cancel_notice(struct dispatch *d, MDB_txn *txn,
     const struct notice *no, uint64_t message, int outcome, uint32_t attempt,
     int32_t status, const uint8_t *digest, int maybe_sent);
+/* Is notice no still to go before its message's first attempt: its
+ * subject still among the residents and its program covered by consent,
+ * the recipient contact's consent bits now (match_consent_covers)? */
+int dispatch_notice_wanted(struct dispatch *d, MDB_txn *txn,
+    const struct notice *no, uint8_t consent);
+/* The consent bits of the recipient's active contact on channel, 0 if it
+ * is gone, withdrawn or does not decode. */
+uint8_t dispatch_contact_consent(struct dispatch *d, MDB_txn *txn,
+    const uint8_t *rec, uint8_t channel);
 /* Is this pseudonym still among the store's residents? */
 int dispatch_resident_here(MDB_txn *txn, const struct store_dbi *dbi,
     const uint8_t *res);

@@ -8,6 +8,7 @@
 #include "dispatch_int.h"
 #include "dates.h"
 #include "log.h"
+#include "match.h"
 #include "util.h"
 
 #include <errno.h>
@@ -374,6 +375,35 @@ dispatch_resident_here(MDB_txn *txn, const struct store_dbi *dbi,
 	return mdb_get(txn, dbi->resident_hh, &k, &v) == 0;
 }
 
+int
+dispatch_notice_wanted(struct dispatch *d, MDB_txn *txn,
+    const struct notice *no, uint8_t consent)
+{
+	int p;
+
+	if (!dispatch_resident_here(txn, d->dbi, no->subject))
+		return 0;
+	p = rules_find(d->rs, no->program);
+	return p < 0 || match_consent_covers(d->rs->p[p], consent);
+}
+
+uint8_t
+dispatch_contact_consent(struct dispatch *d, MDB_txn *txn, const uint8_t *rec,
+    uint8_t channel)
+{
+	uint8_t k[STORE_PSEUDO_LEN + 1];
+	MDB_val kv = { sizeof(k), k }, vv;
+	struct contact c;
+
+	memcpy(k, rec, STORE_PSEUDO_LEN);
+	k[STORE_PSEUDO_LEN] = channel;
+	if (mdb_get(txn, d->dbi->contacts, &kv, &vv) != 0 ||
+	    store_contact_decode(vv.mv_data, vv.mv_size, &c) != 0 ||
+	    c.status != CONTACT_ACTIVE)
+		return 0;
+	return c.consent;
+}
+
 /* Is this retry past its channel's maximum age, so given up instead? */
 static int
 expired(const struct dispatch *d, const struct message *m,
@@ -404,6 +434,7 @@ apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
 	struct message m;
 	size_t cap;
 	int rc;
+	uint8_t consent = 0;
 
 	notice_key(key, vd->id);
 	if ((rc = mdb_get(txn, d->dbi->messages, &kv, &vv)) != 0)
@@ -440,6 +471,8 @@ apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
 		return rc;
 	}
 	outlog_digest(d->log, m.text, m.text_len, m.ntexts, digest);
+	if (vd->regroup)
+		consent = dispatch_contact_consent(d, txn, m.recipient, m.channel);
 	for (unsigned i = 0; i < m.n; i++) {
 		uint8_t nk[8];
 		MDB_val nkv = { 8, nk }, nvv;
@@ -453,8 +486,9 @@ apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
 			return rc ? rc : MDB_CORRUPTED;
 		if (vd->regroup) {
 			/* before any attempt: cancel the notices about someone
-			 * who left, give the others back to be digested anew */
-			if (dispatch_resident_here(txn, d->dbi, no.subject)) {
+			 * who left or that the recipient's consent no longer
+			 * covers, give the others back to be digested anew */
+			if (dispatch_notice_wanted(d, txn, &no, consent)) {
 				uint8_t nb[256];
 
 				no.state = NOTICE_NEW;
