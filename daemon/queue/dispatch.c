@@ -10,6 +10,8 @@
 #include "job.h"
 #include "log.h"
 #include "notice.h"
+#include "render.h"
+#include "token.h"
 #include "util.h"
 
 #include <errno.h>
@@ -226,12 +228,14 @@ dispatch_new(struct store *s, const struct config *cfg,
 		goto fail;
 	}
 	d->sk = sk;
-	d->unsub_key = sodium_malloc(32);
-	if (d->unsub_key == NULL) {
+	d->tok_key = sodium_malloc(TOKEN_KEY_LEN);
+	d->tag_key = sodium_malloc(TOKEN_KEY_LEN);
+	if (d->tok_key == NULL || d->tag_key == NULL) {
 		snprintf(err, errlen, "sodium_malloc failed");
 		goto fail;
 	}
-	crypto_kdf_derive_from_key(d->unsub_key, 32, 1, "unsubscr", d->sk);
+	token_key_derive(d->tok_key, d->sk, TOKEN_KEY_TOKENS);
+	token_key_derive(d->tag_key, d->sk, TOKEN_KEY_ADDR_TAG);
 	d->link = link;
 	d->pull = link_results(link);
 	if ((rc = load_queue(d)) != 0) {
@@ -254,8 +258,10 @@ dispatch_free(struct dispatch *d)
 		addrbox_free(d->openers[i].b);
 	if (d->sk)
 		sodium_free(d->sk);
-	if (d->unsub_key)
-		sodium_free(d->unsub_key);
+	if (d->tok_key)
+		sodium_free(d->tok_key);
+	if (d->tag_key)
+		sodium_free(d->tag_key);
 	for (int c = 0; c < 3; c++)
 		free(d->ch[c].q.a);
 	dispatch_transient_free(d);
@@ -430,6 +436,40 @@ mark_started(struct dispatch *d, MDB_txn *txn, struct message *m,
 	return rc;
 }
 
+/* An email's manage link: [email] unsubscribe + a TOKEN_MANAGE token
+ * (the recipient, the channel, the address's tag; good for [email]
+ * unsubscribe_days) as List-Unsubscribe, and as the body's last
+ * paragraph, after a line saying what it is for (render.h). */
+static void
+manage_link(struct dispatch *d, const struct message *m, const char *addr,
+    struct job *j)
+{
+	static char foot[2 * TOKEN_TEXT_MAX + CONFIG_PATH_MAX + 256];
+	char text[TOKEN_TEXT_MAX];
+	struct token t;
+	int n;
+
+	memset(&t, 0, sizeof(t));
+	t.kind = TOKEN_MANAGE;
+	t.expires = (int64_t)dispatch_now(d) + d->cfg->mail_unsub_days * 86400;
+	memcpy(t.pseudo, m->recipient, STORE_PSEUDO_LEN);
+	t.channel = CHANNEL_EMAIL;
+	token_addr_tag(d->tag_key, addr, t.addr_tag);
+	if (d->cfg->mail_unsubscribe[0] == '\0' ||
+	    token_make(d->tok_key, &t, text, sizeof(text)) == 0 ||
+	    (size_t)snprintf(j->unsubscribe, sizeof(j->unsubscribe), "%s%s",
+	    d->cfg->mail_unsubscribe, text) >= sizeof(j->unsubscribe)) {
+		j->unsubscribe[0] = '\0';
+		return;
+	}
+	n = snprintf(foot, sizeof(foot), "%s\n%s",
+	    render_footer_email(m->language), j->unsubscribe);
+	if (n < 0 || (size_t)n >= sizeof(foot) || j->ntexts >= JOB_MAX_TEXTS)
+		return;
+	j->text[j->ntexts] = foot;
+	j->text_len[j->ntexts++] = (size_t)n;
+}
+
 /* Make the job of message id, if it may go, into p; with marked, record
  * its start in txn (mark_started).  Returns 1 made, 0 settled otherwise
  * (cancelled or nothing to do), or an LMDB error (negated). */
@@ -513,30 +553,18 @@ make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
 	j.language = m.language;
 	util_uuid_text(m.retry_key, j.retry_key);
 	snprintf(j.to, sizeof(j.to), "%s", addr);
-	sodium_memzero(addr, sizeof(addr));
 	snprintf(j.subject, sizeof(j.subject), "%.*s", (int)m.subject_len,
 	    m.subject);
 	snprintf(j.message_id, sizeof(j.message_id), "oshirase.%llu.%.8s",
 	    (unsigned long long)id, j.retry_key);
-	if (m.channel == CHANNEL_EMAIL) {
-		uint8_t tok[16], in[STORE_PSEUDO_LEN + 1];
-		char hex[33];
-
-		memcpy(in, m.recipient, STORE_PSEUDO_LEN);
-		in[STORE_PSEUDO_LEN] = m.channel;
-		crypto_generichash(tok, sizeof(tok), in, sizeof(in), d->unsub_key, 32);
-		hex_encode(tok, sizeof(tok), hex);
-		hex[32] = '\0';
-		if (strlen(d->cfg->mail_unsubscribe) + 33 <= sizeof(j.unsubscribe)) {
-			strcpy(j.unsubscribe, d->cfg->mail_unsubscribe);
-			strcat(j.unsubscribe, hex);
-		}
-	}
 	j.ntexts = m.ntexts;
 	for (unsigned i = 0; i < m.ntexts; i++) {
 		j.text[i] = m.text[i];
 		j.text_len[i] = m.text_len[i];
 	}
+	if (m.channel == CHANNEL_EMAIL)
+		manage_link(d, &m, addr, &j);
+	sodium_memzero(addr, sizeof(addr));
 	len = job_encode(&j, frame, sizeof(frame));
 	sodium_memzero(j.to, sizeof(j.to));
 	if (len == 0) {

@@ -103,7 +103,9 @@ struct dispatch {
 	struct link *link;		/* borrowed */
 	void *pull;			/* its results socket */
 	time_t offset;
-	uint8_t *sk, *unsub_key;	/* sodium_malloc */
+	uint8_t *sk, *tok_key, *tag_key;	/* sodium_malloc: contacts.sec,
+					 * token.h's TOKEN_KEY_TOKENS and
+					 * TOKEN_KEY_ADDR_TAG */
 	uint8_t pk[ADDRBOX_PK_LEN];
 	struct {
 		uint32_t import_no;
