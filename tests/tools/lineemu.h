@@ -52,6 +52,7 @@ enum ep {
 	EP_PUSH, EP_MULTICAST, EP_QUOTA, EP_CONSUMPTION,	/* rate limited */
 	EP_NLIMITED,
 	EP_STATS = EP_NLIMITED, EP_FAULTS_GET, EP_FAULTS_SET,
+	EP_REPLY,		/* not rate limited */
 	EP_NOT_FOUND, EP_BAD_METHOD
 };
 

@@ -28,6 +28,7 @@ static const struct {
 } routes[] = {
 	{ "POST", "/v2/bot/message/push", EP_PUSH },
 	{ "POST", "/v2/bot/message/multicast", EP_MULTICAST },
+	{ "POST", "/v2/bot/message/reply", EP_REPLY },
 	{ "GET", "/v2/bot/message/quota", EP_QUOTA },
 	{ "GET", "/v2/bot/message/quota/consumption", EP_CONSUMPTION },
 	{ "GET", "/emulator/stats", EP_STATS },
@@ -37,7 +38,7 @@ static const struct {
 
 const char *const emu_ep_names[] = {
 	"push", "multicast", "quota", "consumption", "stats", "faults",
-	"faults", "not-found", "bad-method"
+	"faults", "reply", "not-found", "bad-method"
 };
 
 /* ---- the latency timer ---------------------------------------------------- */
