@@ -109,6 +109,19 @@ form_parse(const char *body, size_t len, struct form *f)
 }
 
 const char *
+form_strerror(int code)
+{
+	switch (code) {
+	case 0: return "no error";
+	case FORM_EESCAPE: return "a '%' not followed by two hex digits";
+	case FORM_ETOOLONG: return "the form is too long";
+	case FORM_ETOOMANY: return "too many fields";
+	case FORM_EBYTES: return "a control character or bad UTF-8";
+	default: return "unknown error";
+	}
+}
+
+const char *
 form_get(const struct form *f, const char *name)
 {
 	for (size_t i = 0; i < f->n; i++)

@@ -38,6 +38,7 @@ struct form {
  * ""; repeated names are kept, in order).  0, or FORM_E* (f is then
  * empty). */
 int form_parse(const char *body, size_t len, struct form *f);
+const char *form_strerror(int code);
 /* The value of the first field called name, or NULL. */
 const char *form_get(const struct form *f, const char *name);
 /* The categories of every `consent` field (health, child, welfare, tax:

@@ -301,7 +301,7 @@ webhook_parse(const void *body, size_t len, struct webhook_batch *b)
 	int rc = 0, r, redel;
 
 	memset(b, 0, sizeof(*b));
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL)
 		return WEBHOOK_EJSON;
 	events = json_object_get(root, "events");
