@@ -69,6 +69,11 @@ decode(struct form *f, const char *s, size_t n, int *rc)
 		*rc = FORM_EBYTES;
 		return NULL;
 	}
+	/* the NUL too: an empty text at the buffer's very end has none */
+	if (f->used + (size_t)(out - start) + 1 > FORM_MAX_BYTES) {
+		*rc = FORM_ETOOLONG;
+		return NULL;
+	}
 	*out++ = '\0';
 	f->used += (size_t)(out - start);
 	return start;

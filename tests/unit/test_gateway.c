@@ -477,6 +477,13 @@ test_form_refused(void **state)
 	big[0] = 'a', big[1] = '=';
 	assert_int_equal(form_parse(big, sizeof(big), &f), FORM_ETOOLONG);
 	assert_int_equal(form_parse(big, FORM_MAX_BYTES - 8, &f), 0);
+	/* a name that fills the buffer to its end, then its empty value's
+	 * NUL (fuzz_form found it writing past the buffer) */
+	memset(big, 'x', FORM_MAX_BYTES - 1);
+	assert_int_equal(form_parse(big, FORM_MAX_BYTES - 1, &f), FORM_ETOOLONG);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(form_parse(big, FORM_MAX_BYTES - 2, &f), 0);
+	assert_int_equal(f.n, 1);
 	for (int i = 0; i <= FORM_MAX_FIELDS; i++)
 		o += (size_t)snprintf(many + o, sizeof(many) - o, "k%d=v&", i);
 	assert_int_equal(form_parse(many, o, &f), FORM_ETOOMANY);
