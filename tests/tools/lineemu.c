@@ -147,6 +147,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -171,7 +172,9 @@ usage(FILE *f, int full)
 	    "[--drop-rate P]\n"
 	    "           [--lost-response-rate P] [--latency-ms N] "
 	    "[--fault-seed N]\n"
-	    "           [--retry-key-ttl S] [--threads N] [-v]\n");
+	    "           [--retry-key-ttl S] [--threads N] [-v]\n"
+	    "           [--webhook URL --channel-secret FILE] "
+	    "[--reply-token-ttl S]\n");
 	if (!full)
 		return;
 	fprintf(f,
@@ -202,11 +205,17 @@ usage(FILE *f, int full)
 	    "  --retry-key-ttl S   seconds an accepted retry key is kept "
 	    "(default 86400)\n"
 	    "  --threads N         server threads (default 4)\n"
+	    "  --webhook URL       where the residents' events are POSTed\n"
+	    "  --channel-secret FILE  the channel secret that signs them\n"
+	    "  --reply-token-ttl S seconds a reply token is valid (default 60)\n"
 	    "  -v, --verbose       log every request\n"
 	    "  --help              print this help\n"
 	    "\n"
-	    "Control: GET /emulator/stats, GET and POST /emulator/faults (see "
-	    "tools/lineemu.c).\n");
+	    "Control: GET /emulator/stats, GET and POST /emulator/faults; "
+	    "residents:\n"
+	    "POST /emulator/follow, text, postback, unfollow, redeliver, raw; "
+	    "GET\n"
+	    "/emulator/replies?user=U... (see tests/tools/lineemu.c).\n");
 }
 
 static int
@@ -305,8 +314,9 @@ write_port_file(const char *path, unsigned port)
 
 struct opts {
 	const char *token_file, *port_file, *record, *blocked, *known;
+	const char *webhook, *secret;
 	unsigned port, rate, threads;
-	uint64_t quota, month_usage, seed, key_ttl;
+	uint64_t quota, month_usage, seed, key_ttl, reply_ttl;
 	int have_quota, have_seed, verbose;
 	struct faults f;
 };
@@ -317,7 +327,8 @@ parse_options(struct opts *o, int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_PORT, O_PORT_FILE, O_RECORD, O_BLOCKED,
 	    O_KNOWN, O_QUOTA, O_MONTH_USAGE, O_RATE, O_FAIL, O_DROP, O_LOST,
-	    O_LATENCY, O_SEED, O_TTL, O_THREADS, O_LAST = O_THREADS };
+	    O_LATENCY, O_SEED, O_TTL, O_THREADS, O_WEBHOOK, O_SECRET,
+	    O_REPLY_TTL, O_LAST = O_REPLY_TTL };
 	static const struct option longopts[] = {
 		{ "token-file", required_argument, NULL, O_TOKEN },
 		{ "port", required_argument, NULL, O_PORT },
@@ -335,6 +346,9 @@ parse_options(struct opts *o, int argc, char **argv)
 		{ "fault-seed", required_argument, NULL, O_SEED },
 		{ "retry-key-ttl", required_argument, NULL, O_TTL },
 		{ "threads", required_argument, NULL, O_THREADS },
+		{ "webhook", required_argument, NULL, O_WEBHOOK },
+		{ "channel-secret", required_argument, NULL, O_SECRET },
+		{ "reply-token-ttl", required_argument, NULL, O_REPLY_TTL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -346,6 +360,7 @@ parse_options(struct opts *o, int argc, char **argv)
 	o->rate = 2000;
 	o->threads = 4;
 	o->key_ttl = 86400;
+	o->reply_ttl = 60;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
@@ -402,6 +417,16 @@ parse_options(struct opts *o, int argc, char **argv)
 			bad = parse_u64(optarg, 864000, &o->key_ttl) ||
 			    o->key_ttl == 0;
 			break;
+		case O_WEBHOOK:
+			o->webhook = optarg;
+			break;
+		case O_SECRET:
+			o->secret = optarg;
+			break;
+		case O_REPLY_TTL:
+			bad = parse_u64(optarg, 864000, &o->reply_ttl) ||
+			    o->reply_ttl == 0;
+			break;
 		case O_THREADS:
 			bad = parse_u64(optarg, 64, &v) || v == 0;
 			o->threads = (unsigned)v;
@@ -440,6 +465,11 @@ parse_options(struct opts *o, int argc, char **argv)
 		usage(stderr, 0);
 		return EXIT_USAGE;
 	}
+	if (o->webhook != NULL && o->secret == NULL) {
+		log_warnx("line-emulator: --webhook needs --channel-secret");
+		usage(stderr, 0);
+		return EXIT_USAGE;
+	}
 	return -1;
 }
 
@@ -452,6 +482,7 @@ emu_free(struct emu *e)
 	free(e->blocked.ids);
 	free(e->known.ids);
 	free(e->keys.e);
+	emu_residents_free(&e->rs);
 	pthread_mutex_destroy(&e->mu);
 	free(e);
 }
@@ -470,13 +501,17 @@ main(int argc, char **argv)
 	log_init("oshirase-line-emulator", LOG_LEVEL_INFO);
 	if (sodium_init() < 0)
 		fatalx("line-emulator: sodium_init failed");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("line-emulator: curl_global_init failed");
 	if ((rc = parse_options(&o, argc, argv)) >= 0)
 		return rc;
 	if (o.verbose)
 		log_init(NULL, LOG_LEVEL_DEBUG);
 	e = xcalloc(1, sizeof(*e));
 	pthread_mutex_init(&e->mu, NULL);
-	if ((rc = token_load(e, o.token_file)) != 0 ||
+	if ((rc = emu_residents_init(&e->rs, o.webhook, o.secret,
+	    o.reply_ttl)) != 0 ||
+	    (rc = token_load(e, o.token_file)) != 0 ||
 	    (o.blocked != NULL &&
 	    (rc = emu_userset_load(&e->blocked, o.blocked, "--blocked")) != 0) ||
 	    (o.known != NULL &&
@@ -499,6 +534,7 @@ main(int argc, char **argv)
 	emu_gcra_init(&e->lim[EP_MULTICAST], 200);
 	emu_gcra_init(&e->lim[EP_QUOTA], 2000);
 	emu_gcra_init(&e->lim[EP_CONSUMPTION], 2000);
+	emu_gcra_init(&e->lim[EP_REPLY], 2000);
 	randombytes_buf(e->keys.hkey, sizeof(e->keys.hkey));
 	randombytes_buf(e->qt_key, sizeof(e->qt_key));
 	e->key_ttl = (int64_t)o.key_ttl * LE_NS;
@@ -563,5 +599,6 @@ out:
 	    PRIu64 " faults", e->st.requests, e->st.accepted, e->st.delivered,
 	    e->st.rate_limited, e->st.faults);
 	emu_free(e);
+	curl_global_cleanup();
 	return rc;
 }
