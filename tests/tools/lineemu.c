@@ -1,12 +1,15 @@
 /* lineemu.c - oshirase-line-emulator: the LINE Messaging API push endpoints
- * on loopback, for tests
+ * on loopback, and the residents who use a city's LINE account, for tests
  * SPDX-License-Identifier: MIT
  *
  * A real HTTP/1.1 server (libmicrohttpd, a pool of epoll threads) on
  * 127.0.0.1 that answers the way LINE's Messaging API reference documents
  * push, multicast, retry keys, rate limits and the monthly quota, so that
  * the senders can be tested against it with their real HTTP client,
- * faults included.
+ * faults included.  It also plays residents: scripted users who follow,
+ * write, tap postback buttons and unfollow, whose events it signs and
+ * POSTs to the gateway's webhook as LINE does, and whose replies (the
+ * reply endpoint, with the reply tokens it issued) it keeps.
  *
  * What it owns: its listening socket, the files named by --record and
  * --port-file (appended / replaced), and in memory the retry keys, the
@@ -42,6 +45,10 @@
  *   --fault-seed N      seed of the fault draws (default: random)
  *   --retry-key-ttl S   how long an accepted retry key is kept (86400)
  *   --threads N         server threads (default 4)
+ *   --webhook URL       where residents' events are POSTed (http or https)
+ *   --channel-secret FILE  the channel secret (the file's one line), the
+ *                       key that signs them; needed with --webhook
+ *   --reply-token-ttl S how long a reply token is valid (default 60)
  *   -v                  log every request (id, endpoint, status)
  * Files of user ids: one "U" + 32 lowercase hex digits a line; empty lines
  * and lines starting with '#' are skipped; anything else exits 65.
@@ -51,6 +58,9 @@
  *   POST /v2/bot/message/multicast   200 {}
  *   GET  /v2/bot/message/quota       {"type":"limited","value":N} / none
  *   GET  /v2/bot/message/quota/consumption   {"totalUsage":K}
+ *   POST /v2/bot/message/reply       200 {"sentMessages":[...]}; a token
+ *                            not issued, used or expired: 400
+ *                            {"message":"Invalid reply token"}
  * and the emulator's own (no token, no faults, not rate limited):
  *   GET  /emulator/stats     {"requests","accepted","delivered","blocked",
  *                            "duplicates_409","rate_limited",
@@ -70,6 +80,38 @@
  *                            Retry-After: N (0: none).  All
  *                            fields are checked before any is applied;
  *                            the answer is the new settings.
+ * Residents (lineemu_residents.c; 503 without --webhook):
+ *   POST /emulator/follow    {"user":"U..."}              follow event
+ *   POST /emulator/text      {"user":"U...","text":"..."} message event
+ *   POST /emulator/postback  {"user":"U...","data":"..."} postback event
+ *   POST /emulator/unfollow  {"user":"U..."}              unfollow event
+ *   POST /emulator/redeliver {"user":"U..."}  that user's last event
+ *                            again: same webhookEventId, replyToken and
+ *                            timestamp, deliveryContext.isRedelivery true
+ *   POST /emulator/raw[?signature=valid|none|forged|other-body|VALUE]
+ *                            the request body as it is, signed (valid,
+ *                            the default), with no X-Line-Signature, with
+ *                            one made with another key, one over another
+ *                            body, or the header VALUE given
+ *     Each builds {"destination":"U...","events":[EVENT]} as LINE does
+ *     (type, mode "active", timestamp in ms, source {type user, userId},
+ *     webhookEventId a ULID, deliveryContext {isRedelivery}, replyToken
+ *     for follow, message and postback, follow {isUnblocked}, message
+ *     {id, type text, quoteToken, text}, postback {data}), signs it
+ *     (X-Line-Signature: base64 HMAC-SHA256 of the body, the secret's
+ *     text as key), POSTs it and answers with the webhook's status and
+ *     {"status","webhookEventId","replyToken","answer"} (502 with
+ *     "message" when the webhook gives no answer in 10 s).
+ *   GET  /emulator/replies?user=U...  {"user","replies":[{"replyToken",
+ *                            "delivered","texts":[...],"quickReply":[{type,
+ *                            label,data,displayText}],"messages":[as
+ *                            posted]}]}, oldest first
+ * /emulator/stats adds "webhooks", "webhook_errors" (not 2xx or no
+ * answer), "replies", "reply_invalid", "unfollowed_dropped".
+ * A user who unfollowed has blocked the account: a push or multicast to
+ * them is answered 200 with sentMessages, recorded "delivered": false,
+ * counts nothing against the quota and adds to "unfollowed_dropped",
+ * until they follow again (follow.isUnblocked true).
  *
  * Record (--record): one JSON object a line, appended and flushed under
  * the emulator's one mutex before the 200 is sent, so a client that got
@@ -142,6 +184,20 @@
  *   - Unknown paths are 404 {"message":"Not found"}, a wrong method 405.
  *   - Message ids are 18 decimal digits from a counter; a quoteToken is a
  *     keyed hash of the id (base64url), so a 409 repeats the original's.
+ *   - Reply: the body is checked first (as push: 1..5 text messages;
+ *     quickReply 1..13 items of type action, postback or message actions
+ *     only, label 1..20, data 1..300, displayText and text <= 300 UTF-16
+ *     units), then the token, so a refused body uses no token; a retry
+ *     key is 400 (LINE takes them on push and multicast only); injected
+ *     statuses and --fail-rate apply to reply as to push, and a refused
+ *     reply leaves its token unused.  Replies are free (no quota) and are
+ *     not in --record (GET /emulator/replies has them).  A reply token is
+ *     32 hex digits, valid from its event's making.
+ *   - A redelivered event keeps its reply token, used or not.  Text and
+ *     postbacks from a user who unfollowed are refused (409: LINE sends
+ *     none); from a user never seen they are sent.  A follow from a user
+ *     who already follows is sent too.  "destination" is a hash of the
+ *     secret, fixed for a channel as LINE's bot user id is.
  */
 #include "lineemu.h"
 #include "log.h"
