@@ -756,6 +756,15 @@ get_replies(struct residents *rs, struct MHD_Connection *conn,
 	    "replies", list), NULL);
 }
 
+/* NULL, with the status and message to refuse an action with. */
+static json_t *
+refuse(unsigned *status, const char **why, unsigned st, const char *msg)
+{
+	*status = st;
+	*why = msg;
+	return NULL;
+}
+
 /* The event a resident's action makes, or NULL with the status and
  * message to refuse it with; rs->mu held. */
 static json_t *
@@ -769,10 +778,8 @@ act(struct residents *rs, const char *verb, const json_t *in, const char *uid,
 
 	tok[0] = '\0';
 	if (strcmp(verb, "redeliver") == 0) {
-		if (u->last == NULL) {
-			*status = 404, *why = "no event of this user yet";
-			return NULL;
-		}
+		if (u->last == NULL)
+			return refuse(status, why, 404, "no event of this user yet");
 		ev = json_deep_copy(u->last);
 		json_object_set_new(ev, "deliveryContext",
 		    json_pack("{s:b}", "isRedelivery", 1));
@@ -789,27 +796,22 @@ act(struct residents *rs, const char *verb, const json_t *in, const char *uid,
 	} else if (strcmp(verb, "unfollow") == 0) {
 		ev = event_new(rs, "unfollow", uid, id, 0, tok);
 		u->state = RS_UNFOLLOWED;
-	} else if (u->state == RS_UNFOLLOWED) {
-		*status = 409, *why = "this user has unfollowed (blocked) the "
-		    "account: follow first";
-		return NULL;
-	} else if (strcmp(verb, "text") == 0) {
+	} else if (u->state == RS_UNFOLLOWED)
+		return refuse(status, why, 409, "this user has unfollowed "
+		    "(blocked) the account: follow first");
+	else if (strcmp(verb, "text") == 0) {
 		if (!json_is_string(text) || json_string_length(text) == 0 ||
 		    util_utf16_units(json_string_value(text),
-		    json_string_length(text)) > RS_TEXT_MAX) {
-			*status = 400, *why = "text: a string of 1 to 5000 "
-			    "UTF-16 units is needed";
-			return NULL;
-		}
+		    json_string_length(text)) > RS_TEXT_MAX)
+			return refuse(status, why, 400, "text: a string of 1 to "
+			    "5000 UTF-16 units is needed");
 		ev = event_new(rs, "message", uid, id, 1, tok);
 		json_object_set_new(ev, "message", text_message(rs,
 		    json_string_value(text)));
 	} else {
-		if (!json_is_string(data) || json_string_length(data) > RS_QR_DATA) {
-			*status = 400, *why = "data: a string of at most 300 "
-			    "bytes is needed";
-			return NULL;
-		}
+		if (!json_is_string(data) || json_string_length(data) > RS_QR_DATA)
+			return refuse(status, why, 400, "data: a string of at "
+			    "most 300 bytes is needed");
 		ev = event_new(rs, "postback", uid, id, 1, tok);
 		json_object_set_new(ev, "postback", json_pack("{s:O}", "data",
 		    data));
