@@ -192,10 +192,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS)
 unit: $(UNIT_BINS)
 
 # Programs the integration scripts drive (not unit tests themselves).
-TEST_HELPERS := $(BUILD)/tests/sender_drive
+TEST_HELPERS := $(BUILD)/tests/sender_drive $(BUILD)/tests/seal_drive
 $(BUILD)/tests/sender_drive: $(DRIVE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DRIVE_LIBS)
+# seal_drive: records appended to a sealed log, for the auditor's tests
+SEAL_DRIVE_OBJS := $(BUILD)/tests/tools/seal_drive.o $(BUILD)/daemon/queue/outlog.o \
+	$(BUILD)/daemon/queue/outlog_open.o $(BASE_OBJS) $(SEAL_OBJS)
+$(BUILD)/tests/tools/seal_drive.o: XFLAGS = $(LMDB_CFLAGS) -Idaemon/queue
+$(BUILD)/tests/seal_drive: $(SEAL_DRIVE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SODIUM_LIBS) $(INIH_LIBS) -lm
 
 check: $(PROGS) $(UNIT_BINS) $(TEST_HELPERS)
 	@OSHIRASE=$(CURDIR)/$(BUILD)/oshirase BUILD=$(CURDIR)/$(BUILD) \

@@ -186,7 +186,7 @@ resident_scene() {
 	stop_actions
 	echo "== the next run: the resident gets the run's message"
 	"$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:30" 2>>"$D/oshirased.log" | tail -2
-	grep "\"to\":\"$RU\"" "$D/line-deliveries.jsonl" | tail -1 |
+	grep "\"endpoint\":\"push\".*\"to\":\"$RU\"" "$D/line-deliveries.jsonl" | tail -1 |
 		"$PY" -c 'import json, sys; print(json.loads(sys.stdin.read())["messages"][0])'
 	echo "== the resident sends 配信停止"
 	start_actions

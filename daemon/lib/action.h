@@ -115,7 +115,7 @@ enum action_contact { ACT_CONTACT_NONE = 0, ACT_CONTACT_ACTIVE,
 #define ACT_ADDRESS_MAX 255
 #define ACT_CLIENT_MAX 65
 #define ACT_FRAME_MAX 1400	/* an action frame fits in this */
-#define ACT_ANSWER_LEN 17
+#define ACT_ANSWER_LEN 16
 
 struct action {
 	uint64_t request;

@@ -101,6 +101,7 @@ code_record_decode(const void *vbuf, size_t len, struct code_record *c)
 {
 	const uint8_t *p = vbuf;
 
+	memset(c, 0, sizeof(*c));
 	if (len != CODE_RECORD_LEN || p[0] != CODE_V1 || p[1] > CODE_USED)
 		return -1;
 	c->state = p[1];

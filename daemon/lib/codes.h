@@ -25,7 +25,7 @@
 #include "dates.h"
 
 #define CODE_LEN 12		/* symbols */
-#define CODE_TEXT 15		/* with the two dashes */
+#define CODE_TEXT 14		/* with the two dashes */
 #define CODE_HASH_LEN 32
 #define CODE_KEY_FILE "codes.key"
 #define CODE_V1 1

@@ -129,7 +129,32 @@ struct collect {
 	struct cand *v;
 	size_t n, cap;
 	struct match_counts c[RULES_MAX_PROGRAMS];
+	int uncontacted;	/* match_uncontacted: collect into u only */
+	struct match_uncontacted *u;
+	size_t nu, capu;
 };
+
+/* A recipient with no contact, for match_uncontacted. */
+static void
+add_uncontacted(struct collect *c, unsigned prog, const uint8_t *rec)
+{
+	if (c->nu == c->capu) {
+		c->capu = c->capu ? 2 * c->capu : 1024;
+		c->u = xrealloc(c->u, c->capu * sizeof(*c->u));
+	}
+	memcpy(c->u[c->nu].recipient, rec, STORE_PSEUDO_LEN);
+	c->u[c->nu].program[0] = (uint8_t)(prog >> 8);
+	c->u[c->nu].program[1] = (uint8_t)prog;
+	c->nu++;
+}
+
+int
+match_consent_covers(const struct rules_program *p, uint8_t consent)
+{
+	uint8_t need = (uint8_t)(p->category | (p->tax ? CONSENT_TAX : 0));
+
+	return (consent & need) == need;
+}
 
 static void
 add_cand(struct collect *c, unsigned prog, const uint8_t *rec,
@@ -137,7 +162,6 @@ add_cand(struct collect *c, unsigned prog, const uint8_t *rec,
 {
 	const struct rules_program *p = c->rs->p[prog];
 	const struct contact_ent *e = contact_slot(c->contacts, rec);
-	uint8_t need = (uint8_t)(p->category | (p->tax ? CONSENT_TAX : 0));
 	struct cand *k;
 
 	c->c[prog].recipients++;
@@ -146,9 +170,13 @@ add_cand(struct collect *c, unsigned prog, const uint8_t *rec,
 			c->c[prog].bad_contact++;
 		else
 			c->c[prog].no_contact++;
+		if (!e->bad && c->uncontacted)
+			add_uncontacted(c, prog, rec);
 		return;
 	}
-	if ((e->consent & need) != need) {
+	if (c->uncontacted)
+		return;
+	if (!match_consent_covers(p, e->consent)) {
 		c->c[prog].no_consent++;
 		return;
 	}
@@ -482,6 +510,79 @@ match_run(struct store *s, const struct rules_set *rs, date_t d,
 	}
 	if (dry && out != NULL && fflush(out) != 0)
 		return MATCH_EOUTPUT;
+	return 0;
+}
+
+int
+match_uncontacted(struct store *s, const struct rules_set *rs, date_t d,
+    unsigned nthreads, struct match_uncontacted **out, size_t *nout)
+{
+	struct contact_map contacts = { NULL, 0, 0, 0 };
+	struct rules_ctx ctx;
+	struct collect *cs;
+	void *users[MATCHER_MAX_THREADS];
+	unsigned nt = matcher_threads(nthreads);
+	unsigned long bad = 0;
+	struct match_uncontacted *all = NULL;
+	uint32_t *order;
+	size_t n = 0, k = 0;
+	int rc, mrc;
+
+	*out = NULL;
+	*nout = 0;
+	rc = contact_map_load(s, &contacts);
+	if (rc != 0) {
+		log_warnx("%s: contacts: %s", store_dir(s), mdb_strerror(rc));
+		free(contacts.t);
+		return MATCH_ESTORE;
+	}
+	if (contacts.bad)
+		log_warnx("ALERT: %s: %lu contact records do not decode (a "
+		    "damaged store?); their recipients are left out",
+		    store_dir(s), contacts.bad);
+	rules_ctx_init(&ctx, d, rs);
+	cs = xcalloc(nt, sizeof(*cs));
+	for (unsigned t = 0; t < nt; t++) {
+		cs[t].rs = rs;
+		cs[t].contacts = &contacts;
+		cs[t].uncontacted = 1;
+		users[t] = &cs[t];
+	}
+	mrc = matcher_run(s, rs, &ctx, nt, 0, on_household, users, &bad);
+	if (bad)
+		log_warnx("%s: %lu records did not decode and were skipped",
+		    store_dir(s), bad);
+	for (unsigned t = 0; t < nt; t++)
+		n += cs[t].nu;
+	if (mrc == 0 && n > 0) {
+		struct match_uncontacted *v = xmalloc(n * sizeof(*v));
+
+		for (unsigned t = 0; t < nt; t++) {
+			if (cs[t].nu)
+				memcpy(v + k, cs[t].u, cs[t].nu * sizeof(*v));
+			k += cs[t].nu;
+		}
+		order = util_order_keys(v, sizeof(*v), n, 0, sizeof(*v));
+		all = xmalloc(n * sizeof(*all));
+		k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (k == 0 || memcmp(&all[k - 1], &v[order[i]],
+			    sizeof(*v)) != 0)
+				all[k++] = v[order[i]];
+		free(order);
+		free(v);
+	}
+	for (unsigned t = 0; t < nt; t++)
+		free(cs[t].u);
+	free(cs);
+	free(contacts.t);
+	if (mrc != 0) {
+		free(all);
+		log_warnx("%s: %s", store_dir(s), matcher_strerror(mrc));
+		return mrc == MATCHER_ETHREAD ? MATCH_ETHREAD : MATCH_ESTORE;
+	}
+	*out = all;
+	*nout = k;
 	return 0;
 }
 

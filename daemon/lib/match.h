@@ -43,6 +43,11 @@ struct match_result {
 	struct match_counts c[RULES_MAX_PROGRAMS];
 };
 
+/* Does a contact's consent bits cover program p: its category, and tax
+ * for a program that needs it?  The match run asks it before queuing,
+ * the dispatcher again before sending. */
+int match_consent_covers(const struct rules_program *p, uint8_t consent);
+
 /*
  * Match the store on date d with nthreads matcher threads.  dry: print the
  * notices a run would queue to out (program<TAB>recipient<TAB>subject<TAB>
@@ -61,6 +66,22 @@ struct match_result {
 #define MATCH_EOUTPUT (-1403)
 int match_run(struct store *s, const struct rules_set *rs, date_t d,
     unsigned nthreads, int dry, FILE *out, long batch, struct match_result *res);
+/*
+ * The recipients a run on d would resolve (eligibility and the guardian
+ * rule, as match_run) who have no active contact on any channel (a
+ * recipient whose contact record does not decode is left out, with an
+ * ALERT), each with a program they would be told of: distinct pairs,
+ * sorted by recipient then program index (rs->p[], big-endian), into
+ * *out (free() it; NULL when there are none), their number in *n.
+ * Consent and the dedup ledger do not come in (no contact holds them).
+ * 0, MATCH_ETHREAD or MATCH_ESTORE (logged).
+ */
+struct match_uncontacted {
+	uint8_t recipient[STORE_PSEUDO_LEN];
+	uint8_t program[2];
+};
+int match_uncontacted(struct store *s, const struct rules_set *rs, date_t d,
+    unsigned nthreads, struct match_uncontacted **out, size_t *n);
 /* What a MATCH_E* code means. */
 const char *match_strerror(int code);
 

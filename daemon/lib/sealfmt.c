@@ -49,6 +49,7 @@ sealfmt_type_name(int type)
 	case SEALFMT_START: return "start";
 	case SEALFMT_STOP: return "stop";
 	case SEALFMT_ALARM: return "alarm";
+	case SEALFMT_CONSENT: return "consent";
 	default: return "?";
 	}
 }
@@ -71,6 +72,29 @@ sealfmt_channel_name(int channel)
 	switch (channel) {
 	case SEALFMT_LINE: return "line";
 	case SEALFMT_EMAIL: return "email";
+	default: return "?";
+	}
+}
+
+const char *
+sealfmt_consent_name(int state)
+{
+	switch (state) {
+	case SEALFMT_CONSENT_ACTIVE: return "active";
+	case SEALFMT_CONSENT_WITHDRAWN: return "withdrawn";
+	case SEALFMT_CONSENT_REMOVED: return "removed";
+	default: return "?";
+	}
+}
+
+const char *
+sealfmt_source_name(int source)
+{
+	switch (source) {
+	case SEALFMT_SRC_IMPORT: return "import";
+	case SEALFMT_SRC_LINE: return "line";
+	case SEALFMT_SRC_WEB: return "web";
+	case SEALFMT_SRC_UNSUBSCRIBE: return "unsubscribe";
 	default: return "?";
 	}
 }
@@ -184,7 +208,7 @@ sealfmt_record_decode(const uint8_t *rec, struct sealfmt_record *r)
 	memcpy(r->ruleset, rec + R_RULESET, SEALFMT_RULESET_LEN);
 	memcpy(r->digest, rec + R_DIGEST, HL);
 	if (r->version != SEALFMT_RECORD_VERSION || r->type < SEALFMT_OUTCOME ||
-	    r->type > SEALFMT_ALARM)
+	    r->type > SEALFMT_CONSENT)
 		return SEALFMT_EVERSION;
 	return 0;
 }
@@ -253,7 +277,7 @@ sealfmt_check(const uint8_t *rec, uint64_t seq, uint8_t chain[HL],
 
 	sealfmt_leaf(rec, leaf);
 	if (rec[R_VERSION] != SEALFMT_RECORD_VERSION ||
-	    rec[R_TYPE] < SEALFMT_OUTCOME || rec[R_TYPE] > SEALFMT_ALARM)
+	    rec[R_TYPE] < SEALFMT_OUTCOME || rec[R_TYPE] > SEALFMT_CONSENT)
 		return SEALFMT_EVERSION;
 	if (util_le_get(rec + R_SEQ, 8) != seq)
 		return SEALFMT_ESEQ;

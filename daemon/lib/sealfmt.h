@@ -199,6 +199,10 @@ const char *sealfmt_type_name(int type);
 const char *sealfmt_outcome_name(int outcome);
 const char *sealfmt_channel_name(int channel);
 const char *sealfmt_alarm_name(int alarm);
+/* A consent record's state and source: "active", "withdrawn", "removed";
+ * "import", "line", "web", "unsubscribe"; "?" for another value. */
+const char *sealfmt_consent_name(int state);
+const char *sealfmt_source_name(int source);
 
 /* The byte offset of record i in log.bin. */
 static inline uint64_t

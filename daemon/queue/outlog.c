@@ -435,6 +435,25 @@ outlog_append(struct outlog *l, const struct outcome *o)
 }
 
 int
+outlog_consent(struct outlog *l, const uint8_t *pseudo, uint8_t channel,
+    uint8_t state, uint8_t consent, uint8_t source, uint64_t last_message,
+    int64_t time)
+{
+	struct sealfmt_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = SEALFMT_CONSENT;
+	r.time = time;
+	r.message = last_message;
+	memcpy(r.recipient, pseudo, sizeof(r.recipient));
+	r.channel = channel;
+	r.outcome = state;
+	r.status = consent;
+	r.attempt = source;
+	return with_errno(add_record(l, &r));
+}
+
+int
 outlog_checkpoint(struct outlog *l)
 {
 	char line[SEALFMT_CHECKPOINT_MAX];

@@ -140,6 +140,14 @@ int outlog_exit_status(int rc);
 /* Append; durable only after outlog_sync.  0 or a negative code (errno
  * is set too for a system error). */
 int outlog_append(struct outlog *l, const struct outcome *o);
+/* Append a consent record (sealfmt.h, SEALFMT_CONSENT): pseudo the
+ * resident, channel, state enum sealfmt_consent, consent bits, source enum
+ * sealfmt_source, last_message the last message id made before the change
+ * (meta "message.seq"), time Unix seconds.  Like outlog_append: inside an
+ * outlog_mark/outlog_write bracket when a store transaction goes with it. */
+int outlog_consent(struct outlog *l, const uint8_t *pseudo, uint8_t channel,
+    uint8_t state, uint8_t consent, uint8_t source, uint64_t last_message,
+    int64_t time);
 /* Make every appended record durable (and checkpoint if due).  0 or a
  * negative code (errno set too). */
 int outlog_sync(struct outlog *l);

@@ -3,7 +3,9 @@
 # finds it clean, and every kind of tampering the log is built to reveal is detected with
 # exit 1 and the first bad record named by number and byte offset; a torn
 # last record is recovered with an alarm, not reported as tampering;
-# inclusion proofs check out and forged ones do not.  `oshirase audit`
+# inclusion proofs check out and forged ones do not; consent records are
+# shown, and a notice sent after consent was withdrawn fails verify.
+# `oshirase audit`
 # runs the auditor's program, oshirase-audit, found beside it, and
 # answers exactly as that program does; without it, it says so.
 # SPDX-License-Identifier: MIT
@@ -421,4 +423,71 @@ else
 		ok "oshirase audit without oshirase-audit: exit 69, $(cut -c1-80 "$T/s4.err")" ||
 		not_ok "without oshirase-audit: exit $st: $(cat "$T/s4.out" "$T/s4.err" | head -3)"
 fi
+# Consent records (sealfmt.h), written through outlog_consent by
+# tests/seal_drive: `show` lists them with no address; `verify` fails a
+# notice sent after its contact's latest consent record withdrew consent
+# (withdrawn, removed, or no category) unless its message id is at most
+# that record's last message (it may have been in flight); a notice on
+# another channel, or after consent was given again, is no breach.
+SEAL=${BUILD:-$TOP/build}/tests/seal_drive
+CL=$T/clog
+PA=$(printf 'a%.0s' $(seq 64)) PB=$(printf 'b%.0s' $(seq 64)) PC=$(printf 'c%.0s' $(seq 64))
+"$OSHIRASE" audit init --log "$CL" --origin consent-test --pubkey-out "$T/cpub" \
+    --k0-out "$T/ck0" >/dev/null 2>&1 || not_ok "audit init for the consent log"
+"$SEAL" "$CL" >"$T/seal.out" 2>&1 <<EOR || not_ok "seal_drive: $(cat "$T/seal.out")"
+sent $PA 1 1
+consent $PA 1 1 1 2 1
+sent $PA 1 2
+consent $PA 1 2 1 2 3
+sent $PA 1 3
+sent $PA 2 4
+consent $PB 2 1 0 3 4
+sent $PB 2 4
+consent $PC 1 1 9 1 4
+sent $PC 1 5
+EOR
+CV() { "$OSHIRASE" audit verify --log "$CL" --pubkey "$T/cpub" --k0 "$T/ck0"; }
+CV >"$T/cv.out" 2>&1 && grep -q "^ok: .* 4 consent records)" "$T/cv.out" &&
+	ok "consent records verify; in-flight and other-channel sends are no breach: $(cut -c1-100 "$T/cv.out")" ||
+	not_ok "the clean consent log: $(head -3 "$T/cv.out")"
+"$OSHIRASE" audit show --log "$CL" >"$T/cs.out"
+grep -q "	consent	withdrawn	health	line	$PA	source line	message 3$" "$T/cs.out" &&
+	grep -q "	consent	active	none	email	$PB	source web	message 4$" "$T/cs.out" &&
+	grep -q "	consent	active	health,tax	line	$PC	source import	message 4$" "$T/cs.out" &&
+	[ "$(grep -c '	consent	' "$T/cs.out")" -eq 4 ] &&
+	ok "audit show lists the consent records: state, categories, channel, pseudonym, source" ||
+	not_ok "audit show: $(grep consent "$T/cs.out" | head -3)"
+"$OSHIRASE" audit show --log "$CL" --json | grep '"type":"consent"' >"$T/cj.out"
+grep -q "\"recipient\":\"$PA\",\"channel\":\"line\",\"consent\":\"withdrawn\",\"categories\":\"health\",\"source\":\"line\",\"message\":3" "$T/cj.out" &&
+	! grep -q '@\|address' "$T/cj.out" "$T/cs.out" &&
+	ok "audit show --json: the consent records' fields, no address" ||
+	not_ok "show --json: $(head -2 "$T/cj.out")"
+"$OSHIRASE" audit show --log "$CL" --pseudonym "$PB" >"$T/cp.out"
+[ "$(grep -c '	consent	' "$T/cp.out")" -eq 1 ] && [ "$(grep -c '	outcome	' "$T/cp.out")" -eq 1 ] &&
+	ok "audit show --pseudonym: that resident's consent record and outcome" ||
+	not_ok "show --pseudonym: $(cat "$T/cp.out")"
+# rec KIND PSEUDONYM WORD: the number of the record that show lists so
+recno() { grep "	$1	.*$2.*$3" "$T/cs2.out" | cut -f1 | head -1; }
+"$SEAL" "$CL" >"$T/seal.out" 2>&1 <<EOR || not_ok "seal_drive: $(cat "$T/seal.out")"
+sent $PA 1 5
+sent $PB 2 6
+consent $PA 1 1 2 2 6
+sent $PA 1 7
+consent $PC 1 3 0 1 7
+sent $PC 1 8
+EOR
+"$OSHIRASE" audit show --log "$CL" >"$T/cs2.out"
+nA=$(recno outcome "line	$PA" "notice 5") mA=$(recno consent withdrawn "$PA")
+nB=$(recno outcome "email	$PB" "notice 6") mB=$(recno consent "active	none" "$PB")
+nC=$(recno outcome "line	$PC" "notice 8") mC=$(recno consent removed "$PC")
+CV >"$T/cv.out" 2>&1
+st=$?
+cat >"$T/cv.want" <<EOW
+record $nA at byte $((64 + 256 * nA)): sent after the resident withdrew consent (record $mA)
+record $nB at byte $((64 + 256 * nB)): sent after the resident withdrew consent (record $mB)
+record $nC at byte $((64 + 256 * nC)): sent after the resident withdrew consent (record $mC)
+EOW
+[ $st -eq 1 ] && cmp -s "$T/cv.out" "$T/cv.want" &&
+	ok "verify: exit 1, a send after withdrawn, no-category and removed consent each named, not the one after consent came back" ||
+	not_ok "verify of breaches: exit $st: $(head -4 "$T/cv.out") want $(head -1 "$T/cv.want")"
 finish

@@ -422,4 +422,55 @@ for cut in half 2pages 100 0; do
 		not_ok "data.mdb cut to $size bytes ($cut):$bad"
 done
 
+
+# A contact the resident set themselves (its stored source is LINE, as the
+# queue writes it when a registration code links) is never replaced or
+# removed by an import: a contacts file that says active with other
+# categories leaves it byte for byte, and a residents file that removes
+# the resident keeps it; both say how many they kept.  Imported contacts
+# carry the source import and the import's time.
+RS=$T/rset
+imp_res "$RES" "$RS" -q && "$OSHIRASE" keygen --contacts --db "$RS" -q &&
+	imp_con "$CON" "$RS" -q || not_ok "import into rset"
+p1=$("$OSHIRASE" pseudonym --key "$K" R1000001 | cut -f2)
+# cval KEYHEX: the hex of the contact record under that key, or nothing
+cval() { mdb_dump -s contacts "$RS" | awk -v k=" $1" 'f { print substr($0, 2); exit } $0 == k { f = 1 }'; }
+v=$(cval "${p1}01") ve=$(cval "${p1}02")
+t0=$(date +%s)
+src=$(echo "$v" | cut -c17-18)
+chg=$("$PY" -c 'import sys; print(int.from_bytes(bytes.fromhex(sys.argv[1][18:34]), "little"))' "$v")
+[ "$src" = 01 ] && [ "$chg" -le "$t0" ] && [ "$chg" -ge $((t0 - 600)) ] &&
+	ok "an imported contact: source import, changed at the import ($chg)" ||
+	not_ok "imported contact: source $src, changed $chg (now $t0)"
+# the resident's own: source LINE (byte 8), consent none (byte 2)
+own=$(echo "$v" | "$PY" -c 'import sys; v = sys.stdin.read().strip(); print(v[:4] + "00" + v[6:16] + "02" + v[18:])')
+{ mdb_dump -s contacts "$RS" | sed -n '1,/^HEADER=END$/p' | grep -v '^db_pagesize='; printf ' %s01\n %s\nDATA=END\n' "$p1" "$own"; } >"$T/own.dump"
+mdb_load -s contacts -f "$T/own.dump" "$RS" && [ "$(cval "${p1}01")" = "$own" ] &&
+	ok "a contact the resident set (source LINE) written with mdb_load" ||
+	not_ok "mdb_load of the resident's own contact"
+printf '%s\n%s\n%s\n' "$CHDR" \
+    'R1000001,line,U00000000000000000000000000000001,en,health;child;welfare;tax,active' \
+    'R1000001,email,other@example.jp,en,welfare,active' >"$T/over.csv"
+imp_con "$T/over.csv" "$RS" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(cval "${p1}01")" = "$own" ] &&
+	[ -n "$(cval "${p1}02")" ] && [ "$(cval "${p1}02")" != "$ve" ] &&
+	grep -q "warning: kept 1 contacts that residents set themselves" "$T/err" &&
+	grep -q ": 2 contacts in .* 0 added, 1 replaced, 0 withdrawn" "$T/err" &&
+	ok "import contacts leaves the resident's own contact as it was, replaces the imported one, and says so" ||
+	not_ok "import over the resident's contact: exit $rc, $(cat "$T/err")"
+printf '%s\n' 'R1000001,line,U00000000000000000000000000000001,ja,,withdrawn' >>"$T/over.csv"
+sed -i 2d "$T/over.csv"
+imp_con "$T/over.csv" "$RS" -q 2>"$T/err" && [ "$(cval "${p1}01")" = "$own" ] &&
+	ok "a withdrawal in the file leaves it too" || not_ok "withdrawn over the resident's contact: $(cat "$T/err")"
+printf '%s\n%s\n' "$HDR" \
+    'R1000001,HH-0001,head,1978-06-15,1,chuo,employee,0,5200000,3,0,0,0,0,,,,moved_out' >"$T/moved.csv"
+printf '%s\n' 'R1000002,HH-0001,head,1980-02-29,2,chuo,employee,0,1000000,0,0,0,0,0,,,,' >>"$T/moved.csv"
+imp_res "$T/moved.csv" "$RS" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(cval "${p1}01")" = "$own" ] && [ -z "$(cval "${p1}02")" ] &&
+	grep -q "warning: kept 1 contacts that residents set themselves" "$T/err" &&
+	ok "a resident moved out: the imported contact removed, the resident's own kept, and said" ||
+	not_ok "moved out: exit $rc, $(cat "$T/err")"
+
 finish

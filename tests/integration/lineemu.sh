@@ -530,6 +530,14 @@ QR='{"type":"action","action":{"type":"postback","label":"すべて","data":"cat
 reply "$ftok" "[{\"type\":\"text\",\"text\":\"ようこそ\",\"quickReply\":{\"items\":[$QR,{\"type\":\"action\",\"action\":{\"type\":\"postback\",\"label\":\"受け取らない\",\"data\":\"cat=0\"}}]}}]"
 [ "$S" = 200 ] && has '"sentMessages":[{"id":"' && [ -n "$(hdr x-line-request-id)" ]
 res "reply with the follow's token: 200 with sentMessages"
+"$PY" -c 'import json, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+sys.exit(0 if r["endpoint"] == "reply" and r["reply_token"] == sys.argv[2] and
+	r["to"] == sys.argv[3] and r["messages"] == ["ようこそ"] and r["delivered"] and
+	r["quick_reply"] == [{"label": "すべて", "data": "cat=7", "text": "すべて"},
+	                     {"label": "受け取らない", "data": "cat=0", "text": None}] else 1)' \
+	"$T/res.record" "$ftok" "$R1" && ok "... recorded: endpoint reply, its token, the user, texts, quick reply items" ||
+	not_ok "reply record: $(tail -1 "$T/res.record")"
 reply "$ftok"
 [ "$S" = 400 ] && [ "$(body)" = '{"message":"Invalid reply token"}' ]
 res "the same token again: 400 Invalid reply token"
@@ -627,6 +635,11 @@ EMU=http://127.0.0.1:$(cat "$T/main.port")
 act follow "{\"user\":\"$R1\"}"
 [ "$S" = 503 ]
 res "an emulator without --webhook: control calls 503"
+reply rt-0001
+s1=$S
+reply rt-0001
+[ "$s1" = 200 ] && [ "$S" = 200 ] && [ "$(grep -c '"reply_token":"rt-0001"' "$T/main.record")" -eq 2 ]
+res "without --webhook (no tokens issued) any replyToken is taken and recorded (the senders' tests)"
 
 # reply tokens expire
 emulator rttl --webhook "$HOOK" --channel-secret "$T/secret" --reply-token-ttl 1

@@ -58,9 +58,12 @@
  *   POST /v2/bot/message/multicast   200 {}
  *   GET  /v2/bot/message/quota       {"type":"limited","value":N} / none
  *   GET  /v2/bot/message/quota/consumption   {"totalUsage":K}
- *   POST /v2/bot/message/reply       200 {"sentMessages":[...]}; a token
- *                            not issued, used or expired: 400
- *                            {"message":"Invalid reply token"}
+ *   POST /v2/bot/message/reply       200 {"sentMessages":[...]}; with
+ *                            --webhook, a token not issued with an
+ *                            event, used or expired: 400 {"message":
+ *                            "Invalid reply token"}; without it (no
+ *                            residents played, no token issued) any
+ *                            replyToken is taken
  * and the emulator's own (no token, no faults, not rate limited):
  *   GET  /emulator/stats     {"requests","accepted","delivered","blocked",
  *                            "duplicates_409","rate_limited",
@@ -122,6 +125,13 @@
  *    "delivered":true|false}
  * "delivered" is false for a blocked user (LINE answers 200 but sends
  * nothing and counts nothing).  Only accepted (200) requests are recorded.
+ * A reply is one line:
+ *   {"v":1,"request_id":"<uuid>","endpoint":"reply","reply_token":"...",
+ *    "messages":["text",...],"quick_reply":[{"label","data","text"},...],
+ *    "delivered":true|false,"to":"U..."}
+ * quick_reply the last message's postback items (text: displayText);
+ * "to" only for a token issued with an event; "delivered" false if that
+ * user has unfollowed since.
  * To change the format, add fields at the end and keep "v"; renaming or
  * removing one means LINEEMU_RECORD_VERSION + 1.
  *
@@ -190,9 +200,9 @@
  *     units), then the token, so a refused body uses no token; a retry
  *     key is 400 (LINE takes them on push and multicast only); injected
  *     statuses and --fail-rate apply to reply as to push, and a refused
- *     reply leaves its token unused.  Replies are free (no quota) and are
- *     not in --record (GET /emulator/replies has them).  A reply token is
- *     32 hex digits, valid from its event's making.
+ *     reply leaves its token unused.  Replies are free (no quota); they
+ *     count in "accepted" and "delivered" as pushes do.  A reply token
+ *     is 32 hex digits, valid from its event's making.
  *   - A redelivered event keeps its reply token, used or not.  Text and
  *     postbacks from a user who unfollowed are refused (409: LINE sends
  *     none); from a user never seen they are sent.  A follow from a user

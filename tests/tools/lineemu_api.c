@@ -1,4 +1,4 @@
-/* lineemu_api.c - oshirase-line-emulator: push, multicast and quota
+/* lineemu_api.c - oshirase-line-emulator: push, multicast, reply and quota
  * SPDX-License-Identifier: MIT
  *
  * LINE's endpoints, the checks in the order lineemu.c's top comment gives:

@@ -28,12 +28,12 @@ static const struct {
 } routes[] = {
 	{ "POST", "/v2/bot/message/push", EP_PUSH },
 	{ "POST", "/v2/bot/message/multicast", EP_MULTICAST },
+	{ "POST", "/v2/bot/message/reply", EP_REPLY },
 	{ "GET", "/v2/bot/message/quota", EP_QUOTA },
 	{ "GET", "/v2/bot/message/quota/consumption", EP_CONSUMPTION },
 	{ "GET", "/emulator/stats", EP_STATS },
 	{ "GET", "/emulator/faults", EP_FAULTS_GET },
 	{ "POST", "/emulator/faults", EP_FAULTS_SET },
-	{ "POST", "/v2/bot/message/reply", EP_REPLY },
 	{ "POST", "/emulator/follow", EP_RESIDENT },
 	{ "POST", "/emulator/text", EP_RESIDENT },
 	{ "POST", "/emulator/postback", EP_RESIDENT },

@@ -9,8 +9,9 @@
  * answering the control call with the webhook's HTTP status.  Events
  * that LINE gives a reply token (follow, message, postback) get one; the
  * tokens are single use and live --reply-token-ttl seconds (60), and
- * POST /v2/bot/message/reply takes them as LINE does.  Replies are kept
- * per user (GET /emulator/replies?user=U...).  A user who unfollowed has
+ * POST /v2/bot/message/reply takes them as LINE does (without --webhook
+ * it issues none and takes any, for the senders' tests).  Replies are
+ * recorded (--record) and kept per user (GET /emulator/replies?user=U...).  A user who unfollowed has
  * blocked the account: a push to them is answered 200, not delivered and
  * counted as "unfollowed_dropped", until they follow again.
  *
@@ -280,6 +281,20 @@ tok_use(struct residents *rs, const uint8_t tok[16], uint8_t user[16])
 	}
 }
 
+/* Give back a token used by a reply that then failed; rs->mu held. */
+static void
+tok_unuse(struct residents *rs, const uint8_t tok[16])
+{
+	if (rs->tcap == 0)
+		return;
+	for (size_t i = tok_slot(rs, tok); rs->tok[i].live;
+	    i = (i + 1) & (rs->tcap - 1))
+		if (memcmp(rs->tok[i].tok, tok, 16) == 0) {
+			rs->tok[i].used = 0;
+			return;
+		}
+}
+
 /* ---- pushes and stats ------------------------------------------------------ */
 
 int
@@ -445,6 +460,94 @@ reply_record(const char *token, const json_t *msgs, int delivered)
 	    "messages", msgs);
 }
 
+/* The --record line of a reply (malloc'ed; NULL without --record):
+ * the texts, and the last message's quick reply items as the senders'
+ * tests read them ({label, data, text: its displayText}). */
+static char *
+reply_line(const struct emu *e, const struct req *r, const json_t *root,
+    const char *to, int delivered)
+{
+	const json_t *msgs = json_object_get(root, "messages");
+	const json_t *last = json_array_get(msgs, json_array_size(msgs) - 1);
+	const json_t *qi = json_object_get(json_object_get(last, "quickReply"),
+	    "items");
+	json_t *texts = json_array(), *items = json_array(), *o;
+	char *line;
+
+	if (e->record == NULL) {
+		json_decref(texts);
+		json_decref(items);
+		return NULL;
+	}
+	for (size_t i = 0; i < json_array_size(msgs); i++)
+		json_array_append(texts, json_object_get(json_array_get(msgs, i),
+		    "text"));
+	for (size_t j = 0; j < json_array_size(qi); j++) {
+		const json_t *a = json_object_get(json_array_get(qi, j), "action");
+
+		json_array_append_new(items, json_pack("{s:O?,s:O?,s:O?}",
+		    "label", json_object_get(a, "label"),
+		    "data", json_object_get(a, "data"),
+		    "text", json_object_get(a, "displayText")));
+	}
+	o = json_pack("{s:i,s:s,s:s,s:O,s:o,s:o,s:b,s:s?}", "v",
+	    LINEEMU_RECORD_VERSION, "request_id", r->id, "endpoint", "reply",
+	    "reply_token", json_object_get(root, "replyToken"),
+	    "messages", texts, "quick_reply", items, "delivered", delivered,
+	    "to", to);
+	if (o == NULL || (line = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("line-emulator: cannot format a record line");
+	json_decref(o);
+	return line;
+}
+
+/* The reply's body errors as LINE's 400, or NULL if it is valid. */
+static json_t *
+reply_errors(const json_t *root)
+{
+	const json_t *nd = json_object_get(root, "notificationDisabled");
+	json_t *details = json_array();
+	char msg[64];
+
+	check_str(details, json_object_get(root, "replyToken"), 1, 1000,
+	    "replyToken");
+	emu_check_messages(details, json_object_get(root, "messages"));
+	if (nd != NULL && !json_is_boolean(nd))
+		rs_detail(details, "Must be a boolean", "notificationDisabled");
+	if (json_array_size(details) == 0) {
+		json_decref(details);
+		return NULL;
+	}
+	snprintf(msg, sizeof(msg), "The request body has %zu error(s)",
+	    json_array_size(details));
+	return json_pack("{s:s,s:o}", "message", msg, "details", details);
+}
+
+/* Take the reply's token: 1 with its user's id in uid ("" if none is
+ * known), or 0 if it is not one to take.  Playing residents (--webhook),
+ * only a token issued with an event, unused and not expired; otherwise
+ * the emulator issues none and takes any (the senders' tests). */
+static int
+reply_take(struct residents *rs, const char *t, size_t len, uint8_t tok[16],
+    char uid[LE_UID_LEN + 1])
+{
+	struct resident *u;
+	uint8_t user[16];
+
+	uid[0] = '\0';
+	if (rs->webhook == NULL)
+		return 1;
+	if (len != 32 || hex_decode(t, 32, tok, 16) != 0)
+		return 0;
+	if (!tok_use(rs, tok, user))
+		return 0;
+	u = user_make(rs, user);
+	uid[0] = 'U';
+	hex_encode(user, 16, uid + 1);
+	uid[LE_UID_LEN] = '\0';
+	return u->state == RS_UNFOLLOWED ? 2 : 1;
+}
+
 enum MHD_Result
 emu_reply_api(struct emu *e, struct MHD_Connection *conn,
     const struct req *r, const json_t *root)
@@ -452,51 +555,56 @@ emu_reply_api(struct emu *e, struct MHD_Connection *conn,
 	struct residents *rs = &e->rs;
 	const json_t *tokv = json_object_get(root, "replyToken");
 	const json_t *msgs = json_object_get(root, "messages");
-	const json_t *nd = json_object_get(root, "notificationDisabled");
-	json_t *details = json_array();
-	struct resident *u;
-	uint8_t tok[16], user[16];
+	json_t *err;
+	uint8_t tok[16], id[16];
+	char uid[LE_UID_LEN + 1], *line;
 	uint64_t first;
-	unsigned nmsg;
-	int ok;
+	unsigned nmsg = (unsigned)json_array_size(msgs);
+	int took, bad = 0;
 
-	check_str(details, tokv, 1, 1000, "replyToken");
-	emu_check_messages(details, msgs);
-	if (nd != NULL && !json_is_boolean(nd))
-		rs_detail(details, "Must be a boolean", "notificationDisabled");
-	if (json_array_size(details) > 0) {
-		char msg[64];
-
-		snprintf(msg, sizeof(msg), "The request body has %zu error(s)",
-		    json_array_size(details));
-		return emu_reply(conn, r, 400, json_pack("{s:s,s:o}", "message",
-		    msg, "details", details), NULL);
-	}
-	json_decref(details);
-	nmsg = (unsigned)json_array_size(msgs);
-
-	ok = json_string_length(tokv) == 32 &&
-	    hex_decode(json_string_value(tokv), 32, tok, 16) == 0;
+	if ((err = reply_errors(root)) != NULL)
+		return emu_reply(conn, r, 400, err, NULL);
 	pthread_mutex_lock(&rs->mu);
-	if (ok)
-		ok = tok_use(rs, tok, user);
-	if (!ok) {
+	took = reply_take(rs, json_string_value(tokv), json_string_length(tokv),
+	    tok, uid);
+	if (!took)
 		rs->reply_invalid++;
-		pthread_mutex_unlock(&rs->mu);
-		return emu_reply_msg(conn, r, 400, "Invalid reply token");
-	}
-	u = user_make(rs, user);
-	json_array_append_new(u->replies, reply_record(json_string_value(tokv),
-	    msgs, u->state != RS_UNFOLLOWED));
-	rs->replies++;
-	if (u->state == RS_UNFOLLOWED)
-		rs->unfollowed_dropped++;
 	pthread_mutex_unlock(&rs->mu);
+	if (!took)
+		return emu_reply_msg(conn, r, 400, "Invalid reply token");
 
+	line = reply_line(e, r, root, uid[0] ? uid : NULL, took == 1);
 	pthread_mutex_lock(&e->mu);
+	if (line != NULL && (fprintf(e->record, "%s\n", line) < 0 ||
+	    fflush(e->record) != 0)) {
+		e->st.record_errors++;
+		bad = 1;
+	} else {
+		e->st.accepted++;
+		e->st.delivered += took == 1;
+	}
 	first = e->next_msg_id;
 	e->next_msg_id += nmsg;
 	pthread_mutex_unlock(&e->mu);
+	free(line);
+
+	pthread_mutex_lock(&rs->mu);
+	if (bad && uid[0])
+		tok_unuse(rs, tok);
+	else if (!bad) {
+		rs->replies++;
+		if (uid[0]) {
+			emu_uid_parse(uid, LE_UID_LEN, id);
+			json_array_append_new(user_make(rs, id)->replies,
+			    reply_record(json_string_value(tokv), msgs, took == 1));
+		}
+		rs->unfollowed_dropped += took == 2;
+	}
+	pthread_mutex_unlock(&rs->mu);
+	if (bad) {
+		log_warn("line-emulator: %s: cannot write the record", r->id);
+		return emu_reply_msg(conn, r, 500, "%s", LE_MSG_INTERNAL);
+	}
 	return emu_reply(conn, r, 200, json_pack("{s:o}", "sentMessages",
 	    emu_sent_messages(e, first, nmsg)), NULL);
 }

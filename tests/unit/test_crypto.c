@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "addrbox.h"
-#include "codes.h"
+#include "errcodes.h"
 #include "pseudo.h"
 #include "util.h"
 

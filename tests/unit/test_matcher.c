@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "codes.h"
+#include "errcodes.h"
 #include "match.h"
 #include "matcher.h"
 #include "seams.h"

@@ -94,8 +94,9 @@ append(struct outlog *l, uint64_t notice)
 
 /* What the log holds, every record checked from the first with K_0. */
 struct seen {
-	uint64_t records, outcomes, alarms, rolled_back;
+	uint64_t records, outcomes, alarms, rolled_back, consents;
 	uint64_t notices[512];
+	struct sealfmt_record consent[8];
 };
 
 static void
@@ -128,6 +129,9 @@ read_log(const struct logdir *d, struct seen *s)
 			s->alarms++;
 			if (r.status == SEALFMT_ALARM_ROLLED_BACK)
 				s->rolled_back += r.notice;
+		} else if (r.type == SEALFMT_CONSENT) {
+			assert_true(s->consents < 8);
+			s->consent[s->consents++] = r;
 		}
 		s->records++;
 	}
@@ -263,6 +267,57 @@ test_refused_not_cut(void **state)
 	assert_non_null(strstr(err, "nothing was cut or appended"));
 }
 
+/* A consent record goes in with its fields where sealfmt.h puts them,
+ * sealed in line with the outcomes, kept by a sync, taken back by a
+ * rollback like any record; the log verifies and opens again. */
+static void
+test_consent_record(void **state)
+{
+	struct logdir *d = *state;
+	struct outlog *l = open_log(d);
+	uint8_t pseudo[SEALFMT_PSEUDO_LEN], other[SEALFMT_PSEUDO_LEN];
+	struct sealfmt_record *c;
+	struct seen s;
+
+	memset(pseudo, 0x5c, sizeof(pseudo));
+	memset(other, 0x77, sizeof(other));
+	append(l, 1);
+	assert_int_equal(outlog_consent(l, pseudo, SEALFMT_LINE,
+	    SEALFMT_CONSENT_WITHDRAWN, 1 | 4 | 8, SEALFMT_SRC_LINE, 41,
+	    1795000100), 0);
+	append(l, 2);
+	outlog_mark(l);
+	assert_int_equal(outlog_consent(l, other, SEALFMT_EMAIL,
+	    SEALFMT_CONSENT_ACTIVE, 2, SEALFMT_SRC_WEB, 50, 1795000200), 0);
+	assert_int_equal(outlog_rollback(l), 0);
+	assert_int_equal(outlog_consent(l, other, SEALFMT_EMAIL,
+	    SEALFMT_CONSENT_REMOVED, 0, SEALFMT_SRC_UNSUBSCRIBE, 52,
+	    1795000300), 0);
+	assert_int_equal(outlog_sync(l), 0);
+	outlog_close(l);
+	read_log(d, &s);
+	assert_int_equal(s.outcomes, 2);
+	assert_int_equal(s.consents, 2);
+	c = &s.consent[0];
+	assert_memory_equal(c->recipient, pseudo, sizeof(pseudo));
+	assert_int_equal(c->channel, SEALFMT_LINE);
+	assert_int_equal(c->outcome, SEALFMT_CONSENT_WITHDRAWN);
+	assert_int_equal(c->status, 1 | 4 | 8);
+	assert_int_equal(c->attempt, SEALFMT_SRC_LINE);
+	assert_int_equal(c->message, 41);
+	assert_int_equal(c->time, 1795000100);
+	assert_int_equal(c->notice, 0);
+	assert_string_equal(c->program, "");
+	c = &s.consent[1];
+	assert_memory_equal(c->recipient, other, sizeof(other));
+	assert_int_equal(c->channel, SEALFMT_EMAIL);
+	assert_int_equal(c->outcome, SEALFMT_CONSENT_REMOVED);
+	assert_int_equal(c->status, 0);
+	assert_int_equal(c->attempt, SEALFMT_SRC_UNSUBSCRIBE);
+	assert_int_equal(c->message, 52);
+	outlog_close(open_log(d));
+}
+
 int
 main(void)
 {
@@ -272,6 +327,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_written, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused_not_cut, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_consent_record, setup,
 		    teardown),
 	};
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "codes.h"
+#include "errcodes.h"
 #include "rules.h"
 #include "rules_int.h"	/* the compiled code's size */
 

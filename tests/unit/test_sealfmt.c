@@ -104,8 +104,52 @@ test_record_layout(void **state)
 	rec[0] = 1;
 	rec[1] = 0;
 	assert_int_equal(sealfmt_record_decode(rec, &back), SEALFMT_EVERSION);
-	rec[1] = SEALFMT_ALARM + 1;
+	rec[1] = SEALFMT_CONSENT + 1;
 	assert_int_equal(sealfmt_record_decode(rec, &back), SEALFMT_EVERSION);
+}
+
+/* A consent record: its fields where sealfmt.h says (state in outcome,
+ * bits in status, source in attempt, last message in message), decoded
+ * back, sealed and checked like any record. */
+static void
+test_consent_roundtrip(void **state)
+{
+	struct sealfmt_record r, back;
+	uint8_t rec[SEALFMT_RECORD], chain[HL], key[HL], leaf[HL];
+	uint8_t chain2[HL], key2[HL];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.type = SEALFMT_CONSENT;
+	r.time = 1795000000;
+	r.message = 9001;
+	memset(r.recipient, 0xa5, sizeof(r.recipient));
+	r.channel = SEALFMT_EMAIL;
+	r.outcome = SEALFMT_CONSENT_WITHDRAWN;
+	r.status = 1 | 2 | 8;
+	r.attempt = SEALFMT_SRC_UNSUBSCRIBE;
+	sealfmt_record_encode(&r, rec);
+	assert_int_equal(rec[1], SEALFMT_CONSENT);
+	assert_int_equal(util_le_get(rec + 32, 8), 9001);
+	assert_int_equal(rec[40], 0xa5);
+	assert_int_equal(rec[168], SEALFMT_EMAIL);
+	assert_int_equal(rec[169], SEALFMT_CONSENT_WITHDRAWN);
+	assert_int_equal(util_le_get(rec + 172, 4), SEALFMT_SRC_UNSUBSCRIBE);
+	assert_int_equal(util_le_get(rec + 176, 4), 11);
+	assert_int_equal(sealfmt_record_decode(rec, &back), 0);
+	assert_int_equal(back.type, SEALFMT_CONSENT);
+	assert_int_equal(back.message, 9001);
+	assert_int_equal(back.outcome, SEALFMT_CONSENT_WITHDRAWN);
+	assert_int_equal(back.status, 11);
+	assert_int_equal(back.attempt, SEALFMT_SRC_UNSUBSCRIBE);
+	assert_memory_equal(back.recipient, r.recipient, HL);
+	randombytes_buf(chain, HL);
+	randombytes_buf(key, HL);
+	memcpy(chain2, chain, HL);
+	memcpy(key2, key, HL);
+	sealfmt_seal(rec, 3, chain, key, leaf);
+	assert_int_equal(sealfmt_check(rec, 3, chain2, key2, leaf), 0);
+	assert_memory_equal(chain, chain2, HL);
 }
 
 /* The seal computed here from its definition, with libsodium directly. */
@@ -445,6 +489,20 @@ test_names(void **state)
 	(void)state;
 	assert_string_equal(sealfmt_type_name(SEALFMT_ALARM), "alarm");
 	assert_string_equal(sealfmt_type_name(0), "?");
+	assert_string_equal(sealfmt_type_name(SEALFMT_CONSENT), "consent");
+	assert_string_equal(sealfmt_consent_name(SEALFMT_CONSENT_ACTIVE),
+	    "active");
+	assert_string_equal(sealfmt_consent_name(SEALFMT_CONSENT_WITHDRAWN),
+	    "withdrawn");
+	assert_string_equal(sealfmt_consent_name(SEALFMT_CONSENT_REMOVED),
+	    "removed");
+	assert_string_equal(sealfmt_consent_name(0), "?");
+	assert_string_equal(sealfmt_source_name(SEALFMT_SRC_IMPORT), "import");
+	assert_string_equal(sealfmt_source_name(SEALFMT_SRC_LINE), "line");
+	assert_string_equal(sealfmt_source_name(SEALFMT_SRC_WEB), "web");
+	assert_string_equal(sealfmt_source_name(SEALFMT_SRC_UNSUBSCRIBE),
+	    "unsubscribe");
+	assert_string_equal(sealfmt_source_name(5), "?");
 	assert_string_equal(sealfmt_outcome_name(SEALFMT_CANCELLED), "cancelled");
 	assert_string_equal(sealfmt_channel_name(SEALFMT_LINE), "line");
 	assert_string_equal(sealfmt_channel_name(3), "?");
@@ -463,6 +521,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_layout),
+		cmocka_unit_test(test_consent_roundtrip),
 		cmocka_unit_test(test_seal_from_definition),
 		cmocka_unit_test(test_check_follows_seal),
 		cmocka_unit_test(test_digest_from_definition),

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "codes.h"
+#include "errcodes.h"
 #include "notice.h"
 #include "store.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "codes.h"
+#include "errcodes.h"
 #include "config.h"
 #include "vocab.h"
 

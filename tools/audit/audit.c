@@ -27,11 +27,16 @@
  * does not parse, but one that parses is a checkpoint, final newline or
  * not, and a checkpoint whose signature fails is reported as such.  Every
  * byte of the header is checked (sealfmt.h), its origin against the
- * signed checkpoints.
+ * signed checkpoints.  verify also follows each contact's consent
+ * records (consent.h): a notice recorded as sent after the resident
+ * withdrew the consent it needed is a failure too, reported as
+ * `record N at byte B: sent after the resident withdrew consent (record
+ * M)`.
  *
  * Exit statuses: 0 clean, 1 a check failed, 2 usage, 65 a bad key or
  * proof file, 66 a missing input, 70 an internal error, 74 an I/O error.
  */
+#include "consent.h"
 #include "dates.h"
 #include "log.h"
 #include "merkle.h"
@@ -314,6 +319,41 @@ print_bad_record(const uint8_t *rec, uint64_t i, int rc)
 	}
 }
 
+/* Notices sent after consent was withdrawn: record i (at[2k]) breaches
+ * consent record at[2k+1].  Reported once the log is known to be whole:
+ * in a log that was altered they would mean nothing. */
+struct breaches {
+	uint64_t *at;
+	size_t n;
+};
+
+static void
+breach_note(const struct consent_map *consents, const struct sealfmt_record *r,
+    uint64_t i, struct breaches *b)
+{
+	uint64_t by;
+
+	if (!consent_breach(consents, r, &by))
+		return;
+	b->at = xrealloc(b->at, (b->n + 1) * 2 * sizeof(*b->at));
+	b->at[2 * b->n] = i;
+	b->at[2 * b->n + 1] = by;
+	b->n++;
+}
+
+/* Print the breaches; 1 if there were any. */
+static int
+breach_report(const struct breaches *b)
+{
+	for (size_t k = 0; k < b->n; k++)
+		printf("record %llu at byte %llu: sent after the resident "
+		    "withdrew consent (record %llu)\n",
+		    (unsigned long long)b->at[2 * k],
+		    (unsigned long long)sealfmt_offset(b->at[2 * k]),
+		    (unsigned long long)b->at[2 * k + 1]);
+	return b->n > 0;
+}
+
 static int
 verify(const char *dir, const char *pubpath, const char *k0path,
     const char *held)
@@ -324,6 +364,8 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 	uint8_t pub[SEALFMT_PUBKEY_LEN], chain[32], root[32], leaf[32];
 	uint8_t *key = NULL;
 	struct merkle *tree;
+	struct consent_map *consents = consent_map_new();
+	struct breaches br = { NULL, 0 };
 	struct counts cnt;
 	char path[PATH_MAX];
 	unsigned verified = 0;
@@ -388,6 +430,10 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 		if (r.type == SEALFMT_OUTCOME && r.outcome >= 1 &&
 		    r.outcome < SEALFMT_NOUTCOMES)
 			cnt.outcome[r.outcome]++;
+		if (r.type == SEALFMT_CONSENT)
+			consent_note(consents, &r, i);
+		else
+			breach_note(consents, &r, i, &br);
 		if (k < ncp && cps[k].c.size == i + 1) {
 			merkle_root(tree, root);
 			bad = check_cps(cps, ncp, &k, i + 1, root, chain, m.origin,
@@ -416,7 +462,7 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 		    (unsigned long long)cps[k].c.size);
 		bad = 1;
 	}
-	if (bad) {
+	if (bad || breach_report(&br)) {
 		rc = EXIT_CHECK_FAILED;
 		goto out;
 	}
@@ -428,12 +474,14 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 		printf("note: %lu alarm records (see `oshirase audit show`)\n",
 		    cnt.type[SEALFMT_ALARM]);
 	printf("ok: %llu records (%lu outcomes: %lu sent, %lu failed, %lu "
-	    "cancelled, %lu expired; %lu starts, %lu stops, %lu alarms), %u "
-	    "checkpoints verified%s, seals %s\n", (unsigned long long)m.n,
+	    "cancelled, %lu expired; %lu starts, %lu stops, %lu alarms, %lu "
+	    "consent records), %u checkpoints verified%s, seals %s\n",
+	    (unsigned long long)m.n,
 	    cnt.type[SEALFMT_OUTCOME], cnt.outcome[SEALFMT_SENT],
 	    cnt.outcome[SEALFMT_FAILED], cnt.outcome[SEALFMT_CANCELLED],
 	    cnt.outcome[SEALFMT_EXPIRED], cnt.type[SEALFMT_START],
-	    cnt.type[SEALFMT_STOP], cnt.type[SEALFMT_ALARM], verified,
+	    cnt.type[SEALFMT_STOP], cnt.type[SEALFMT_ALARM],
+	    cnt.type[SEALFMT_CONSENT], verified,
 	    held ? " (the held one too)" : "",
 	    key ? "checked with K0" : "not checked (no --k0)");
 	if (ncp > 0 && cps[ncp - 1].c.size < m.n)
@@ -445,6 +493,8 @@ verify(const char *dir, const char *pubpath, const char *k0path,
 out:
 	if (key)
 		sodium_free(key);
+	consent_map_free(consents);
+	free(br.at);
 	merkle_free(tree);
 	free(cps);
 	unmap_log(&m);
@@ -456,9 +506,10 @@ out:
 static void
 show_record(const struct sealfmt_record *r, uint64_t i, int json)
 {
-	char recip[65], sub[65], dig[65], when[32];
+	char recip[65], sub[65], dig[65], when[32], cats[32];
 	struct tm tm;
 
+	consent_categories(r->status, cats);
 	hex_encode(r->recipient, 32, recip);
 	hex_encode(r->subject, 32, sub);
 	hex_encode(r->digest, 32, dig);
@@ -479,6 +530,14 @@ show_record(const struct sealfmt_record *r, uint64_t i, int json)
 		else if (r->type == SEALFMT_ALARM)
 			printf(",\"alarm\":%d,\"count\":%llu", (int)r->status,
 			    (unsigned long long)r->notice);
+		else if (r->type == SEALFMT_CONSENT)
+			printf(",\"recipient\":\"%s\",\"channel\":\"%s\","
+			    "\"consent\":\"%s\",\"categories\":\"%s\","
+			    "\"source\":\"%s\",\"message\":%llu", recip,
+			    sealfmt_channel_name(r->channel),
+			    sealfmt_consent_name(r->outcome), cats,
+			    sealfmt_source_name((int)r->attempt),
+			    (unsigned long long)r->message);
 		printf("}\n");
 		return;
 	}
@@ -493,6 +552,12 @@ show_record(const struct sealfmt_record *r, uint64_t i, int json)
 	else if (r->type == SEALFMT_ALARM)
 		printf("\t%s (%llu)", sealfmt_alarm_name(r->status),
 		    (unsigned long long)r->notice);
+	else if (r->type == SEALFMT_CONSENT)
+		printf("\t%s\t%s\t%s\t%s\tsource %s\tmessage %llu",
+		    sealfmt_consent_name(r->outcome), cats,
+		    sealfmt_channel_name(r->channel), recip,
+		    sealfmt_source_name((int)r->attempt),
+		    (unsigned long long)r->message);
 	printf("\n");
 }
 
@@ -509,9 +574,11 @@ show(const char *dir, int json, const uint8_t *want)
 		struct sealfmt_record r;
 
 		(void)sealfmt_record_decode(record(&m, i), &r);	/* shown as is */
-		if (want != NULL && (r.type != SEALFMT_OUTCOME ||
+		if (want != NULL && (r.type == SEALFMT_CONSENT ?
+		    memcmp(r.recipient, want, SEALFMT_PSEUDO_LEN) != 0 :
+		    (r.type != SEALFMT_OUTCOME ||
 		    (memcmp(r.recipient, want, SEALFMT_PSEUDO_LEN) != 0 &&
-		    memcmp(r.subject, want, SEALFMT_PSEUDO_LEN) != 0)))
+		    memcmp(r.subject, want, SEALFMT_PSEUDO_LEN) != 0))))
 			continue;
 		show_record(&r, i, json);
 	}

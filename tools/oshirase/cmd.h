@@ -16,5 +16,6 @@ int cmd_eligible(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_letters(int argc, char **argv);
 
 #endif

@@ -50,7 +50,14 @@ struct import {
 
 struct counts {
 	uint32_t added, replaced, removed, absent;
+	uint32_t kept;	/* contacts residents set themselves, left as they are */
 };
+
+/* Whether the stored contact record v was set by a resident (its source
+ * is not the import): an import never replaces or removes such a contact
+ * (only the resident changes it).  A record that does not decode is the
+ * import's to replace. */
+int import_contact_residents(const MDB_val *v);
 
 /* Check a value against a word list; the word's index, or -1 after
  * reporting it at column col. */
@@ -94,6 +101,8 @@ enum rcol {
 	R_DEPS, R_SINGLE, R_DPHYS, R_DINT, R_DMENT, R_BEN, R_HIST, R_FLAGS,
 	R_STATUS, R_NCOLS
 };
+/* The resident file's column names (README, "File formats"), by rcol. */
+extern const char *const import_rcols[R_NCOLS];
 
 struct row {
 	uint8_t key[STORE_RES_KEY_LEN];	/* hh || res */

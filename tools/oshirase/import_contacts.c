@@ -7,7 +7,11 @@
  * ephemeral key (addrbox.h) and the clear text wiped: nothing here can
  * read it again.  A withdrawn contact keeps no address.  The rows are
  * applied in key order, with the ephemeral public key stored under the
- * import's number.  import.h lists the other pieces.
+ * import's number, each written with the source import and the time of
+ * the import; a contact the resident set themselves (through LINE, the
+ * web or an unsubscribe link: its stored source is not the import) is
+ * never replaced, only counted and said.  import.h lists the other
+ * pieces.
  */
 #include "import.h"
 #include "addrbox.h"
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum ccol { C_RID, C_CHANNEL, C_ADDR, C_LANG, C_CONSENT, C_STATUS, C_NCOLS };
@@ -46,6 +51,7 @@ struct con_import {
 	struct import im;
 	struct addrbox *box;
 	uint32_t import_no;
+	int64_t now;		/* the contacts' changed time */
 	struct contact cur;
 	uint8_t res[PSEUDO_LEN];
 	char addr[ADDRBOX_MAX_ADDR + 1];
@@ -193,6 +199,8 @@ con_row(struct csvin *in, void *user)
 	row->line = csvin_line(in);
 	row->withdrawn = ci->cur.status == CONTACT_WITHDRAWN;
 	ci->cur.import_no = ci->import_no;
+	ci->cur.source = CONTACT_SRC_IMPORT;
+	ci->cur.changed = ci->now;
 	if (ci->cur.status == CONTACT_WITHDRAWN) {
 		/* A withdrawn contact's address is not kept. */
 		ci->cur.nonce = NULL;
@@ -233,6 +241,15 @@ merge_contacts(void *into, void *from)
 	ci->unsealed += c->unsealed;
 	ci->unsendable += c->unsendable;
 	free(c->rows);
+}
+
+int
+import_contact_residents(const MDB_val *v)
+{
+	struct contact old;
+
+	return store_contact_decode(v->mv_data, v->mv_size, &old) == 0 &&
+	    old.source != CONTACT_SRC_IMPORT;
 }
 
 static int
@@ -289,6 +306,10 @@ apply_contacts(struct con_import *ci, uint8_t *e_pk, unsigned long *absent,
 			MDB_val old;
 
 			rc = mdb_get(txn, dbi->contacts, &k, &old);
+			if (rc == 0 && import_contact_residents(&old)) {
+				cnt->kept++;
+				continue;
+			}
 			if (rc == 0)
 				cnt->replaced++;
 			else if (rc != MDB_NOTFOUND)
@@ -322,7 +343,7 @@ import_contacts(struct common *c, const char *file, const char *encoding,
 	uint8_t pk[ADDRBOX_PK_LEN], e_pk[ADDRBOX_PK_LEN], seq[4];
 	const char *why;
 	unsigned long absent = 0;
-	struct counts cnt = { 0, 0, 0, 0 };
+	struct counts cnt = { 0, 0, 0, 0, 0 };
 	double t0 = util_now();
 	size_t len;
 	int rc, xrc;
@@ -363,6 +384,7 @@ import_contacts(struct common *c, const char *file, const char *encoding,
 		rc = EXIT_DATAERR;
 		goto out;
 	}
+	ci.now = (int64_t)time(NULL);
 	ci.im.in = csvin_new(file, ccols, C_NCOLS, (int)c->cfg.max_errors);
 	rc = import_read_chunked(&ci.im, &ci, sizeof(ci), encoding, &ops, merge_contacts);
 	if (rc == 0 && ci.unsealed != 0) {
@@ -375,7 +397,7 @@ import_contacts(struct common *c, const char *file, const char *encoding,
 	if (rc == 0 && csvin_errors(ci.im.in) != 0)
 		rc = EXIT_DATAERR;
 	if (rc == 0) {
-		cnt.added = (uint32_t)ci.nrows - cnt.replaced;
+		cnt.added = (uint32_t)ci.nrows - cnt.replaced - cnt.kept;
 		import_write_meta(&ci.im, "import.contacts", c->date,
 		    csvin_rows(ci.im.in), &cnt, "withdrawn");
 	}
@@ -400,6 +422,11 @@ out:
 			log_warnx("%s: warning: %lu email addresses the sender "
 			    "cannot send to (see the warnings above); kept, and "
 			    "each notice to them will fail", file, ci.unsendable);
+		if (cnt.kept != 0)
+			log_warnx("%s: warning: kept %u contacts that residents "
+			    "set themselves (their rows in the file were not "
+			    "applied: only the resident changes them)", file,
+			    cnt.kept);
 		if (!c->quiet)
 			fprintf(stderr, "%s: %zu contacts in %.2f s: %u added, "
 			    "%u replaced, %u withdrawn\n", file, ci.nrows,

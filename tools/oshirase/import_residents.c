@@ -35,7 +35,7 @@ parse_uint(const char *s, size_t len, int64_t *out)
 	return 0;
 }
 
-static const char *const rcols[R_NCOLS] = {
+const char *const import_rcols[R_NCOLS] = {
 	"resident_id", "household_id", "relationship", "birth_date", "sex",
 	"ward", "insurance", "tax_exempt", "income", "dependents",
 	"single_parent", "disability_physical", "disability_intellectual",
@@ -409,7 +409,7 @@ import_residents(struct common *c, const char *file, const char *encoding,
     unsigned threads)
 {
 	struct res_import ri;
-	struct counts cnt = { 0, 0, 0, 0 };
+	struct counts cnt = { 0, 0, 0, 0, 0 };
 	struct csvin_ops ops = { res_field, res_row };
 	char err[1400];
 	double t0 = util_now();
@@ -440,7 +440,7 @@ import_residents(struct common *c, const char *file, const char *encoding,
 		goto out;
 	if ((rc = map_vocab(&ri)) != 0)
 		goto out;
-	ri.im.in = csvin_new(file, rcols, R_NCOLS, (int)c->cfg.max_errors);
+	ri.im.in = csvin_new(file, import_rcols, R_NCOLS, (int)c->cfg.max_errors);
 	rc = import_read_chunked(&ri.im, &ri, sizeof(ri), encoding, &ops, merge_residents);
 	log_debug("import: read and checked in %.2f s", util_now() - t0);
 	/* after field errors too: duplicates are reported with them */
@@ -466,6 +466,10 @@ out:
 		    "%u removed, %u removals of residents not in the store\n",
 		    file, ri.im.in ? csvin_rows(ri.im.in) : 0, util_now() - t0, cnt.added,
 		    cnt.replaced, cnt.removed, cnt.absent);
+	if (rc == 0 && cnt.kept != 0)
+		log_warnx("%s: warning: kept %u contacts that residents set "
+		    "themselves, of residents this file removes (only the "
+		    "resident changes them)", file, cnt.kept);
 	if (rc == 0 && ri.im.in != NULL && csvin_warnings(ri.im.in) != 0)
 		log_warnx("%s: warning: %lu ids with a space at an end or a "
 		    "byte order mark, taken as they are (see the warnings "

@@ -20,6 +20,7 @@ static const struct {
 	{ "eligible", cmd_eligible, "list who is eligible for what on a date (dry run)" },
 	{ "explain", cmd_explain, "show why a resident is or is not eligible" },
 	{ "match", cmd_match, "what a run would notify (--dry-run)" },
+	{ "letters", cmd_letters, "registration codes for residents with no contact (a CSV)" },
 	{ "audit", cmd_audit, "the sealed log: init its keys; verify, proofs (runs oshirase-audit)" },
 	{ "rules", cmd_rules, "check the rule files, or run their test cases" },
 	{ "pseudonym", cmd_pseudonym, "print the pseudonyms of resident or household ids" },

@@ -1,10 +1,10 @@
-/* codes.h - what the unit tests check of every module's error codes
+/* errcodes.h - what the unit tests check of every module's error codes
  * SPDX-License-Identifier: MIT
  *
  * Include after cmocka.h and string.h.
  */
-#ifndef OSHIRASE_TEST_CODES_H
-#define OSHIRASE_TEST_CODES_H
+#ifndef OSHIRASE_TEST_ERRCODES_H
+#define OSHIRASE_TEST_ERRCODES_H
 
 /*
  * A module's own codes (the project's error convention): negative, distinct, neither
