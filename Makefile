@@ -134,8 +134,8 @@ GEN_CORE_OBJS := $(addprefix $(BUILD)/tests/tools/,gen.o gen_household.o gen_att
 GEN_OBJS := $(BUILD)/tests/tools/gen_main.o $(GEN_CORE_OBJS) $(BASE_OBJS)
 GEN_LIBS := $(SODIUM_LIBS) $(INIH_LIBS)
 EMU_OBJS := $(addprefix $(BUILD)/tests/tools/,lineemu.o lineemu_http.o lineemu_api.o \
-	lineemu_state.o) $(BASE_OBJS)
-EMU_LIBS := $(MHD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS)
+	lineemu_state.o lineemu_residents.o) $(BASE_OBJS)
+EMU_LIBS := $(MHD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CURL_LIBS)
 EMU_CFLAGS := $(MHD_CFLAGS) $(JANSSON_CFLAGS)
 DRIVE_OBJS := $(BUILD)/tests/tools/sender_drive.o \
 	$(filter-out $(BUILD)/daemon/sender/main.o,$(SENDER_OBJS))

@@ -18,10 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int content_type_json(const char *ct);
-static int authorized(const struct emu *e, struct MHD_Connection *conn,
-    const char **why);
-
 static void
 quote_token(const struct emu *e, uint64_t id, char *out, size_t outlen)
 {
@@ -35,8 +31,8 @@ quote_token(const struct emu *e, uint64_t id, char *out, size_t outlen)
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-static json_t *
-sent_messages(const struct emu *e, uint64_t first, unsigned n)
+json_t *
+emu_sent_messages(const struct emu *e, uint64_t first, unsigned n)
 {
 	json_t *a = json_array();
 
@@ -80,8 +76,8 @@ check_user_id(json_t *details, const json_t *v, const char *prop)
 		    "lowercase hexadecimal digits", "%s", prop);
 }
 
-static void
-check_messages(json_t *details, const json_t *msgs)
+void
+emu_check_messages(json_t *details, const json_t *msgs)
 {
 	static const char *const other_types[] = { "image", "video", "audio",
 	    "location", "sticker", "template", "imagemap", "flex" };
@@ -136,6 +132,7 @@ check_messages(json_t *details, const json_t *msgs)
 		    json_string_length(text)) > LE_MAX_TEXT_UNITS)
 			detail(details, "Length must be at most 5000 UTF-16 code "
 			    "units", "messages[%zu].text", i);
+		emu_check_quick_reply(details, json_object_get(m, "quickReply"), i);
 	}
 }
 
@@ -195,178 +192,12 @@ validate(const json_t *root, enum ep ep)
 			snprintf(prop, sizeof(prop), "to[%zu]", i);
 			check_user_id(details, json_array_get(to, i), prop);
 		}
-	check_messages(details, json_object_get(root, "messages"));
+	emu_check_messages(details, json_object_get(root, "messages"));
 	check_options(details, root);
 	return details;
 }
 
-/* A string of 1..max characters (code points) at prop, or a detail. */
-static void
-check_string(json_t *details, const json_t *v, size_t max, const char *prop)
-{
-	const char *s;
-	size_t n = 0;
-
-	if (v == NULL || json_is_null(v) ||
-	    (json_is_string(v) && json_string_length(v) == 0)) {
-		detail(details, "May not be empty", "%s", prop);
-		return;
-	}
-	if (!json_is_string(v)) {
-		detail(details, "Must be a string", "%s", prop);
-		return;
-	}
-	for (s = json_string_value(v); *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	if (n > max)
-		detail(details, "Length must be at most the limit", "%s", prop);
-}
-
-/* A message's quickReply: 1..13 postback items, as LINE documents them. */
-static void
-check_quick_reply(json_t *details, const json_t *qr, size_t m)
-{
-	const json_t *items = json_object_get(qr, "items");
-	char prop[96];
-
-	if (!json_is_array(items) || json_array_size(items) < 1 ||
-	    json_array_size(items) > 13) {
-		detail(details, "Size must be between 1 and 13",
-		    "messages[%zu].quickReply.items", m);
-		return;
-	}
-	for (size_t i = 0; i < json_array_size(items); i++) {
-		const json_t *it = json_array_get(items, i);
-		const json_t *a = json_object_get(it, "action");
-		const json_t *t = json_object_get(it, "type");
-		const json_t *at = json_object_get(a, "type");
-
-		snprintf(prop, sizeof(prop), "messages[%zu].quickReply.items[%zu]",
-		    m, i);
-		if (!json_is_string(t) || strcmp(json_string_value(t), "action") != 0 ||
-		    !json_is_string(at) ||
-		    strcmp(json_string_value(at), "postback") != 0) {
-			detail(details, "Not supported by the emulator: only "
-			    "postback actions", "%s", prop);
-			continue;
-		}
-		strcat(prop, ".action.label");
-		check_string(details, json_object_get(a, "label"), 20, prop);
-		snprintf(prop, sizeof(prop),
-		    "messages[%zu].quickReply.items[%zu].action.data", m, i);
-		check_string(details, json_object_get(a, "data"), 300, prop);
-		snprintf(prop, sizeof(prop),
-		    "messages[%zu].quickReply.items[%zu].action.displayText", m, i);
-		check_string(details, json_object_get(a, "displayText"), 300, prop);
-	}
-}
-
 /* ---- the LINE endpoints ------------------------------------------------------ */
-
-/* POST /v2/bot/message/reply: free of the quota, no retry key; a valid
- * body is recorded ("endpoint":"reply", "reply_token", "messages" the
- * texts, "quick_reply" the last message's items) and answered 200. */
-static enum MHD_Result
-reply_api(struct emu *e, struct MHD_Connection *conn, struct req *r)
-{
-	const char *why, *ct;
-	json_error_t jerr;
-	json_t *root, *details, *msgs, *texts, *items = NULL, *o;
-	char *line = NULL;
-	uint64_t first;
-	unsigned nmsg;
-	int bad = 0;
-
-	if (!authorized(e, conn, &why))
-		return emu_reply_msg(conn, r, 401, "%s%s%s", LE_MSG_AUTH_PREFIX, why,
-		    LE_MSG_AUTH_TAIL);
-	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    "X-Line-Retry-Key") != NULL)
-		return emu_reply_msg(conn, r, 400,
-		    "The retry key is not supported for this endpoint");
-	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	if (!content_type_json(ct))
-		return emu_reply_msg(conn, r, 415,
-		    "The content type, %s, is not supported", ct ? ct : "");
-	if (r->too_big)
-		return emu_reply_msg(conn, r, 413, "%s", emu_default_message(413));
-	root = json_loadb(r->body != NULL ? r->body : "", r->len,
-	    JSON_ALLOW_NUL, &jerr);
-	if (root == NULL || !json_is_object(root)) {
-		json_decref(root);
-		return emu_reply_msg(conn, r, 400, "The request body could not be "
-		    "parsed as JSON");
-	}
-	details = json_array();
-	check_string(details, json_object_get(root, "replyToken"), 256,
-	    "replyToken");
-	msgs = json_object_get(root, "messages");
-	check_messages(details, msgs);
-	for (size_t i = 0; i < json_array_size(msgs); i++) {
-		const json_t *qr = json_object_get(json_array_get(msgs, i),
-		    "quickReply");
-
-		if (qr != NULL)
-			check_quick_reply(details, qr, i);
-	}
-	if (json_array_size(details) > 0) {
-		char msg[64];
-
-		snprintf(msg, sizeof(msg), "The request body has %zu error(s)",
-		    json_array_size(details));
-		json_decref(root);
-		return emu_reply(conn, r, 400, json_pack("{s:s,s:o}", "message",
-		    msg, "details", details), NULL);
-	}
-	json_decref(details);
-	nmsg = (unsigned)json_array_size(msgs);
-	texts = json_array();
-	for (size_t i = 0; i < nmsg; i++) {
-		json_t *m = json_array_get(msgs, i);
-
-		json_array_append(texts, json_object_get(m, "text"));
-		if (i + 1 == nmsg && json_object_get(m, "quickReply") != NULL) {
-			json_t *src = json_object_get(json_object_get(m,
-			    "quickReply"), "items");
-
-			items = json_array();
-			for (size_t k = 0; k < json_array_size(src); k++) {
-				json_t *a = json_object_get(json_array_get(src, k),
-				    "action");
-
-				json_array_append_new(items, json_pack("{s:O,s:O,s:O}",
-				    "label", json_object_get(a, "label"),
-				    "data", json_object_get(a, "data"),
-				    "text", json_object_get(a, "displayText")));
-			}
-		}
-	}
-	o = json_pack("{s:i,s:s,s:s,s:O,s:o,s:o,s:b}", "v",
-	    LINEEMU_RECORD_VERSION, "request_id", r->id, "endpoint", "reply",
-	    "reply_token", json_object_get(root, "replyToken"), "messages", texts,
-	    "quick_reply", items != NULL ? items : json_array(), "delivered", 1);
-	if (o == NULL || (line = json_dumps(o, JSON_COMPACT)) == NULL)
-		fatalx("line-emulator: cannot format a record line");
-	json_decref(o);
-	json_decref(root);
-	pthread_mutex_lock(&e->mu);
-	if (e->record != NULL && (fprintf(e->record, "%s\n", line) < 0 ||
-	    fflush(e->record) != 0)) {
-		e->st.record_errors++;
-		bad = 1;
-	} else {
-		e->st.accepted++;
-		e->st.delivered++;
-	}
-	first = e->next_msg_id;
-	e->next_msg_id += nmsg;
-	pthread_mutex_unlock(&e->mu);
-	free(line);
-	if (bad)
-		return emu_reply_msg(conn, r, 500, "%s", LE_MSG_INTERNAL);
-	return emu_reply(conn, r, 200, json_pack("{s:o}", "sentMessages",
-	    sent_messages(e, first, nmsg)), NULL);
-}
 
 static enum MHD_Result
 reply_409(struct emu *e, struct MHD_Connection *conn, const struct req *r,
@@ -376,7 +207,7 @@ reply_409(struct emu *e, struct MHD_Connection *conn, const struct req *r,
 
 	if (r->ep == EP_PUSH && k->ep == EP_PUSH)
 		json_object_set_new(body, "sentMessages",
-		    sent_messages(e, k->first_id, k->n));
+		    emu_sent_messages(e, k->first_id, k->n));
 	return emu_reply(conn, r, 409, body, k->req_id);
 }
 
@@ -434,7 +265,7 @@ accept_send(struct emu *e, struct MHD_Connection *conn, const struct req *r,
 	json_t *msgs = json_object_get(root, "messages");
 	json_t *tov[LE_MAX_MULTICAST];
 	int blocked[LE_MAX_MULTICAST];
-	size_t nto, ndeliv = 0, reclen = 0;
+	size_t nto, ndeliv = 0, reclen = 0, nunf = 0;
 	unsigned nmsg = (unsigned)json_array_size(msgs);
 	struct keyent ent;
 	uint64_t first = 0;
@@ -455,6 +286,10 @@ accept_send(struct emu *e, struct MHD_Connection *conn, const struct req *r,
 
 		emu_uid_parse(json_string_value(tov[i]), json_string_length(tov[i]), id);
 		blocked[i] = emu_userset_has(&e->blocked, id);
+		if (!blocked[i] && emu_resident_unfollowed(&e->rs, id)) {
+			blocked[i] = 1;		/* unfollowed: 200, dropped */
+			nunf++;
+		}
 		if (e->have_known && !blocked[i] && !emu_userset_has(&e->known, id))
 			return emu_reply_msg(conn, r, 400, "%s", LE_MSG_FAILED);
 		ndeliv += !blocked[i];
@@ -512,13 +347,14 @@ accept_send(struct emu *e, struct MHD_Connection *conn, const struct req *r,
 		e->st.lost++;
 	pthread_mutex_unlock(&e->mu);
 	free(rec);
+	emu_residents_dropped(&e->rs, (unsigned)nunf);
 
 	if (lost)
 		return MHD_NO;
 	if (r->ep == EP_MULTICAST)
 		return emu_reply(conn, r, 200, json_object(), NULL);
 	return emu_reply(conn, r, 200, json_pack("{s:o}", "sentMessages",
-	    sent_messages(e, first, nmsg)), NULL);
+	    emu_sent_messages(e, first, nmsg)), NULL);
 }
 
 static int
@@ -565,19 +401,18 @@ emu_line_api(struct emu *e, struct MHD_Connection *conn, struct req *r)
 	json_t *root, *details;
 	enum MHD_Result ret;
 	int ok, sending = r->ep == EP_PUSH || r->ep == EP_MULTICAST;
+	int faulty = sending || r->ep == EP_REPLY;
 
-	if (r->ep == EP_REPLY)
-		return reply_api(e, conn, r);
 	pthread_mutex_lock(&e->mu);
 	if (!(ok = emu_gcra_allow_locked(&e->lim[r->ep], emu_now_ns())))
 		e->st.rate_limited++;
-	else if (sending && e->f.status_count > 0) {
+	else if (faulty && e->f.status_count > 0) {
 		e->f.status_count--;
 		status = e->f.status;
 		memcpy(smsg, e->f.status_message, sizeof(smsg));
 		after = e->f.retry_after;
 		e->st.faults++;
-	} else if (sending && emu_chance(e, e->f.fail_rate)) {
+	} else if (faulty && emu_chance(e, e->f.fail_rate)) {
 		status = 500;
 		e->st.faults++;
 	}
@@ -647,6 +482,11 @@ emu_line_api(struct emu *e, struct MHD_Connection *conn, struct req *r)
 		json_decref(root);
 		return emu_reply_msg(conn, r, 400, "The request body could not be "
 		    "parsed as JSON (line: %d, column: %d)", line, col);
+	}
+	if (r->ep == EP_REPLY) {
+		ret = emu_reply_api(e, conn, r, root);
+		json_decref(root);
+		return ret;
 	}
 	details = validate(root, r->ep);
 	if (json_array_size(details) > 0) {
