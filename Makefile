@@ -102,6 +102,17 @@ SENDER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/sender/*.c)) \
 SENDER_LIBS := $(ZMQ_LIBS) $(CURL_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(IDN2_LIBS) -lm
 SENDER_CFLAGS := $(ZMQ_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 
+# oshirase-gateway: the only process that hears residents (installed):
+# LINE's webhook and the pages over libmicrohttpd, actions to the queue
+# over ZeroMQ; it holds the LINE channel secret and nothing of the store:
+# no LMDB, no contacts key, no tokens' keys.  codes.o only reads what a
+# resident typed (code_normalize); mailaddr.o checks an address can go.
+GATEWAY_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/gateway/*.c)) \
+	$(BASE_OBJS) $(MAIL_OBJS) $(WIRE_OBJS) $(call lib,codes)
+GATEWAY_LIBS := $(MHD_LIBS) $(JANSSON_LIBS) $(ZMQ_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) \
+	$(IDN2_LIBS) -lm
+GATEWAY_CFLAGS := $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(ZMQ_CFLAGS)
+
 # oshirase, the operator's tool (installed)
 CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/oshirase/*.c)) \
 	$(BUILD)/daemon/queue/outlog.o $(BUILD)/daemon/queue/outlog_open.o \
@@ -123,8 +134,8 @@ GEN_CORE_OBJS := $(addprefix $(BUILD)/tests/tools/,gen.o gen_household.o gen_att
 GEN_OBJS := $(BUILD)/tests/tools/gen_main.o $(GEN_CORE_OBJS) $(BASE_OBJS)
 GEN_LIBS := $(SODIUM_LIBS) $(INIH_LIBS)
 EMU_OBJS := $(addprefix $(BUILD)/tests/tools/,lineemu.o lineemu_http.o lineemu_api.o \
-	lineemu_state.o) $(BASE_OBJS)
-EMU_LIBS := $(MHD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS)
+	lineemu_state.o lineemu_residents.o) $(BASE_OBJS)
+EMU_LIBS := $(MHD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CURL_LIBS)
 EMU_CFLAGS := $(MHD_CFLAGS) $(JANSSON_CFLAGS)
 DRIVE_OBJS := $(BUILD)/tests/tools/sender_drive.o \
 	$(filter-out $(BUILD)/daemon/sender/main.o,$(SENDER_OBJS))
@@ -137,14 +148,15 @@ ACTDRIVE_LIBS := $(ZMQ_LIBS) $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
 # programs whose insides they test
 TEST_OBJS := $(sort $(BASE_OBJS) $(MAIL_OBJS) $(WIRE_OBJS) $(SEAL_OBJS) $(STORE_OBJS) \
 	$(RULES_OBJS) $(RENDER_OBJS) $(GEN_CORE_OBJS) \
-	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(SENDER_OBJS) $(CLI_OBJS)))
+	$(filter-out %/main.o %/oshirase.o,$(QUEUE_OBJS) $(SENDER_OBJS) $(CLI_OBJS) \
+	$(GATEWAY_OBJS)))
 TEST_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) \
-	$(CURL_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(IDN2_LIBS) $(CMOCKA_LIBS) -lm
+	$(CURL_LIBS) $(JANSSON_LIBS) $(MHD_LIBS) $(SYSTEMD_LIBS) $(IDN2_LIBS) $(CMOCKA_LIBS) -lm
 TEST_CFLAGS := $(CMOCKA_CFLAGS) -Idaemon/queue -Idaemon/sender -Itools/oshirase \
-	-Itests/tools
+	-Itests/tools -Idaemon/gateway
 
 IPROGS := $(BUILD)/oshirased $(BUILD)/oshirase-sender $(BUILD)/oshirase \
-	$(BUILD)/oshirase-audit
+	$(BUILD)/oshirase-audit $(BUILD)/oshirase-gateway
 TPROGS := $(BUILD)/oshirase-gen $(BUILD)/oshirase-line-emulator
 PROGS := $(IPROGS) $(TPROGS)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -157,6 +169,7 @@ all: $(PROGS)
 # per-folder compile flags: each role's folder sees its own libraries
 $(BUILD)/daemon/queue/%.o: XFLAGS = $(QUEUE_CFLAGS)
 $(BUILD)/daemon/sender/%.o: XFLAGS = $(SENDER_CFLAGS)
+$(BUILD)/daemon/gateway/%.o: XFLAGS = $(GATEWAY_CFLAGS)
 $(BUILD)/daemon/lib/%.o: XFLAGS = $(LMDB_CFLAGS) $(ZMQ_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS) $(IDN2_CFLAGS)
 $(BUILD)/tools/%.o: XFLAGS = $(CLI_CFLAGS)
 $(BUILD)/tools/audit/%.o: XFLAGS = $(AUDIT_CFLAGS)
@@ -179,6 +192,8 @@ $(BUILD)/oshirased: $(QUEUE_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(QUEUE_LIBS)
 $(BUILD)/oshirase-sender: $(SENDER_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SENDER_LIBS)
+$(BUILD)/oshirase-gateway: $(GATEWAY_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(GATEWAY_LIBS)
 $(BUILD)/oshirase: $(CLI_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLI_LIBS)
 $(BUILD)/oshirase-audit: $(AUDIT_OBJS)
@@ -253,12 +268,14 @@ FUZZ_BUILD := build-fuzz
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -pthread -I$(BUILD) \
-	-Idaemon/lib -Itools/oshirase $(LMDB_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS) \
-	$(CSV_CFLAGS) $(ZMQ_CFLAGS)
+	-Idaemon/lib -Itools/oshirase -Idaemon/gateway $(LMDB_CFLAGS) $(SODIUM_CFLAGS) \
+	$(INIH_CFLAGS) $(CSV_CFLAGS) $(ZMQ_CFLAGS) $(JANSSON_CFLAGS)
 FUZZ_SAN := address,undefined
-FUZZ_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) $(IDN2_LIBS) -lm
+FUZZ_LIBS := $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) $(CSV_LIBS) $(ZMQ_LIBS) $(IDN2_LIBS) \
+	$(JANSSON_LIBS) -lm
+# the gateway's pure parsers (webhook.c, forms.c) beside the library
 FUZZ_OBJS := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(wildcard daemon/lib/*.c) \
-	tools/oshirase/csvin.c)
+	tools/oshirase/csvin.c daemon/gateway/webhook.c daemon/gateway/forms.c)
 # the modules, instrumented once for every target
 $(FUZZ_BUILD)/obj/%.o: %.c | $(BUILD)/paths.h
 	@mkdir -p $(dir $@)

@@ -40,8 +40,14 @@ PIDS=""
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done' EXIT
 echo "demo-channel-token" >"$D/line-token"
 chmod 600 "$D/line-token"
+# the channel secret signs the residents' webhooks (emulator -> gateway)
+echo "0123456789abcdef0123456789abcdef" >"$D/line-secret"
+chmod 600 "$D/line-secret"
+GW_PORT=$("$PY" "$top/tests/integration/smtp_sink.py" --free-port)
 "$top/build/oshirase-line-emulator" --token-file "$D/line-token" --port-file "$D/emu.port" \
-    --record "$D/line-deliveries.jsonl" >"$D/emulator.log" 2>&1 &
+    --record "$D/line-deliveries.jsonl" \
+    --webhook "http://127.0.0.1:$GW_PORT/line/webhook" --channel-secret "$D/line-secret" \
+    >"$D/emulator.log" 2>&1 &
 PIDS="$PIDS $!"
 SMTP_PORT=$("$PY" "$top/tests/integration/smtp_sink.py" --free-port)
 mkdir -p "$D/mail"
@@ -69,6 +75,13 @@ burst = 50
 in_flight = 32
 [senders]
 workers = 4
+# the daemon's senders (oshirased without --once) meet it here
+jobs = ipc://$D/jobs
+results = ipc://$D/results
+[gateway]
+listen = 127.0.0.1:$GW_PORT
+actions = ipc://$D/actions
+line_secret = $D/line-secret
 EOC
 today=$(TZ=Asia/Tokyo date +%F)
 echo "== what a run today would send (oshirase match --dry-run --counts)"
@@ -103,5 +116,92 @@ print(m.get_body().get_content())' "$D/mail/msg-1.eml"
 echo "== a second run on the same day sends nothing (the dedup ledger)"
 "$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:05" 2>>"$D/oshirased.log" | tail -2
 "$O" status --db "$D/db" | tail -8
+
+# ---- a resident registers through LINE, hears the run's message, stops.
+# Needs oshirase-gateway and `oshirase letters` (issue 11); until both are
+# built, the scene is skipped.  The emulator plays the resident: each
+# act is a signed webhook to the gateway, which passes it to the queue
+# (oshirased, here as a daemon with one oshirase-sender); the queue's
+# replies come back to the emulator's reply endpoint.
+EMU="http://127.0.0.1:$(cat "$D/emu.port")"
+RU=Uc17c17c17c17c17c17c17c17c17c17c1	# the resident's LINE user id
+# act VERB JSON: the resident acts; prints the gateway's status
+act() { curl -s -o /dev/null -w '%{http_code}' -d "$2" "$EMU/emulator/$1"; }
+# replies: how many replies the resident got; show_reply: wait for reply
+# number $1, print its texts and buttons
+replies() { curl -s "$EMU/emulator/replies?user=$RU" |
+	"$PY" -c 'import json, sys; print(len(json.load(sys.stdin)["replies"]))'; }
+show_reply() {
+	i=0
+	while [ "$(replies)" -lt "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	curl -s "$EMU/emulator/replies?user=$RU" | "$PY" -c '
+import json, sys
+r = json.load(sys.stdin)["replies"]
+if len(r) < int(sys.argv[1]):
+    print("   (no reply)"); sys.exit()
+for t in r[int(sys.argv[1]) - 1]["texts"]:
+    print("   < " + t.replace("\n", "\n     "))
+b = r[int(sys.argv[1]) - 1]["quickReply"]
+if b:
+    print("   [" + "] [".join(q["label"] + " = " + q["data"] for q in b) + "]")' "$1"
+}
+# start_actions / stop_actions: the queue as a daemon, a sender, the gateway
+start_actions() {
+	"$top/build/oshirased" -c "$D/oshirase.conf" --now "${today}T10:20" 2>>"$D/oshirased.log" &
+	QPID=$!
+	"$top/build/oshirase-sender" -c "$D/oshirase.conf" --workers 1 2>>"$D/sender.log" &
+	SPID=$!
+	"$top/build/oshirase-gateway" -c "$D/oshirase.conf" 2>>"$D/gateway.log" &
+	GPID=$!
+	PIDS="$PIDS $QPID $SPID $GPID"
+	i=0
+	until curl -sf "http://127.0.0.1:$GW_PORT/healthz" >/dev/null; do
+		[ $i -lt 100 ] || { echo "gateway did not start"; tail "$D/gateway.log"; exit 1; }
+		sleep 0.1; i=$((i + 1))
+	done
+}
+stop_actions() {
+	kill -TERM "$GPID" "$SPID" "$QPID"
+	wait "$GPID" "$SPID" "$QPID" || true
+}
+resident_scene() {
+	echo "== letters for those with no contact (oshirase letters)"
+	"$O" letters --db "$D/db" --rules "$top/rules" --residents "$D/residents.csv" \
+	    --key "$D/pseudonym.key" --date "$today" --out "$D/letters.csv"
+	echo "   $(($(wc -l <"$D/letters.csv") - 1)) letters, each with a single-use code"
+	row=$(sed -n 2p "$D/letters.csv")
+	rid=$(echo "$row" | cut -d, -f1) code=$(echo "$row" | cut -d, -f2)
+	echo "   the first: programs $(echo "$row" | cut -d, -f4), code $code, expires $(echo "$row" | cut -d, -f3)"
+	echo "== the resident adds the city's account, sends the code, chooses"
+	start_actions
+	n=0
+	echo "   > (follows the account): $(act follow "{\"user\":\"$RU\"}")"
+	n=$((n + 1)); show_reply $n
+	echo "   > $code: $(act text "{\"user\":\"$RU\",\"text\":\"$code\"}")"
+	n=$((n + 1)); show_reply $n
+	echo "   > (taps すべて): $(act postback "{\"user\":\"$RU\",\"data\":\"cat=7\"}")"
+	n=$((n + 1)); show_reply $n
+	echo "   > (taps はい): $(act postback "{\"user\":\"$RU\",\"data\":\"tax=1\"}")"
+	n=$((n + 1)); show_reply $n
+	stop_actions
+	echo "== the next run: the resident gets the run's message"
+	"$top/build/oshirased" -c "$D/oshirase.conf" --once --now "${today}T10:30" 2>>"$D/oshirased.log" | tail -2
+	grep "\"endpoint\":\"push\".*\"to\":\"$RU\"" "$D/line-deliveries.jsonl" | tail -1 |
+		"$PY" -c 'import json, sys; print(json.loads(sys.stdin.read())["messages"][0])'
+	echo "== the resident sends 配信停止"
+	start_actions
+	echo "   > 配信停止: $(act text "{\"user\":\"$RU\",\"text\":\"配信停止\"}")"
+	n=$((n + 1)); show_reply $n
+	stop_actions
+	tomorrow=$(TZ=Asia/Tokyo date -d tomorrow +%F)
+	p=$("$O" pseudonym --key "$D/pseudonym.key" "$rid" | cut -f2)
+	echo "   a run tomorrow would send them $("$O" match --dry-run --db "$D/db" --rules "$top/rules" \
+	    --date "$tomorrow" | awk -F'\t' -v p="$p" '$2 == p' | wc -l) notices"
+}
+if [ -x "$top/build/oshirase-gateway" ] && "$O" letters --help >/dev/null 2>&1; then
+	resident_scene
+else
+	echo "== (a resident registering through LINE: needs oshirase-gateway and oshirase letters; skipped)"
+fi
 echo "== the sealed notification log, as an auditor checks it"
 "$O" audit verify --log "$D/db/log" --pubkey "$D/db/log/auditor/pubkey" --k0 "$D/db/log/auditor/k0"

@@ -7,19 +7,63 @@
 
 #include <string.h>
 
+/* Characters (UTF-8 code points: bytes that do not continue one) of s. */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static int
+item_ok(const struct job_item *it)
+{
+	size_t l = strnlen(it->label, sizeof(it->label));
+	size_t dl = strnlen(it->data, sizeof(it->data));
+	size_t tl = strnlen(it->text, sizeof(it->text));
+
+	return l > 0 && l < sizeof(it->label) &&
+	    utf8_chars(it->label) <= JOB_ITEM_LABEL_CHARS &&
+	    dl > 0 && dl <= JOB_ITEM_DATA_MAX && tl > 0 &&
+	    tl <= JOB_ITEM_DATA_MAX;
+}
+
+/* What a job must be, encoded or decoded. */
+static int
+job_ok(const struct job *j)
+{
+	if (j->ntexts < 1 || j->ntexts > JOB_MAX_TEXTS)
+		return 0;
+	if (j->kind != JOB_PUSH && j->kind != JOB_REPLY)
+		return 0;
+	if (j->kind == JOB_REPLY && j->channel != CHANNEL_LINE)
+		return 0;
+	if (j->nitems > JOB_MAX_ITEMS ||
+	    (j->nitems > 0 && j->channel != CHANNEL_LINE))
+		return 0;
+	for (unsigned i = 0; i < j->nitems; i++)
+		if (!item_ok(&j->item[i]))
+			return 0;
+	return 1;
+}
+
 size_t
 job_encode(const struct job *j, uint8_t *buf, size_t cap)
 {
 	struct wire_w w = { buf, 0, cap, 0 };
 
-	if (j->ntexts < 1 || j->ntexts > JOB_MAX_TEXTS)
+	if (!job_ok(j))
 		return 0;
-	wire_put(&w, "OSJ2", 4);
+	wire_put(&w, "OSJ3", 4);
 	wire_put_uint(&w, j->id, 8);
 	wire_put_uint(&w, j->attempt, 4);
 	wire_put_uint(&w, j->token, 8);
 	wire_put_uint(&w, j->channel, 1);
 	wire_put_uint(&w, j->language, 1);
+	wire_put_uint(&w, j->kind, 1);
 	wire_put_str(&w, j->retry_key, strlen(j->retry_key), 2);
 	wire_put_str(&w, j->to, strlen(j->to), 2);
 	wire_put_str(&w, j->subject, strlen(j->subject), 2);
@@ -28,6 +72,14 @@ job_encode(const struct job *j, uint8_t *buf, size_t cap)
 	wire_put_uint(&w, j->ntexts, 1);
 	for (unsigned i = 0; i < j->ntexts; i++)
 		wire_put_str(&w, j->text[i], j->text_len[i], 4);
+	wire_put_uint(&w, j->nitems, 1);
+	for (unsigned i = 0; i < j->nitems; i++) {
+		const struct job_item *it = &j->item[i];
+
+		wire_put_str(&w, it->label, strlen(it->label), 2);
+		wire_put_str(&w, it->data, strlen(it->data), 2);
+		wire_put_str(&w, it->text, strlen(it->text), 2);
+	}
 	return w.bad ? 0 : w.len;
 }
 
@@ -35,16 +87,20 @@ int
 job_decode(const uint8_t *buf, size_t len, struct job *j)
 {
 	struct wire_r r = { buf, len, 0, 0 };
+	int v3;
 
 	memset(j, 0, sizeof(*j));
-	if (len < 4 || memcmp(buf, "OSJ2", 4) != 0)
+	if (len < 4 || (memcmp(buf, "OSJ2", 4) != 0 &&
+	    memcmp(buf, "OSJ3", 4) != 0))
 		return -1;
+	v3 = buf[3] == '3';
 	r.off = 4;
 	j->id = wire_get_uint(&r, 8);
 	j->attempt = (uint32_t)wire_get_uint(&r, 4);
 	j->token = wire_get_uint(&r, 8);
 	j->channel = (uint8_t)wire_get_uint(&r, 1);
 	j->language = (uint8_t)wire_get_uint(&r, 1);
+	j->kind = v3 ? (uint8_t)wire_get_uint(&r, 1) : JOB_PUSH;
 	wire_get_str(&r, j->retry_key, sizeof(j->retry_key));
 	wire_get_str(&r, j->to, sizeof(j->to));
 	wire_get_str(&r, j->subject, sizeof(j->subject));
@@ -55,7 +111,19 @@ job_decode(const uint8_t *buf, size_t len, struct job *j)
 		return -1;
 	for (unsigned i = 0; i < j->ntexts; i++)
 		j->text[i] = wire_get_span(&r, 4, &j->text_len[i]);
-	return r.bad || r.off != len ? -1 : 0;
+	if (v3) {
+		j->nitems = (unsigned)wire_get_uint(&r, 1);
+		if (j->nitems > JOB_MAX_ITEMS)
+			return -1;
+		for (unsigned i = 0; i < j->nitems; i++) {
+			struct job_item *it = &j->item[i];
+
+			wire_get_str(&r, it->label, sizeof(it->label));
+			wire_get_str(&r, it->data, sizeof(it->data));
+			wire_get_str(&r, it->text, sizeof(it->text));
+		}
+	}
+	return r.bad || r.off != len || !job_ok(j) ? -1 : 0;
 }
 
 size_t

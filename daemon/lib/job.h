@@ -8,9 +8,12 @@
  * no program, no store: a sender on another host sees nothing else.
  *
  * Wire format (one ZeroMQ frame each; integers big-endian):
- *   job:    "OSJ2" | u64 id | u32 attempt | u64 token | u8 channel | u8 language |
- *           str retry_key | str to | str subject | str message_id |
- *           str unsubscribe | u8 ntexts | ntexts x lstr text
+ *   job:    "OSJ3" | u64 id | u32 attempt | u64 token | u8 channel | u8 language |
+ *           u8 kind | str retry_key | str to | str subject | str message_id |
+ *           str unsubscribe | u8 ntexts | ntexts x lstr text |
+ *           u8 nitems | nitems x (str label | str data | str text)
+ *           ("OSJ2", without kind and items, is still read: a push with
+ *           no items)
  *   result: "OSR3" | u64 id | u32 attempt | u64 token | u8 outcome | i32 status |
  *           i32 transport | str detail | str request_id | u32 retry_after
  *           ("OSR2", without retry_after, is still read: retry_after 0)
@@ -23,8 +26,15 @@
  * another's jobs (message ids are sequential, tokens are not).  A result's
  * detail is printable text: its decoder turns control bytes into '?', as
  * the queue logs it.
- * Changing a frame: a new magic ("OSJ2"), and readers that know both
+ * Changing a frame: a new magic ("OSJ3"), and readers that know both
  * until every sender and queue speaks the new one.
+ *
+ * kind JOB_PUSH is a message of the outbox (LINE push, email); JOB_REPLY
+ * a LINE reply, `to` its reply token, made by the queue outside the
+ * outbox (dispatch_transient) and sent without a retry key.  Items are
+ * LINE quick-reply postback buttons under the last text (LINE only, at
+ * most JOB_MAX_ITEMS): label at most 20 characters, data and text (the
+ * displayText) at most 300 bytes, none empty.
  *
  * Jobs go only where they were asked for, so that they wait in the
  * queue's outbox, not in socket buffers behind a busy or dead sender (an
@@ -61,9 +71,19 @@ enum job_lang { LANG_JA = 0, LANG_EN = 1 };
 				 * connects: the one it will do next */
 #define JOB_CREDIT_LEN 6	/* "OSK1" | u16 n */
 #define JOB_MAX_TEXTS 5
-#define JOB_MAX_ITEMS 13	/* LINE quick-reply items on the last text */
-enum job_kind { JOB_PUSH = 0, JOB_REPLY = 1 };
 #define JOB_LINE_TEXT_UNITS 5000	/* UTF-16 code units per LINE text */
+#define JOB_MAX_ITEMS 13		/* LINE's quick-reply buttons */
+#define JOB_ITEM_LABEL_CHARS 20		/* characters (code points) */
+#define JOB_ITEM_DATA_MAX 300		/* bytes of data, and of text */
+
+enum job_kind { JOB_PUSH = 0, JOB_REPLY = 1 };
+
+/* A quick-reply postback button. */
+struct job_item {
+	char label[64];
+	char data[JOB_ITEM_DATA_MAX + 1];
+	char text[JOB_ITEM_DATA_MAX + 1];
+};
 
 struct job {
 	uint64_t id;			/* the message (digest) id */
@@ -81,11 +101,7 @@ struct job {
 	const char *text[JOB_MAX_TEXTS];	/* point into the decoded frame */
 	size_t text_len[JOB_MAX_TEXTS];
 	unsigned nitems;
-	struct job_item {
-		char label[64];
-		char data[301];
-		char text[301];
-	} item[JOB_MAX_ITEMS];
+	struct job_item item[JOB_MAX_ITEMS];
 };
 
 /* What became of one attempt. */
@@ -113,9 +129,12 @@ struct job_result {
 				 * 0: none */
 };
 
-/* Encode into buf (cap bytes); returns the length or 0 if it does not fit. */
+/* Encode into buf (cap bytes); returns the length or 0 if it does not fit
+ * or is not a job (no text or too many, an unknown kind, a reply not on
+ * LINE, items not on LINE or out of their limits). */
 size_t job_encode(const struct job *j, uint8_t *buf, size_t cap);
-/* Decode; texts point into buf.  Returns 0 or -1. */
+/* Decode OSJ3 or OSJ2; texts point into buf.  Returns 0 or -1 (what
+ * job_encode would refuse, too). */
 int job_decode(const uint8_t *buf, size_t len, struct job *j);
 size_t job_result_encode(const struct job_result *r, uint8_t *buf, size_t cap);
 int job_result_decode(const uint8_t *buf, size_t len, struct job_result *r);

@@ -148,13 +148,20 @@ add_uncontacted(struct collect *c, unsigned prog, const uint8_t *rec)
 	c->nu++;
 }
 
+int
+match_consent_covers(const struct rules_program *p, uint8_t consent)
+{
+	uint8_t need = (uint8_t)(p->category | (p->tax ? CONSENT_TAX : 0));
+
+	return (consent & need) == need;
+}
+
 static void
 add_cand(struct collect *c, unsigned prog, const uint8_t *rec,
     const uint8_t *subj)
 {
 	const struct rules_program *p = c->rs->p[prog];
 	const struct contact_ent *e = contact_slot(c->contacts, rec);
-	uint8_t need = (uint8_t)(p->category | (p->tax ? CONSENT_TAX : 0));
 	struct cand *k;
 
 	c->c[prog].recipients++;
@@ -169,7 +176,7 @@ add_cand(struct collect *c, unsigned prog, const uint8_t *rec,
 	}
 	if (c->uncontacted)
 		return;
-	if ((e->consent & need) != need) {
+	if (!match_consent_covers(p, e->consent)) {
 		c->c[prog].no_consent++;
 		return;
 	}

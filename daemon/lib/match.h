@@ -43,6 +43,11 @@ struct match_result {
 	struct match_counts c[RULES_MAX_PROGRAMS];
 };
 
+/* Does a contact's consent bits cover program p: its category, and tax
+ * for a program that needs it?  The match run asks it before queuing,
+ * the dispatcher again before sending. */
+int match_consent_covers(const struct rules_program *p, uint8_t consent);
+
 /*
  * Match the store on date d with nthreads matcher threads.  dry: print the
  * notices a run would queue to out (program<TAB>recipient<TAB>subject<TAB>

@@ -93,3 +93,18 @@ render_message(const struct rules_program *p, const struct config *cfg, int lang
 	}
 	return o.overflow ? -1 : (int)o.len;
 }
+
+const char *
+render_footer_line(int lang)
+{
+	return lang == LANG_EN ? "To change what you receive, send \"settings\"; "
+	    "to stop, send \"stop\"." :
+	    "設定を変えるには「設定」、配信を止めるには「配信停止」と送ってください。";
+}
+
+const char *
+render_footer_email(int lang)
+{
+	return lang == LANG_EN ? "To change what you receive or to stop, "
+	    "open this page:" : "受け取る内容の変更・配信の停止は次のページから:";
+}

@@ -37,4 +37,11 @@ unsigned render_check_departments(const struct rules_set *s,
 int render_message(const struct rules_program *p, const struct config *cfg,
     int lang, int child, char *out, size_t cap);
 
+/* The last line of every LINE message, in lang: how to change settings
+ * or stop (the words the queue answers to). */
+const char *render_footer_line(int lang);
+/* The start of an email's last paragraph, in lang; the manage link (the
+ * List-Unsubscribe URL) follows it on its own line. */
+const char *render_footer_email(int lang);
+
 #endif

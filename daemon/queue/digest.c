@@ -56,7 +56,8 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 	const struct config *cfg = d->cfg;
 	int en = g[0].language == LANG_EN;
 	char para[8192];
-	size_t taken = 0, units, pu;	/* units: of texts[t] */
+	const char *foot;
+	size_t taken = 0, units, pu, fl, fu;	/* units: of texts[t] */
 	unsigned t = 0;
 
 	snprintf(subject, subcap, en ? "[%s] Programs you may qualify for" :
@@ -65,6 +66,10 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 	    "[%s] Programs you may qualify for" :
 	    "【%s】あなたが使える制度のお知らせ", en ? cfg->city_en : cfg->city_ja);
 	units = util_utf16_units(texts[0], lens[0]);
+	/* room for the LINE footer in whichever text is last */
+	foot = g[0].channel == CHANNEL_LINE ? render_footer_line(g[0].language) : "";
+	fl = strlen(foot);
+	fu = fl ? 2 + util_utf16_units(foot, fl) : 0;
 	for (size_t i = 0; i < n; i++) {
 		int idx = rules_find(d->rs, g[i].program);
 		int len;
@@ -84,8 +89,8 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 			continue;
 		}
 		pu = util_utf16_units(para, (size_t)len);
-		if (units + 2 + pu > JOB_LINE_TEXT_UNITS ||
-		    lens[t] + 2 + (size_t)len >= TEXT_CAP) {
+		if (units + 2 + pu + fu > JOB_LINE_TEXT_UNITS ||
+		    lens[t] + 2 + (size_t)len + fu >= TEXT_CAP) {
 			if (t + 1 == JOB_MAX_TEXTS)
 				break;	/* the rest: another message */
 			t++;
@@ -99,6 +104,11 @@ build_texts(struct dispatch *d, const struct nref *g, size_t n,
 		memcpy(texts[t] + lens[t], para, (size_t)len);
 		lens[t] += (size_t)len;
 		taken = i + 1;
+	}
+	if (fl > 0) {
+		memcpy(texts[t] + lens[t], "\n\n", 2);
+		memcpy(texts[t] + lens[t] + 2, foot, fl);
+		lens[t] += 2 + fl;
 	}
 	*ntexts = t + 1;
 	return taken;

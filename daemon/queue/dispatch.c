@@ -10,6 +10,8 @@
 #include "job.h"
 #include "log.h"
 #include "notice.h"
+#include "render.h"
+#include "token.h"
 #include "util.h"
 
 #include <errno.h>
@@ -112,9 +114,9 @@ flight_slot(struct dispatch *d)
 	return &d->fl[d->nfl++];
 }
 
-static struct flight *
-flight_add(struct dispatch *d, uint64_t id, uint32_t attempt, uint64_t token,
-    uint8_t channel, double left, int marked)
+struct flight *
+dispatch_flight_add(struct dispatch *d, uint64_t id, uint32_t attempt,
+    uint64_t token, uint8_t channel, double left, int marked)
 {
 	struct flight *f = flight_slot(d);
 
@@ -147,7 +149,8 @@ in_doubt(struct dispatch *d, const struct message *m)
 		left = 0;
 	if (left > (double)d->cfg->job_timeout)
 		left = (double)d->cfg->job_timeout;	/* the clock went back */
-	f = flight_add(d, m->id, m->started, m->started_token, m->channel, left, 1);
+	f = dispatch_flight_add(d, m->id, m->started, m->started_token,
+	    m->channel, left, 1);
 	f->restored = 1;
 	d->ch[m->channel].inflight--;
 	d->in_doubt++;
@@ -225,12 +228,14 @@ dispatch_new(struct store *s, const struct config *cfg,
 		goto fail;
 	}
 	d->sk = sk;
-	d->unsub_key = sodium_malloc(32);
-	if (d->unsub_key == NULL) {
+	d->tok_key = sodium_malloc(TOKEN_KEY_LEN);
+	d->tag_key = sodium_malloc(TOKEN_KEY_LEN);
+	if (d->tok_key == NULL || d->tag_key == NULL) {
 		snprintf(err, errlen, "sodium_malloc failed");
 		goto fail;
 	}
-	crypto_kdf_derive_from_key(d->unsub_key, 32, 1, "unsubscr", d->sk);
+	token_key_derive(d->tok_key, d->sk, TOKEN_KEY_TOKENS);
+	token_key_derive(d->tag_key, d->sk, TOKEN_KEY_ADDR_TAG);
 	d->link = link;
 	d->pull = link_results(link);
 	if ((rc = load_queue(d)) != 0) {
@@ -253,10 +258,13 @@ dispatch_free(struct dispatch *d)
 		addrbox_free(d->openers[i].b);
 	if (d->sk)
 		sodium_free(d->sk);
-	if (d->unsub_key)
-		sodium_free(d->unsub_key);
+	if (d->tok_key)
+		sodium_free(d->tok_key);
+	if (d->tag_key)
+		sodium_free(d->tag_key);
 	for (int c = 0; c < 3; c++)
 		free(d->ch[c].q.a);
+	dispatch_transient_free(d);
 	free(d->fl);
 	free(d->v);
 	free(d);
@@ -299,7 +307,7 @@ double
 dispatch_next_due(const struct dispatch *d)
 {
 	time_t now = dispatch_now(d);
-	double best = -1;
+	double best = dispatch_transient_due(d);
 
 	for (int c = 1; c < 3; c++) {
 		const struct chan *ch = &d->ch[c];
@@ -355,12 +363,13 @@ opener(struct dispatch *d, MDB_txn *txn, uint32_t import_no)
 	return b;
 }
 
-/* The address of the recipient's active contact on channel, or -1 if the
- * contact is gone or withdrawn, -2 if it does not decrypt, -3 if its
- * record does not decode (a damaged store). */
+/* The address of the recipient's active contact on channel, and its
+ * consent bits, or -1 if the contact is gone or withdrawn or its consent
+ * is 0 (nothing may go), -2 if it does not decrypt, -3 if its record
+ * does not decode (a damaged store). */
 static int
 address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
-    char *out)
+    char *out, uint8_t *consent)
 {
 	uint8_t k[STORE_PSEUDO_LEN + 1];
 	MDB_val kv = { sizeof(k), k }, vv;
@@ -373,8 +382,9 @@ address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
 		return -1;
 	if (store_contact_decode(vv.mv_data, vv.mv_size, &c) != 0)
 		return -3;
-	if (c.status != CONTACT_ACTIVE)
+	if (c.status != CONTACT_ACTIVE || c.consent == 0)
 		return -1;
+	*consent = c.consent;
 	if (c.ct_len <= ADDRBOX_TAG_LEN || c.ct_len - ADDRBOX_TAG_LEN > ADDRBOX_MAX_ADDR)
 		return -3;
 	b = opener(d, txn, c.import_no);
@@ -426,6 +436,40 @@ mark_started(struct dispatch *d, MDB_txn *txn, struct message *m,
 	return rc;
 }
 
+/* An email's manage link: [email] unsubscribe + a TOKEN_MANAGE token
+ * (the recipient, the channel, the address's tag; good for [email]
+ * unsubscribe_days) as List-Unsubscribe, and as the body's last
+ * paragraph, after a line saying what it is for (render.h). */
+static void
+manage_link(struct dispatch *d, const struct message *m, const char *addr,
+    struct job *j)
+{
+	static char foot[2 * TOKEN_TEXT_MAX + CONFIG_PATH_MAX + 256];
+	char text[TOKEN_TEXT_MAX];
+	struct token t;
+	int n;
+
+	memset(&t, 0, sizeof(t));
+	t.kind = TOKEN_MANAGE;
+	t.expires = (int64_t)dispatch_now(d) + d->cfg->mail_unsub_days * 86400;
+	memcpy(t.pseudo, m->recipient, STORE_PSEUDO_LEN);
+	t.channel = CHANNEL_EMAIL;
+	token_addr_tag(d->tag_key, addr, t.addr_tag);
+	if (d->cfg->mail_unsubscribe[0] == '\0' ||
+	    token_make(d->tok_key, &t, text, sizeof(text)) == 0 ||
+	    (size_t)snprintf(j->unsubscribe, sizeof(j->unsubscribe), "%s%s",
+	    d->cfg->mail_unsubscribe, text) >= sizeof(j->unsubscribe)) {
+		j->unsubscribe[0] = '\0';
+		return;
+	}
+	n = snprintf(foot, sizeof(foot), "%s\n%s",
+	    render_footer_email(m->language), j->unsubscribe);
+	if (n < 0 || (size_t)n >= sizeof(foot) || j->ntexts >= JOB_MAX_TEXTS)
+		return;
+	j->text[j->ntexts] = foot;
+	j->text_len[j->ntexts++] = (size_t)n;
+}
+
 /* Make the job of message id, if it may go, into p; with marked, record
  * its start in txn (mark_started).  Returns 1 made, 0 settled otherwise
  * (cancelled or nothing to do), or an LMDB error (negated). */
@@ -441,6 +485,7 @@ make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
 	char addr[ADDRBOX_MAX_ADDR + 1];
 	size_t len;
 	int rc, gone = 0;
+	uint8_t consent = 0;
 
 	notice_key(key, id);
 	if (mdb_get(txn, d->dbi->messages, &kv, &vv) != 0)
@@ -450,7 +495,7 @@ make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
 		    (unsigned long long)id);
 		return 0;
 	}
-	rc = address(d, txn, m.recipient, m.channel, addr);
+	rc = address(d, txn, m.recipient, m.channel, addr, &consent);
 	if (rc == -2) {
 		/* the daemon's contacts key, not the resident, is wrong:
 		 * hold the message and tell the operator */
@@ -488,7 +533,7 @@ make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
 			notice_key(nk, m.notices[i]);
 			if (mdb_get(txn, d->dbi->outbox, &nkv, &nvv) == 0 &&
 			    notice_decode(&nkv, &nvv, &no) == 0 &&
-			    !dispatch_resident_here(txn, d->dbi, no.subject))
+			    !dispatch_notice_wanted(d, txn, &no, consent))
 				gone = 1;
 		}
 		if (gone) {
@@ -508,30 +553,18 @@ make_job(struct dispatch *d, MDB_txn *txn, uint64_t id, int marked,
 	j.language = m.language;
 	util_uuid_text(m.retry_key, j.retry_key);
 	snprintf(j.to, sizeof(j.to), "%s", addr);
-	sodium_memzero(addr, sizeof(addr));
 	snprintf(j.subject, sizeof(j.subject), "%.*s", (int)m.subject_len,
 	    m.subject);
 	snprintf(j.message_id, sizeof(j.message_id), "oshirase.%llu.%.8s",
 	    (unsigned long long)id, j.retry_key);
-	if (m.channel == CHANNEL_EMAIL) {
-		uint8_t tok[16], in[STORE_PSEUDO_LEN + 1];
-		char hex[33];
-
-		memcpy(in, m.recipient, STORE_PSEUDO_LEN);
-		in[STORE_PSEUDO_LEN] = m.channel;
-		crypto_generichash(tok, sizeof(tok), in, sizeof(in), d->unsub_key, 32);
-		hex_encode(tok, sizeof(tok), hex);
-		hex[32] = '\0';
-		if (strlen(d->cfg->mail_unsubscribe) + 33 <= sizeof(j.unsubscribe)) {
-			strcpy(j.unsubscribe, d->cfg->mail_unsubscribe);
-			strcat(j.unsubscribe, hex);
-		}
-	}
 	j.ntexts = m.ntexts;
 	for (unsigned i = 0; i < m.ntexts; i++) {
 		j.text[i] = m.text[i];
 		j.text_len[i] = m.text_len[i];
 	}
+	if (m.channel == CHANNEL_EMAIL)
+		manage_link(d, &m, addr, &j);
+	sodium_memzero(addr, sizeof(addr));
 	len = job_encode(&j, frame, sizeof(frame));
 	sodium_memzero(j.to, sizeof(j.to));
 	if (len == 0) {
@@ -569,7 +602,7 @@ launch(struct dispatch *d, struct pending *p, uint8_t channel, int marked)
 		dispatch_heap_push(&d->ch[channel].q, p->due, p->id);
 		return -1;
 	}
-	flight_add(d, p->id, p->attempt, p->token, channel,
+	dispatch_flight_add(d, p->id, p->attempt, p->token, channel,
 	    (double)d->cfg->job_timeout, marked);
 	if (marked)
 		d->ch[channel].unsettled++;
@@ -705,12 +738,13 @@ send_due(struct dispatch *d)
 int
 dispatch_step(struct dispatch *d, int timeout_ms)
 {
-	zmq_pollitem_t pi[2] = { { d->pull, 0, ZMQ_POLLIN, 0 },
-		{ link_jobs(d->link), 0, ZMQ_POLLIN, 0 } };	/* credits */
+	zmq_pollitem_t pi[3] = { { d->pull, 0, ZMQ_POLLIN, 0 },
+		{ link_jobs(d->link), 0, ZMQ_POLLIN, 0 },	/* credits */
+		{ d->watch, 0, ZMQ_POLLIN, 0 } };
 	static uint8_t buf[4096];
 	int n = 0;
 
-	if (zmq_poll(pi, 2, timeout_ms) < 0 && errno != EINTR) {
+	if (zmq_poll(pi, d->watch ? 3 : 2, timeout_ms) < 0 && errno != EINTR) {
 		log_warnx("zmq_poll: %s", zmq_strerror(errno));
 		return -1;
 	}
@@ -729,8 +763,11 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 		}
 		dispatch_on_result(d, &r);
 	}
+	if (d->watch != NULL && (pi[2].revents & ZMQ_POLLIN))
+		d->watch_fn(d->watch_arg);
 	dispatch_timeouts(d);
 	dispatch_throttle_check(d);
+	dispatch_transient_send(d);	/* before the messages */
 	if (send_due(d) != 0)
 		return -1;
 	/* Outcomes are settled (log synced, outbox committed) in batches:

@@ -18,7 +18,9 @@
  *    lasts; an email's attempt is recorded before it leaves, so that a
  *    crash sends at most [email] in_flight emails twice;
  *  - cancels, instead of sending, what is queued for a contact that has
- *    been withdrawn or a recipient or subject no longer in the store.
+ *    been withdrawn or a recipient or subject no longer in the store;
+ *  - sends transient jobs (replies to residents' actions, confirmation
+ *    emails) made outside the outbox, ahead of the messages.
  * It is single-threaded (the daemon's main thread); the store's residents
  * it only looks up (is this pseudonym still here?), contacts it decrypts
  * one address at a time.  It never sees a resident id.
@@ -46,6 +48,7 @@ struct dispatch_stats {
 					 * record does not decode (ALERT) */
 	unsigned long sent_prog[RULES_MAX_PROGRAMS];	/* notices sent, by the
 							 * rule set's index */
+	unsigned long transient_sent, transient_failed;	/* dispatch_transient */
 };
 
 /*
@@ -65,18 +68,6 @@ int dispatch_digest(struct dispatch *d);
 /* One turn: wait up to timeout_ms for results, handle them, send what is
  * due.  0, or -1 on a fatal error (logged). */
 int dispatch_step(struct dispatch *d, int timeout_ms);
-/* A job made outside the outbox: a LINE reply (j->kind JOB_REPLY, j->to the
- * reply token) or an email to an address a resident just gave (JOB_PUSH,
- * CHANNEL_EMAIL).  The dispatcher sets id (top bit set: 1ull<<63 | n),
- * attempt and token; it goes before any notice, at any hour, unpaced and
- * outside LINE's quota pause; it is not stored (lost if the queue stops
- * first) and is retried once on a transient failure.  0, or -1 if
- * DISPATCH_TRANSIENT_MAX (1024) wait already (logged). */
-int dispatch_transient(struct dispatch *d, const struct job *j);
-/* Poll sock too in dispatch_step's wait, and call fn(arg) when it is
- * readable (at most once per step), so that the queue's main thread serves
- * the gateway while it waits for senders. */
-int dispatch_watch(struct dispatch *d, void *sock, void (*fn)(void *), void *arg);
 /* Jobs sent and not yet answered. */
 unsigned dispatch_in_flight(const struct dispatch *d);
 /* Seconds until the next message may go (0: now; -1: none queued); a
@@ -87,6 +78,23 @@ void dispatch_drain(struct dispatch *d);
 const struct dispatch_stats *dispatch_stats(const struct dispatch *d);
 /* The dispatcher's clock: Unix seconds (with the offset). */
 time_t dispatch_now(const struct dispatch *d);
+
+#define DISPATCH_TRANSIENT_MAX 1024
+#define DISPATCH_TRANSIENT_BIT (1ULL << 63)	/* in a transient job's id */
+/* A job made outside the outbox: a LINE reply (j->kind JOB_REPLY, j->to the
+ * reply token) or an email to an address a resident just gave (JOB_PUSH,
+ * CHANNEL_EMAIL).  The dispatcher sets id (top bit set: 1ull<<63 | n),
+ * attempt and token; it goes before any notice, at any hour, unpaced and
+ * outside LINE's quota pause; it is not stored (lost if the queue stops
+ * first) and is retried once on a transient failure.  Its outcome is a
+ * line in the journal, never in the outcome log.  0, or -1 if
+ * DISPATCH_TRANSIENT_MAX wait already or it is not a job (logged). */
+int dispatch_transient(struct dispatch *d, const struct job *j);
+/* Poll sock too in dispatch_step's wait, and call fn(arg) when it is
+ * readable (at most once per step), so that the queue's main thread serves
+ * the gateway while it waits for senders.  sock NULL: no more.  0. */
+int dispatch_watch(struct dispatch *d, void *sock, void (*fn)(void *),
+    void *arg);
 
 /* Is minute-of-day m (Japan time) inside [start, end)?  (end < start: the
  * window wraps midnight.) */

@@ -8,7 +8,10 @@
  *               addresses, sending jobs, and the step that drives it all;
  *   settle.c    the senders' results and timeouts become verdicts, which
  *               are recorded in the outcome log and then applied to the
- *               outbox (retry with backoff, pause a channel, give up).
+ *               outbox (retry with backoff, pause a channel, give up);
+ *               those of transient jobs become a journal line or a retry;
+ *   transient.c jobs made outside the outbox (dispatch_transient): kept
+ *               in memory, handed out before the messages.
  * All of it runs on the daemon's main thread.
  */
 #ifndef OSHIRASE_DISPATCH_INT_H
@@ -24,6 +27,7 @@
 #define RATE_PAUSE_MAX 32	/* doubling while its probes get 429 too */
 #define RETRY_AFTER_MAX 3600	/* a longer Retry-After is taken as this */
 #define MAX_OPENERS 64
+#define TRANSIENT_RETRY 2	/* seconds before a transient job's retry */
 
 /* A message waiting for its time, in a min-heap per channel. */
 struct ready {
@@ -66,6 +70,17 @@ struct flight {
 				 * crash that left it) */
 };
 
+/* A transient job (dispatch_transient), from its making until its last
+ * attempt is answered: the frame is kept for the retry. */
+struct transient {
+	uint8_t *frame;		/* xmalloc; wiped when freed */
+	size_t len;
+	uint64_t id, token;
+	uint32_t attempt;
+	uint8_t channel, kind, flying;
+	double due;		/* monotonic */
+};
+
 /* What a step decided for one message, applied in one transaction after
  * the outcome log is synced. */
 struct verdict {
@@ -88,7 +103,9 @@ struct dispatch {
 	struct link *link;		/* borrowed */
 	void *pull;			/* its results socket */
 	time_t offset;
-	uint8_t *sk, *unsub_key;	/* sodium_malloc */
+	uint8_t *sk, *tok_key, *tag_key;	/* sodium_malloc: contacts.sec,
+					 * token.h's TOKEN_KEY_TOKENS and
+					 * TOKEN_KEY_ADDR_TAG */
 	uint8_t pk[ADDRBOX_PK_LEN];
 	struct {
 		uint32_t import_no;
@@ -105,12 +122,37 @@ struct dispatch {
 	size_t nv, vcap;
 	int draining, regroup, key_alerted;
 	double last_settle;	/* monotonic */
+	struct transient *tq;	/* transient jobs, in the order made */
+	unsigned ntq, tqcap;
+	uint64_t tseq;		/* the last transient job's number */
+	void *watch;		/* dispatch_watch */
+	void (*watch_fn)(void *);
+	void *watch_arg;
 	struct dispatch_stats st;
 };
 
 /* dispatch.c: queue message id on a channel's heap, due at wall-clock
  * seconds due. */
 void dispatch_heap_push(struct heap *h, double due, uint64_t id);
+
+/* dispatch.c: a job handed out, in flight until its result or left
+ * seconds (monotonic). */
+struct flight *dispatch_flight_add(struct dispatch *d, uint64_t id,
+    uint32_t attempt, uint64_t token, uint8_t channel, double left,
+    int marked);
+
+/* transient.c */
+/* Hand out the transient jobs that are due, while senders ask.  0. */
+void dispatch_transient_send(struct dispatch *d);
+/* The transient job of this id, or NULL. */
+struct transient *dispatch_transient_find(struct dispatch *d, uint64_t id);
+/* Make t's next attempt (a new token), due in TRANSIENT_RETRY seconds. */
+void dispatch_transient_again(struct transient *t);
+/* Forget t (its frame wiped). */
+void dispatch_transient_drop(struct dispatch *d, struct transient *t);
+/* Seconds until the next transient job may go (0 now), -1 none. */
+double dispatch_transient_due(const struct dispatch *d);
+void dispatch_transient_free(struct dispatch *d);
 
 /* settle.c */
 /* Record the outcome of notice no (of message, 0 if none yet) in the
@@ -119,6 +161,15 @@ void dispatch_heap_push(struct heap *h, double due, uint64_t id);
 int dispatch_cancel_notice(struct dispatch *d, MDB_txn *txn,
     const struct notice *no, uint64_t message, int outcome, uint32_t attempt,
     int32_t status, const uint8_t *digest, int maybe_sent);
+/* Is notice no still to go before its message's first attempt: its
+ * subject still among the residents and its program covered by consent,
+ * the recipient contact's consent bits now (match_consent_covers)? */
+int dispatch_notice_wanted(struct dispatch *d, MDB_txn *txn,
+    const struct notice *no, uint8_t consent);
+/* The consent bits of the recipient's active contact on channel, 0 if it
+ * is gone, withdrawn or does not decode. */
+uint8_t dispatch_contact_consent(struct dispatch *d, MDB_txn *txn,
+    const uint8_t *rec, uint8_t channel);
 /* Is this pseudonym still among the store's residents? */
 int dispatch_resident_here(MDB_txn *txn, const struct store_dbi *dbi,
     const uint8_t *res);

@@ -8,6 +8,7 @@
 #include "dispatch_int.h"
 #include "dates.h"
 #include "log.h"
+#include "match.h"
 #include "util.h"
 
 #include <errno.h>
@@ -140,6 +141,48 @@ flight_done(struct dispatch *d, struct flight *f)
 		d->ch[f->channel].inflight--;
 }
 
+static const char *
+transient_name(const struct transient *t)
+{
+	return t->kind == JOB_REPLY ? "LINE reply" : t->channel == CHANNEL_LINE ?
+	    "LINE push" : "email";
+}
+
+/* The last word on transient job t: a journal line (no address, no
+ * token), nothing in the outbox or the outcome log.  A transient failure
+ * (outcome JOB_RETRY, JOB_RATE, or 0: no answer in time) is retried
+ * once. */
+static void
+transient_done(struct dispatch *d, struct transient *t, int outcome,
+    int32_t status, const char *detail)
+{
+	uint64_t n = t->id & ~DISPATCH_TRANSIENT_BIT;
+	const char *what = transient_name(t);
+	uint32_t attempt = t->attempt;
+
+	if (outcome == JOB_SENT) {
+		log_info("%s %llu: sent (%d)", what, (unsigned long long)n,
+		    status);
+		d->st.transient_sent++;
+		dispatch_transient_drop(d, t);
+		return;
+	}
+	if ((outcome == JOB_RETRY || outcome == JOB_RATE || outcome == 0) &&
+	    attempt < 2) {
+		dispatch_transient_again(t);
+		log_info("%s %llu: %s (%d %s); retried in %d s", what,
+		    (unsigned long long)n, outcome ? job_outcome_name(outcome) :
+		    "no result in time", status, detail, TRANSIENT_RETRY);
+		d->st.retried++;
+		return;
+	}
+	dispatch_transient_drop(d, t);
+	log_warnx("%s %llu: not sent after %u attempts: %s (%d %s)", what,
+	    (unsigned long long)n, attempt, outcome ?
+	    job_outcome_name(outcome) : "no result in time", status, detail);
+	d->st.transient_failed++;
+}
+
 void
 dispatch_on_result(struct dispatch *d, const struct job_result *r)
 {
@@ -166,6 +209,13 @@ dispatch_on_result(struct dispatch *d, const struct job_result *r)
 		return;
 	}
 	flight_done(d, f);
+	if (r->id & DISPATCH_TRANSIENT_BIT) {
+		struct transient *t = dispatch_transient_find(d, r->id);
+
+		if (t != NULL)
+			transient_done(d, t, r->outcome, r->status, r->detail);
+		return;
+	}
 	ch = &d->ch[f->channel];
 	vd = dispatch_verdict_add(d, r->id);
 	if (f->marked && !f->restored)
@@ -230,6 +280,13 @@ dispatch_timeouts(struct dispatch *d)
 		if (!f->used || f->deadline > mono)
 			continue;
 		flight_done(d, f);
+		if (f->id & DISPATCH_TRANSIENT_BIT) {
+			struct transient *t = dispatch_transient_find(d, f->id);
+
+			if (t != NULL)
+				transient_done(d, t, 0, 0, "");
+			continue;
+		}
 		vd = dispatch_verdict_add(d, f->id);
 		if (f->marked && !f->restored)
 			vd->unmark = f->channel;
@@ -318,6 +375,35 @@ dispatch_resident_here(MDB_txn *txn, const struct store_dbi *dbi,
 	return mdb_get(txn, dbi->resident_hh, &k, &v) == 0;
 }
 
+int
+dispatch_notice_wanted(struct dispatch *d, MDB_txn *txn,
+    const struct notice *no, uint8_t consent)
+{
+	int p;
+
+	if (!dispatch_resident_here(txn, d->dbi, no->subject))
+		return 0;
+	p = rules_find(d->rs, no->program);
+	return p < 0 || match_consent_covers(d->rs->p[p], consent);
+}
+
+uint8_t
+dispatch_contact_consent(struct dispatch *d, MDB_txn *txn, const uint8_t *rec,
+    uint8_t channel)
+{
+	uint8_t k[STORE_PSEUDO_LEN + 1];
+	MDB_val kv = { sizeof(k), k }, vv;
+	struct contact c;
+
+	memcpy(k, rec, STORE_PSEUDO_LEN);
+	k[STORE_PSEUDO_LEN] = channel;
+	if (mdb_get(txn, d->dbi->contacts, &kv, &vv) != 0 ||
+	    store_contact_decode(vv.mv_data, vv.mv_size, &c) != 0 ||
+	    c.status != CONTACT_ACTIVE)
+		return 0;
+	return c.consent;
+}
+
 /* Is this retry past its channel's maximum age, so given up instead? */
 static int
 expired(const struct dispatch *d, const struct message *m,
@@ -348,6 +434,7 @@ apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
 	struct message m;
 	size_t cap;
 	int rc;
+	uint8_t consent = 0;
 
 	notice_key(key, vd->id);
 	if ((rc = mdb_get(txn, d->dbi->messages, &kv, &vv)) != 0)
@@ -384,6 +471,8 @@ apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
 		return rc;
 	}
 	outlog_digest(d->log, m.text, m.text_len, m.ntexts, digest);
+	if (vd->regroup)
+		consent = dispatch_contact_consent(d, txn, m.recipient, m.channel);
 	for (unsigned i = 0; i < m.n; i++) {
 		uint8_t nk[8];
 		MDB_val nkv = { 8, nk }, nvv;
@@ -397,8 +486,9 @@ apply(struct dispatch *d, MDB_txn *txn, struct verdict *vd)
 			return rc ? rc : MDB_CORRUPTED;
 		if (vd->regroup) {
 			/* before any attempt: cancel the notices about someone
-			 * who left, give the others back to be digested anew */
-			if (dispatch_resident_here(txn, d->dbi, no.subject)) {
+			 * who left or that the recipient's consent no longer
+			 * covers, give the others back to be digested anew */
+			if (dispatch_notice_wanted(d, txn, &no, consent)) {
 				uint8_t nb[256];
 
 				no.state = NOTICE_NEW;

@@ -1,10 +1,14 @@
-/* line.c - the LINE backend: one push to the Messaging API per job
+/* line.c - the LINE backend: one push or reply to the Messaging API per
+ * job
  * SPDX-License-Identifier: MIT
  *
- * POST {[line] api}/v2/bot/message/push with the channel access token as
- * a bearer token and the job's retry key as X-Line-Retry-Key, so that a
- * retry of a push LINE accepted is answered 409 instead of reaching the
- * resident twice.  One libcurl handle, kept across jobs (HTTP keep-alive).
+ * A push (JOB_PUSH): POST {[line] api}/v2/bot/message/push with the
+ * channel access token as a bearer token and the job's retry key as
+ * X-Line-Retry-Key, so that a retry of a push LINE accepted is answered
+ * 409 instead of reaching the resident twice.  A reply (JOB_REPLY): POST
+ * {[line] api}/v2/bot/message/reply {"replyToken": to, "messages": ...},
+ * no retry key (LINE takes none; a reply token is good once).  The job's
+ * items become the last message's quick-reply postback buttons.  One libcurl handle, kept across jobs (HTTP keep-alive).
  * Outcomes: sender.h.  The user id and the texts are wiped from our
  * buffers after each attempt and never logged.
  */
@@ -21,11 +25,13 @@
 
 #define RESP_MAX (64 * 1024)	/* LINE response bodies kept (errors are small) */
 #define LINE_PUSH_PATH "/v2/bot/message/push"
+#define LINE_REPLY_PATH "/v2/bot/message/reply"
 #define LINE_MONTHLY "You have reached your monthly limit."
 
 struct line {
 	long timeout;			/* [line] timeout, seconds */
 	char url[CONFIG_PATH_MAX + sizeof(LINE_PUSH_PATH)];
+	char reply_url[CONFIG_PATH_MAX + sizeof(LINE_REPLY_PATH)];
 	char *token;			/* sodium_malloc; NULL: no token file */
 	char token_path[CONFIG_PATH_MAX];
 	CURL *h;
@@ -120,8 +126,7 @@ line_handle(struct line *s)
 		return s->h;
 	if ((h = curl_easy_init()) == NULL)
 		return NULL;
-	if (curl_easy_setopt(h, CURLOPT_URL, s->url) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_TIMEOUT, s->timeout) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
@@ -142,18 +147,65 @@ line_handle(struct line *s)
 	return h;
 }
 
-/* The push request body, or NULL with why set. */
+/* {"type":"action","action":{"type":"postback","label":..,"data":..,
+ * "displayText":..}}, or NULL (not UTF-8, out of memory). */
+static json_t *
+line_item(const struct job_item *it)
+{
+	json_t *o = json_object(), *a = json_object();
+
+	if (o == NULL || a == NULL ||
+	    json_object_set_new(a, "type", json_string("postback")) != 0 ||
+	    json_object_set_new(a, "label", json_string(it->label)) != 0 ||
+	    json_object_set_new(a, "data", json_string(it->data)) != 0 ||
+	    json_object_set_new(a, "displayText", json_string(it->text)) != 0 ||
+	    json_object_set_new(o, "type", json_string("action")) != 0) {
+		json_decref(o);
+		json_decref(a);
+		return NULL;
+	}
+	if (json_object_set_new(o, "action", a) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* "quickReply": {"items": [...]} on message m. */
+static int
+line_quick_reply(json_t *m, const struct job *j)
+{
+	json_t *qr = json_object(), *items = json_array();
+
+	if (qr == NULL || items == NULL ||
+	    json_object_set_new(qr, "items", items) != 0) {
+		json_decref(qr);
+		json_decref(items);
+		return -1;
+	}
+	if (json_object_set_new(m, "quickReply", qr) != 0)
+		return -1;
+	for (unsigned i = 0; i < j->nitems; i++)
+		if (json_array_append_new(items, line_item(&j->item[i])) != 0)
+			return -1;
+	return 0;
+}
+
+/* The push or reply request body, or NULL with why set. */
 static char *
 line_body(const struct job *j, const char **why)
 {
 	json_t *root = NULL, *msgs, *m;
 	char *out = NULL;
+	int reply = j->kind == JOB_REPLY;
 
 	*why = "out of memory";
 	if ((root = json_object()) == NULL || (msgs = json_array()) == NULL)
 		goto out;
-	if (json_object_set_new(root, "to", json_string(j->to)) != 0) {
-		*why = "the user id is not UTF-8";
+	if (json_object_set_new(root, reply ? "replyToken" : "to",
+	    json_string(j->to)) != 0) {
+		*why = reply ? "the reply token is not UTF-8" :
+		    "the user id is not UTF-8";
 		json_decref(msgs);
 		goto out;
 	}
@@ -171,6 +223,11 @@ line_body(const struct job *j, const char **why)
 		    json_object_set_new(m, "text", text) != 0 ||
 		    json_array_append_new(msgs, m) != 0) {
 			json_decref(m);
+			goto out;
+		}
+		if (t + 1 == j->ntexts && j->nitems > 0 &&
+		    line_quick_reply(m, j) != 0) {
+			*why = "a quick-reply item is not UTF-8";
 			goto out;
 		}
 	}
@@ -218,8 +275,10 @@ line_perform(void *state, const struct job *j, struct job_result *r)
 		return;
 	}
 	r->outcome = JOB_PERMANENT;
-	if (util_uuid_parse(j->retry_key, NULL) != 0) {
-		sender_detail(r, "the retry key is not a lowercase UUID");
+	if (j->kind == JOB_REPLY ? j->to[0] == '\0' :
+	    util_uuid_parse(j->retry_key, NULL) != 0) {
+		sender_detail(r, j->kind == JOB_REPLY ? "a reply without a "
+		    "reply token" : "the retry key is not a lowercase UUID");
 		return;
 	}
 	if (j->ntexts < 1 || j->ntexts > JOB_MAX_TEXTS) {
@@ -247,7 +306,12 @@ line_perform(void *state, const struct job *j, struct job_result *r)
 		sender_detail(r, "curl_easy_init failed");
 		goto out;
 	}
-	snprintf(keyhdr, sizeof(keyhdr), "X-Line-Retry-Key: %s", j->retry_key);
+	/* a reply has no retry key: an empty header is sent as none */
+	if (j->kind == JOB_REPLY)
+		snprintf(keyhdr, sizeof(keyhdr), "X-Line-Retry-Key:");
+	else
+		snprintf(keyhdr, sizeof(keyhdr), "X-Line-Retry-Key: %s",
+		    j->retry_key);
 	if ((tmp = curl_slist_append(hdrs, "Content-Type: application/json")) == NULL ||
 	    (hdrs = tmp, tmp = curl_slist_append(hdrs, keyhdr)) == NULL ||
 	    (hdrs = tmp, tmp = curl_slist_append(hdrs, "Expect:")) == NULL) {
@@ -258,7 +322,9 @@ line_perform(void *state, const struct job *j, struct job_result *r)
 	s->resp_len = 0;
 	s->req_id[0] = s->acc_id[0] = s->errbuf[0] = '\0';
 	s->retry_after = 0;
-	if (curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
+	if (curl_easy_setopt(h, CURLOPT_URL, j->kind == JOB_REPLY ?
+	    s->reply_url : s->url) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) != CURLE_OK) {
 		sender_detail(r, "curl_easy_setopt failed");
@@ -281,7 +347,7 @@ line_perform(void *state, const struct job *j, struct job_result *r)
 	if (status >= 200 && status < 300) {
 		r->outcome = JOB_SENT;
 		snprintf(r->request_id, sizeof(r->request_id), "%s", s->req_id);
-	} else if (status == 409) {
+	} else if (status == 409 && j->kind != JOB_REPLY) {
 		r->outcome = JOB_SENT;
 		snprintf(r->request_id, sizeof(r->request_id), "%s",
 		    s->acc_id[0] ? s->acc_id : s->req_id);
@@ -345,6 +411,8 @@ line_open(const struct config *cfg, char *err, size_t errlen)
 		n--;
 	snprintf(s->url, sizeof(s->url), "%.*s%s", (int)n, cfg->line_api,
 	    LINE_PUSH_PATH);
+	snprintf(s->reply_url, sizeof(s->reply_url), "%.*s%s", (int)n,
+	    cfg->line_api, LINE_REPLY_PATH);
 	config_secret_path(cfg->line_token, s->token_path, sizeof(s->token_path));
 	if (sender_secret_read(s->token_path, 1, &s->token, err, errlen) == -1) {
 		line_close(s);

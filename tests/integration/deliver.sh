@@ -133,12 +133,81 @@ maddr=$(grep "^$mover,line," "$T/city/contacts.csv" | cut -d, -f3)
 { head -1 "$T/city/residents.csv"; grep "^$mover," "$T/city/residents.csv" | sed 's/,[a-z_]*$/,moved_out/'; } >"$T/moved.csv"
 "$OSHIRASE" import residents "$T/moved.csv" --db "$T/b" --key "$T/key" --rules "$R" --date $D -q ||
 	not_ok "import of a move-out"
+# consent at hand-out: a LINE-only recipient told of health and other
+# programs keeps only health; another keeps nothing (empty consent): the
+# contact file rewrites their contacts between the match and the send
+set -- $("$PY" - "$T/city/contacts.csv" "$T/pseudonyms" "$T/dry" "$R" "$rid" "$mover" <<'EOP'
+import csv, glob, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ps = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[2]))
+cat = {}
+for f in glob.glob(sys.argv[4] + "/*.ini"):
+    kv = dict(l.split(" = ", 1) for l in open(f).read().split("[eligible]")[0]
+              .splitlines() if " = " in l)
+    if "category" in kv:
+        cat[kv["id"]] = (kv["category"], kv["tax"])
+chans = {}
+for r in rows:
+    if r["status"] == "active":
+        chans.setdefault(r["resident_id"], set()).add(r["channel"])
+told = {}
+for l in open(sys.argv[3]):
+    p, rec, subj, ch = l.rstrip("\n").split("\t")
+    if ch == "line":
+        told.setdefault(rec, set()).add(p)
+picked = [rid for rid, ch in sorted(chans.items()) if ch == {"line"} and
+          ps[rid] in told and rid not in sys.argv[5:7]]
+mixed = [rid for rid in picked if
+         {cat[p][0] for p in told[ps[rid]]} - {"health"} and
+         any(cat[p] == ("health", "no") for p in told[ps[rid]])]
+none = [rid for rid in picked if rid != mixed[0]]
+print(mixed[0], none[0])
+EOP
+)
+rc=$1 rz=$2
+pc=$(grep "^$rc	" "$T/pseudonyms" | cut -f2)
+pz=$(grep "^$rz	" "$T/pseudonyms" | cut -f2)
+zaddr=$(grep "^$rz,line," "$T/city/contacts.csv" | cut -d, -f3)
+{ echo resident_id,channel,address,language,consent,status
+  echo "$rc,line,$(grep "^$rc,line," "$T/city/contacts.csv" | cut -d, -f3),ja,health,active"
+  echo "$rz,line,$zaddr,ja,,active"; } >"$T/consent.csv"
+"$OSHIRASE" import contacts "$T/consent.csv" --db "$T/b" --key "$T/key" -q ||
+	not_ok "import of the consent changes"
+health=$(grep -l "^category = health" "$R"/*.ini | xargs grep -l "^tax = no" |
+	xargs sed -n 's/^id = //p' | sort)
 rm -rf "$T/mail0"/*
 run b 09:00
-grep -v "	$pw	" "$T/dry" | grep -v "	$pm	" >"$T/dry-b"
+grep -v "	$pw	" "$T/dry" | grep -v "	$pm	" | grep -v "	$pz	" |
+	awk -F'\t' -v pc="$pc" -v h="$(echo $health)" 'BEGIN { n = split(h, a, " ");
+	    for (i = 1; i <= n; i++) ok[a[i]] = 1 }
+	    $2 != pc || ok[$1]' >"$T/dry-b"
+grep -v "	$pw	" "$T/dry" | grep -v "	$pm	" >"$T/dry-b0"
+ncut=$(($(wc -l <"$T/dry-b0") - $(wc -l <"$T/dry-b")))
 check_deliveries "withdrawn after queuing: everyone else" "$T/dry-b" "$T/e2.record" "$T/mail0" "$T/b/log/log.bin"
 grep -q "\"$addr\"" "$T/e2.record" && not_ok "the withdrawn contact got a message" ||
 	ok "the withdrawn contact got nothing ($(grep -c "	$pw	" "$T/dry") notices cancelled)"
+grep -q "\"$zaddr\"" "$T/e2.record" && not_ok "a contact whose consent is now empty got a message" ||
+	ok "a contact whose consent became empty after queuing got nothing"
+# the sealed log: the notices the consent no longer covers are cancelled
+if "$PY" - "$T/b/log/log.bin" "$T/dry-b0" "$T/dry-b" "$pc" "$pz" <<'EOP'
+import sys
+data = open(sys.argv[1], "rb").read()
+cancelled = set()
+for off in range(64, len(data) - 255, 256):
+    rec = data[off:off + 256]
+    if rec[1] == 1 and rec[169] == 3:
+        cancelled.add((rec[104:168].rstrip(b"\0").decode(), rec[40:72].hex(),
+                       rec[72:104].hex()))
+before = {tuple(l.split("\t")[:3]) for l in open(sys.argv[2])}
+after = {tuple(l.split("\t")[:3]) for l in open(sys.argv[3])}
+cut = before - after
+assert cut and all(t[1] in sys.argv[4:6] for t in cut), cut
+assert {t[1] for t in cut} == set(sys.argv[4:6]), cut
+assert cut <= cancelled, (len(cut - cancelled), len(cut))
+EOP
+then ok "consent changed after queuing: the $ncut notices it no longer covers are sealed as cancelled"
+else not_ok "consent changed after queuing: the sealed log differs"
+fi
 grep -q "\"$maddr\"" "$T/e2.record" && not_ok "a resident who moved out got a message" ||
 	ok "a resident who moved out after queuing got nothing ($(grep -c "	$pm	" "$T/dry") notices cancelled)"
 "$OSHIRASE" match --dry-run --db "$T/b" --rules "$R" --date $D | grep -q "	$pw	" &&

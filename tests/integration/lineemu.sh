@@ -420,10 +420,242 @@ res "each 429 says the API rate limit was exceeded"
 [ "$(stats rate_limited)" -eq "$n429" ]
 res "stats count the $n429 429s"
 
+# ---- residents: signed webhook events, reply tokens, unfollowed users
+SECRET=0123456789abcdef0123456789abcdef
+printf '%s\n' "$SECRET" >"$T/secret"
+chmod 600 "$T/secret"
+expect_status 2 "--webhook without --channel-secret exits 2" timeout 5 "$OSHIRASE_EMU" \
+	--token-file "$T/emu-token" --webhook http://127.0.0.1:1/
+expect_status 2 "--webhook ftp://... exits 2" timeout 5 "$OSHIRASE_EMU" \
+	--token-file "$T/emu-token" --webhook ftp://127.0.0.1/ --channel-secret "$T/secret"
+expect_status 66 "a missing --channel-secret file exits 66" timeout 5 "$OSHIRASE_EMU" \
+	--token-file "$T/emu-token" --webhook http://127.0.0.1:1/ --channel-secret "$T/nonexistent"
+# the receiver: checks each signature itself, records the bodies in $T/hook
+"$PY" "$TOP/tests/integration/webhook_sink.py" "$T/secret" "$T/hook" "$T/hook.port" \
+	>"$T/hook.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for "$T/hook.port" || echo "# webhook_sink did not start: $(cat "$T/hook.log")"
+touch "$T/hook"
+HOOK="http://127.0.0.1:$(cat "$T/hook.port")/line/webhook"
+emulator res --webhook "$HOOK" --channel-secret "$T/secret"
+RES=$EMU_PID
+R1=U3333333333333333333333333333333a
+R2=U4444444444444444444444444444444b
+# act VERB JSON: make a resident act (the control call's answer in $T/body)
+act() { AUTH="" CT=application/json; call POST "/emulator/$1" "$2"; AUTH="Bearer $TOK"; }
+# hook_check EXPR [ARG...]: EXPR (Python, over ev = the first event of the
+# webhook's last body, b = that body, h = its line, the ARGs in
+# sys.argv[3:]) holds
+hook_check() {
+	"$PY" -c 'import json, re, sys, time
+h = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+b = json.loads(h["body"]); ev = (b["events"] or [None])[0]
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$T/hook" "$@"
+}
+# ans FIELD: a string field of the control call's answer
+ans() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$T/body"; }
+nhook() { wc -l <"$T/hook"; }
+# reply TOKEN [MESSAGES]: POST /v2/bot/message/reply
+reply() { call POST /v2/bot/message/reply "{\"replyToken\":\"$1\",\"messages\":${2:-[{\"type\":\"text\",\"text\":\"hi\"\}]}}"; }
+
+act follow "{\"user\":\"$R1\"}"
+ftok=$(ans replyToken) feid=$(ans webhookEventId)
+[ "$S" = 200 ] && has '"status":200' && [ "$(nhook)" -eq 1 ]
+res "follow: the webhook got one event and answered 200, which the control call gives back"
+hook_check 'h["valid"]' && ok "... signed: the receiver's own HMAC-SHA256 with the secret matches X-Line-Signature" ||
+	not_ok "signature: $(tail -1 "$T/hook")"
+hook_check 're.fullmatch(r"U[0-9a-f]{32}", b["destination"]) and len(b["events"]) == 1 and
+	ev["type"] == "follow" and ev["mode"] == "active" and
+	ev["source"] == {"type": "user", "userId": sys.argv[3]} and
+	abs(ev["timestamp"] - time.time() * 1000) < 60000 and
+	re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", ev["webhookEventId"]) and
+	ev["deliveryContext"] == {"isRedelivery": False} and
+	re.fullmatch(r"[0-9a-f]{32}", ev["replyToken"]) and
+	ev["follow"] == {"isUnblocked": False}' "$R1" &&
+	hook_check "ev['replyToken'] == '$ftok' and ev['webhookEventId'] == '$feid'" &&
+	ok "follow event as LINE documents it (destination, type, mode, timestamp ms, source, ULID webhookEventId, deliveryContext, replyToken, follow.isUnblocked)" ||
+	not_ok "follow event: $(tail -1 "$T/hook")"
+act text "{\"user\":\"$R1\",\"text\":\"ABCD-EFGH-JKMN\"}"
+ttok=$(ans replyToken) teid=$(ans webhookEventId)
+[ "$S" = 200 ] && hook_check 'h["valid"] and ev["type"] == "message" and
+	re.fullmatch(r"[0-9]{18}", ev["message"]["id"]) and ev["message"]["type"] == "text" and
+	ev["message"]["text"] == "ABCD-EFGH-JKMN" and len(ev["message"]["quoteToken"]) > 20 and
+	ev["replyToken"] == sys.argv[3] and ev["webhookEventId"] != sys.argv[4]' "$ttok" "$feid"
+res "text: a signed message event (id, type text, text, quoteToken) with a new replyToken and webhookEventId"
+cp "$T/hook" "$T/hook.before"
+act redeliver "{\"user\":\"$R1\"}"
+[ "$S" = 200 ] && [ "$(ans webhookEventId)" = "$teid" ] && hook_check 'h["valid"] and
+	ev["deliveryContext"] == {"isRedelivery": True} and ev["webhookEventId"] == sys.argv[3] and
+	{k: v for k, v in ev.items() if k != "deliveryContext"} ==
+	{k: v for k, v in json.loads(json.loads(open(sys.argv[4]).read().splitlines()[-1])["body"])["events"][0].items()
+	 if k != "deliveryContext"}' "$teid" "$T/hook.before"
+res "redeliver: the same event, same webhookEventId, deliveryContext.isRedelivery true"
+act postback "{\"user\":\"$R1\",\"data\":\"cat=7\"}"
+ptok=$(ans replyToken)
+[ "$S" = 200 ] && hook_check 'h["valid"] and ev["type"] == "postback" and ev["postback"] == {"data": "cat=7"} and "replyToken" in ev'
+res "postback: a signed postback event with data and a replyToken"
+act text '{"user":"Ubad","text":"x"}'
+[ "$S" = 400 ]
+res "a malformed user id: 400"
+act redeliver "{\"user\":\"$R2\"}"
+[ "$S" = 404 ]
+res "redeliver for a user with no event: 404"
+
+# raw bodies with a chosen signature; the receiver's answer comes back
+raw() { AUTH="" CT=application/json; call POST "/emulator/raw$1" "$2"; AUTH="Bearer $TOK"; }
+n0=$(nhook)
+raw "" '{"destination":"U0","events":[]}'
+s_valid=$S
+raw "?signature=forged" '{"destination":"U0","events":[]}'
+s_forged=$S
+raw "?signature=none" '{"destination":"U0","events":[]}'
+s_none=$S
+raw "?signature=other-body" '{"destination":"U0","events":[]}'
+s_other=$S
+raw "?signature=bm90LWEtc2lnbmF0dXJl" '{"destination":"U0","events":[]}'
+[ "$s_valid" = 200 ] && [ "$s_forged" = 401 ] && [ "$s_none" = 401 ] && [ "$s_other" = 401 ] &&
+	[ "$S" = 401 ] && [ "$(nhook)" -eq $((n0 + 5)) ] &&
+	[ "$(tail -5 "$T/hook" | grep -c '"valid": false')" -eq 4 ] &&
+	hook_check 'h["signature"] == "bm90LWEtc2lnbmF0dXJl"' &&
+	[ "$(tail -3 "$T/hook" | head -1 | grep -c '"signature": null')" -eq 1 ]
+res "raw bodies: valid 200; forged, none, over another body, a chosen value: the receiver's 401"
+echo 503 >"$T/hook.status"
+act postback "{\"user\":\"$R1\",\"data\":\"cat=1\"}"
+[ "$S" = 503 ] && has '"status":503'
+res "the webhook answering 503: the control call answers 503"
+rm -f "$T/hook.status"
+
+# replies
+QR='{"type":"action","action":{"type":"postback","label":"すべて","data":"cat=7","displayText":"すべて"}}'
+reply "$ftok" "[{\"type\":\"text\",\"text\":\"ようこそ\",\"quickReply\":{\"items\":[$QR,{\"type\":\"action\",\"action\":{\"type\":\"postback\",\"label\":\"受け取らない\",\"data\":\"cat=0\"}}]}}]"
+[ "$S" = 200 ] && has '"sentMessages":[{"id":"' && [ -n "$(hdr x-line-request-id)" ]
+res "reply with the follow's token: 200 with sentMessages"
+"$PY" -c 'import json, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+sys.exit(0 if r["endpoint"] == "reply" and r["reply_token"] == sys.argv[2] and
+	r["to"] == sys.argv[3] and r["messages"] == ["ようこそ"] and r["delivered"] and
+	r["quick_reply"] == [{"label": "すべて", "data": "cat=7", "text": "すべて"},
+	                     {"label": "受け取らない", "data": "cat=0", "text": None}] else 1)' \
+	"$T/res.record" "$ftok" "$R1" && ok "... recorded: endpoint reply, its token, the user, texts, quick reply items" ||
+	not_ok "reply record: $(tail -1 "$T/res.record")"
+reply "$ftok"
+[ "$S" = 400 ] && [ "$(body)" = '{"message":"Invalid reply token"}' ]
+res "the same token again: 400 Invalid reply token"
+reply "0123456789abcdef0123456789abcdef"
+[ "$S" = 400 ] && [ "$(body)" = '{"message":"Invalid reply token"}' ]
+res "a token the emulator never issued: 400 Invalid reply token"
+reply "not-a-token"
+[ "$S" = 400 ] && [ "$(body)" = '{"message":"Invalid reply token"}' ]
+res "a malformed token: 400 Invalid reply token"
+items=$(awk -v q="$QR" 'BEGIN { for (i = 0; i < 14; i++) printf "%s%s", i ? "," : "", q }')
+reply "$ttok" "[{\"type\":\"text\",\"text\":\"x\",\"quickReply\":{\"items\":[$items]}}]"
+[ "$S" = 400 ] && has '"property":"messages[0].quickReply.items"'
+res "14 quick reply items: 400 on messages[0].quickReply.items"
+long=$(head -c 301 /dev/zero | tr '\0' d)
+reply "$ttok" "[{\"type\":\"text\",\"text\":\"x\",\"quickReply\":{\"items\":[{\"type\":\"action\",\"action\":{\"type\":\"postback\",\"label\":\"123456789012345678901\",\"data\":\"$long\"}}]}}]"
+[ "$S" = 400 ] && has 'has 2 error(s)' && has '"property":"messages[0].quickReply.items[0].action.label"' &&
+	has '"property":"messages[0].quickReply.items[0].action.data"'
+res "a 21-character label and 301 bytes of data: 400 on both"
+reply "$ttok" '[{"type":"text","text":"1"},{"type":"text","text":"2"},{"type":"text","text":"3"},{"type":"text","text":"4"},{"type":"text","text":"5"},{"type":"text","text":"6"}]'
+[ "$S" = 400 ] && has '"property":"messages"'
+res "6 messages: 400"
+push "$(msg $U1 "$items")" >/dev/null
+items13=$(awk -v q="$QR" 'BEGIN { for (i = 0; i < 13; i++) printf "%s%s", i ? "," : "", q }')
+push "{\"to\":\"$U1\",\"messages\":[{\"type\":\"text\",\"text\":\"x\",\"quickReply\":{\"items\":[$items,$QR]}}]}"
+s15=$S
+push "{\"to\":\"$U1\",\"messages\":[{\"type\":\"text\",\"text\":\"x\",\"quickReply\":{\"items\":[$items13]}}]}"
+[ "$s15" = 400 ] && [ "$S" = 200 ]
+res "push too: 15 quick reply items 400, 13 accepted"
+RK=$K1
+reply "$ttok"
+[ "$S" = 400 ] && has 'not supported for this endpoint'
+res "a retry key on reply: 400"
+RK=""
+AUTH=""
+reply "$ttok"
+[ "$S" = 401 ]
+res "reply without the channel token: 401"
+AUTH="Bearer $TOK"
+faults '{"status":500,"status_count":1}'
+reply "$ttok"
+s500=$S
+reply "$ttok" "[{\"type\":\"text\",\"text\":\"コードを確認しました\",\"quickReply\":{\"items\":[$QR]}}]"
+[ "$s500" = 500 ] && [ "$S" = 200 ]
+res "an injected 500 on reply, then the token (not used by refused requests) is accepted"
+reply "$ptok"
+[ "$S" = 200 ]
+res "the postback's token: 200"
+call GET "/emulator/replies?user=$R1"
+[ "$S" = 200 ] && "$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["replies"]
+sys.exit(0 if d["user"] == sys.argv[2] and len(r) == 3 and
+	r[0]["texts"] == ["ようこそ"] and [i["data"] for i in r[0]["quickReply"]] == ["cat=7", "cat=0"] and
+	r[0]["quickReply"][0]["label"] == "すべて" and r[0]["replyToken"] == sys.argv[3] and
+	r[1]["texts"] == ["コードを確認しました"] and r[2]["texts"] == ["hi"] and
+	all(x["delivered"] for x in r) else 1)' "$T/body" "$R1" "$ftok"
+res "GET /emulator/replies: the 3 accepted replies in order, texts and quick reply data"
+call GET "/emulator/replies?user=$R2"
+[ "$S" = 200 ] && has '"replies":[]'
+res "replies of a user with none: []"
+[ "$(stats replies)" -eq 3 ] && [ "$(num reply_invalid)" -eq 3 ]
+res "stats: 3 replies, 3 invalid tokens"
+
+# unfollow: pushes answered 200, not delivered, counted as dropped
+act follow "{\"user\":\"$R2\"}"
+push "$(msg $R2 "before unfollow")"
+tail -1 "$T/res.record" | grep -q "\"to\":\"$R2\".*\"delivered\":true"
+res "push to a following user: delivered"
+n0=$(nhook)
+act unfollow "{\"user\":\"$R2\"}"
+[ "$S" = 200 ] && [ -z "$(ans replyToken)" ] && hook_check 'h["valid"] and ev["type"] == "unfollow" and
+	"replyToken" not in ev and ev["source"]["userId"] == sys.argv[3]' "$R2"
+res "unfollow: a signed unfollow event without a replyToken"
+d0=$(stats delivered)
+push "$(msg $R2 "after unfollow")"
+[ "$S" = 200 ] && has '"sentMessages":[{"id":"'
+res "push to the unfollowed user: 200 with sentMessages"
+tail -1 "$T/res.record" | grep -q "\"to\":\"$R2\".*\"delivered\":false" &&
+	[ "$(stats delivered)" -eq "$d0" ] && [ "$(num unfollowed_dropped)" -eq 1 ]
+res "... not delivered (record, stats delivered $d0) and counted in unfollowed_dropped"
+call POST /v2/bot/message/multicast "{\"to\":[\"$R1\",\"$R2\"],\"messages\":[{\"type\":\"text\",\"text\":\"m\"}]}"
+[ "$S" = 200 ] && [ "$(stats unfollowed_dropped)" -eq 2 ] && [ "$(num delivered)" -eq $((d0 + 1)) ]
+res "multicast to a follower and the unfollowed user: one delivered, one dropped"
+act text "{\"user\":\"$R2\",\"text\":\"hello\"}"
+[ "$S" = 409 ] && [ "$(nhook)" -eq $((n0 + 1)) ]
+res "text from a user who unfollowed: 409, nothing sent to the webhook"
+act follow "{\"user\":\"$R2\"}"
+[ "$S" = 200 ] && hook_check 'ev["type"] == "follow" and ev["follow"] == {"isUnblocked": True}'
+res "follow again: follow.isUnblocked true"
+push "$(msg $R2 "after follow")"
+tail -1 "$T/res.record" | grep -q "\"to\":\"$R2\".*\"delivered\":true" && [ "$(stats unfollowed_dropped)" -eq 2 ]
+res "... and pushes are delivered again"
+EMU_RES=$EMU
+EMU=http://127.0.0.1:$(cat "$T/main.port")
+act follow "{\"user\":\"$R1\"}"
+[ "$S" = 503 ]
+res "an emulator without --webhook: control calls 503"
+reply rt-0001
+s1=$S
+reply rt-0001
+[ "$s1" = 200 ] && [ "$S" = 200 ] && [ "$(grep -c '"reply_token":"rt-0001"' "$T/main.record")" -eq 2 ]
+res "without --webhook (no tokens issued) any replyToken is taken and recorded (the senders' tests)"
+
+# reply tokens expire
+emulator rttl --webhook "$HOOK" --channel-secret "$T/secret" --reply-token-ttl 1
+RTTL=$EMU_PID
+act follow "{\"user\":\"$R1\"}"
+etok=$(ans replyToken)
+sleep 1.2
+reply "$etok"
+[ "$S" = 400 ] && [ "$(body)" = '{"message":"Invalid reply token"}' ]
+res "--reply-token-ttl 1: the token 1.2 s later: 400 Invalid reply token"
+
 # ---- stop: each exits 0 (under the sanitizers: no leak, no error)
-for name in main quota ttl rate; do
+for name in main quota ttl rate res rttl; do
 	case $name in
 	main) pid=$MAIN ;; quota) pid=$QUOTA ;; ttl) pid=$TTL ;; rate) pid=$RATE ;;
+	res) pid=$RES ;; rttl) pid=$RTTL ;;
 	esac
 	stop "$pid"
 	st=$?

@@ -508,6 +508,27 @@ else
 	[ "$(res 1 4)" = 28 ] && ok "transport is CURLE_OPERATION_TIMEDOUT" || not_ok "transport $(res 1 4)"
 	fault '{"latency_ms": 0}'
 
+	# a reply (JOB_REPLY): POST /v2/bot/message/reply, the reply token as
+	# replyToken, no retry key, the items as the last text's quick reply
+	job reply en rt-0001 - - - - "Which ones?" "Choose:" "qr:All|cat=7|All" \
+		"qr:健康・検診|cat=1|健康・検診" | drive -c "$T/l.conf"
+	expect 1 sent 200 "a LINE reply with quick-reply items"
+	if "$PY" - "$T/emu.record" <<-'EOF'
+		import json, sys
+		r = [json.loads(l) for l in open(sys.argv[1])][-1]
+		assert r["endpoint"] == "reply" and r["reply_token"] == "rt-0001", r
+		assert r["messages"] == ["Which ones?", "Choose:"], r
+		assert r["quick_reply"] == [
+		    {"label": "All", "data": "cat=7", "text": "All"},
+		    {"label": "健康・検診", "data": "cat=1", "text": "健康・検診"}], r
+		assert "retry_key" not in r, r
+		EOF
+	then ok "the emulator got the reply token, the texts and the postback items"
+	else not_ok "the emulator's record of the reply differs"
+	fi
+	job reply ja rt-0002 - - - - "one" "qr:123456789012345678901|x|y" | drive -c "$T/l.conf"
+	expect 1 permanent 400 "a quick-reply label over 20 characters: LINE's 400"
+
 	# the monthly quota for real: --quota 1
 	start_emu quota --quota 1
 	write_conf "$T/l.conf" "smtp://127.0.0.1:$SP"
@@ -517,6 +538,8 @@ else
 	} | drive -c "$T/l.conf"
 	expect 1 sent 200 "the month's only message"
 	expect 2 quota 429 "the next one: monthly limit"
+	job reply ja rt-0003 - - - - "still" | drive -c "$T/l.conf"
+	expect 1 sent 200 "a reply is free of the monthly quota"
 
 	# LINE and email jobs through the same loops
 	{

@@ -2,8 +2,9 @@
 # units.sh - the systemd units: one per role, each as tight as its role
 # allows.  Prints `systemd-analyze security --offline=true` exposure of
 # every unit in systemd/ (at most 2.0 each) and checks the walls the units
-# put around each role: the queue has no network, the senders cannot see the
-# store, each role runs as its own user, none leaves a core dump.
+# put around each role: the queue has no network, the senders and the
+# gateway cannot see the store, each role runs as its own user, none leaves
+# a core dump.
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
@@ -82,4 +83,35 @@ for u in $(cd "$U" && ls oshirase-sender*.service); do
 		ok "$u: runs as $su, not as the queue's user $qu" ||
 		not_ok "$u: User=$su (the queue's is $qu)"
 done
+# the gateway: the network and the LINE channel secret, never the store
+G=oshirase-gateway.service
+if [ -f "$U/$G" ]; then
+	key $G InaccessiblePaths | grep -q '/var/lib/oshirase' &&
+		ok "$G: /var/lib/oshirase inaccessible" || not_ok "$G: can read /var/lib/oshirase"
+	key $G LoadCredential | grep -q '^line-channel-secret:' &&
+		ok "$G: the channel secret by LoadCredential=" ||
+		not_ok "$G: no LoadCredential=line-channel-secret"
+	key $G LoadCredential | grep -q -e '^line-token:' -e '^smtp-password:' -e 'curve' &&
+		not_ok "$G loads a credential that is not its own" ||
+		ok "$G holds no sender or queue credential"
+	key $G StateDirectory | grep -q . && not_ok "$G: has a StateDirectory" ||
+		ok "$G: no StateDirectory"
+	[ "$(key $G RestrictAddressFamilies | tr ' ' '\n' | sort | tr '\n' ' ')" = \
+	    "AF_INET AF_INET6 AF_UNIX " ] && ok "$G: AF_INET, AF_INET6 and AF_UNIX only" ||
+		not_ok "$G: RestrictAddressFamilies is '$(key $G RestrictAddressFamilies)'"
+	gu=$(key $G User) qu=$(key oshirased.service User)
+	[ -n "$gu" ] && [ "$gu" != "$qu" ] && [ "$gu" != root ] &&
+		ok "$G: runs as $gu, not as the queue's user $qu" ||
+		not_ok "$G: User=$gu (the queue's is $qu)"
+	[ "$(key $G SupplementaryGroups)" = oshirase ] &&
+		ok "$G: group oshirase (the queue's actions socket)" ||
+		not_ok "$G: SupplementaryGroups is '$(key $G SupplementaryGroups)'"
+	[ "$(key $G Type)" = notify ] && ok "$G: Type=notify" || not_ok "$G: not Type=notify"
+	case " $(key $G RestartPreventExitStatus) " in
+	*" 78 "*) ok "$G: no restart after exit 78 (a bad or unsafe secret file)" ;;
+	*) not_ok "$G: RestartPreventExitStatus is '$(key $G RestartPreventExitStatus)'" ;;
+	esac
+else
+	not_ok "no $G in systemd/"
+fi
 finish

@@ -7,14 +7,18 @@
 #                    network: the senders are other processes)
 #   oshirase-audit   the log format, the Merkle code and small utilities:
 #                    no LMDB, ZeroMQ, libcurl, libmicrohttpd, no writer code
-#   every installed program: nothing from libmicrohttpd
+#   oshirase-gateway the only one that hears residents: libmicrohttpd,
+#                    but nothing of the store, the contacts key (addrbox),
+#                    the tokens' keys, the rules or the log; no LMDB, no
+#                    libcurl
+#   every other installed program: nothing from libmicrohttpd
 # SPDX-License-Identifier: MIT
 . "$TOP/tests/integration/lib.sh"
 
 command -v nm >/dev/null 2>&1 && command -v readelf >/dev/null 2>&1 ||
 	skip_all "no nm/readelf (binutils)"
 B=$(dirname "$OSHIRASE")
-INSTALLED="oshirased oshirase-sender oshirase oshirase-audit"
+INSTALLED="oshirased oshirase-sender oshirase oshirase-audit oshirase-gateway"
 
 # syms PROG: every symbol name the program defines or imports, one a line
 syms() {
@@ -69,7 +73,20 @@ none oshirase-audit "LMDB, ZeroMQ, libcurl or libmicrohttpd" '^(mdb_|zmq_|curl_|
 none oshirase-audit "store, contacts or writer code" "$STORE|^outlog_|^pseudo_"
 nolib oshirase-audit liblmdb libzmq libcurl libmicrohttpd
 
+# the gateway: the channel secret, HTTP and the action frames; it can
+# neither open the store nor decrypt a contact nor open or make a token
+none oshirase-gateway "store, contacts, rules or match code" "$STORE"
+none oshirase-gateway "contacts-key, token or pseudonym code" \
+	'^(addrbox_|token_|pseudo_|crypto_box_seal_open|crypto_kdf_)'
+none oshirase-gateway "sealed-log code" '^(outlog_|sealfmt_|merkle_)'
+none oshirase-gateway "libcurl" '^curl_'
+nolib oshirase-gateway liblmdb libcurl
+syms oshirase-gateway | grep -q '^MHD_start_daemon$' &&
+	syms oshirase-gateway | grep -q '^webhook_verify$' &&
+	ok "oshirase-gateway holds libmicrohttpd and the webhook code" ||
+	not_ok "oshirase-gateway: no MHD_start_daemon or webhook_verify (the checks above prove nothing)"
 for p in $INSTALLED; do
+	[ "$p" = oshirase-gateway ] && continue
 	none "$p" "libmicrohttpd" '^MHD_'
 	nolib "$p" libmicrohttpd
 done
@@ -79,6 +96,6 @@ ip=$(make -s -n -C "$TOP" install DESTDIR="$T/inst" 2>/dev/null | grep 'install 
 n=0
 for p in $INSTALLED; do case " $ip " in *"/$p "*) n=$((n + 1)) ;; esac; done
 case $ip in *gen*|*emulator*|*drive*) not_ok "make install installs a test program: $ip" ;;
-	*) [ $n -eq 4 ] && ok "make install installs the 4 programs and no test program" ||
+	*) [ $n -eq 5 ] && ok "make install installs the 5 programs and no test program" ||
 		not_ok "make install installs: '$ip'" ;; esac
 finish

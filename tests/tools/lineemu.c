@@ -1,12 +1,15 @@
 /* lineemu.c - oshirase-line-emulator: the LINE Messaging API push endpoints
- * on loopback, for tests
+ * on loopback, and the residents who use a city's LINE account, for tests
  * SPDX-License-Identifier: MIT
  *
  * A real HTTP/1.1 server (libmicrohttpd, a pool of epoll threads) on
  * 127.0.0.1 that answers the way LINE's Messaging API reference documents
  * push, multicast, retry keys, rate limits and the monthly quota, so that
  * the senders can be tested against it with their real HTTP client,
- * faults included.
+ * faults included.  It also plays residents: scripted users who follow,
+ * write, tap postback buttons and unfollow, whose events it signs and
+ * POSTs to the gateway's webhook as LINE does, and whose replies (the
+ * reply endpoint, with the reply tokens it issued) it keeps.
  *
  * What it owns: its listening socket, the files named by --record and
  * --port-file (appended / replaced), and in memory the retry keys, the
@@ -42,6 +45,10 @@
  *   --fault-seed N      seed of the fault draws (default: random)
  *   --retry-key-ttl S   how long an accepted retry key is kept (86400)
  *   --threads N         server threads (default 4)
+ *   --webhook URL       where residents' events are POSTed (http or https)
+ *   --channel-secret FILE  the channel secret (the file's one line), the
+ *                       key that signs them; needed with --webhook
+ *   --reply-token-ttl S how long a reply token is valid (default 60)
  *   -v                  log every request (id, endpoint, status)
  * Files of user ids: one "U" + 32 lowercase hex digits a line; empty lines
  * and lines starting with '#' are skipped; anything else exits 65.
@@ -51,6 +58,12 @@
  *   POST /v2/bot/message/multicast   200 {}
  *   GET  /v2/bot/message/quota       {"type":"limited","value":N} / none
  *   GET  /v2/bot/message/quota/consumption   {"totalUsage":K}
+ *   POST /v2/bot/message/reply       200 {"sentMessages":[...]}; with
+ *                            --webhook, a token not issued with an
+ *                            event, used or expired: 400 {"message":
+ *                            "Invalid reply token"}; without it (no
+ *                            residents played, no token issued) any
+ *                            replyToken is taken
  * and the emulator's own (no token, no faults, not rate limited):
  *   GET  /emulator/stats     {"requests","accepted","delivered","blocked",
  *                            "duplicates_409","rate_limited",
@@ -70,6 +83,38 @@
  *                            Retry-After: N (0: none).  All
  *                            fields are checked before any is applied;
  *                            the answer is the new settings.
+ * Residents (lineemu_residents.c; 503 without --webhook):
+ *   POST /emulator/follow    {"user":"U..."}              follow event
+ *   POST /emulator/text      {"user":"U...","text":"..."} message event
+ *   POST /emulator/postback  {"user":"U...","data":"..."} postback event
+ *   POST /emulator/unfollow  {"user":"U..."}              unfollow event
+ *   POST /emulator/redeliver {"user":"U..."}  that user's last event
+ *                            again: same webhookEventId, replyToken and
+ *                            timestamp, deliveryContext.isRedelivery true
+ *   POST /emulator/raw[?signature=valid|none|forged|other-body|VALUE]
+ *                            the request body as it is, signed (valid,
+ *                            the default), with no X-Line-Signature, with
+ *                            one made with another key, one over another
+ *                            body, or the header VALUE given
+ *     Each builds {"destination":"U...","events":[EVENT]} as LINE does
+ *     (type, mode "active", timestamp in ms, source {type user, userId},
+ *     webhookEventId a ULID, deliveryContext {isRedelivery}, replyToken
+ *     for follow, message and postback, follow {isUnblocked}, message
+ *     {id, type text, quoteToken, text}, postback {data}), signs it
+ *     (X-Line-Signature: base64 HMAC-SHA256 of the body, the secret's
+ *     text as key), POSTs it and answers with the webhook's status and
+ *     {"status","webhookEventId","replyToken","answer"} (502 with
+ *     "message" when the webhook gives no answer in 10 s).
+ *   GET  /emulator/replies?user=U...  {"user","replies":[{"replyToken",
+ *                            "delivered","texts":[...],"quickReply":[{type,
+ *                            label,data,displayText}],"messages":[as
+ *                            posted]}]}, oldest first
+ * /emulator/stats adds "webhooks", "webhook_errors" (not 2xx or no
+ * answer), "replies", "reply_invalid", "unfollowed_dropped".
+ * A user who unfollowed has blocked the account: a push or multicast to
+ * them is answered 200 with sentMessages, recorded "delivered": false,
+ * counts nothing against the quota and adds to "unfollowed_dropped",
+ * until they follow again (follow.isUnblocked true).
  *
  * Record (--record): one JSON object a line, appended and flushed under
  * the emulator's one mutex before the 200 is sent, so a client that got
@@ -80,6 +125,13 @@
  *    "delivered":true|false}
  * "delivered" is false for a blocked user (LINE answers 200 but sends
  * nothing and counts nothing).  Only accepted (200) requests are recorded.
+ * A reply is one line:
+ *   {"v":1,"request_id":"<uuid>","endpoint":"reply","reply_token":"...",
+ *    "messages":["text",...],"quick_reply":[{"label","data","text"},...],
+ *    "delivered":true|false,"to":"U..."}
+ * quick_reply the last message's postback items (text: displayText);
+ * "to" only for a token issued with an event; "delivered" false if that
+ * user has unfollowed since.
  * To change the format, add fields at the end and keep "v"; renaming or
  * removing one means LINEEMU_RECORD_VERSION + 1.
  *
@@ -142,11 +194,26 @@
  *   - Unknown paths are 404 {"message":"Not found"}, a wrong method 405.
  *   - Message ids are 18 decimal digits from a counter; a quoteToken is a
  *     keyed hash of the id (base64url), so a 409 repeats the original's.
+ *   - Reply: the body is checked first (as push: 1..5 text messages;
+ *     quickReply 1..13 items of type action, postback or message actions
+ *     only, label 1..20, data 1..300, displayText and text <= 300 UTF-16
+ *     units), then the token, so a refused body uses no token; a retry
+ *     key is 400 (LINE takes them on push and multicast only); injected
+ *     statuses and --fail-rate apply to reply as to push, and a refused
+ *     reply leaves its token unused.  Replies are free (no quota); they
+ *     count in "accepted" and "delivered" as pushes do.  A reply token
+ *     is 32 hex digits, valid from its event's making.
+ *   - A redelivered event keeps its reply token, used or not.  Text and
+ *     postbacks from a user who unfollowed are refused (409: LINE sends
+ *     none); from a user never seen they are sent.  A follow from a user
+ *     who already follows is sent too.  "destination" is a hash of the
+ *     secret, fixed for a channel as LINE's bot user id is.
  */
 #include "lineemu.h"
 #include "log.h"
 #include "util.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -171,7 +238,9 @@ usage(FILE *f, int full)
 	    "[--drop-rate P]\n"
 	    "           [--lost-response-rate P] [--latency-ms N] "
 	    "[--fault-seed N]\n"
-	    "           [--retry-key-ttl S] [--threads N] [-v]\n");
+	    "           [--retry-key-ttl S] [--threads N] [-v]\n"
+	    "           [--webhook URL --channel-secret FILE] "
+	    "[--reply-token-ttl S]\n");
 	if (!full)
 		return;
 	fprintf(f,
@@ -202,11 +271,17 @@ usage(FILE *f, int full)
 	    "  --retry-key-ttl S   seconds an accepted retry key is kept "
 	    "(default 86400)\n"
 	    "  --threads N         server threads (default 4)\n"
+	    "  --webhook URL       where the residents' events are POSTed\n"
+	    "  --channel-secret FILE  the channel secret that signs them\n"
+	    "  --reply-token-ttl S seconds a reply token is valid (default 60)\n"
 	    "  -v, --verbose       log every request\n"
 	    "  --help              print this help\n"
 	    "\n"
-	    "Control: GET /emulator/stats, GET and POST /emulator/faults (see "
-	    "tools/lineemu.c).\n");
+	    "Control: GET /emulator/stats, GET and POST /emulator/faults; "
+	    "residents:\n"
+	    "POST /emulator/follow, text, postback, unfollow, redeliver, raw; "
+	    "GET\n"
+	    "/emulator/replies?user=U... (see tests/tools/lineemu.c).\n");
 }
 
 static int
@@ -305,8 +380,9 @@ write_port_file(const char *path, unsigned port)
 
 struct opts {
 	const char *token_file, *port_file, *record, *blocked, *known;
+	const char *webhook, *secret;
 	unsigned port, rate, threads;
-	uint64_t quota, month_usage, seed, key_ttl;
+	uint64_t quota, month_usage, seed, key_ttl, reply_ttl;
 	int have_quota, have_seed, verbose;
 	struct faults f;
 };
@@ -317,7 +393,8 @@ parse_options(struct opts *o, int argc, char **argv)
 {
 	enum { O_TOKEN = 256, O_PORT, O_PORT_FILE, O_RECORD, O_BLOCKED,
 	    O_KNOWN, O_QUOTA, O_MONTH_USAGE, O_RATE, O_FAIL, O_DROP, O_LOST,
-	    O_LATENCY, O_SEED, O_TTL, O_THREADS, O_LAST = O_THREADS };
+	    O_LATENCY, O_SEED, O_TTL, O_THREADS, O_WEBHOOK, O_SECRET,
+	    O_REPLY_TTL, O_LAST = O_REPLY_TTL };
 	static const struct option longopts[] = {
 		{ "token-file", required_argument, NULL, O_TOKEN },
 		{ "port", required_argument, NULL, O_PORT },
@@ -335,6 +412,9 @@ parse_options(struct opts *o, int argc, char **argv)
 		{ "fault-seed", required_argument, NULL, O_SEED },
 		{ "retry-key-ttl", required_argument, NULL, O_TTL },
 		{ "threads", required_argument, NULL, O_THREADS },
+		{ "webhook", required_argument, NULL, O_WEBHOOK },
+		{ "channel-secret", required_argument, NULL, O_SECRET },
+		{ "reply-token-ttl", required_argument, NULL, O_REPLY_TTL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -346,6 +426,7 @@ parse_options(struct opts *o, int argc, char **argv)
 	o->rate = 2000;
 	o->threads = 4;
 	o->key_ttl = 86400;
+	o->reply_ttl = 60;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
@@ -402,6 +483,16 @@ parse_options(struct opts *o, int argc, char **argv)
 			bad = parse_u64(optarg, 864000, &o->key_ttl) ||
 			    o->key_ttl == 0;
 			break;
+		case O_WEBHOOK:
+			o->webhook = optarg;
+			break;
+		case O_SECRET:
+			o->secret = optarg;
+			break;
+		case O_REPLY_TTL:
+			bad = parse_u64(optarg, 864000, &o->reply_ttl) ||
+			    o->reply_ttl == 0;
+			break;
 		case O_THREADS:
 			bad = parse_u64(optarg, 64, &v) || v == 0;
 			o->threads = (unsigned)v;
@@ -440,6 +531,11 @@ parse_options(struct opts *o, int argc, char **argv)
 		usage(stderr, 0);
 		return EXIT_USAGE;
 	}
+	if (o->webhook != NULL && o->secret == NULL) {
+		log_warnx("line-emulator: --webhook needs --channel-secret");
+		usage(stderr, 0);
+		return EXIT_USAGE;
+	}
 	return -1;
 }
 
@@ -452,6 +548,7 @@ emu_free(struct emu *e)
 	free(e->blocked.ids);
 	free(e->known.ids);
 	free(e->keys.e);
+	emu_residents_free(&e->rs);
 	pthread_mutex_destroy(&e->mu);
 	free(e);
 }
@@ -470,13 +567,17 @@ main(int argc, char **argv)
 	log_init("oshirase-line-emulator", LOG_LEVEL_INFO);
 	if (sodium_init() < 0)
 		fatalx("line-emulator: sodium_init failed");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("line-emulator: curl_global_init failed");
 	if ((rc = parse_options(&o, argc, argv)) >= 0)
 		return rc;
 	if (o.verbose)
 		log_init(NULL, LOG_LEVEL_DEBUG);
 	e = xcalloc(1, sizeof(*e));
 	pthread_mutex_init(&e->mu, NULL);
-	if ((rc = token_load(e, o.token_file)) != 0 ||
+	if ((rc = emu_residents_init(&e->rs, o.webhook, o.secret,
+	    o.reply_ttl)) != 0 ||
+	    (rc = token_load(e, o.token_file)) != 0 ||
 	    (o.blocked != NULL &&
 	    (rc = emu_userset_load(&e->blocked, o.blocked, "--blocked")) != 0) ||
 	    (o.known != NULL &&
@@ -499,6 +600,7 @@ main(int argc, char **argv)
 	emu_gcra_init(&e->lim[EP_MULTICAST], 200);
 	emu_gcra_init(&e->lim[EP_QUOTA], 2000);
 	emu_gcra_init(&e->lim[EP_CONSUMPTION], 2000);
+	emu_gcra_init(&e->lim[EP_REPLY], 2000);
 	randombytes_buf(e->keys.hkey, sizeof(e->keys.hkey));
 	randombytes_buf(e->qt_key, sizeof(e->qt_key));
 	e->key_ttl = (int64_t)o.key_ttl * LE_NS;
@@ -563,5 +665,6 @@ out:
 	    PRIu64 " faults", e->st.requests, e->st.accepted, e->st.delivered,
 	    e->st.rate_limited, e->st.faults);
 	emu_free(e);
+	curl_global_cleanup();
 	return rc;
 }

@@ -13,6 +13,10 @@
  *   lineemu_state.c  the state they consult: the clock and the month's
  *                    usage, the fault draws, the rate limiters, the user
  *                    id sets, the retry keys
+ *   lineemu_residents.c  the residents it plays: signed webhook events
+ *                    posted to --webhook, the /emulator/ endpoints that
+ *                    script them, reply tokens and the reply endpoint,
+ *                    who has unfollowed (pushes to them are dropped)
  * Threads: libmicrohttpd's pool calls in with any connection; everything
  * in struct emu above "immutable" is guarded by emu.mu, and the functions
  * named *_locked expect it held.
@@ -50,8 +54,10 @@
 
 enum ep {
 	EP_PUSH, EP_MULTICAST, EP_QUOTA, EP_CONSUMPTION,	/* rate limited */
+	EP_REPLY,
 	EP_NLIMITED,
 	EP_STATS = EP_NLIMITED, EP_FAULTS_GET, EP_FAULTS_SET,
+	EP_RESIDENT,			/* lineemu_residents.c's /emulator/ */
 	EP_NOT_FOUND, EP_BAD_METHOD
 };
 
@@ -113,6 +119,30 @@ struct timer {
 	pthread_t thread;
 };
 
+/* The residents the emulator plays (lineemu_residents.c), under their
+ * own mutex: who follows, each one's last event and replies, the reply
+ * tokens issued with events. */
+struct resident;
+struct rtoken;
+struct residents {
+	pthread_mutex_t mu;
+	struct resident **tab;		/* open addressing by user id */
+	size_t cap, n;
+	struct rtoken *tok;		/* open addressing by token */
+	size_t tcap, tused;
+	uint64_t next_msg_id;
+	uint64_t webhooks, webhook_errors, replies, reply_invalid;
+	uint64_t unfollowed_dropped;
+
+	/* immutable once the server runs */
+	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	int64_t token_ttl;		/* ns */
+	char *webhook;			/* NULL: no --webhook */
+	char *secret;			/* sodium_malloc'ed */
+	size_t secret_len;
+	char destination[LE_UID_LEN + 1];
+};
+
 struct emu {
 	pthread_mutex_t mu;		/* guards everything up to "immutable" */
 	struct faults f;
@@ -134,6 +164,7 @@ struct emu {
 	int64_t key_ttl;
 	uint8_t qt_key[crypto_generichash_KEYBYTES];
 	struct timer tm;
+	struct residents rs;		/* its own mutex */
 };
 
 struct req {
@@ -207,5 +238,34 @@ struct MHD_Daemon *emu_http_start(struct emu *e, unsigned port,
  * and drop faults: everything from the rate limit on. */
 enum MHD_Result emu_line_api(struct emu *e, struct MHD_Connection *conn,
     struct req *r);
+/* Add to details LINE's errors in a messages array (push, multicast and
+ * reply alike). */
+void emu_check_messages(json_t *details, const json_t *msgs);
+/* sentMessages of n messages whose ids start at first. */
+json_t *emu_sent_messages(const struct emu *e, uint64_t first, unsigned n);
+
+/* ---- lineemu_residents.c ---------------------------------------------- */
+
+/* Set up rs: webhook URL (NULL: none), the channel secret's file (NULL:
+ * none), reply tokens valid ttl seconds.  0, or an exit status after a
+ * message. */
+int emu_residents_init(struct residents *rs, const char *webhook,
+    const char *secret_path, uint64_t ttl);
+void emu_residents_free(struct residents *rs);
+/* Whether the user has unfollowed (blocked) the account. */
+int emu_resident_unfollowed(struct residents *rs, const uint8_t id[16]);
+/* n pushes accepted for unfollowed users: counted as dropped. */
+void emu_residents_dropped(struct residents *rs, unsigned n);
+/* The residents' counters added to the stats object o. */
+void emu_residents_stats(struct residents *rs, json_t *o);
+/* Add to details the errors of messages[i].quickReply (NULL: none). */
+void emu_check_quick_reply(json_t *details, const json_t *qr, size_t i);
+/* POST /v2/bot/message/reply with root its parsed JSON object. */
+enum MHD_Result emu_reply_api(struct emu *e, struct MHD_Connection *conn,
+    const struct req *r, const json_t *root);
+/* The /emulator/ endpoints that script residents (EP_RESIDENT). */
+enum MHD_Result emu_residents_control(struct emu *e,
+    struct MHD_Connection *conn, const struct req *r, const char *method,
+    const char *url);
 
 #endif

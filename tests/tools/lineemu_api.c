@@ -1,4 +1,4 @@
-/* lineemu_api.c - oshirase-line-emulator: push, multicast and quota
+/* lineemu_api.c - oshirase-line-emulator: push, multicast, reply and quota
  * SPDX-License-Identifier: MIT
  *
  * LINE's endpoints, the checks in the order lineemu.c's top comment gives:
@@ -31,8 +31,8 @@ quote_token(const struct emu *e, uint64_t id, char *out, size_t outlen)
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-static json_t *
-sent_messages(const struct emu *e, uint64_t first, unsigned n)
+json_t *
+emu_sent_messages(const struct emu *e, uint64_t first, unsigned n)
 {
 	json_t *a = json_array();
 
@@ -76,8 +76,8 @@ check_user_id(json_t *details, const json_t *v, const char *prop)
 		    "lowercase hexadecimal digits", "%s", prop);
 }
 
-static void
-check_messages(json_t *details, const json_t *msgs)
+void
+emu_check_messages(json_t *details, const json_t *msgs)
 {
 	static const char *const other_types[] = { "image", "video", "audio",
 	    "location", "sticker", "template", "imagemap", "flex" };
@@ -132,6 +132,7 @@ check_messages(json_t *details, const json_t *msgs)
 		    json_string_length(text)) > LE_MAX_TEXT_UNITS)
 			detail(details, "Length must be at most 5000 UTF-16 code "
 			    "units", "messages[%zu].text", i);
+		emu_check_quick_reply(details, json_object_get(m, "quickReply"), i);
 	}
 }
 
@@ -191,7 +192,7 @@ validate(const json_t *root, enum ep ep)
 			snprintf(prop, sizeof(prop), "to[%zu]", i);
 			check_user_id(details, json_array_get(to, i), prop);
 		}
-	check_messages(details, json_object_get(root, "messages"));
+	emu_check_messages(details, json_object_get(root, "messages"));
 	check_options(details, root);
 	return details;
 }
@@ -206,7 +207,7 @@ reply_409(struct emu *e, struct MHD_Connection *conn, const struct req *r,
 
 	if (r->ep == EP_PUSH && k->ep == EP_PUSH)
 		json_object_set_new(body, "sentMessages",
-		    sent_messages(e, k->first_id, k->n));
+		    emu_sent_messages(e, k->first_id, k->n));
 	return emu_reply(conn, r, 409, body, k->req_id);
 }
 
@@ -264,7 +265,7 @@ accept_send(struct emu *e, struct MHD_Connection *conn, const struct req *r,
 	json_t *msgs = json_object_get(root, "messages");
 	json_t *tov[LE_MAX_MULTICAST];
 	int blocked[LE_MAX_MULTICAST];
-	size_t nto, ndeliv = 0, reclen = 0;
+	size_t nto, ndeliv = 0, reclen = 0, nunf = 0;
 	unsigned nmsg = (unsigned)json_array_size(msgs);
 	struct keyent ent;
 	uint64_t first = 0;
@@ -285,6 +286,10 @@ accept_send(struct emu *e, struct MHD_Connection *conn, const struct req *r,
 
 		emu_uid_parse(json_string_value(tov[i]), json_string_length(tov[i]), id);
 		blocked[i] = emu_userset_has(&e->blocked, id);
+		if (!blocked[i] && emu_resident_unfollowed(&e->rs, id)) {
+			blocked[i] = 1;		/* unfollowed: 200, dropped */
+			nunf++;
+		}
 		if (e->have_known && !blocked[i] && !emu_userset_has(&e->known, id))
 			return emu_reply_msg(conn, r, 400, "%s", LE_MSG_FAILED);
 		ndeliv += !blocked[i];
@@ -342,13 +347,14 @@ accept_send(struct emu *e, struct MHD_Connection *conn, const struct req *r,
 		e->st.lost++;
 	pthread_mutex_unlock(&e->mu);
 	free(rec);
+	emu_residents_dropped(&e->rs, (unsigned)nunf);
 
 	if (lost)
 		return MHD_NO;
 	if (r->ep == EP_MULTICAST)
 		return emu_reply(conn, r, 200, json_object(), NULL);
 	return emu_reply(conn, r, 200, json_pack("{s:o}", "sentMessages",
-	    sent_messages(e, first, nmsg)), NULL);
+	    emu_sent_messages(e, first, nmsg)), NULL);
 }
 
 static int
@@ -395,17 +401,18 @@ emu_line_api(struct emu *e, struct MHD_Connection *conn, struct req *r)
 	json_t *root, *details;
 	enum MHD_Result ret;
 	int ok, sending = r->ep == EP_PUSH || r->ep == EP_MULTICAST;
+	int faulty = sending || r->ep == EP_REPLY;
 
 	pthread_mutex_lock(&e->mu);
 	if (!(ok = emu_gcra_allow_locked(&e->lim[r->ep], emu_now_ns())))
 		e->st.rate_limited++;
-	else if (sending && e->f.status_count > 0) {
+	else if (faulty && e->f.status_count > 0) {
 		e->f.status_count--;
 		status = e->f.status;
 		memcpy(smsg, e->f.status_message, sizeof(smsg));
 		after = e->f.retry_after;
 		e->st.faults++;
-	} else if (sending && emu_chance(e, e->f.fail_rate)) {
+	} else if (faulty && emu_chance(e, e->f.fail_rate)) {
 		status = 500;
 		e->st.faults++;
 	}
@@ -475,6 +482,11 @@ emu_line_api(struct emu *e, struct MHD_Connection *conn, struct req *r)
 		json_decref(root);
 		return emu_reply_msg(conn, r, 400, "The request body could not be "
 		    "parsed as JSON (line: %d, column: %d)", line, col);
+	}
+	if (r->ep == EP_REPLY) {
+		ret = emu_reply_api(e, conn, r, root);
+		json_decref(root);
+		return ret;
 	}
 	details = validate(root, r->ep);
 	if (json_array_size(details) > 0) {

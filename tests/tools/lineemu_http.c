@@ -28,16 +28,24 @@ static const struct {
 } routes[] = {
 	{ "POST", "/v2/bot/message/push", EP_PUSH },
 	{ "POST", "/v2/bot/message/multicast", EP_MULTICAST },
+	{ "POST", "/v2/bot/message/reply", EP_REPLY },
 	{ "GET", "/v2/bot/message/quota", EP_QUOTA },
 	{ "GET", "/v2/bot/message/quota/consumption", EP_CONSUMPTION },
 	{ "GET", "/emulator/stats", EP_STATS },
 	{ "GET", "/emulator/faults", EP_FAULTS_GET },
 	{ "POST", "/emulator/faults", EP_FAULTS_SET },
+	{ "POST", "/emulator/follow", EP_RESIDENT },
+	{ "POST", "/emulator/text", EP_RESIDENT },
+	{ "POST", "/emulator/postback", EP_RESIDENT },
+	{ "POST", "/emulator/unfollow", EP_RESIDENT },
+	{ "POST", "/emulator/redeliver", EP_RESIDENT },
+	{ "POST", "/emulator/raw", EP_RESIDENT },
+	{ "GET", "/emulator/replies", EP_RESIDENT },
 };
 
 const char *const emu_ep_names[] = {
-	"push", "multicast", "quota", "consumption", "stats", "faults",
-	"faults", "not-found", "bad-method"
+	"push", "multicast", "quota", "consumption", "reply", "stats",
+	"faults", "faults", "resident", "not-found", "bad-method"
 };
 
 /* ---- the latency timer ---------------------------------------------------- */
@@ -437,11 +445,15 @@ set_faults(struct emu *e, struct MHD_Connection *conn, const struct req *r)
 }
 
 static enum MHD_Result
-control(struct emu *e, struct MHD_Connection *conn, const struct req *r)
+control(struct emu *e, struct MHD_Connection *conn, const struct req *r,
+    const char *method, const char *url)
 {
 	struct faults f;
 	struct stats s;
+	json_t *o;
 
+	if (r->ep == EP_RESIDENT)
+		return emu_residents_control(e, conn, r, method, url);
 	if (r->ep == EP_FAULTS_SET)
 		return set_faults(e, conn, r);
 	pthread_mutex_lock(&e->mu);
@@ -450,7 +462,9 @@ control(struct emu *e, struct MHD_Connection *conn, const struct req *r)
 	pthread_mutex_unlock(&e->mu);
 	if (r->ep == EP_FAULTS_GET)
 		return emu_reply(conn, r, 200, faults_json(&f), NULL);
-	return emu_reply(conn, r, 200, stats_json(&s), NULL);
+	o = stats_json(&s);
+	emu_residents_stats(&e->rs, o);
+	return emu_reply(conn, r, 200, o, NULL);
 }
 
 /* ---- libmicrohttpd callbacks ------------------------------------------------- */
@@ -499,7 +513,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			return emu_reply_msg(conn, r, r->ep == EP_NOT_FOUND ?
 			    404 : 405, r->ep == EP_NOT_FOUND ? "Not found" :
 			    "Method not allowed");
-		return control(e, conn, r);
+		return control(e, conn, r, method, url);
 	}
 	if (r->counted == 0) {
 		r->counted = 1;

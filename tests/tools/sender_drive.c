@@ -5,7 +5,10 @@
  *                [--garbage] [--timeout SECONDS] < JOBS
  *
  * Reads jobs from standard input, one a line, fields separated by TABs:
- *   line|email  ja|en  TO  RETRY_KEY  MESSAGE_ID  UNSUBSCRIBE  SUBJECT  TEXT...
+ *   line|email|reply  ja|en  TO  RETRY_KEY  MESSAGE_ID  UNSUBSCRIBE  SUBJECT
+ *   TEXT...
+ * "reply" is a LINE reply (JOB_REPLY, TO the reply token).  A TEXT field
+ * "qr:LABEL|DATA|DISPLAYTEXT" is a quick-reply item, not a text.
  * "-" is an empty field; \n \r \t \\ and \xHH are unescaped in every
  * field.  Lines that are empty or start with '#' are skipped.  Job ids are
  * 1, 2, ... in input order, every attempt 1.
@@ -111,7 +114,7 @@ read_jobs(void)
 	int rc = 0;
 
 	while ((len = getline(&line, &cap, stdin)) != -1) {
-		char *f[7 + JOB_MAX_TEXTS], *save = NULL, *p;
+		char *f[7 + JOB_MAX_TEXTS + JOB_MAX_ITEMS], *save = NULL, *p;
 		struct job *j;
 		int nf = 0;
 
@@ -124,19 +127,22 @@ read_jobs(void)
 			rc = -1;
 			break;
 		}
-		for (p = strtok_r(line, "\t", &save); p && nf < 7 + JOB_MAX_TEXTS;
+		for (p = strtok_r(line, "\t", &save); p &&
+		    nf < 7 + JOB_MAX_TEXTS + JOB_MAX_ITEMS;
 		    p = strtok_r(NULL, "\t", &save))
 			f[nf++] = p;
 		j = &jobs[njobs];
 		memset(j, 0, sizeof(*j));
 		j->id = njobs + 1;
 		j->attempt = 1;
-		if (nf < 8 || (strcmp(f[0], "line") != 0 && strcmp(f[0], "email") != 0)) {
+		if (nf < 8 || (strcmp(f[0], "line") != 0 && strcmp(f[0], "email") != 0 &&
+		    strcmp(f[0], "reply") != 0)) {
 			fprintf(stderr, "sender_drive: job %zu: bad line\n", njobs + 1);
 			rc = -1;
 			break;
 		}
-		j->channel = strcmp(f[0], "line") == 0 ? CHANNEL_LINE : CHANNEL_EMAIL;
+		j->channel = strcmp(f[0], "email") != 0 ? CHANNEL_LINE : CHANNEL_EMAIL;
+		j->kind = strcmp(f[0], "reply") == 0 ? JOB_REPLY : JOB_PUSH;
 		j->language = strcmp(f[1], "en") == 0 ? LANG_EN : LANG_JA;
 		if (field(j->to, sizeof(j->to), f[2]) != 0 ||
 		    field(j->retry_key, sizeof(j->retry_key), f[3]) != 0 ||
@@ -149,7 +155,27 @@ read_jobs(void)
 			break;
 		}
 		for (int t = 7; t < nf; t++) {
-			char *copy = xstrdup(f[t]);
+			char *copy;
+
+			if (strncmp(f[t], "qr:", 3) == 0 && j->nitems < JOB_MAX_ITEMS) {
+				struct job_item *it = &j->item[j->nitems++];
+				char *sv = NULL, *l = strtok_r(f[t] + 3, "|", &sv);
+				char *d = strtok_r(NULL, "|", &sv);
+				char *x = strtok_r(NULL, "|", &sv);
+
+				if (l == NULL || d == NULL || x == NULL ||
+				    field(it->label, sizeof(it->label), l) != 0 ||
+				    field(it->data, sizeof(it->data), d) != 0 ||
+				    field(it->text, sizeof(it->text), x) != 0) {
+					fprintf(stderr, "sender_drive: job %zu: a bad "
+					    "item\n", njobs + 1);
+					return -1;
+				}
+				continue;
+			}
+			if (j->ntexts == JOB_MAX_TEXTS)
+				break;
+			copy = xstrdup(f[t]);
 
 			j->text_len[j->ntexts] = unescape(copy);
 			j->text[j->ntexts++] = copy;

@@ -54,10 +54,37 @@ job_equal(const struct job *a, const struct job *b)
 	assert_string_equal(a->subject, b->subject);
 	assert_string_equal(a->message_id, b->message_id);
 	assert_string_equal(a->unsubscribe, b->unsubscribe);
+	assert_int_equal(a->kind, b->kind);
 	assert_int_equal(a->ntexts, b->ntexts);
 	for (unsigned i = 0; i < a->ntexts; i++) {
 		assert_int_equal(a->text_len[i], b->text_len[i]);
 		assert_memory_equal(a->text[i], b->text[i], a->text_len[i]);
+	}
+	assert_int_equal(a->nitems, b->nitems);
+	for (unsigned i = 0; i < a->nitems; i++) {
+		assert_string_equal(a->item[i].label, b->item[i].label);
+		assert_string_equal(a->item[i].data, b->item[i].data);
+		assert_string_equal(a->item[i].text, b->item[i].text);
+	}
+}
+
+/* A LINE reply with quick-reply buttons, as the queue makes them. */
+static void
+reply_sample(struct job *j)
+{
+	static const char *const lab[] = { "すべて", "健康・検診", "Health",
+		"受け取らない" };
+
+	job_sample(j);
+	j->kind = JOB_REPLY;
+	j->id = 1ULL << 63 | 5;
+	j->retry_key[0] = '\0';
+	snprintf(j->to, sizeof(j->to), "nHuyWiB7yP5Zw52FIkcQobQuGDXCTA");
+	j->nitems = 4;
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(j->item[i].label, sizeof(j->item[i].label), "%s", lab[i]);
+		snprintf(j->item[i].data, sizeof(j->item[i].data), "cat=%u", i);
+		snprintf(j->item[i].text, sizeof(j->item[i].text), "%s", lab[i]);
 	}
 }
 
@@ -71,7 +98,7 @@ test_job_round_trip(void **state)
 	job_sample(&j);
 	n = job_encode(&j, frame, sizeof(frame));
 	assert_true(n > 0);
-	assert_memory_equal(frame, "OSJ2", 4);
+	assert_memory_equal(frame, "OSJ3", 4);
 	/* big-endian id right after the magic */
 	assert_int_equal(frame[4], 0x01);
 	assert_int_equal(frame[11], 0xef);
@@ -140,7 +167,7 @@ test_job_truncated_refused(void **state)
 
 /* Offsets of the fields of the sample frame. */
 enum { OFF_ID = 4, OFF_ATTEMPT = 12, OFF_TOKEN = 16, OFF_CHANNEL = 24,
-	OFF_LANG = 25, OFF_KEY = 26 };
+	OFF_LANG = 25, OFF_KIND = 26, OFF_KEY = 27 };
 
 static void
 test_job_corrupted_refused(void **state)
@@ -158,9 +185,16 @@ test_job_corrupted_refused(void **state)
 	frame[0] = 'O';
 	frame[3] = '1';		/* the version before the token */
 	assert_int_equal(job_decode(frame, n, &d), -1);
-	frame[3] = '3';		/* a later one */
+	frame[3] = '4';		/* a later one */
 	assert_int_equal(job_decode(frame, n, &d), -1);
-	frame[3] = '2';
+	frame[3] = '2';		/* the older one: its fields are not there */
+	assert_int_equal(job_decode(frame, n, &d), -1);
+	frame[3] = '3';
+	/* the kind: push and reply only */
+	assert_int_equal(frame[OFF_KIND], JOB_PUSH);
+	frame[OFF_KIND] = 2;
+	assert_int_equal(job_decode(frame, n, &d), -1);
+	frame[OFF_KIND] = JOB_PUSH;
 
 	/* the retry key's length says one byte more than there is room for
 	 * in its field (36 + 1 > 36): the whole frame is refused */
@@ -198,6 +232,144 @@ test_job_corrupted_refused(void **state)
 	frame[off + 1] = 0;
 	assert_int_equal(job_decode(frame, n, &d), 0);
 	job_equal(&j, &d);
+	/* the item count, last: 0; one that is not there is short */
+	assert_int_equal(frame[n - 1], 0);
+	frame[n - 1] = 1;
+	assert_int_equal(job_decode(frame, n, &d), -1);
+	frame[n - 1] = 0;
+	assert_int_equal(job_decode(frame, n - 1, &d), -1);
+}
+
+/* A reply with items goes through whole; each field at its largest. */
+static void
+test_job_reply_round_trip(void **state)
+{
+	struct job j, d;
+	size_t n;
+
+	(void)state;
+	reply_sample(&j);
+	n = job_encode(&j, frame, sizeof(frame));
+	assert_true(n > 0);
+	assert_int_equal(frame[OFF_KIND], JOB_REPLY);
+	/* the frame ends with the last item's displayText */
+	assert_memory_equal(frame + n - strlen("受け取らない"), "受け取らない",
+	    strlen("受け取らない"));
+	assert_int_equal(job_decode(frame, n, &d), 0);
+	job_equal(&j, &d);
+	for (size_t len = 0; len < n; len++)
+		assert_int_equal(job_decode(frame, len, &d), -1);
+
+	/* 13 items, 20 characters of three bytes, 300 bytes of data and
+	 * of text */
+	j.nitems = JOB_MAX_ITEMS;
+	for (unsigned i = 0; i < JOB_MAX_ITEMS; i++) {
+		struct job_item *it = &j.item[i];
+
+		it->label[0] = '\0';
+		for (int c = 0; c < JOB_ITEM_LABEL_CHARS; c++)
+			strcat(it->label, "あ");
+		memset(it->data, 'd', JOB_ITEM_DATA_MAX);
+		it->data[JOB_ITEM_DATA_MAX] = '\0';
+		memset(it->text, 't', JOB_ITEM_DATA_MAX);
+		it->text[JOB_ITEM_DATA_MAX] = '\0';
+	}
+	n = job_encode(&j, frame, sizeof(frame));
+	assert_true(n > 0);
+	assert_int_equal(job_decode(frame, n, &d), 0);
+	job_equal(&j, &d);
+	assert_int_equal(job_encode(&j, frame, n - 1), 0);
+}
+
+/* What is not a job is neither encoded nor decoded: an unknown kind, a
+ * reply or items on email, too many items, a label too long, an empty
+ * or too long field. */
+static void
+test_job_reply_refused(void **state)
+{
+	struct job j, d;
+	size_t n, off;
+
+	(void)state;
+	reply_sample(&j);
+	j.kind = 2;
+	assert_int_equal(job_encode(&j, frame, sizeof(frame)), 0);
+	reply_sample(&j);
+	j.channel = CHANNEL_EMAIL;
+	assert_int_equal(job_encode(&j, frame, sizeof(frame)), 0);
+	j.kind = JOB_PUSH;	/* an email push with items */
+	assert_int_equal(job_encode(&j, frame, sizeof(frame)), 0);
+	j.nitems = 0;
+	assert_true(job_encode(&j, frame, sizeof(frame)) > 0);
+	reply_sample(&j);
+	j.nitems = JOB_MAX_ITEMS + 1;
+	assert_int_equal(job_encode(&j, frame, sizeof(frame)), 0);
+	reply_sample(&j);
+	snprintf(j.item[1].label, sizeof(j.item[1].label),
+	    "123456789012345678901");
+	assert_int_equal(job_encode(&j, frame, sizeof(frame)), 0);
+	j.item[1].label[20] = '\0';
+	assert_true(job_encode(&j, frame, sizeof(frame)) > 0);
+	j.item[1].label[0] = '\0';
+	assert_int_equal(job_encode(&j, frame, sizeof(frame)), 0);
+	reply_sample(&j);
+	j.item[2].data[0] = '\0';
+	assert_int_equal(job_encode(&j, frame, sizeof(frame)), 0);
+	reply_sample(&j);
+	j.item[3].text[0] = '\0';
+	assert_int_equal(job_encode(&j, frame, sizeof(frame)), 0);
+
+	/* the same refusals when decoding: a frame made, then changed */
+	reply_sample(&j);
+	n = job_encode(&j, frame, sizeof(frame));
+	assert_true(n > 0);
+	frame[OFF_CHANNEL] = CHANNEL_EMAIL;
+	assert_int_equal(job_decode(frame, n, &d), -1);
+	frame[OFF_CHANNEL] = CHANNEL_LINE;
+	/* the item count: after the texts */
+	off = OFF_KEY;
+	for (int s = 0; s < 5; s++)
+		off += 2 + ((size_t)frame[off] << 8 | frame[off + 1]);
+	off++;
+	for (unsigned t = 0; t < j.ntexts; t++)
+		off += 4 + ((size_t)frame[off + 2] << 8 | frame[off + 3]);
+	assert_int_equal(frame[off], 4);
+	frame[off] = JOB_MAX_ITEMS + 1;
+	assert_int_equal(job_decode(frame, n, &d), -1);
+	frame[off] = 4;
+	/* the first label (すべて, 9 bytes) made empty by its length: the
+	 * frame is then 9 bytes too long, and an empty label is refused */
+	assert_int_equal(frame[off + 2], 9);
+	frame[off + 2] = 0;
+	assert_int_equal(job_decode(frame, n, &d), -1);
+	frame[off + 2] = 9;
+	assert_int_equal(job_decode(frame, n, &d), 0);
+	job_equal(&j, &d);
+}
+
+/* A job of the previous format (OSJ2: no kind, no items) is still read,
+ * as a push without items. */
+static void
+test_job_osj2_read(void **state)
+{
+	struct job j, d;
+	size_t n;
+
+	(void)state;
+	job_sample(&j);
+	n = job_encode(&j, frame, sizeof(frame));
+	/* OSJ2: the same without the kind byte and the item count */
+	memcpy(frame, "OSJ2", 4);
+	memmove(frame + OFF_KIND, frame + OFF_KIND + 1, n - OFF_KIND - 1);
+	n -= 2;
+	memset(&d, 0xff, sizeof(d));
+	assert_int_equal(job_decode(frame, n, &d), 0);
+	job_equal(&j, &d);
+	assert_int_equal(d.kind, JOB_PUSH);
+	assert_int_equal(d.nitems, 0);
+	/* with an item count after it, it is not OSJ2 */
+	frame[n] = 0;
+	assert_int_equal(job_decode(frame, n + 1, &d), -1);
 }
 
 /* A field of 256 bytes in the 256-byte `to` (no room for the NUL). */
@@ -405,6 +577,9 @@ main(void)
 		cmocka_unit_test(test_job_truncated_refused),
 		cmocka_unit_test(test_job_corrupted_refused),
 		cmocka_unit_test(test_job_field_too_long),
+		cmocka_unit_test(test_job_reply_round_trip),
+		cmocka_unit_test(test_job_reply_refused),
+		cmocka_unit_test(test_job_osj2_read),
 		cmocka_unit_test(test_result_round_trip),
 		cmocka_unit_test(test_result_corrupted_refused),
 		cmocka_unit_test(test_result_osr2_read),

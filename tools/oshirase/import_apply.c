@@ -5,8 +5,9 @@
  * transaction: a resident twice in the file is an error first; then the
  * residents database in key order (appends into an empty store), the
  * resident -> household index in resident order, with the contacts of
- * removed residents deleted but those the residents set themselves
- * (import_contact_residents: only the resident changes them; counted).  Last, every household the file touched,
+ * removed residents deleted, whoever set them (a resident who leaves
+ * the city takes their addresses along: the queue seals their removal).
+ * Last, every household the file touched,
  * including one a resident left, must have exactly one head among its
  * members in the store.  import.h lists the other pieces.
  */
@@ -239,17 +240,11 @@ import_apply_residents(struct res_import *ri, struct counts *cnt)
 				goto fail;
 			for (uint8_t ch = CHANNEL_LINE; ch <= CHANNEL_EMAIL; ch++) {
 				uint8_t ck[PSEUDO_LEN + 1];
-				MDB_val cv = { sizeof(ck), ck }, old;
+				MDB_val cv = { sizeof(ck), ck };
 
 				memcpy(ck, row->key + PSEUDO_LEN, PSEUDO_LEN);
 				ck[PSEUDO_LEN] = ch;
-				rc = mdb_get(txn, dbi->contacts, &cv, &old);
-				if (rc == 0 && import_contact_residents(&old)) {
-					cnt->kept++;
-					continue;
-				}
-				if (rc == 0)
-					rc = mdb_del(txn, dbi->contacts, &cv, NULL);
+				rc = mdb_del(txn, dbi->contacts, &cv, NULL);
 				if (rc != 0 && rc != MDB_NOTFOUND)
 					goto fail;
 			}

@@ -466,10 +466,6 @@ out:
 		    "%u removed, %u removals of residents not in the store\n",
 		    file, ri.im.in ? csvin_rows(ri.im.in) : 0, util_now() - t0, cnt.added,
 		    cnt.replaced, cnt.removed, cnt.absent);
-	if (rc == 0 && cnt.kept != 0)
-		log_warnx("%s: warning: kept %u contacts that residents set "
-		    "themselves, of residents this file removes (only the "
-		    "resident changes them)", file, cnt.kept);
 	if (rc == 0 && ri.im.in != NULL && csvin_warnings(ri.im.in) != 0)
 		log_warnx("%s: warning: %lu ids with a space at an end or a "
 		    "byte order mark, taken as they are (see the warnings "
