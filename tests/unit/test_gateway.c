@@ -19,7 +19,7 @@
 
 #include "action.h"
 #include "../../daemon/lib/codes.h"	/* not tests/unit/codes.h */
-#include "codes.h"
+#include "errcodes.h"
 #include "forms.h"
 #include "job.h"
 #include "limits.h"
