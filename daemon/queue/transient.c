@@ -44,6 +44,9 @@ dispatch_transient(struct dispatch *d, const struct job *j)
 	c.id = DISPATCH_TRANSIENT_BIT | ++d->tseq;
 	c.attempt = 1;
 	randombytes_buf(&c.token, sizeof(c.token));
+	if (c.channel == CHANNEL_EMAIL && c.message_id[0] == '\0')
+		snprintf(c.message_id, sizeof(c.message_id), "oshirase.t%llu.%08x",
+		    (unsigned long long)d->tseq, randombytes_random());
 	token = c.token;
 	len = job_encode(&c, frame, sizeof(frame));
 	sodium_memzero(&c, sizeof(c));
