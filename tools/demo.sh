@@ -37,7 +37,7 @@ if mdb_dump -a -p "$D/db" | grep -q "$rid"; then echo "FOUND (bug)"; exit 1; els
 echo "== delivery: the LINE emulator and an SMTP server (aiosmtpd) on 127.0.0.1"
 PY=/usr/bin/python3
 PIDS=""
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done' EXIT
+trap 'rc=$?; for p in $PIDS; do kill "$p" 2>/dev/null || true; done; exit $rc' EXIT
 echo "demo-channel-token" >"$D/line-token"
 chmod 600 "$D/line-token"
 # the channel secret signs the residents' webhooks (emulator -> gateway)
