@@ -439,12 +439,15 @@ mark_started(struct dispatch *d, MDB_txn *txn, struct message *m,
 /* An email's manage link: [email] unsubscribe + a TOKEN_MANAGE token
  * (the recipient, the channel, the address's tag; good for [email]
  * unsubscribe_days) as List-Unsubscribe, and as the body's last
- * paragraph, after a line saying what it is for (render.h). */
+ * paragraph, after a line saying what it is for (render.h); a digest
+ * that has JOB_MAX_TEXTS paragraphs already gets it at the end of its
+ * last. */
 static void
 manage_link(struct dispatch *d, const struct message *m, const char *addr,
     struct job *j)
 {
 	static char foot[2 * TOKEN_TEXT_MAX + CONFIG_PATH_MAX + 256];
+	static char last[20480 + sizeof(foot)];
 	char text[TOKEN_TEXT_MAX];
 	struct token t;
 	int n;
@@ -464,10 +467,21 @@ manage_link(struct dispatch *d, const struct message *m, const char *addr,
 	}
 	n = snprintf(foot, sizeof(foot), "%s\n%s",
 	    render_footer_email(m->language), j->unsubscribe);
-	if (n < 0 || (size_t)n >= sizeof(foot) || j->ntexts >= JOB_MAX_TEXTS)
+	if (n < 0 || (size_t)n >= sizeof(foot))
 		return;
-	j->text[j->ntexts] = foot;
-	j->text_len[j->ntexts++] = (size_t)n;
+	if (j->ntexts < JOB_MAX_TEXTS) {
+		j->text[j->ntexts] = foot;
+		j->text_len[j->ntexts++] = (size_t)n;
+		return;
+	}
+	/* no paragraph left: the footer ends the last one */
+	if (j->text_len[JOB_MAX_TEXTS - 1] + 2 + (size_t)n > sizeof(last))
+		return;
+	memcpy(last, j->text[JOB_MAX_TEXTS - 1], j->text_len[JOB_MAX_TEXTS - 1]);
+	memcpy(last + j->text_len[JOB_MAX_TEXTS - 1], "\n\n", 2);
+	memcpy(last + j->text_len[JOB_MAX_TEXTS - 1] + 2, foot, (size_t)n);
+	j->text[JOB_MAX_TEXTS - 1] = last;
+	j->text_len[JOB_MAX_TEXTS - 1] += 2 + (size_t)n;
 }
 
 /* Make the job of message id, if it may go, into p; with marked, record

@@ -251,6 +251,21 @@ to=$(sed -n 's/^To: *\(.*\)\r*$/\1/p' "$f" | head -1 | tr -d '\r<>')
 UP=$(grep ",email,$to," "$T/city/contacts.csv" | cut -d, -f1 | head -1)
 [ -z "$UP" ] && [ "$to" = resident3@example.jp ] && UP=$ID3
 UP=$(pseudonym_of "$UP")
+# every notice email carries its manage link twice: the header and the
+# body's last paragraph
+nomark=0 nmail=0
+for m in $(grep -l '^List-Unsubscribe-Post:' "$T/mail"/*.eml); do
+	nmail=$((nmail + 1))
+	"$PY" -c '
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+u = m["List-Unsubscribe"].strip("<>")
+b = [p.get_payload(decode=True).decode() for p in m.walk() if p.get_content_type() == "text/plain"][0]
+sys.exit(0 if b.rstrip().endswith(u) else 1)' "$m" || nomark=$((nomark + 1))
+done
+[ "$nmail" -gt 0 ] && [ "$nomark" = 0 ] &&
+	ok "each of the run's $nmail emails ends with its manage link, the List-Unsubscribe URL" ||
+	not_ok "$nomark of $nmail emails do not end with their List-Unsubscribe URL"
 start "${D}T10:40"
 n0=$(consents "$UP")
 s=$(curl -s -o "$T/u.html" -w '%{http_code}' "$url")
