@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+
 #include <time.h>
 #include <unistd.h>
 
@@ -150,8 +151,21 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* MHD_get_connection_values' iterator: keep the last X-Forwarded-For
+ * header's value (a proxy may add its own line rather than append). */
+static enum MHD_Result
+last_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	if (key != NULL && value != NULL && strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
 /* The client's address as text: the peer's, or with trust_proxy the last
- * X-Forwarded-For entry (the one the proxy added) when it is an address. */
+ * X-Forwarded-For entry (the one the proxy added) when it is an address;
+ * an IPv6 address by its /64. */
 static void
 client_addr(struct MHD_Connection *c, const struct http *h, char *out,
     size_t cap)
@@ -163,9 +177,10 @@ client_addr(struct MHD_Connection *c, const struct http *h, char *out,
 	size_t n;
 
 	snprintf(out, cap, "?");
-	if (h->conf->trust_proxy &&
-	    (xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    "X-Forwarded-For")) != NULL) {
+	xff = NULL;
+	if (h->conf->trust_proxy)
+		MHD_get_connection_values(c, MHD_HEADER_KIND, last_xff, &xff);
+	if (xff != NULL) {
 		last = strrchr(xff, ',');
 		last = last ? last + 1 : xff;
 		while (*last == ' ' || *last == '\t')
@@ -174,9 +189,14 @@ client_addr(struct MHD_Connection *c, const struct http *h, char *out,
 		if (n < sizeof(tmp)) {
 			memcpy(tmp, last, n);
 			tmp[n] = '\0';
-			if (inet_pton(AF_INET, tmp, bin) == 1 ||
-			    inet_pton(AF_INET6, tmp, bin) == 1) {
+			if (inet_pton(AF_INET, tmp, bin) == 1) {
 				snprintf(out, cap, "%s", tmp);
+				return;
+			}
+			if (inet_pton(AF_INET6, tmp, bin) == 1) {
+				/* one subscriber holds a /64: count it whole */
+				memset(bin + 8, 0, 8);
+				inet_ntop(AF_INET6, bin, out, (socklen_t)cap);
 				return;
 			}
 		}
@@ -227,9 +247,11 @@ webhook(struct MHD_Connection *c, const struct http *h, struct req *r)
 		webhook_batch_free(&b);
 		return json(c, h, 200, NULL, NULL);
 	}
+	/* each code takes an attempt before it goes, so that the codes of
+	 * one request, or of requests at once, cannot pass the limit together */
 	for (i = 0; i < b.n; i++)
 		if (b.act[i].kind == ACT_LINE_CODE &&
-		    limits_blocked(h->conf->limits, LIMIT_USER, b.act[i].user, now)) {
+		    limits_take(h->conf->limits, LIMIT_USER, b.act[i].user, now) != 0) {
 			b.act[i].flags |= ACT_FLAG_LIMITED;
 			b.act[i].code[0] = '\0';
 		}
@@ -243,11 +265,11 @@ webhook(struct MHD_Connection *c, const struct http *h, struct req *r)
 			status = 503;
 		else if (ans[i].status == ACT_MALFORMED)
 			status = 500;
-		else if (b.act[i].kind == ACT_LINE_CODE &&
+		if (b.act[i].kind == ACT_LINE_CODE &&
 		    !(b.act[i].flags & ACT_FLAG_LIMITED) &&
-		    (ans[i].status == ACT_BADCODE || ans[i].status == ACT_EXPIRED ||
-		    ans[i].status == ACT_USED))
-			limits_fail(h->conf->limits, LIMIT_USER, b.act[i].user, now);
+		    ans[i].status != ACT_BADCODE && ans[i].status != ACT_EXPIRED &&
+		    ans[i].status != ACT_USED)
+			limits_refund(h->conf->limits, LIMIT_USER, b.act[i].user, now);
 	}
 	log_debug("http: webhook: %zu events, %zu read, %zu redelivered: %u",
 	    b.events, b.n, b.redelivered, status);
@@ -423,23 +445,38 @@ register_post(struct MHD_Connection *c, const struct http *h, struct req *r)
 	    strlen(email) >= sizeof(a.address) ||
 	    mailaddr_wire(email, strlen(email), wire, sizeof(wire)) != NULL)
 		return page(c, h, 400, PAGE_BADADDRESS, 0, 0);
+	/* every registration asked counts, against the address and the
+	 * code: each good one mails someone, so a code is no licence to
+	 * mail the world */
+	if (limits_take(h->conf->limits, LIMIT_CODE, norm, now) != 0) {
+		log_info("http: register: the code is limited: 429");
+		return page(c, h, 429, PAGE_LIMITED, 0, 0);
+	}
+	if (limits_take(h->conf->limits, LIMIT_CLIENT, addr, now) != 0) {
+		limits_refund(h->conf->limits, LIMIT_CODE, norm, now);
+		log_info("http: register: limited: 429");
+		return page(c, h, 429, PAGE_LIMITED, 0, 0);
+	}
 	a.kind = ACT_EMAIL_REGISTER;
 	memcpy(a.code, norm, sizeof(norm));
 	memcpy(a.address, email, strlen(email) + 1);
 	a.language = lang != NULL && strcmp(lang, "en") == 0 ? LANG_EN : LANG_JA;
 	limits_client_tag(h->conf->limits, addr, a.client);
 	web_call(h, &a, &ans);
+	if (ans.status != ACT_OK && ans.status != ACT_BADCODE &&
+	    ans.status != ACT_EXPIRED && ans.status != ACT_USED) {
+		/* the queue did nothing: the attempt is given back */
+		limits_refund(h->conf->limits, LIMIT_CODE, norm, now);
+		limits_refund(h->conf->limits, LIMIT_CLIENT, addr, now);
+	}
 	switch (ans.status) {
 	case ACT_OK:
 		return page(c, h, 200, PAGE_REGISTER_SENT, 0, 0);
 	case ACT_BADCODE:
-		limits_fail(h->conf->limits, LIMIT_CLIENT, addr, now);
 		return page(c, h, 400, PAGE_BADCODE, 0, 0);
 	case ACT_EXPIRED:
-		limits_fail(h->conf->limits, LIMIT_CLIENT, addr, now);
 		return page(c, h, 400, PAGE_CODE_EXPIRED, 0, 0);
 	case ACT_USED:
-		limits_fail(h->conf->limits, LIMIT_CLIENT, addr, now);
 		return page(c, h, 409, PAGE_CODE_USED, 0, 0);
 	case ACT_MALFORMED:
 		return page(c, h, 500, PAGE_UNAVAILABLE, 0, 0);
@@ -673,6 +710,7 @@ http_start(const struct http_conf *conf, struct http **out, char *err,
 	    MHD_OPTION_LISTEN_SOCKET, h->fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_conn,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)conf->per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,

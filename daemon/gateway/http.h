@@ -30,7 +30,7 @@ struct http_conf {
 	size_t secret_len;
 	struct gwq *queue;
 	struct limits *limits;
-	long max_body, max_conn, timeout, threads, attempts_window;
+	long max_body, max_conn, per_address, timeout, threads, attempts_window;
 	long queue_timeout;		/* seconds, for the log */
 	int trust_proxy;
 };

@@ -144,6 +144,42 @@ limits_fail(struct limits *l, int kind, const char *key, int64_t now)
 	pthread_mutex_unlock(&l->mu);
 }
 
+int
+limits_take(struct limits *l, int kind, const char *key, int64_t now)
+{
+	uint8_t h[HASH_LEN];
+	struct slot *s;
+	int r = 0;
+
+	hash(l, kind, key, h);
+	pthread_mutex_lock(&l->mu);
+	s = find(l, h, now, 1);
+	if (s->start == 0 || now - s->start >= l->window) {
+		s->start = now > 0 ? now : 1;
+		s->count = 0;
+	}
+	if (s->count >= (uint32_t)l->attempts)
+		r = -1;
+	else
+		s->count++;
+	pthread_mutex_unlock(&l->mu);
+	return r;
+}
+
+void
+limits_refund(struct limits *l, int kind, const char *key, int64_t now)
+{
+	uint8_t h[HASH_LEN];
+	struct slot *s;
+
+	hash(l, kind, key, h);
+	pthread_mutex_lock(&l->mu);
+	if ((s = find(l, h, now, 0)) != NULL && s->count > 0 &&
+	    now - s->start < l->window)
+		s->count--;
+	pthread_mutex_unlock(&l->mu);
+}
+
 void
 limits_client_tag(struct limits *l, const char *addr, char out[65])
 {

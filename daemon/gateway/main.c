@@ -219,6 +219,7 @@ main(int argc, char **argv)
 	hc.limits = lim;
 	hc.max_body = cfg->gw_max_body;
 	hc.max_conn = cfg->gw_max_conn;
+	hc.per_address = cfg->gw_trust_proxy ? 0 : cfg->gw_per_address;
 	hc.timeout = cfg->gw_timeout;
 	hc.queue_timeout = cfg->gw_queue_timeout;
 	hc.threads = cfg->gw_threads;

@@ -253,6 +253,10 @@ event(json_t *ev, struct action *a, int *redelivered)
 	src = json_object_get(ev, "source");
 	if (!json_is_object(src))
 		return WEBHOOK_ESHAPE;
+	v = json_object_get(ev, "mode");
+	if (json_is_string(v) && strcmp(json_string_value(v), "standby") == 0)
+		return 0;	/* another channel answers the user (LINE's
+				 * module channels): not ours to act on */
 	v = json_object_get(src, "type");
 	if (!json_is_string(v) || strcmp(json_string_value(v), "user") != 0)
 		return 0;	/* a group or a room: not a resident's own */
@@ -321,11 +325,9 @@ webhook_parse(const void *body, size_t len, struct webhook_batch *b)
 	for (i = 0; i < n; i++) {
 		redel = 0;
 		r = event(json_array_get(events, i), &b->act[b->n], &redel);
-		if (r < 0) {
-			rc = r;
-			goto done;
-		}
-		if (r == 0)
+		if (r < 0)
+			b->malformed++;	/* skipped: the others still apply */
+		else if (r == 0)
 			b->ignored++;
 		else {
 			b->n++;

@@ -11,10 +11,13 @@
  * The signature is Base64(HMAC-SHA256(key = the channel secret's bytes,
  * message = the raw body)), compared in constant time.  Events read:
  * follow, unfollow, message (text only), postback, from a source of type
- * user; every other event is ignored (counted).  A body that is not JSON,
- * or not of LINE's shape (an object with an array "events" of objects,
- * each with a string "type"; an event read needs a user source with a
- * LINE user id, a webhookEventId and an integer timestamp), is refused.
+ * user, in mode active; every other event is ignored (counted).  A body
+ * that is not JSON, or not an object with an array "events", is refused.
+ * An event of ours not of LINE's shape (not an object with a string
+ * "type"; or without a user source with a LINE user id, a webhookEventId
+ * and an integer timestamp) is skipped and counted, and the others
+ * apply: a 4xx would make LINE drop the whole request, an unfollow in it
+ * too.
  *
  * Postback data (the queue's quick replies): cat=D (D 0..7: the health,
  * child and welfare bits) -> ACT_LINE_CONSENT mask 7; tax=0|1 -> mask 8;
@@ -53,7 +56,10 @@ struct webhook_batch {
 	struct action *act;
 	size_t n;
 	size_t events;		/* events in the body */
-	size_t ignored;		/* events of other types or sources */
+	size_t ignored;		/* events of other types or sources, or in
+				 * standby mode */
+	size_t malformed;	/* events of ours not of LINE's shape:
+				 * skipped, the others applied */
 	size_t redelivered;	/* read events LINE marked isRedelivery */
 };
 /* 0, or WEBHOOK_E* (b is then empty). */

@@ -287,6 +287,10 @@ static const struct ckey {
 	  "65536", 1024, 1048576, "bytes: a larger request body is refused (413)", NULL },
 	{ "gateway", "max_connections", CT_INT, offsetof(struct config, gw_max_conn),
 	  "256", 1, 10000, "connections served at once", NULL },
+	{ "gateway", "max_per_address", CT_INT, offsetof(struct config, gw_per_address),
+	  "32", 0, 10000, "connections one client address may hold at once, "
+	  "against idle connections taking them all (0: no limit; with "
+	  "trust_proxy = yes there is none: every connection is the proxy's)", NULL },
 	{ "gateway", "timeout", CT_INT, offsetof(struct config, gw_timeout),
 	  "10", 1, 300, "seconds an idle connection is kept", NULL },
 	{ "gateway", "queue_timeout", CT_INT, offsetof(struct config, gw_queue_timeout),

@@ -77,7 +77,7 @@ struct config {
 	char gw_actions[CONFIG_PATH_MAX];
 	char gw_line_secret[CONFIG_PATH_MAX];
 	char gw_public_url[CONFIG_PATH_MAX];
-	long gw_max_body, gw_max_conn, gw_timeout, gw_queue_timeout, gw_threads;
+	long gw_max_body, gw_max_conn, gw_per_address, gw_timeout, gw_queue_timeout, gw_threads;
 	long gw_trust_proxy, gw_attempts, gw_attempts_window, gw_confirm_hours;
 	long code_days;				/* [letters] */
 	char code_key[CONFIG_PATH_MAX];

@@ -105,14 +105,15 @@ in_dry() { dry "${2:-$D}" | awk -F'\t' -v p="$1" '$2 == p { f = 1 } END { exit !
 "$OSHIRASE" letters --db "$DB" --rules "$R" --residents "$T/city/residents.csv" \
     --key "$T/key" --date "$D" --out "$T/letters.csv" 2>"$T/letters.err" ||
 	{ not_ok "letters: $(cat "$T/letters.err")"; finish; }
-[ "$(wc -l <"$T/letters.csv")" -ge 5 ] || { not_ok "fewer than 3 letters"; finish; }
+[ "$(wc -l <"$T/letters.csv")" -ge 6 ] || { not_ok "fewer than 3 letters"; finish; }
 row() { sed -n "$(($1 + 1))p" "$T/letters.csv"; }
 ID1=$(row 1 | cut -d, -f1) CODE1=$(row 1 | cut -d, -f2)
 ID2=$(row 2 | cut -d, -f1) CODE2=$(row 2 | cut -d, -f2)
 ID3=$(row 3 | cut -d, -f1) CODE3=$(row 3 | cut -d, -f2)
 ID4=$(row 4 | cut -d, -f1) CODE4=$(row 4 | cut -d, -f2)
+ID5=$(row 5 | cut -d, -f1) CODE5=$(row 5 | cut -d, -f2)
 P1=$(pseudonym_of "$ID1") P2=$(pseudonym_of "$ID2") P3=$(pseudonym_of "$ID3")
-P4=$(pseudonym_of "$ID4")
+P4=$(pseudonym_of "$ID4") P5=$(pseudonym_of "$ID5")
 U1=Ua1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1
 U2=Ub2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2
 U3=Uc3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3
@@ -189,6 +190,19 @@ reply "$U4" 3 >/dev/null
 	ok "... and the same code from another user links (it was good)" ||
 	not_ok "code 2 from another user: records $(consents "$P2")"
 
+# ... nor can they in one request: 6 wrong codes and then a good one in
+# one signed webhook link nothing
+evs=""
+for i in 0 1 2 3 4 5 6; do
+	c=ZZZZ-ZZZZ-ZZZ$i
+	[ $i = 6 ] && c=$CODE5
+	evs="$evs${evs:+,}$(printf '{"type":"message","mode":"active","timestamp":1764547200000,"source":{"type":"user","userId":"Uf6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6"},"webhookEventId":"01JBATCH0000000000000000%02d","deliveryContext":{"isRedelivery":false},"replyToken":"00000000000000000000000000000b%02d","message":{"id":"%d","type":"text","text":"%s","quoteToken":"q"}}' $i $i $i "$c")"
+done
+s=$(curl -s -o /dev/null -w '%{http_code}' --data-binary "{\"destination\":\"Uffffffffffffffffffffffffffffffff\",\"events\":[$evs]}" "$EMU/emulator/raw?signature=valid")
+[ "$s" = 200 ] && [ "$(consents "$P5")" = 0 ] &&
+	ok "6 wrong codes and a good one in one webhook: 200, nothing linked (the attempts are taken before the queue is asked)" ||
+	not_ok "a batch of codes: status $s, records of the good code's resident $(consents "$P5")"
+
 # ---- unfollow: an imported LINE contact's recipient leaves the dry run
 set -- $(grep ',line,' "$T/city/contacts.csv" | grep ',active$' | while IFS=, read -r id ch addr rest; do
 	p=$(pseudonym_of "$id")
@@ -231,6 +245,20 @@ s=$(curl -s -o "$T/conf2.html" -w '%{http_code}' -d action=confirm -d consent=he
 s=$(curl -s -o /dev/null -w '%{http_code}' -d action=confirm -d consent=health "$link")
 [ "$(consents "$P3")" = 1 ] && ok "the link used again changes nothing (status $s)" ||
 	not_ok "confirm twice: records $(consents "$P3")"
+# a code is no licence to mail the world: registrations asked with one
+# code, or from one address, are limited ([gateway] attempts, 5 a window)
+n429=0
+for i in 1 2 3 4 5 6 7; do
+	s=$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "code=$CODE5" \
+	    --data-urlencode "email=flood$i@example.org" "$GURL/register")
+	[ "$s" = 429 ] && n429=$((n429 + 1))
+done
+until_ok 5 sh -c "[ \$(grep -l 'flood[0-9]@example.org' '$T/mail'/*.eml 2>/dev/null | wc -l) -ge 1 ]"
+sleep 1
+nflood=$(grep -l 'flood[0-9]@example.org' "$T/mail"/*.eml 2>/dev/null | wc -l)
+[ "$n429" -ge 2 ] && [ "$nflood" -le 5 ] && [ "$nflood" = $((7 - n429)) ] &&
+	ok "7 registrations with one code: $nflood confirmation mails, then 429 ($n429)" ||
+	not_ok "registration flood: $nflood mails, $n429 refused"
 stop
 
 # ---- the run: the residents' messages, each ending with how to stop

@@ -247,7 +247,10 @@ test_events_bad(void **state)
 	    "{\"events\":[{\"type\":\"follow\",\"timestamp\":1,\"webhookEventId\":\"A\","
 	    "\"source\":{\"type\":\"user\",\"userId\":\"" USER "\\u0000\"}}]}" };
 	static const char *const shape[] = {
-	    "[]", "null", "{}", "{\"events\":{}}", "{\"events\":[1]}",
+	    "[]", "null", "{}", "{\"events\":{}}" };
+	/* events of ours not of LINE's shape: skipped, the others apply */
+	static const char *const event_shape[] = {
+	    "{\"events\":[1]}",
 	    "{\"events\":[{}]}", "{\"events\":[{\"type\":7}]}",
 	    /* an event read needs its source, user id, event id, time */
 	    "{\"events\":[{\"type\":\"follow\"}]}",
@@ -276,6 +279,31 @@ test_events_bad(void **state)
 		assert_int_equal(webhook_parse(shape[i], strlen(shape[i]), &b),
 		    WEBHOOK_ESHAPE);
 		assert_int_equal(b.n, 0);
+	}
+	for (size_t i = 0; i < sizeof(event_shape) / sizeof(event_shape[0]); i++) {
+		assert_int_equal(webhook_parse(event_shape[i],
+		    strlen(event_shape[i]), &b), 0);
+		assert_int_equal(b.n, 0);
+		assert_int_equal(b.malformed, 1);
+		webhook_batch_free(&b);
+	}
+	/* a good event beside a bad one still applies; standby is ignored */
+	{
+		static const char two[] = "{\"events\":[{\"type\":\"follow\","
+		    "\"timestamp\":1,\"webhookEventId\":\"A\",\"replyToken\":\"r\","
+		    "\"source\":{\"type\":\"user\",\"userId\":\"" USER "\"}},"
+		    "{\"type\":\"follow\",\"source\":{\"type\":\"user\","
+		    "\"userId\":\"bad\"}},"
+		    "{\"type\":\"unfollow\",\"mode\":\"standby\",\"timestamp\":1,"
+		    "\"webhookEventId\":\"B\",\"source\":{\"type\":\"user\","
+		    "\"userId\":\"" USER "\"}}]}";
+
+		assert_int_equal(webhook_parse(two, strlen(two), &b), 0);
+		assert_int_equal(b.n, 1);
+		assert_int_equal(b.act[0].kind, ACT_LINE_FOLLOW);
+		assert_int_equal(b.malformed, 1);
+		assert_int_equal(b.ignored, 1);
+		webhook_batch_free(&b);
 	}
 	o = (size_t)snprintf(many, sizeof(many), "{\"events\":[");
 	for (int i = 0; i <= WEBHOOK_MAX_EVENTS; i++)
@@ -308,7 +336,7 @@ test_postback_grammar(void **state)
 
 	(void)state;
 	for (int d = 0; d <= 7; d++) {
-		char s[8];
+		char s[16];
 
 		snprintf(s, sizeof(s), "cat=%d", d);
 		memset(&a, 0xff, sizeof(a));
@@ -621,6 +649,31 @@ test_limits_attempts(void **state)
 }
 
 static void
+test_limits_take(void **state)
+{
+	struct limits *l = limits_new(3, 60, 64);
+	int64_t t = 1700000000;
+
+	(void)state;
+	/* attempts taken at once cannot pass the limit together */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(limits_take(l, LIMIT_USER, USER, t), 0);
+	assert_int_equal(limits_take(l, LIMIT_USER, USER, t), -1);
+	assert_true(limits_blocked(l, LIMIT_USER, USER, t));
+	/* one that did not fail is given back, once */
+	limits_refund(l, LIMIT_USER, USER, t + 1);
+	assert_false(limits_blocked(l, LIMIT_USER, USER, t + 1));
+	assert_int_equal(limits_take(l, LIMIT_USER, USER, t + 1), 0);
+	assert_int_equal(limits_take(l, LIMIT_USER, USER, t + 1), -1);
+	/* codes are keys of their own */
+	assert_int_equal(limits_take(l, LIMIT_CODE, USER, t + 1), 0);
+	/* a refund of nothing taken does nothing */
+	limits_refund(l, LIMIT_CLIENT, "192.0.2.9", t);
+	assert_false(limits_blocked(l, LIMIT_CLIENT, "192.0.2.9", t));
+	limits_free(l);
+}
+
+static void
 test_limits_window(void **state)
 {
 	struct limits *l = limits_new(2, 60, 64);
@@ -805,6 +858,7 @@ main(void)
 		cmocka_unit_test(test_pages),
 		cmocka_unit_test(test_page_manage),
 		cmocka_unit_test(test_limits_attempts),
+		cmocka_unit_test(test_limits_take),
 		cmocka_unit_test(test_limits_window),
 		cmocka_unit_test(test_limits_full_table),
 		cmocka_unit_test(test_limits_client_tag),
