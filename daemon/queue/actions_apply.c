@@ -297,18 +297,6 @@ line_index_put(struct actions *a, MDB_txn *txn, const char *user,
 	return mdb_put(txn, a->dbi->line_index, &kv, &vv, 0);
 }
 
-static int
-line_index_del(struct actions *a, MDB_txn *txn, const char *user)
-{
-	uint8_t k[32];
-	MDB_val kv = { sizeof(k), k };
-	int rc;
-
-	token_line_index(a->k_index, user, k);
-	rc = mdb_del(txn, a->dbi->line_index, &kv, NULL);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 static void
 set_answer(struct act_item *it, int status, const struct contact *c)
 {
@@ -437,6 +425,44 @@ do_code(struct actions *a, MDB_txn *txn, struct act_item *it)
 	return 0;
 }
 
+/* A follow from a user who linked with a code and then unfollowed (the
+ * index still names their resident, whose LINE contact they withdrew
+ * through LINE): linked again, consent to nothing until they choose, as
+ * after the code; a letter's code is single use, and the index entry is
+ * the proof the code gave.  0 (done), MDB_NOTFOUND (not such a user), or
+ * an error. */
+static int
+line_refollow(struct actions *a, MDB_txn *txn, struct act_item *it)
+{
+	uint8_t k[32], pseudo[STORE_PSEUDO_LEN];
+	MDB_val kv = { sizeof(k), k }, vv;
+	struct contact c;
+	int rc;
+
+	token_line_index(a->k_index, it->act.user, k);
+	if ((rc = mdb_get(txn, a->dbi->line_index, &kv, &vv)) != 0)
+		return rc;
+	if (vv.mv_size != STORE_PSEUDO_LEN)
+		return MDB_NOTFOUND;
+	memcpy(pseudo, vv.mv_data, STORE_PSEUDO_LEN);
+	rc = contact_get(a, txn, pseudo, CHANNEL_LINE, &c);
+	if (rc == MDB_CORRUPTED)
+		return MDB_NOTFOUND;
+	if (rc != 0)
+		return rc;
+	if (c.status != CONTACT_WITHDRAWN || c.source != CONTACT_SRC_LINE)
+		return MDB_NOTFOUND;
+	if ((rc = contact_new(a, txn, pseudo, CHANNEL_LINE, it->act.user,
+	    c.language, 0, CONTACT_SRC_LINE)) != 0)
+		return rc;
+	it->ans.status = ACT_OK;
+	it->ans.contact = ACT_CONTACT_ACTIVE;
+	it->ans.consent = 0;
+	it->ans.language = c.language;
+	line_reply(it, REPLY_LINKED, c.language, 0);
+	return 0;
+}
+
 /* The LINE kinds other than a code: the user's contact found first. */
 static int
 do_line(struct actions *a, MDB_txn *txn, struct act_item *it)
@@ -447,6 +473,9 @@ do_line(struct actions *a, MDB_txn *txn, struct act_item *it)
 	int rc, what;
 
 	rc = line_find(a, txn, x->user, pseudo, &c);
+	if (rc == MDB_NOTFOUND && x->kind == ACT_LINE_FOLLOW &&
+	    (rc = line_refollow(a, txn, it)) != MDB_NOTFOUND)
+		return rc;
 	if (rc == MDB_NOTFOUND) {
 		set_answer(it, x->kind == ACT_LINE_FOLLOW ? ACT_OK :
 		    ACT_NOCONTACT, NULL);
@@ -458,9 +487,9 @@ do_line(struct actions *a, MDB_txn *txn, struct act_item *it)
 	switch (x->kind) {
 	case ACT_LINE_UNFOLLOW:
 		c.status = CONTACT_WITHDRAWN;
+		/* the index entry stays: a follow again links again */
 		if ((rc = contact_change(a, txn, pseudo, CHANNEL_LINE, &c,
-		    CONTACT_SRC_LINE)) != 0 ||
-		    (rc = line_index_del(a, txn, x->user)) != 0)
+		    CONTACT_SRC_LINE)) != 0)
 			return rc;
 		set_answer(it, ACT_OK, &c);
 		return 0;

@@ -136,7 +136,7 @@ act "unfollow withdraws the imported LINE contact" "ok withdrawn 15 ja" \
 	"unfollow event=ev11 user=$LUSER"
 act "a redelivered unfollow: duplicate" "duplicate none 0 ja" \
 	"unfollow event=ev11 user=$LUSER"
-act "a follow after it: no contact any more, a greeting" "ok none 0 ja" \
+act "a follow after it: linked again (the index is the proof), consent to nothing" "ok active 0 ja" \
 	"follow event=ev12 user=$LUSER reply=r12"
 dry >"$T/dry2"
 if awk -F'\t' -v p="$LP" '$2 == p && $4 == "line" { f = 1 } END { exit f }' "$T/dry2" &&
@@ -167,8 +167,8 @@ awk -F'\t' -v p="$EP2" '$2 == p && $4 == "email" { f = 1 } END { exit f }' "$T/d
 # (import contacts keeps what a resident set).
 imp_con "$T/city/contacts.csv" "$DB" -q 2>"$T/imp.err"
 st=$("$DRIVE" "$EP" "settings event=ev13 user=$LUSER reply=r13" | cut -d' ' -f2-)
-[ "$st" = "no-contact none 0 ja" ] &&
-	ok "after a re-import, the unfollowed user is still not linked" ||
+[ "$st" = "ok active 0 ja" ] &&
+	ok "after a re-import, the contact the user set again (nothing chosen) is theirs still" ||
 	not_ok "after a re-import, the unfollowed user: $st"
 dry >"$T/dry4"
 if awk -F'\t' -v p="$LP" '$2 == p && $4 == "line" { f = 1 } END { exit f }' "$T/dry4" &&
@@ -204,7 +204,7 @@ nimp=$(awk -F'\t' '$3 == "consent" && $8 == "source import"' "$T/show" | wc -l)
 	ok "the resident's consent changes are sealed, source line: $mine" ||
 	not_ok "the resident's consent records: '$mine'"
 case "$unf" in
-*"active/source import withdrawn/source line") ok "unfollow sealed: $unf" ;;
+*"active/source import withdrawn/source line active/source line") ok "unfollow and follow again sealed: $unf" ;;
 *) not_ok "unfollow's consent records: '$unf'" ;;
 esac
 case "$uns" in

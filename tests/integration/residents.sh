@@ -326,6 +326,19 @@ cancelled=$("$OSHIRASE" audit show --log "$DB/log" --pseudonym "$P4" | grep -c c
 	ok "unfollow after a run queued for them: the $cancelled notices queued cancelled (sealed), none pushed" ||
 	not_ok "unfollow with notices queued ($queued): status $S, pushes $pushes, cancelled $cancelled"
 
+# a follow again links again (the code was single use; the link it made
+# is the proof), with consent to nothing until they choose
+n0=$(consents "$P4") r0=$(replies "$U5")
+start "${D2}T10:10"
+act follow "$U5"
+reply "$U5" $((r0 + 1)) >"$T/rf"
+stop
+[ "$S" = 200 ] && grep -q 'cat=7' "$T/rf" && [ "$(consents "$P4")" = $((n0 + 1)) ] &&
+	"$OSHIRASE" audit show --log "$DB/log" --pseudonym "$P4" | awk -F'\t' '$3 == "consent" { l = $4 "/" $5 } END { print l }' | grep -qx 'active/none' &&
+	! in_dry "$P4" "$D2" &&
+	ok "a follow after the unfollow: linked again with nothing chosen, the categories asked" ||
+	not_ok "follow again: status $S, records $n0 -> $(consents "$P4"), reply $(cat "$T/rf")"
+
 "$OSHIRASE" audit verify --log "$DB/log" --pubkey "$DB/log/auditor/pubkey" \
     --k0 "$DB/log/auditor/k0" >"$T/verify" 2>&1 &&
 	ok "the sealed log verifies with the consent records in it: $(tail -1 "$T/verify")" ||
