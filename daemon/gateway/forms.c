@@ -17,18 +17,6 @@
 
 /* ---- parsing ----------------------------------------------------------------- */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode s[0..n) onto the end of f->buf with a NUL: its start, or NULL
  * and *rc set. */
 static const char *
@@ -51,8 +39,8 @@ decode(struct form *f, const char *s, size_t n, int *rc)
 				*rc = FORM_EESCAPE;
 				return NULL;
 			}
-			if ((hi = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)s[i + 2])) < 0) {
+			if ((hi = util_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = util_hexval((unsigned char)s[i + 2])) < 0) {
 				*rc = FORM_EESCAPE;
 				return NULL;
 			}

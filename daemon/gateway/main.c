@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define SECRET_MAX 256		/* bytes of a channel secret, at most */
@@ -55,27 +54,6 @@ usage(FILE *f)
 }
 
 /* systemd's notify protocol: one datagram to $NOTIFY_SOCKET, if set. */
-static void
-notify(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n;
-	int fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    (n = strlen(path)) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, n);
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return;
-	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
-	close(fd);
-}
-
 /* The channel secret: the file's text without its trailing newline (as
  * LINE shows it and its SDKs use it), in sodium_malloc memory.  0, or an
  * exit status (logged). */
@@ -232,14 +210,14 @@ main(int argc, char **argv)
 	}
 	log_info("gateway: listening on %s with %ld threads; actions to %s",
 	    cfg->gw_listen, cfg->gw_threads, cfg->gw_actions);
-	notify("READY=1");
+	util_notify("READY=1");
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 	}
-	notify("STOPPING=1");
+	util_notify("STOPPING=1");
 	log_info("gateway: stopping (signal %d)", sig);
 	rc = 0;
 done:

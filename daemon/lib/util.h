@@ -39,6 +39,8 @@ extern int (*util_thread_create)(pthread_t *thread, const pthread_attr_t *attr,
 void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Decode exactly 2n hex digits (either case) into n bytes: 0 or -1. */
 int hex_decode(const char *in, size_t inlen, uint8_t *out, size_t n);
+/* The value of a hex digit (either case), or -1. */
+int util_hexval(int c);
 
 /* 1 if the n bytes are well-formed UTF-8 (no overlongs, no surrogates, no
  * code points above U+10FFFF). */
@@ -139,6 +141,11 @@ size_t util_utf16_units(const char *s, size_t n);
 
 /* Monotonic seconds, for progress and benchmarks. */
 double util_now(void);
+
+/* Tell systemd msg ("READY=1", "STOPPING=1") on $NOTIFY_SOCKET, as
+ * sd_notify does, for the roles that do not link libsystemd; nothing if
+ * it is not set or cannot be reached. */
+void util_notify(const char *msg);
 
 #endif
 

@@ -264,6 +264,31 @@ meta_u32(MDB_txn *txn, const struct store_dbi *dbi, const char *name,
 	return rc;
 }
 
+/* Begin a write transaction whose consent records will be sealed (the
+ * log marked), with the last message id made so far for them.  0 or an
+ * LMDB error (then no transaction). */
+static int
+begin(struct actions *a, MDB_txn **txn)
+{
+	uint8_t b[8];
+	size_t len;
+	int rc;
+
+	if ((rc = mdb_txn_begin(store_env(a->s), NULL, 0, txn)) != 0)
+		return rc;
+	outlog_mark(a->log);
+	a->sealer_new = 0;
+	a->last_message = 0;
+	rc = store_meta_get(*txn, a->dbi, "message.seq", b, sizeof(b), &len);
+	if (rc == 0 && len == 8)
+		a->last_message = util_le_get(b, 8);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(*txn);
+		return rc;
+	}
+	return 0;
+}
+
 /* Apply the batch in one transaction, with its consent records sealed
  * before the commit.  0 or an error (nothing applied). */
 static int
@@ -271,53 +296,29 @@ apply_batch(struct actions *a)
 {
 	MDB_txn *txn;
 	uint32_t seq, indexed;
-	uint8_t b[8];
-	size_t len;
-	int rc, logerr = 0;
+	int rc, committed;
 
-	if ((rc = mdb_txn_begin(store_env(a->s), NULL, 0, &txn)) != 0)
+	if ((rc = begin(a, &txn)) != 0)
 		return rc;
-	outlog_mark(a->log);
-	a->sealer_new = 0;
-	a->last_message = 0;
-	rc = store_meta_get(txn, a->dbi, "message.seq", b, sizeof(b), &len);
-	if (rc == 0 && len == 8)
-		a->last_message = util_le_get(b, 8);
-	rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
-	if (rc == 0 && (rc = meta_u32(txn, a->dbi, "contacts.seq", &seq)) == 0 &&
+	if ( (rc = meta_u32(txn, a->dbi, "contacts.seq", &seq)) == 0 &&
 	    (rc = meta_u32(txn, a->dbi, "line_index.import", &indexed)) == 0 &&
 	    seq > indexed)
 		rc = catchup_run(a, txn, 0);
 	for (size_t i = 0; i < a->nb && rc == 0; i++)
 		if (a->b[i].decoded)
 			rc = actions_apply(a, txn, &a->b[i]);
-	if (rc == 0 && outlog_write(a->log) != 0) {
-		log_warnx("%s", outlog_error(a->log));
-		rc = EIO;
-		logerr = 1;
+	rc = outlog_commit(a->log, txn, rc, "actions-commit", &committed);
+	if (committed) {
+		if (rc != 0)	/* applied; the writer's state is not */
+			a->broken = 1;
+		return 0;
 	}
-	if (rc == 0 && util_failpoint("actions-commit")) {
-		mdb_txn_abort(txn);
-		rc = EIO;
-	} else if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
-	if (rc != 0) {
-		if (outlog_rollback(a->log) != 0)
-			log_warnx("%s", outlog_error(a->log));
-		if (a->sealer_new)
-			actions_sealer_reset(a);
-		log_warnx("%s: applying %zu actions: %s; answered unavailable",
-		    store_dir(a->s), a->nb, logerr ?
-		    "the sealed log cannot be written" : mdb_strerror(rc));
-		return rc;
-	}
-	if (outlog_sync(a->log) != 0) {
-		log_warnx("%s", outlog_error(a->log));
-		a->broken = 1;
-	}
-	return 0;
+	if (a->sealer_new)
+		actions_sealer_reset(a);
+	log_warnx("%s: applying %zu actions: %s; answered unavailable",
+	    store_dir(a->s), a->nb, rc == EIO ?
+	    "the sealed log cannot be written" : mdb_strerror(rc));
+	return rc;
 }
 
 /* One batch: what is waiting, applied, answered, replies queued.  The
@@ -371,37 +372,14 @@ static int
 own_txn(struct actions *a, int prune, int force)
 {
 	MDB_txn *txn;
-	int rc;
+	int rc, committed;
 
-	if ((rc = mdb_txn_begin(store_env(a->s), NULL, 0, &txn)) != 0)
+	if ((rc = begin(a, &txn)) != 0)
 		goto out;
-	outlog_mark(a->log);
-	a->sealer_new = 0;
-	a->last_message = 0;
-	{
-		uint8_t b[8];
-		size_t len;
-
-		if (store_meta_get(txn, a->dbi, "message.seq", b, sizeof(b),
-		    &len) == 0 && len == 8)
-			a->last_message = util_le_get(b, 8);
-	}
 	rc = prune ? catchup_prune(a, txn) : catchup_run(a, txn, force);
-	if (rc == 0 && outlog_write(a->log) != 0) {
-		log_warnx("%s", outlog_error(a->log));
-		rc = EIO;
-	}
-	if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
-	if (rc != 0 && outlog_rollback(a->log) != 0)
-		log_warnx("%s", outlog_error(a->log));
-	if (rc == 0 && outlog_sync(a->log) != 0) {
-		log_warnx("%s", outlog_error(a->log));
+	rc = outlog_commit(a->log, txn, rc, NULL, &committed);
+	if (committed && rc != 0)
 		a->broken = 1;
-		rc = EIO;
-	}
 out:
 	if (rc != 0)
 		log_warnx("%s: %s: %s", store_dir(a->s), prune ?

@@ -211,7 +211,7 @@ dispatch_digest(struct dispatch *d)
 	struct nref *r = NULL;
 	size_t n = 0, cap = 0, nmade = 0;
 	uint64_t *made;
-	int rc;
+	int rc, committed;
 
 	if ((rc = mdb_txn_begin(store_env(d->s), NULL, MDB_RDONLY, &txn)) != 0)
 		return rc;
@@ -264,21 +264,8 @@ dispatch_digest(struct dispatch *d)
 		if (rc == 0 && (inbatch >= 20000 || i == n)) {
 			/* the records written before the commit, taken back
 			 * if it fails (outlog.h) */
-			if (outlog_write(d->log) != 0) {
-				log_warnx("%s", outlog_error(d->log));
-				rc = EIO;
-			}
-			if (rc == 0)
-				rc = mdb_txn_commit(txn);
-			else
-				mdb_txn_abort(txn);
+			rc = outlog_commit(d->log, txn, 0, NULL, &committed);
 			txn = NULL;
-			if (rc != 0 && outlog_rollback(d->log) != 0)
-				log_warnx("%s", outlog_error(d->log));
-			if (rc == 0 && outlog_sync(d->log) != 0) {
-				log_warnx("%s", outlog_error(d->log));
-				rc = EIO;
-			}
 			if (rc == 0) {
 				for (size_t m = 0; m < nmade; m += 2)
 					dispatch_heap_push(&d->ch[made[m + 1]].q, 0, made[m]);

@@ -532,6 +532,38 @@ outlog_write(struct outlog *l)
 	return with_errno(write_log(l));
 }
 
+int
+outlog_commit(struct outlog *l, MDB_txn *txn, int rc, const char *failpoint,
+    int *committed)
+{
+	int logerr = 0;
+
+	*committed = 0;
+	if (rc == 0 && outlog_write(l) != 0) {
+		log_warnx("%s", outlog_error(l));
+		rc = EIO;
+		logerr = 1;
+	}
+	if (rc == 0 && failpoint != NULL && util_failpoint(failpoint)) {
+		mdb_txn_abort(txn);
+		rc = EIO;
+	} else if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		if (outlog_rollback(l) != 0)
+			log_warnx("%s", outlog_error(l));
+		return logerr ? EIO : rc;
+	}
+	*committed = 1;
+	if (outlog_sync(l) != 0) {
+		log_warnx("%s", outlog_error(l));
+		return EIO;
+	}
+	return 0;
+}
+
 void
 outlog_mark(struct outlog *l)
 {

@@ -161,6 +161,19 @@ int outlog_tick(struct outlog *l);
 void outlog_mark(struct outlog *l);
 int outlog_write(struct outlog *l);
 int outlog_rollback(struct outlog *l);
+/*
+ * The whole bracket's end, for the transaction txn whose records were
+ * appended since outlog_mark: if rc is 0, outlog_write, then commit txn
+ * (or abort it if failpoint, when not NULL, fires: util_failpoint), then
+ * outlog_sync; if rc is not 0, or a step fails before the commit
+ * returns, txn is aborted and the records taken back.  Every failure of
+ * the log is logged.  Returns 0; rc or the commit's LMDB error (nothing
+ * committed, the records taken back); or EIO for the log, with
+ * *committed saying whether txn was committed (then only the final sync
+ * failed: the store has it, the writer's state does not).
+ */
+int outlog_commit(struct outlog *l, MDB_txn *txn, int rc,
+    const char *failpoint, int *committed);
 /* The last failure, naming the file, the operation and the cause. */
 const char *outlog_error(const struct outlog *l);
 /* A stop record, a checkpoint, sync, close.  NULL is fine. */

@@ -537,7 +537,7 @@ int
 dispatch_settle(struct dispatch *d)
 {
 	MDB_txn *txn;
-	int rc, logerr = 0;
+	int rc, logerr = 0, committed;
 
 	if (d->nv == 0)
 		return 0;
@@ -549,29 +549,12 @@ dispatch_settle(struct dispatch *d)
 		if (d->v[i].regroup)
 			d->regroup = 1;
 	}
-	if (rc == 0 && outlog_write(d->log) != 0) {
-		log_warnx("%s", outlog_error(d->log));
-		rc = EIO;
-		logerr = 1;
-	}
-	if (rc == 0 && util_failpoint("settle-commit")) {
-		mdb_txn_abort(txn);
-		rc = EIO;
-	} else if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else
-		mdb_txn_abort(txn);
-	if (rc != 0 && outlog_rollback(d->log) != 0)
-		log_warnx("%s", outlog_error(d->log));
-	if (rc == 0)	/* committed: those emails are no longer in doubt */
+	rc = outlog_commit(d->log, txn, rc, "settle-commit", &committed);
+	logerr = rc == EIO;
+	if (committed)	/* those emails are no longer in doubt */
 		for (size_t i = 0; i < d->nv; i++)
 			if (d->v[i].unmark)
 				d->ch[d->v[i].unmark].unsettled--;
-	if (rc == 0 && outlog_sync(d->log) != 0) {
-		log_warnx("%s", outlog_error(d->log));
-		rc = EIO;
-		logerr = 1;
-	}
 out:
 	if (rc != 0)
 		log_warnx("%s: settling %zu messages: %s", store_dir(d->s), d->nv,

@@ -37,7 +37,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -93,28 +92,6 @@ endpoint_ok(const char *ep)
 
 /* systemd's notify protocol: one datagram to $NOTIFY_SOCKET (a path, or
  * '@' for the abstract namespace), if it is set. */
-static void
-notify(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n;
-	int fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    (n = strlen(path)) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, n);
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return;
-	/* as sd_notify: a listener that has gone is not our failure */
-	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
-	close(fd);
-}
-
 /* The CURVE keys a tcp:// endpoint needs: [senders] server_key and
  * curve_key.  0, or EXIT_CONFIG (logged). */
 static int
@@ -296,13 +273,13 @@ main(int argc, char **argv)
 	if (started == workers) {
 		log_info("sender: %u workers: jobs from %s, results to %s%s",
 		    started, jobs_ep, results_ep, keys != NULL ? " (CURVE)" : "");
-		notify("READY=1");
+		util_notify("READY=1");
 		while (sigwait(&set, &sig) != 0)
 			;
 		if (!atomic_load(&worker_failed))
 			log_info("sender: %s, stopping", sig == SIGINT ?
 			    "SIGINT" : "SIGTERM");
-		notify("STOPPING=1");
+		util_notify("STOPPING=1");
 	}
 	zmq_ctx_shutdown(zctx);
 	for (unsigned i = 0; i < started; i++)
