@@ -314,17 +314,18 @@ parse_rate(const char *s, double *out)
 	return 0;
 }
 
-/* The token: the file's content less one trailing newline, in
- * sodium_malloc'ed memory.  0 or an exit status after a message. */
-static int
-token_load(struct emu *e, const char *path)
+/* A one-line secret file (the option names it: "--token-file"): its
+ * content less a trailing newline, in sodium_malloc'ed memory (*out, its
+ * length *len).  0 or an exit status after a message. */
+int
+emu_secret_load(const char *option, const char *path, char **out, size_t *outlen)
 {
 	size_t len;
 	char *buf = file_read_all(path, &len);
 	int rc = 0;
 
 	if (buf == NULL) {
-		log_warn("line-emulator: --token-file %s", path);
+		log_warn("line-emulator: %s %s", option, path);
 		return EXIT_NOINPUT;
 	}
 	if (len > 0 && buf[len - 1] == '\n')
@@ -337,15 +338,15 @@ token_load(struct emu *e, const char *path)
 			break;
 		}
 	if (len == 0 || rc != 0) {
-		log_warnx("line-emulator: %s: the token must be one line of "
-		    "visible characters", path);
+		log_warnx("line-emulator: %s: %s must be one line of visible "
+		    "characters", path, option);
 		rc = EXIT_DATAERR;
-	} else if ((e->token = sodium_malloc(len + 1)) == NULL)
+	} else if ((*out = sodium_malloc(len + 1)) == NULL)
 		fatalx("line-emulator: sodium_malloc failed");
 	else {
-		memcpy(e->token, buf, len);
-		e->token[len] = '\0';
-		e->token_len = len;
+		memcpy(*out, buf, len);
+		(*out)[len] = '\0';
+		*outlen = len;
 	}
 	sodium_memzero(buf, len);
 	free(buf);
@@ -577,7 +578,8 @@ main(int argc, char **argv)
 	pthread_mutex_init(&e->mu, NULL);
 	if ((rc = emu_residents_init(&e->rs, o.webhook, o.secret,
 	    o.reply_ttl)) != 0 ||
-	    (rc = token_load(e, o.token_file)) != 0 ||
+	    (rc = emu_secret_load("--token-file", o.token_file, &e->token,
+	    &e->token_len)) != 0 ||
 	    (o.blocked != NULL &&
 	    (rc = emu_userset_load(&e->blocked, o.blocked, "--blocked")) != 0) ||
 	    (o.known != NULL &&

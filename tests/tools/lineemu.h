@@ -244,6 +244,14 @@ void emu_check_messages(json_t *details, const json_t *msgs);
 /* sentMessages of n messages whose ids start at first. */
 json_t *emu_sent_messages(const struct emu *e, uint64_t first, unsigned n);
 
+/* ---- lineemu.c -------------------------------------------------------- */
+
+/* A one-line secret file (the option that names it, for messages): its
+ * text less a trailing newline, in sodium_malloc'ed memory.  0, or an
+ * exit status after a message. */
+int emu_secret_load(const char *option, const char *path, char **out,
+    size_t *len);
+
 /* ---- lineemu_residents.c ---------------------------------------------- */
 
 /* Set up rs: webhook URL (NULL: none), the channel secret's file (NULL:

@@ -57,42 +57,6 @@ struct rtoken {
 
 /* ---- setting up --------------------------------------------------------- */
 
-/* The secret: the file's content less a trailing newline, in
- * sodium_malloc'ed memory.  0 or an exit status after a message. */
-static int
-secret_load_text(struct residents *rs, const char *path)
-{
-	size_t len;
-	char *buf = file_read_all(path, &len);
-	int rc = 0;
-
-	if (buf == NULL) {
-		log_warn("line-emulator: --channel-secret %s", path);
-		return EXIT_NOINPUT;
-	}
-	if (len > 0 && buf[len - 1] == '\n')
-		len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)buf[i] <= ' ' || buf[i] == 0x7f)
-			rc = EXIT_DATAERR;
-	if (len == 0 || rc != 0) {
-		log_warnx("line-emulator: %s: the channel secret must be one "
-		    "line of visible characters", path);
-		rc = EXIT_DATAERR;
-	} else if ((rs->secret = sodium_malloc(len + 1)) == NULL)
-		fatalx("line-emulator: sodium_malloc failed");
-	else {
-		memcpy(rs->secret, buf, len);
-		rs->secret[len] = '\0';
-		rs->secret_len = len;
-	}
-	sodium_memzero(buf, len);
-	free(buf);
-	return rc;
-}
-
 int
 emu_residents_init(struct residents *rs, const char *webhook,
     const char *secret_path, uint64_t ttl)
@@ -106,7 +70,8 @@ emu_residents_init(struct residents *rs, const char *webhook,
 	rs->token_ttl = (int64_t)ttl * LE_NS;
 	rs->next_msg_id = 500000000000000000ULL +
 	    (uint64_t)(time(NULL) % 400000000) * 1000000000ULL;
-	if (secret_path != NULL && (rc = secret_load_text(rs, secret_path)) != 0)
+	if (secret_path != NULL && (rc = emu_secret_load("--channel-secret",
+	    secret_path, &rs->secret, &rs->secret_len)) != 0)
 		return rc;
 	/* the bot's user id: fixed for a channel, as LINE's is */
 	crypto_generichash(h, sizeof(h), (const uint8_t *)rs->secret,
