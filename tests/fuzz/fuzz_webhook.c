@@ -54,7 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != 0 && (b.act != NULL || b.n != 0))
 		abort();
 	if (rc == 0) {
-		if (b.n + b.ignored != b.events || b.redelivered > b.n)
+		if (b.n + b.ignored + b.malformed != b.events ||
+		    b.redelivered > b.n)
 			abort();
 		for (size_t i = 0; i < b.n; i++)
 			check_action(&b.act[i]);
