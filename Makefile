@@ -249,9 +249,15 @@ $(BUILD)/bench-lineloop: tests/bench/lineloop.c
 	$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CURL_LIBS) \
 		$(JANSSON_LIBS) $(SODIUM_LIBS)
 
-bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-seal $(BUILD)/bench-lineloop
+$(BUILD)/bench-webhook: tests/bench/webhookbench.c $(BENCH_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LMDB_CFLAGS) $(CURL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(BENCH_LIBS) \
+		$(CURL_LIBS)
+
+bench: all $(BUILD)/bench-handwritten $(BUILD)/bench-cutoffs $(BUILD)/bench-seal $(BUILD)/bench-lineloop \
+	$(BUILD)/bench-webhook
 	@sh tests/bench/run.sh $(CURDIR)/$(BUILD)/oshirase
 	@sh tests/bench/log.sh $(CURDIR)/$(BUILD)/oshirase $(CURDIR)/$(BUILD)/bench-seal
+	@sh tests/bench/webhook.sh $(CURDIR)/$(BUILD)/oshirase
 
 # libFuzzer targets (clang; tests/fuzz/README.md):
 #   make fuzz [FUZZ_SECONDS=20]             each target for a short time (CI)

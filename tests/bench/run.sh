@@ -11,10 +11,12 @@
 #   eligibility: oshirase eligible --counts against hand-written C and
 #           SQLite over the same data
 #   line, match: the daemon's, in tests/bench/daemon.sh (see there)
+#   webhook: residents' actions end to end, in tests/bench/webhook.sh
+#           (`make bench` runs it last, after tests/bench/log.sh)
 # BENCH_RESIDENTS (default 1000000) sets N.  Work files go to $BENCH_DIR
 # (default build/bench), kept between runs: the cities are generated once.
-# BENCH_PARTS (default "import line match") picks the parts: import (the
-# imports and the eligibility benchmark), line, match.
+# BENCH_PARTS (default "import line match webhook") picks the parts: import
+# (the imports and the eligibility benchmark), line, match, webhook.
 set -eu
 O=${1:?usage: run.sh path/to/oshirase}
 bin=$(dirname "$O")
