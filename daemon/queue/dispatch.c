@@ -624,8 +624,8 @@ launch(struct dispatch *d, struct pending *p, uint8_t channel, int marked)
 	return 0;
 }
 
-static void
-refill(struct chan *ch, long rate, long burst)
+void
+dispatch_refill(struct chan *ch, long rate, long burst)
 {
 	double now = util_now(), r;
 
@@ -734,7 +734,7 @@ send_due(struct dispatch *d)
 		long rate = c == CHANNEL_LINE ? d->cfg->line_rate : d->cfg->mail_rate;
 		long burst = c == CHANNEL_LINE ? d->cfg->line_burst : d->cfg->mail_burst;
 
-		refill(ch, rate, burst);
+		dispatch_refill(ch, rate, burst);
 		if (d->draining || ch->q.n == 0 || ch->q.a[0].due > (double)now)
 			continue;
 		if (!inwin) {

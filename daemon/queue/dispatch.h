@@ -79,7 +79,7 @@ const struct dispatch_stats *dispatch_stats(const struct dispatch *d);
 /* The dispatcher's clock: Unix seconds (with the offset). */
 time_t dispatch_now(const struct dispatch *d);
 
-#define DISPATCH_TRANSIENT_MAX 1024
+#define DISPATCH_TRANSIENT_MAX 8192
 #define DISPATCH_TRANSIENT_BIT (1ULL << 63)	/* in a transient job's id */
 /* A job made outside the outbox: a LINE reply (j->kind JOB_REPLY, j->to the
  * reply token) or an email to an address a resident just gave (JOB_PUSH,

@@ -28,6 +28,8 @@
 #define RETRY_AFTER_MAX 3600	/* a longer Retry-After is taken as this */
 #define MAX_OPENERS 64
 #define TRANSIENT_RETRY 2	/* seconds before a transient job's retry */
+#define TRANSIENT_RATE_TRIES 6	/* attempts of one LINE refused as too fast
+				 * (429): a reply token lives about a minute */
 
 /* A message waiting for its time, in a min-heap per channel. */
 struct ready {
@@ -131,6 +133,9 @@ struct dispatch {
 	struct dispatch_stats st;
 };
 
+/* dispatch.c: fill a channel's token bucket for the time since its last
+ * fill, at rate a second (less after a 429), up to burst. */
+void dispatch_refill(struct chan *ch, long rate, long burst);
 /* dispatch.c: queue message id on a channel's heap, due at wall-clock
  * seconds due. */
 void dispatch_heap_push(struct heap *h, double due, uint64_t id);

@@ -33,6 +33,10 @@
 #define STATE_FIXED (8 + 8 + 32 + 32 + 32 + 4)
 #define STATE_LEN (STATE_FIXED + MERKLE_STATE_MAX)
 
+/* Seconds the state file may lag the records outlog_commit made durable
+ * in log.bin (outlog_tick catches it up). */
+#define OUTLOG_STATE_LAG 0.5
+
 struct outlog {
 	char *dir;
 	char origin[32];
@@ -45,6 +49,7 @@ struct outlog {
 	struct merkle *tree;
 	uint8_t buf[BATCH * SEALFMT_RECORD];
 	size_t len;
+	double state_at;	/* monotonic seconds of the last state saved */
 	int dirty;		/* records written that the state does not
 				 * cover */
 	int unsynced;		/* records written and not fdatasynced */

@@ -150,8 +150,9 @@ transient_name(const struct transient *t)
 
 /* The last word on transient job t: a journal line (no address, no
  * token), nothing in the outbox or the outcome log.  A transient failure
- * (outcome JOB_RETRY, JOB_RATE, or 0: no answer in time) is retried
- * once. */
+ * (outcome JOB_RETRY, or 0: no answer in time) is retried once; one
+ * refused as too fast (JOB_RATE: LINE answers 429 past its rate) up to
+ * TRANSIENT_RATE_TRIES attempts in all. */
 static void
 transient_done(struct dispatch *d, struct transient *t, int outcome,
     int32_t status, const char *detail)
@@ -167,8 +168,8 @@ transient_done(struct dispatch *d, struct transient *t, int outcome,
 		dispatch_transient_drop(d, t);
 		return;
 	}
-	if ((outcome == JOB_RETRY || outcome == JOB_RATE || outcome == 0) &&
-	    attempt < 2) {
+	if (((outcome == JOB_RETRY || outcome == 0) && attempt < 2) ||
+	    (outcome == JOB_RATE && attempt < TRANSIENT_RATE_TRIES)) {
 		dispatch_transient_again(t);
 		log_info("%s %llu: %s (%d %s); retried in %d s", what,
 		    (unsigned long long)n, outcome ? job_outcome_name(outcome) :

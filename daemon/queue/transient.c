@@ -114,6 +114,18 @@ dispatch_transient_again(struct transient *t)
 	t->due = util_now() + TRANSIENT_RETRY;
 }
 
+/* Replies go at LINE's pace too, the channel's token bucket ([line]
+ * rate and burst) shared with the notices, which they go before: 1 if
+ * one may go now. */
+static int
+line_token(struct dispatch *d)
+{
+	struct chan *ch = &d->ch[CHANNEL_LINE];
+
+	dispatch_refill(ch, d->cfg->line_rate, d->cfg->line_burst);
+	return ch->tokens >= 1.0;
+}
+
 void
 dispatch_transient_send(struct dispatch *d)
 {
@@ -126,8 +138,12 @@ dispatch_transient_send(struct dispatch *d)
 
 		if (t->flying || t->due > now)
 			continue;
+		if (t->channel == CHANNEL_LINE && !line_token(d))
+			continue;	/* LINE's pace: the next step */
 		if (link_send(d->link, t->frame, t->len) != 0)
 			return;		/* no sender asks: the next step */
+		if (t->channel == CHANNEL_LINE)
+			d->ch[CHANNEL_LINE].tokens -= 1.0;
 		t->flying = 1;
 		dispatch_flight_add(d, t->id, t->attempt, t->token, t->channel,
 		    (double)d->cfg->job_timeout, 0);
@@ -149,6 +165,12 @@ dispatch_transient_due(const struct dispatch *d)
 			continue;
 		if (due < 0)
 			due = 0;
+		if (d->tq[i].channel == CHANNEL_LINE &&
+		    d->ch[CHANNEL_LINE].tokens < 1.0 && d->cfg->line_rate > 0 &&
+		    due < (1.0 - d->ch[CHANNEL_LINE].tokens) /
+		    (double)d->cfg->line_rate)
+			due = (1.0 - d->ch[CHANNEL_LINE].tokens) /
+			    (double)d->cfg->line_rate;
 		if (best < 0 || due < best)
 			best = due;
 	}

@@ -21,10 +21,10 @@
 #   must be answered 200, and the log must then hold one consent record
 #   from LINE per event (`oshirase audit show`) and the emulator one reply
 #   per event.
-#   BENCH_WEBHOOK_THREADS (4, the default of [gateway] threads) sets the
+#   BENCH_WEBHOOK_THREADS (16, the default of [gateway] threads) sets the
 #   gateway's threads, each waiting for the queue's answer to its request,
 #   so that at most that many actions make a batch; BENCH_WEBHOOK_WORKERS
-#   (4) the sender's workers, which carry the replies one at a time each.
+#   (8) the sender's workers, which carry the replies one at a time each.
 #   BENCH_PARTS (as run.sh's) runs this part when it names `webhook`.
 #   Baseline: `bench-webhook lmdb`, as many durable LMDB write
 #   transactions committed one by one, each putting an event id and a
@@ -37,8 +37,8 @@ WB=$bin/bench-webhook
 N=${BENCH_DAEMON_RESIDENTS:-130000}
 EV=${BENCH_WEBHOOK_EVENTS:-10000}
 CONC=${BENCH_WEBHOOK_CONCURRENCY:-16}
-WORKERS=${BENCH_WEBHOOK_WORKERS:-4}
-GTHREADS=${BENCH_WEBHOOK_THREADS:-4}
+WORKERS=${BENCH_WEBHOOK_WORKERS:-8}
+GTHREADS=${BENCH_WEBHOOK_THREADS:-16}
 PARTS=${BENCH_PARTS:-webhook}
 B=${BENCH_DIR:-$top/build/bench}
 D=2026-11-23
@@ -99,6 +99,8 @@ time = 23:59
 [line]
 api = $EMU
 token_file = $W/token
+rate = 1900
+burst = 50
 [senders]
 workers = $WORKERS
 jobs = ipc://$W/jobs
@@ -139,8 +141,9 @@ set -- $("$WB" post "$GURL/line/webhook" "$W/secret" "$W/users" "$EV" "$CONC" | 
     tr ' ' '\n' | cut -d= -f2)
 t_wh=$2 rate=$3 ok=$4 other=$5
 [ "$ok" -eq "$EV" ] || { echo "bench: $ok of $EV webhooks answered 200 ($other not)"; tail -5 "$W/g.err" "$W/q.err"; exit 1; }
+echo "  (webhooks: $(cat "$W/post.out"))"
 until_ok 60 test "$(emu_stat accepted)" -ge "$EV" ||
-	{ echo "bench: $(emu_stat accepted) replies of $EV reached the emulator ($(grep -c 'could not be queued' "$W/q.err") dropped by the queue: more than 1024 waited for the senders)"; exit 1; }
+	{ echo "bench: $(emu_stat accepted) replies of $EV reached the emulator ($(grep -c 'could not be queued' "$W/q.err") dropped by the queue: too many waited for the senders; $(grep -c 'not sent after' "$W/q.err") given up)"; exit 1; }
 t_rep=$(elapsed "$t0" "$(now)")
 replies=$(emu_stat accepted)
 for p in $PIDS; do kill "$p" 2>/dev/null || :; done
