@@ -224,7 +224,7 @@ SEAL_DRIVE_OBJS := $(BUILD)/tests/tools/seal_drive.o $(BUILD)/daemon/queue/outlo
 $(BUILD)/tests/tools/seal_drive.o: XFLAGS = $(LMDB_CFLAGS) -Idaemon/queue
 $(BUILD)/tests/seal_drive: $(SEAL_DRIVE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SODIUM_LIBS) $(INIH_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LMDB_LIBS) $(SODIUM_LIBS) $(INIH_LIBS) -lm
 
 check: $(PROGS) $(UNIT_BINS) $(TEST_HELPERS)
 	@OSHIRASE=$(CURDIR)/$(BUILD)/oshirase BUILD=$(CURDIR)/$(BUILD) \

@@ -296,7 +296,7 @@ static const struct ckey {
 	{ "gateway", "queue_timeout", CT_INT, offsetof(struct config, gw_queue_timeout),
 	  "5", 1, 60, "seconds to wait for the queue to apply an action (then 503)", NULL },
 	{ "gateway", "threads", CT_INT, offsetof(struct config, gw_threads),
-	  "16", 1, 64, "threads serving requests (each holds one request "
+	  "32", 1, 256, "threads serving requests (each holds one request "
 	  "to the queue at a time; the queue applies what they hold together "
 	  "in one transaction)", NULL },
 	{ "gateway", "trust_proxy", CT_BOOL, offsetof(struct config, gw_trust_proxy),

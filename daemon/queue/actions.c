@@ -296,7 +296,7 @@ apply_batch(struct actions *a)
 {
 	MDB_txn *txn;
 	uint32_t seq, indexed;
-	int rc, committed;
+	int rc, how;
 
 	if ((rc = begin(a, &txn)) != 0)
 		return rc;
@@ -307,8 +307,8 @@ apply_batch(struct actions *a)
 	for (size_t i = 0; i < a->nb && rc == 0; i++)
 		if (a->b[i].decoded)
 			rc = actions_apply(a, txn, &a->b[i]);
-	rc = outlog_commit(a->log, txn, rc, "actions-commit", &committed);
-	if (committed) {
+	rc = outlog_commit(a->log, txn, rc, "actions-commit", &how);
+	if (how & OUTLOG_COMMITTED) {
 		if (rc != 0)	/* applied; the writer's state is not */
 			a->broken = 1;
 		return 0;
@@ -316,7 +316,7 @@ apply_batch(struct actions *a)
 	if (a->sealer_new)
 		actions_sealer_reset(a);
 	log_warnx("%s: applying %zu actions: %s; answered unavailable",
-	    store_dir(a->s), a->nb, rc == EIO ?
+	    store_dir(a->s), a->nb, (how & OUTLOG_LOGERR) ?
 	    "the sealed log cannot be written" : mdb_strerror(rc));
 	return rc;
 }
@@ -372,19 +372,20 @@ static int
 own_txn(struct actions *a, int prune, int force)
 {
 	MDB_txn *txn;
-	int rc, committed;
+	int rc, how = 0;
 
 	if ((rc = begin(a, &txn)) != 0)
 		goto out;
 	rc = prune ? catchup_prune(a, txn) : catchup_run(a, txn, force);
-	rc = outlog_commit(a->log, txn, rc, NULL, &committed);
-	if (committed && rc != 0)
+	rc = outlog_commit(a->log, txn, rc, NULL, &how);
+	if ((how & OUTLOG_COMMITTED) && rc != 0)
 		a->broken = 1;
 out:
 	if (rc != 0)
 		log_warnx("%s: %s: %s", store_dir(a->s), prune ?
 		    "pruning events and codes" : "catching up with contact "
-		    "imports", rc == EIO ? "the sealed log" : mdb_strerror(rc));
+		    "imports", (how & OUTLOG_LOGERR) ? "the sealed log" :
+		    mdb_strerror(rc));
 	return rc == 0 ? 0 : -1;
 }
 

@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define CONTACT_BUF (64 + ADDRBOX_MAX_ADDR + ADDRBOX_TAG_LEN)
 #define CONSENT_ALL (CONSENT_HEALTH | CONSENT_CHILD | CONSENT_WELFARE | \
@@ -237,8 +238,10 @@ actions_consent(struct actions *a, MDB_txn *txn, const uint8_t *pseudo,
 	    ((const uint8_t *)vv.mv_data)[0] == state &&
 	    ((const uint8_t *)vv.mv_data)[1] == consent)
 		return 0;
+	/* the record's time is the clock's, as the outcomes' are, whatever
+	 * --now says the day is */
 	if (outlog_consent(a->log, pseudo, channel, (uint8_t)state, consent,
-	    source, a->last_message, (int64_t)actions_now(a)) != 0) {
+	    source, a->last_message, (int64_t)time(NULL)) != 0) {
 		log_warnx("%s", outlog_error(a->log));
 		return EIO;
 	}

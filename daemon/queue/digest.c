@@ -211,7 +211,7 @@ dispatch_digest(struct dispatch *d)
 	struct nref *r = NULL;
 	size_t n = 0, cap = 0, nmade = 0;
 	uint64_t *made;
-	int rc, committed;
+	int rc, how;
 
 	if ((rc = mdb_txn_begin(store_env(d->s), NULL, MDB_RDONLY, &txn)) != 0)
 		return rc;
@@ -264,7 +264,7 @@ dispatch_digest(struct dispatch *d)
 		if (rc == 0 && (inbatch >= 20000 || i == n)) {
 			/* the records written before the commit, taken back
 			 * if it fails (outlog.h) */
-			rc = outlog_commit(d->log, txn, 0, NULL, &committed);
+			rc = outlog_commit(d->log, txn, 0, NULL, &how);
 			txn = NULL;
 			if (rc == 0) {
 				for (size_t m = 0; m < nmade; m += 2)

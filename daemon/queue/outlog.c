@@ -535,15 +535,13 @@ outlog_write(struct outlog *l)
 
 int
 outlog_commit(struct outlog *l, MDB_txn *txn, int rc, const char *failpoint,
-    int *committed)
+    int *how)
 {
-	int logerr = 0;
-
-	*committed = 0;
+	*how = 0;
 	if (rc == 0 && outlog_write(l) != 0) {
 		log_warnx("%s", outlog_error(l));
 		rc = EIO;
-		logerr = 1;
+		*how = OUTLOG_LOGERR;
 	}
 	if (rc == 0 && failpoint != NULL && util_failpoint(failpoint)) {
 		mdb_txn_abort(txn);
@@ -555,9 +553,9 @@ outlog_commit(struct outlog *l, MDB_txn *txn, int rc, const char *failpoint,
 	if (rc != 0) {
 		if (outlog_rollback(l) != 0)
 			log_warnx("%s", outlog_error(l));
-		return logerr ? EIO : rc;
+		return rc;
 	}
-	*committed = 1;
+	*how = OUTLOG_COMMITTED;
 	/* the records are in log.bin and synced (outlog_write): the state
 	 * may lag a little, as an open takes in verified records past it
 	 * after a crash; so a stream of small transactions (residents'
@@ -569,6 +567,7 @@ outlog_commit(struct outlog *l, MDB_txn *txn, int rc, const char *failpoint,
 	}
 	if (outlog_sync(l) != 0) {
 		log_warnx("%s", outlog_error(l));
+		*how |= OUTLOG_LOGERR;
 		return EIO;
 	}
 	return 0;

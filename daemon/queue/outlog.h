@@ -164,16 +164,19 @@ int outlog_rollback(struct outlog *l);
 /*
  * The whole bracket's end, for the transaction txn whose records were
  * appended since outlog_mark: if rc is 0, outlog_write, then commit txn
- * (or abort it if failpoint, when not NULL, fires: util_failpoint), then
- * outlog_sync; if rc is not 0, or a step fails before the commit
- * returns, txn is aborted and the records taken back.  Every failure of
- * the log is logged.  Returns 0; rc or the commit's LMDB error (nothing
- * committed, the records taken back); or EIO for the log, with
- * *committed saying whether txn was committed (then only the final sync
- * failed: the store has it, the writer's state does not).
+ * (or abort it if failpoint, when not NULL, fires: util_failpoint, as if
+ * the commit failed with EIO), then outlog_sync; if rc is not 0, or a
+ * step fails before the commit returns, txn is aborted and the records
+ * taken back.  Every failure of the log is logged.  Returns 0, or the
+ * first error: rc, the commit's, or EIO; *how says what happened:
+ * OUTLOG_COMMITTED (txn was committed: then an error is the final sync's,
+ * the store has the change and the writer's state does not) and
+ * OUTLOG_LOGERR (the error is the sealed log's).
  */
+#define OUTLOG_COMMITTED 1
+#define OUTLOG_LOGERR 2
 int outlog_commit(struct outlog *l, MDB_txn *txn, int rc,
-    const char *failpoint, int *committed);
+    const char *failpoint, int *how);
 /* The last failure, naming the file, the operation and the cause. */
 const char *outlog_error(const struct outlog *l);
 /* A stop record, a checkpoint, sync, close.  NULL is fine. */

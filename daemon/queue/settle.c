@@ -538,7 +538,7 @@ int
 dispatch_settle(struct dispatch *d)
 {
 	MDB_txn *txn;
-	int rc, logerr = 0, committed;
+	int rc, logerr = 0, how;
 
 	if (d->nv == 0)
 		return 0;
@@ -550,9 +550,9 @@ dispatch_settle(struct dispatch *d)
 		if (d->v[i].regroup)
 			d->regroup = 1;
 	}
-	rc = outlog_commit(d->log, txn, rc, "settle-commit", &committed);
-	logerr = rc == EIO;
-	if (committed)	/* those emails are no longer in doubt */
+	rc = outlog_commit(d->log, txn, rc, "settle-commit", &how);
+	logerr = (how & OUTLOG_LOGERR) != 0;
+	if (how & OUTLOG_COMMITTED)	/* those emails are no longer in doubt */
 		for (size_t i = 0; i < d->nv; i++)
 			if (d->v[i].unmark)
 				d->ch[d->v[i].unmark].unsettled--;

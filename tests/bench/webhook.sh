@@ -16,12 +16,12 @@
 #   the tokens it issued and would answer these 400).
 #   `bench-webhook post` sends BENCH_WEBHOOK_EVENTS (default 10000) signed
 #   webhooks, one postback `cat=D` event per body, each a real change of a
-#   linked contact's categories, BENCH_WEBHOOK_CONCURRENCY (16) at a time,
+#   linked contact's categories, BENCH_WEBHOOK_CONCURRENCY (32) at a time,
 #   and times them from the first request to the last answer; every one
 #   must be answered 200, and the log must then hold one consent record
 #   from LINE per event (`oshirase audit show`) and the emulator one reply
 #   per event.
-#   BENCH_WEBHOOK_THREADS (16, the default of [gateway] threads) sets the
+#   BENCH_WEBHOOK_THREADS (32, the default of [gateway] threads) sets the
 #   gateway's threads, each waiting for the queue's answer to its request,
 #   so that at most that many actions make a batch; BENCH_WEBHOOK_WORKERS
 #   (8) the sender's workers, which carry the replies one at a time each.
@@ -36,9 +36,9 @@ bin=$(cd "$(dirname "$O")" && pwd)
 WB=$bin/bench-webhook
 N=${BENCH_DAEMON_RESIDENTS:-130000}
 EV=${BENCH_WEBHOOK_EVENTS:-10000}
-CONC=${BENCH_WEBHOOK_CONCURRENCY:-16}
+CONC=${BENCH_WEBHOOK_CONCURRENCY:-32}
 WORKERS=${BENCH_WEBHOOK_WORKERS:-8}
-GTHREADS=${BENCH_WEBHOOK_THREADS:-16}
+GTHREADS=${BENCH_WEBHOOK_THREADS:-32}
 PARTS=${BENCH_PARTS:-webhook}
 B=${BENCH_DIR:-$top/build/bench}
 D=2026-11-23
@@ -142,7 +142,8 @@ set -- $("$WB" post "$GURL/line/webhook" "$W/secret" "$W/users" "$EV" "$CONC" | 
 t_wh=$2 rate=$3 ok=$4 other=$5
 [ "$ok" -eq "$EV" ] || { echo "bench: $ok of $EV webhooks answered 200 ($other not)"; tail -5 "$W/g.err" "$W/q.err"; exit 1; }
 echo "  (webhooks: $(cat "$W/post.out"))"
-until_ok 60 test "$(emu_stat accepted)" -ge "$EV" ||
+replies_in() { [ "$(emu_stat accepted)" -ge "$EV" ]; }
+until_ok 60 replies_in ||
 	{ echo "bench: $(emu_stat accepted) replies of $EV reached the emulator ($(grep -c 'could not be queued' "$W/q.err") dropped by the queue: too many waited for the senders; $(grep -c 'not sent after' "$W/q.err") given up)"; exit 1; }
 t_rep=$(elapsed "$t0" "$(now)")
 replies=$(emu_stat accepted)
