@@ -118,8 +118,7 @@ echo "== a second run on the same day sends nothing (the dedup ledger)"
 "$O" status --db "$D/db" | tail -8
 
 # ---- a resident registers through LINE, hears the run's message, stops.
-# Needs oshirase-gateway and `oshirase letters` (issue 11); until both are
-# built, the scene is skipped.  The emulator plays the resident: each
+# The emulator plays the resident: each
 # act is a signed webhook to the gateway, which passes it to the queue
 # (oshirased, here as a daemon with one oshirase-sender); the queue's
 # replies come back to the emulator's reply endpoint.
@@ -193,15 +192,12 @@ resident_scene() {
 	echo "   > 配信停止: $(act text "{\"user\":\"$RU\",\"text\":\"配信停止\"}")"
 	n=$((n + 1)); show_reply $n
 	stop_actions
-	tomorrow=$(TZ=Asia/Tokyo date -d tomorrow +%F)
 	p=$("$O" pseudonym --key "$D/pseudonym.key" "$rid" | cut -f2)
-	echo "   a run tomorrow would send them $("$O" match --dry-run --db "$D/db" --rules "$top/rules" \
-	    --date "$tomorrow" | awk -F'\t' -v p="$p" '$2 == p' | wc -l) notices"
+	echo "   what the sealed log holds of them (oshirase audit show --pseudonym):"
+	"$O" audit show --log "$D/db/log" --pseudonym "$p" | awk -F'\t' '
+	    $3 == "consent" { print "     " $2 "  consent " $4 ", categories " $5 ", " $8 }
+	    $3 == "outcome" { print "     " $2 "  notice " $4 ": " $5 " on " $6 }'
 }
-if [ -x "$top/build/oshirase-gateway" ] && "$O" letters --help >/dev/null 2>&1; then
-	resident_scene
-else
-	echo "== (a resident registering through LINE: needs oshirase-gateway and oshirase letters; skipped)"
-fi
+resident_scene
 echo "== the sealed notification log, as an auditor checks it"
 "$O" audit verify --log "$D/db/log" --pubkey "$D/db/log/auditor/pubkey" --k0 "$D/db/log/auditor/k0"

@@ -49,7 +49,7 @@ usage(FILE *f)
 	    "the queue as actions over [gateway] actions.  The LINE channel\n"
 	    "secret is read from [gateway] line_secret (0600).\n"
 	    "  -c CONFIG  the config file (default %s)\n"
-	    "  -n         check the config and the secret, then exit (0 or 78)\n"
+	    "  -n         check the config and the secret, then exit (0; 66 missing; 78 unsafe or bad)\n"
 	    "  -v         log debug messages\n", CONFIG_DEFAULT_PATH);
 }
 

@@ -303,8 +303,9 @@ static const struct ckey {
 	  "no", 0, 0, "yes: take the client's address from the last "
 	  "X-Forwarded-For entry (the proxy's), for the attempt limits", NULL },
 	{ "gateway", "attempts", CT_INT, offsetof(struct config, gw_attempts),
-	  "5", 1, 1000, "failed registration codes a LINE user or a client "
-	  "address may try per attempts_window", NULL },
+	  "5", 1, 1000, "registration codes that may fail per LINE user, and "
+	  "registrations a client address or a code may ask (each mails "
+	  "someone), per attempts_window", NULL },
 	{ "gateway", "attempts_window", CT_INT, offsetof(struct config, gw_attempts_window),
 	  "900", 10, 86400, "seconds over which failed attempts are counted", NULL },
 	{ "gateway", "confirm_hours", CT_INT, offsetof(struct config, gw_confirm_hours),

@@ -1,5 +1,5 @@
 #!/bin/sh
-# actions.sh - the queue's side of residents' own actions (CONTRACT.md,
+# actions.sh - the queue's side of residents' own actions (the README,
 # "Residents' own actions"): oshirased applies the action frames the
 # gateway would send, here sent by tests/action_drive over the actions
 # socket: a registration code links its resident once (used, expired and
