@@ -42,6 +42,11 @@
  * record then): no state or checkpoint covers them yet, and the store and
  * the log agree.  A crash after outlog_write leaves records past the
  * saved state that the next open takes in, as after any crash.
+ * outlog_commit does the whole bracket, and lets the state lag the
+ * records it made durable by up to OUTLOG_STATE_LAG seconds (or until a
+ * checkpoint is due; outlog_tick and outlog_close catch it up): a stream
+ * of small transactions then costs two disk waits each (log.bin, the
+ * store's commit), not five.
  *
  * On open, the writer cuts only what a crash leaves: a torn last record,
  * and a torn last checkpoint line (one that does not parse; a last line
