@@ -226,19 +226,7 @@ queue_reply(struct actions *a, const struct reply *r)
 {
 	struct job j;
 
-	memset(&j, 0, sizeof(j));
-	j.kind = r->kind;
-	j.channel = r->channel;
-	j.language = r->language;
-	memcpy(j.to, r->to, strnlen(r->to, sizeof(j.to) - 1));
-	snprintf(j.subject, sizeof(j.subject), "%s", r->subject);
-	j.ntexts = r->ntexts;
-	for (unsigned i = 0; i < r->ntexts; i++) {
-		j.text[i] = r->text[i];
-		j.text_len[i] = strlen(r->text[i]);
-	}
-	j.nitems = r->nitems;
-	memcpy(j.item, r->item, r->nitems * sizeof(r->item[0]));
+	replies_job(r, &j);
 	if (dispatch_transient(a->d, &j) != 0)
 		log_warnx("actions: a %s could not be queued; dropped",
 		    r->kind == JOB_REPLY ? "LINE reply" : "mail");

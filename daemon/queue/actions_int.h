@@ -110,6 +110,9 @@ enum reply_what {
  * consent. */
 void replies_line(struct reply *r, int what, int language, unsigned consent,
     const char *reply_token);
+/* The job of r (its texts point into r), without the id, attempt and
+ * token the dispatcher gives it. */
+void replies_job(const struct reply *r, struct job *j);
 /* The confirmation mail of an email registration: link to address. */
 void replies_confirm_mail(struct reply *r, int language, const char *address,
     const char *link, long hours);

@@ -201,3 +201,21 @@ replies_confirm_mail(struct reply *r, int language, const char *address,
 	    "お心当たりのない場合は、このメールを無視してください。"
 	    "今後メールが届くことはありません。");
 }
+
+void
+replies_job(const struct reply *r, struct job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->kind = r->kind;
+	j->channel = r->channel;
+	j->language = r->language;
+	memcpy(j->to, r->to, strnlen(r->to, sizeof(j->to) - 1));
+	snprintf(j->subject, sizeof(j->subject), "%s", r->subject);
+	j->ntexts = r->ntexts;
+	for (unsigned i = 0; i < r->ntexts; i++) {
+		j->text[i] = r->text[i];
+		j->text_len[i] = strlen(r->text[i]);
+	}
+	j->nitems = r->nitems;
+	memcpy(j->item, r->item, r->nitems * sizeof(r->item[0]));
+}

@@ -31,21 +31,9 @@ as_job(const struct reply *r)
 	struct job j, back;
 	size_t len;
 
-	memset(&j, 0, sizeof(j));
+	replies_job(r, &j);
 	j.id = 1;
 	j.attempt = 1;
-	j.kind = r->kind;
-	j.channel = r->channel;
-	j.language = r->language;
-	memcpy(j.to, r->to, strnlen(r->to, sizeof(j.to) - 1));
-	snprintf(j.subject, sizeof(j.subject), "%s", r->subject);
-	j.ntexts = r->ntexts;
-	for (unsigned i = 0; i < r->ntexts; i++) {
-		j.text[i] = r->text[i];
-		j.text_len[i] = strlen(r->text[i]);
-	}
-	j.nitems = r->nitems;
-	memcpy(j.item, r->item, r->nitems * sizeof(r->item[0]));
 	len = job_encode(&j, frame, sizeof(frame));
 	assert_true(len > 0);
 	assert_int_equal(job_decode(frame, len, &back), 0);
