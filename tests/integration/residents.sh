@@ -339,6 +339,17 @@ stop
 	ok "a follow after the unfollow: linked again with nothing chosen, the categories asked" ||
 	not_ok "follow again: status $S, records $n0 -> $(consents "$P4"), reply $(cat "$T/rf")"
 
+# the rule set behind every notice: audit show's digits are `rules
+# version`'s, and a changed rule file is another version
+v=$("$OSHIRASE" rules version "$R")
+sets=$("$OSHIRASE" audit show --log "$DB/log" | awk -F'\t' '$3 == "outcome" { print $NF }' | sort -u)
+cp -r "$R" "$T/rules2"
+sed -i 's/^name_en = .*/&, changed/' "$T/rules2/$(ls "$R" | grep '\.ini$' | grep -v vocabulary | head -1)"
+v2=$("$OSHIRASE" rules version "$T/rules2")
+echo "$v" | grep -qx '[0-9a-f]\{16\}' && [ "$sets" = "ruleset $v" ] && [ "$v2" != "$v" ] &&
+	ok "every notice's record names the rule set rules version prints ($v); a changed file is another ($v2)" ||
+	not_ok "rules version '$v' ('$v2' changed), the log's: $sets"
+
 "$OSHIRASE" audit verify --log "$DB/log" --pubkey "$DB/log/auditor/pubkey" \
     --k0 "$DB/log/auditor/k0" >"$T/verify" 2>&1 &&
 	ok "the sealed log verifies with the consent records in it: $(tail -1 "$T/verify")" ||

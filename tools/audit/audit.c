@@ -507,9 +507,11 @@ static void
 show_record(const struct sealfmt_record *r, uint64_t i, int json)
 {
 	char recip[65], sub[65], dig[65], when[32], cats[32];
+	char rset[2 * SEALFMT_RULESET_LEN + 1];
 	struct tm tm;
 
 	consent_categories(r->status, cats);
+	hex_encode(r->ruleset, SEALFMT_RULESET_LEN, rset);
 	hex_encode(r->recipient, 32, recip);
 	hex_encode(r->subject, 32, sub);
 	hex_encode(r->digest, 32, dig);
@@ -522,11 +524,12 @@ show_record(const struct sealfmt_record *r, uint64_t i, int json)
 			printf(",\"notice\":%llu,\"message\":%llu,\"program\":\"%s\","
 			    "\"recipient\":\"%s\",\"subject\":\"%s\",\"channel\":"
 			    "\"%s\",\"outcome\":\"%s\",\"attempt\":%u,\"status\":%d,"
-			    "\"digest\":\"%s\"", (unsigned long long)r->notice,
+			    "\"digest\":\"%s\",\"ruleset\":\"%s\"",
+			    (unsigned long long)r->notice,
 			    (unsigned long long)r->message, r->program, recip, sub,
 			    sealfmt_channel_name(r->channel),
 			    sealfmt_outcome_name(r->outcome), (unsigned)r->attempt,
-			    (int)r->status, dig);
+			    (int)r->status, dig, rset);
 		else if (r->type == SEALFMT_ALARM)
 			printf(",\"alarm\":%d,\"count\":%llu", (int)r->status,
 			    (unsigned long long)r->notice);
@@ -544,11 +547,11 @@ show_record(const struct sealfmt_record *r, uint64_t i, int json)
 	printf("%llu\t%s\t%s", (unsigned long long)i, when,
 	    sealfmt_type_name(r->type));
 	if (r->type == SEALFMT_OUTCOME)
-		printf("\t%s\t%s\t%s\t%s\tnotice %llu\tattempt %u\tstatus %d",
-		    sealfmt_outcome_name(r->outcome), r->program,
+		printf("\t%s\t%s\t%s\t%s\tnotice %llu\tattempt %u\tstatus %d"
+		    "\truleset %s", sealfmt_outcome_name(r->outcome), r->program,
 		    sealfmt_channel_name(r->channel), recip,
 		    (unsigned long long)r->notice, (unsigned)r->attempt,
-		    (int)r->status);
+		    (int)r->status, rset);
 	else if (r->type == SEALFMT_ALARM)
 		printf("\t%s (%llu)", sealfmt_alarm_name(r->status),
 		    (unsigned long long)r->notice);

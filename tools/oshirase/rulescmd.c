@@ -13,6 +13,7 @@
 #include "log.h"
 #include "render.h"
 #include "rules.h"
+#include "sealfmt.h"
 #include "store.h"
 #include "util.h"
 
@@ -25,10 +26,13 @@ usage(FILE *f)
 	fprintf(f, "usage: oshirase rules check [DIR]\n"
 	    "       oshirase rules test [DIR] [--program ID]\n"
 	    "       oshirase rules message [DIR] --program ID [--lang en] [--child]\n"
+	    "       oshirase rules version [DIR]\n"
 	    "Check the rule files (names, words, types, departments), run their\n"
-	    "test cases, or show a program's message as a resident would read\n"
-	    "it (--child: to a parent about their child).  DIR defaults to\n"
-	    "--rules or the config's [rules] dir.\n");
+	    "test cases, show a program's message as a resident would read\n"
+	    "it (--child: to a parent about their child), or print the rule\n"
+	    "set's version (16 hex digits: what the sealed log keeps of it in\n"
+	    "each notice's record, as `oshirase audit show` prints it).  DIR\n"
+	    "defaults to --rules or the config's [rules] dir.\n");
 }
 
 int
@@ -76,8 +80,9 @@ cmd_rules(int argc, char **argv)
 	}
 	what = argv[optind];
 	if (strcmp(what, "check") != 0 && strcmp(what, "test") != 0 &&
-	    strcmp(what, "message") != 0) {
-		log_warnx("rules: '%s' is not check, test or message", what);
+	    strcmp(what, "message") != 0 && strcmp(what, "version") != 0) {
+		log_warnx("rules: '%s' is not check, test, message or version",
+		    what);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -106,6 +111,15 @@ cmd_rules(int argc, char **argv)
 			printf("%s\n", text);
 		rules_free(set);
 		return rc >= 0 ? 0 : EXIT_SOFTWARE;
+	}
+	if (strcmp(what, "version") == 0) {
+		/* the digits the sealed log keeps of it (audit show) */
+		char hex[2 * SEALFMT_RULESET_LEN + 1];
+
+		hex_encode(set->version, SEALFMT_RULESET_LEN, hex);
+		printf("%s\n", hex);
+		rules_free(set);
+		return 0;
 	}
 	if (strcmp(what, "check") == 0) {
 		n = 0;
