@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "codes.h"
+#include "util.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -68,32 +69,15 @@ code_hash(const uint8_t *key, const char *norm, uint8_t out[CODE_HASH_LEN])
 	    key, 32);
 }
 
-static void
-put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 void
 code_record_encode(const struct code_record *c, uint8_t buf[CODE_RECORD_LEN])
 {
 	buf[0] = CODE_V1;
 	buf[1] = c->state;
 	memcpy(buf + 2, c->resident, 32);
-	put_le(buf + 34, (uint32_t)c->issued, 4);
-	put_le(buf + 38, (uint32_t)c->expires, 4);
-	put_le(buf + 42, (uint64_t)c->used, 8);
+	util_le_put(buf + 34, (uint32_t)c->issued, 4);
+	util_le_put(buf + 38, (uint32_t)c->expires, 4);
+	util_le_put(buf + 42, (uint64_t)c->used, 8);
 }
 
 int
@@ -106,8 +90,8 @@ code_record_decode(const void *vbuf, size_t len, struct code_record *c)
 		return -1;
 	c->state = p[1];
 	memcpy(c->resident, p + 2, 32);
-	c->issued = (date_t)(int32_t)get_le(p + 34, 4);
-	c->expires = (date_t)(int32_t)get_le(p + 38, 4);
-	c->used = (int64_t)get_le(p + 42, 8);
+	c->issued = (date_t)(int32_t)util_le_get(p + 34, 4);
+	c->expires = (date_t)(int32_t)util_le_get(p + 38, 4);
+	c->used = (int64_t)util_le_get(p + 42, 8);
 	return 0;
 }

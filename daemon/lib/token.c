@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "token.h"
+#include "util.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -22,23 +23,6 @@ token_key_derive(uint8_t *out, const uint8_t *sk, int which)
 	    ctx[which], sk);
 }
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The plaintext of t: its length, or 0. */
 static size_t
 encode(const struct token *t, uint8_t *pt)
@@ -46,7 +30,7 @@ encode(const struct token *t, uint8_t *pt)
 	size_t n = 9, alen;
 
 	pt[0] = t->kind;
-	put64(pt + 1, (uint64_t)t->expires);
+	util_be_put(pt + 1, (uint64_t)t->expires, 8);
 	switch (t->kind) {
 	case TOKEN_MANAGE:
 		memcpy(pt + n, t->pseudo, 32);
@@ -74,7 +58,7 @@ decode(const uint8_t *pt, size_t n, struct token *t)
 	if (n < 9)
 		return -1;
 	t->kind = pt[0];
-	t->expires = (int64_t)get64(pt + 1);
+	t->expires = (int64_t)util_be_get(pt + 1, 8);
 	pt += 9;
 	n -= 9;
 	switch (t->kind) {

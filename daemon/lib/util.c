@@ -558,6 +558,23 @@ util_le_get(const uint8_t *p, unsigned n)
 }
 
 void
+util_be_put(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+uint64_t
+util_be_get(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void
 util_uuid4(uint8_t u[16])
 {
 	randombytes_buf(u, 16);

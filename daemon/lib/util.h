@@ -121,9 +121,12 @@ int util_failpoint(const char *name);
 
 int util_nodump(void);
 
-/* Little-endian integers of n (1..8) bytes, as the record formats use. */
+/* Little-endian integers of n (1..8) bytes, as the record formats use,
+ * and big-endian ones, as the wire frames and tokens do. */
 void util_le_put(uint8_t *p, uint64_t v, unsigned n);
 uint64_t util_le_get(const uint8_t *p, unsigned n);
+void util_be_put(uint8_t *p, uint64_t v, unsigned n);
+uint64_t util_be_get(const uint8_t *p, unsigned n);
 
 /* UUIDs: 16 random bytes with the version 4 and variant bits set; the
  * canonical lowercase 8-4-4-4-12 text of one (37 bytes with the NUL). */

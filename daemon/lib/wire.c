@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "wire.h"
+#include "util.h"
 
 #include <string.h>
 
@@ -21,8 +22,7 @@ wire_put_uint(struct wire_w *w, uint64_t v, unsigned bytes)
 {
 	uint8_t b[8];
 
-	for (unsigned i = 0; i < bytes; i++)
-		b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	util_be_put(b, v, bytes);
 	wire_put(w, b, bytes);
 }
 
@@ -40,14 +40,13 @@ wire_put_str(struct wire_w *w, const char *s, size_t n, unsigned lenbytes)
 uint64_t
 wire_get_uint(struct wire_r *r, unsigned bytes)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
 	if (r->bad || bytes > r->len - r->off) {
 		r->bad = 1;
 		return 0;
 	}
-	for (unsigned i = 0; i < bytes; i++)
-		v = v << 8 | r->p[r->off + i];
+	v = util_be_get(r->p + r->off, bytes);
 	r->off += bytes;
 	return v;
 }

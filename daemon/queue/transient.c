@@ -20,13 +20,6 @@
 #define OFF_ATTEMPT 12
 #define OFF_TOKEN 16
 
-static void
-put_be(uint8_t *p, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-}
-
 int
 dispatch_transient(struct dispatch *d, const struct job *j)
 {
@@ -108,8 +101,8 @@ dispatch_transient_again(struct transient *t)
 {
 	t->attempt++;
 	randombytes_buf(&t->token, sizeof(t->token));
-	put_be(t->frame + OFF_ATTEMPT, t->attempt, 4);
-	put_be(t->frame + OFF_TOKEN, t->token, 8);
+	util_be_put(t->frame + OFF_ATTEMPT, t->attempt, 4);
+	util_be_put(t->frame + OFF_TOKEN, t->token, 8);
 	t->flying = 0;
 	t->due = util_now() + TRANSIENT_RETRY;
 }
