@@ -126,19 +126,30 @@ limits_blocked(struct limits *l, int kind, const char *key, int64_t now)
 	return r;
 }
 
-void
-limits_fail(struct limits *l, int kind, const char *key, int64_t now)
+/* The slot counting key at now, made if need be, its count started again
+ * if its window has passed.  With l->mu held. */
+static struct slot *
+counting(struct limits *l, int kind, const char *key, int64_t now)
 {
 	uint8_t h[HASH_LEN];
 	struct slot *s;
 
 	hash(l, kind, key, h);
-	pthread_mutex_lock(&l->mu);
 	s = find(l, h, now, 1);
 	if (s->start == 0 || now - s->start >= l->window) {
 		s->start = now > 0 ? now : 1;
 		s->count = 0;
 	}
+	return s;
+}
+
+void
+limits_fail(struct limits *l, int kind, const char *key, int64_t now)
+{
+	struct slot *s;
+
+	pthread_mutex_lock(&l->mu);
+	s = counting(l, kind, key, now);
 	if (s->count < UINT32_MAX)
 		s->count++;
 	pthread_mutex_unlock(&l->mu);
@@ -147,17 +158,11 @@ limits_fail(struct limits *l, int kind, const char *key, int64_t now)
 int
 limits_take(struct limits *l, int kind, const char *key, int64_t now)
 {
-	uint8_t h[HASH_LEN];
 	struct slot *s;
 	int r = 0;
 
-	hash(l, kind, key, h);
 	pthread_mutex_lock(&l->mu);
-	s = find(l, h, now, 1);
-	if (s->start == 0 || now - s->start >= l->window) {
-		s->start = now > 0 ? now : 1;
-		s->count = 0;
-	}
+	s = counting(l, kind, key, now);
 	if (s->count >= (uint32_t)l->attempts)
 		r = -1;
 	else
