@@ -427,79 +427,110 @@ fail:
 	return rc;
 }
 
+/* One matcher pass over the store for date d: the contacts loaded, then
+ * every household's candidates collected per thread (or, uncontacted,
+ * the recipients with no contact).  The caller frees p->contacts.t, each
+ * p->cs[t]'s lists and p->cs.  0 with p->mrc the matcher's code, or
+ * MATCH_ESTORE (the contacts could not be read; nothing to free). */
+struct pass {
+	struct contact_map contacts;
+	struct rules_ctx ctx;
+	struct collect *cs;
+	unsigned nt;
+	int mrc;
+};
+
+static int
+pass_run(struct store *s, const struct rules_set *rs, date_t d,
+    unsigned nthreads, int uncontacted, struct pass *p)
+{
+	void *users[MATCHER_MAX_THREADS];
+	unsigned long bad = 0;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->nt = matcher_threads(nthreads);
+	rc = contact_map_load(s, &p->contacts);
+	if (rc != 0) {
+		log_warnx("%s: contacts: %s", store_dir(s), mdb_strerror(rc));
+		free(p->contacts.t);
+		return MATCH_ESTORE;
+	}
+	if (p->contacts.bad)
+		log_warnx("ALERT: %s: %lu contact records do not decode (a "
+		    "damaged store?); their recipients are %s", store_dir(s),
+		    p->contacts.bad, uncontacted ? "left out" : "counted as "
+		    "badcontact and not notified through them");
+	rules_ctx_init(&p->ctx, d, rs);
+	p->cs = xcalloc(p->nt, sizeof(*p->cs));
+	for (unsigned t = 0; t < p->nt; t++) {
+		p->cs[t].rs = rs;
+		p->cs[t].contacts = &p->contacts;
+		p->cs[t].uncontacted = uncontacted;
+		users[t] = &p->cs[t];
+	}
+	p->mrc = matcher_run(s, rs, &p->ctx, p->nt, 0, on_household, users,
+	    &bad);
+	if (bad)
+		log_warnx("%s: %lu records did not decode and were skipped",
+		    store_dir(s), bad);
+	return 0;
+}
+
+/* A pass's matcher code as the run's, logged. */
+static int
+pass_error(struct store *s, int mrc)
+{
+	log_warnx("%s: %s", store_dir(s), matcher_strerror(mrc));
+	return mrc == MATCHER_ETHREAD ? MATCH_ETHREAD : MATCH_ESTORE;
+}
+
 int
 match_run(struct store *s, const struct rules_set *rs, date_t d,
     unsigned nthreads, int dry, FILE *out, long batch, struct match_result *res)
 {
-	struct contact_map contacts = { NULL, 0, 0, 0 };
-	struct rules_ctx ctx;
-	struct collect *cs;
-	void *users[MATCHER_MAX_THREADS];
-	unsigned nt = matcher_threads(nthreads);
-	unsigned long bad = 0;
+	struct pass p;
 	struct cand *all = NULL;
 	uint32_t *order = NULL;
 	size_t n = 0, k = 0;
-	int rc, mrc;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	if (!dry && !store_dbi(s)->delivery) {
 		log_warnx("%s: opened read-only", store_dir(s));
 		return MATCH_EREADONLY;
 	}
-	rc = contact_map_load(s, &contacts);
-	if (rc != 0) {
-		log_warnx("%s: contacts: %s", store_dir(s), mdb_strerror(rc));
-		free(contacts.t);
-		return MATCH_ESTORE;
-	}
-	if (contacts.bad)
-		log_warnx("ALERT: %s: %lu contact records do not decode (a "
-		    "damaged store?); their recipients are counted as "
-		    "badcontact and not notified through them", store_dir(s),
-		    contacts.bad);
-	res->bad_records = contacts.bad;
-	rules_ctx_init(&ctx, d, rs);
-	cs = xcalloc(nt, sizeof(*cs));
-	for (unsigned t = 0; t < nt; t++) {
-		cs[t].rs = rs;
-		cs[t].contacts = &contacts;
-		users[t] = &cs[t];
-	}
-	mrc = matcher_run(s, rs, &ctx, nt, 0, on_household, users, &bad);
-	if (bad)
-		log_warnx("%s: %lu records did not decode and were skipped",
-		    store_dir(s), bad);
-	for (unsigned t = 0; t < nt; t++) {
-		n += cs[t].n;
-		for (unsigned p = 0; p < rs->n; p++) {
-			res->c[p].eligible += cs[t].c[p].eligible;
-			res->c[p].recipients += cs[t].c[p].recipients;
-			res->c[p].no_recipient += cs[t].c[p].no_recipient;
-			res->c[p].no_contact += cs[t].c[p].no_contact;
-			res->c[p].bad_contact += cs[t].c[p].bad_contact;
-			res->c[p].no_consent += cs[t].c[p].no_consent;
+	if ((rc = pass_run(s, rs, d, nthreads, 0, &p)) != 0)
+		return rc;
+	res->bad_records = p.contacts.bad;
+	for (unsigned t = 0; t < p.nt; t++) {
+		n += p.cs[t].n;
+		for (unsigned i = 0; i < rs->n; i++) {
+			res->c[i].eligible += p.cs[t].c[i].eligible;
+			res->c[i].recipients += p.cs[t].c[i].recipients;
+			res->c[i].no_recipient += p.cs[t].c[i].no_recipient;
+			res->c[i].no_contact += p.cs[t].c[i].no_contact;
+			res->c[i].bad_contact += p.cs[t].c[i].bad_contact;
+			res->c[i].no_consent += p.cs[t].c[i].no_consent;
 		}
 	}
-	if (mrc == 0 && n > 0) {
+	if (p.mrc == 0 && n > 0) {
 		all = xmalloc(n * sizeof(*all));
-		for (unsigned t = 0; t < nt; t++) {
-			if (cs[t].n)
-				memcpy(all + k, cs[t].v, cs[t].n * sizeof(*all));
-			k += cs[t].n;
+		for (unsigned t = 0; t < p.nt; t++) {
+			if (p.cs[t].n)
+				memcpy(all + k, p.cs[t].v, p.cs[t].n * sizeof(*all));
+			k += p.cs[t].n;
 		}
 		order = util_order_keys(all, sizeof(*all), n, 0, CAND_KEY);
 	}
-	for (unsigned t = 0; t < nt; t++)
-		free(cs[t].v);
-	free(cs);
-	free(contacts.t);
-	if (mrc != 0) {
-		log_warnx("%s: %s", store_dir(s), matcher_strerror(mrc));
-		return mrc == MATCHER_ETHREAD ? MATCH_ETHREAD : MATCH_ESTORE;
-	}
-	rc = dry ? print_dry(s, rs, all, order, n, ctx.fy, out, res) :
-	    queue(s, rs, all, order, n, d, ctx.fy, batch, res);
+	for (unsigned t = 0; t < p.nt; t++)
+		free(p.cs[t].v);
+	free(p.cs);
+	free(p.contacts.t);
+	if (p.mrc != 0)
+		return pass_error(s, p.mrc);
+	rc = dry ? print_dry(s, rs, all, order, n, p.ctx.fy, out, res) :
+	    queue(s, rs, all, order, n, d, p.ctx.fy, batch, res);
 	free(order);
 	free(all);
 	if (rc == MATCH_EOUTPUT)
@@ -517,50 +548,25 @@ int
 match_uncontacted(struct store *s, const struct rules_set *rs, date_t d,
     unsigned nthreads, struct match_uncontacted **out, size_t *nout)
 {
-	struct contact_map contacts = { NULL, 0, 0, 0 };
-	struct rules_ctx ctx;
-	struct collect *cs;
-	void *users[MATCHER_MAX_THREADS];
-	unsigned nt = matcher_threads(nthreads);
-	unsigned long bad = 0;
+	struct pass p;
 	struct match_uncontacted *all = NULL;
 	uint32_t *order;
 	size_t n = 0, k = 0;
-	int rc, mrc;
+	int rc;
 
 	*out = NULL;
 	*nout = 0;
-	rc = contact_map_load(s, &contacts);
-	if (rc != 0) {
-		log_warnx("%s: contacts: %s", store_dir(s), mdb_strerror(rc));
-		free(contacts.t);
-		return MATCH_ESTORE;
-	}
-	if (contacts.bad)
-		log_warnx("ALERT: %s: %lu contact records do not decode (a "
-		    "damaged store?); their recipients are left out",
-		    store_dir(s), contacts.bad);
-	rules_ctx_init(&ctx, d, rs);
-	cs = xcalloc(nt, sizeof(*cs));
-	for (unsigned t = 0; t < nt; t++) {
-		cs[t].rs = rs;
-		cs[t].contacts = &contacts;
-		cs[t].uncontacted = 1;
-		users[t] = &cs[t];
-	}
-	mrc = matcher_run(s, rs, &ctx, nt, 0, on_household, users, &bad);
-	if (bad)
-		log_warnx("%s: %lu records did not decode and were skipped",
-		    store_dir(s), bad);
-	for (unsigned t = 0; t < nt; t++)
-		n += cs[t].nu;
-	if (mrc == 0 && n > 0) {
+	if ((rc = pass_run(s, rs, d, nthreads, 1, &p)) != 0)
+		return rc;
+	for (unsigned t = 0; t < p.nt; t++)
+		n += p.cs[t].nu;
+	if (p.mrc == 0 && n > 0) {
 		struct match_uncontacted *v = xmalloc(n * sizeof(*v));
 
-		for (unsigned t = 0; t < nt; t++) {
-			if (cs[t].nu)
-				memcpy(v + k, cs[t].u, cs[t].nu * sizeof(*v));
-			k += cs[t].nu;
+		for (unsigned t = 0; t < p.nt; t++) {
+			if (p.cs[t].nu)
+				memcpy(v + k, p.cs[t].u, p.cs[t].nu * sizeof(*v));
+			k += p.cs[t].nu;
 		}
 		order = util_order_keys(v, sizeof(*v), n, 0, sizeof(*v));
 		all = xmalloc(n * sizeof(*all));
@@ -572,14 +578,13 @@ match_uncontacted(struct store *s, const struct rules_set *rs, date_t d,
 		free(order);
 		free(v);
 	}
-	for (unsigned t = 0; t < nt; t++)
-		free(cs[t].u);
-	free(cs);
-	free(contacts.t);
-	if (mrc != 0) {
+	for (unsigned t = 0; t < p.nt; t++)
+		free(p.cs[t].u);
+	free(p.cs);
+	free(p.contacts.t);
+	if (p.mrc != 0) {
 		free(all);
-		log_warnx("%s: %s", store_dir(s), matcher_strerror(mrc));
-		return mrc == MATCHER_ETHREAD ? MATCH_ETHREAD : MATCH_ESTORE;
+		return pass_error(s, p.mrc);
 	}
 	*out = all;
 	*nout = k;
