@@ -244,6 +244,13 @@ void emu_check_messages(json_t *details, const json_t *msgs);
 /* sentMessages of n messages whose ids start at first. */
 json_t *emu_sent_messages(const struct emu *e, uint64_t first, unsigned n);
 
+/* ---- lineemu_api.c ---------------------------------------------------- */
+
+/* One entry of a 400's "details": LINE's message about a property
+ * (printf-formatted, as "messages[0].text"). */
+void emu_detail(json_t *details, const char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- lineemu.c -------------------------------------------------------- */
 
 /* A one-line secret file (the option that names it, for messages): its

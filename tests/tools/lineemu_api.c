@@ -49,10 +49,10 @@ emu_sent_messages(const struct emu *e, uint64_t first, unsigned n)
 
 /* ---- request bodies --------------------------------------------------------- */
 
-static void
-detail(json_t *details, const char *msg, const char *fmt, ...)
+void
+emu_detail(json_t *details, const char *msg, const char *fmt, ...)
 {
-	char prop[64];
+	char prop[96];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -68,11 +68,11 @@ check_user_id(json_t *details, const json_t *v, const char *prop)
 	uint8_t id[16];
 
 	if (v == NULL || json_is_null(v))
-		detail(details, "May not be empty", "%s", prop);
+		emu_detail(details, "May not be empty", "%s", prop);
 	else if (!json_is_string(v))
-		detail(details, "Must be a string", "%s", prop);
+		emu_detail(details, "Must be a string", "%s", prop);
 	else if (emu_uid_parse(json_string_value(v), json_string_length(v), id) < 0)
-		detail(details, "Invalid user ID: must be U followed by 32 "
+		emu_detail(details, "Invalid user ID: must be U followed by 32 "
 		    "lowercase hexadecimal digits", "%s", prop);
 }
 
@@ -84,16 +84,16 @@ emu_check_messages(json_t *details, const json_t *msgs)
 	size_t n;
 
 	if (msgs == NULL || json_is_null(msgs)) {
-		detail(details, "May not be empty", "messages");
+		emu_detail(details, "May not be empty", "messages");
 		return;
 	}
 	if (!json_is_array(msgs)) {
-		detail(details, "Must be an array", "messages");
+		emu_detail(details, "Must be an array", "messages");
 		return;
 	}
 	n = json_array_size(msgs);
 	if (n < 1 || n > LE_MAX_MESSAGES) {
-		detail(details, "Size must be between 1 and 5", "messages");
+		emu_detail(details, "Size must be between 1 and 5", "messages");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -102,12 +102,12 @@ emu_check_messages(json_t *details, const json_t *msgs)
 		size_t k;
 
 		if (!json_is_object(m)) {
-			detail(details, "Must be an object", "messages[%zu]", i);
+			emu_detail(details, "Must be an object", "messages[%zu]", i);
 			continue;
 		}
 		type = json_object_get(m, "type");
 		if (type == NULL || json_is_null(type)) {
-			detail(details, "May not be empty", "messages[%zu].type", i);
+			emu_detail(details, "May not be empty", "messages[%zu].type", i);
 			continue;
 		}
 		ts = json_is_string(type) ? json_string_value(type) : "";
@@ -115,7 +115,7 @@ emu_check_messages(json_t *details, const json_t *msgs)
 			for (k = 0; k < sizeof(other_types) / sizeof(other_types[0]); k++)
 				if (strcmp(ts, other_types[k]) == 0)
 					break;
-			detail(details, k < sizeof(other_types) / sizeof(other_types[0]) ?
+			emu_detail(details, k < sizeof(other_types) / sizeof(other_types[0]) ?
 			    "Not supported by the emulator: only text messages" :
 			    "Must be one of the following values: [text, image, "
 			    "video, audio, location, sticker, template, imagemap, "
@@ -125,12 +125,12 @@ emu_check_messages(json_t *details, const json_t *msgs)
 		text = json_object_get(m, "text");
 		if (text == NULL || json_is_null(text) ||
 		    (json_is_string(text) && json_string_length(text) == 0))
-			detail(details, "May not be empty", "messages[%zu].text", i);
+			emu_detail(details, "May not be empty", "messages[%zu].text", i);
 		else if (!json_is_string(text))
-			detail(details, "Must be a string", "messages[%zu].text", i);
+			emu_detail(details, "Must be a string", "messages[%zu].text", i);
 		else if (util_utf16_units(json_string_value(text),
 		    json_string_length(text)) > LE_MAX_TEXT_UNITS)
-			detail(details, "Length must be at most 5000 UTF-16 code "
+			emu_detail(details, "Length must be at most 5000 UTF-16 code "
 			    "units", "messages[%zu].text", i);
 		emu_check_quick_reply(details, json_object_get(m, "quickReply"), i);
 	}
@@ -143,15 +143,15 @@ check_options(json_t *details, const json_t *root)
 	const json_t *cau = json_object_get(root, "customAggregationUnits");
 
 	if (nd != NULL && !json_is_boolean(nd))
-		detail(details, "Must be a boolean", "notificationDisabled");
+		emu_detail(details, "Must be a boolean", "notificationDisabled");
 	if (cau == NULL)
 		return;
 	if (!json_is_array(cau)) {
-		detail(details, "Must be an array", "customAggregationUnits");
+		emu_detail(details, "Must be an array", "customAggregationUnits");
 		return;
 	}
 	if (json_array_size(cau) > 1) {
-		detail(details, "Size must be between 0 and 1",
+		emu_detail(details, "Size must be between 0 and 1",
 		    "customAggregationUnits");
 		return;
 	}
@@ -165,7 +165,7 @@ check_options(json_t *details, const json_t *root)
 			    (s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z')))
 				break;
 		if (len < 1 || len > 30 || j < len)
-			detail(details, "Must match ^[a-zA-Z0-9_]{1,30}$",
+			emu_detail(details, "Must match ^[a-zA-Z0-9_]{1,30}$",
 			    "customAggregationUnits[%zu]", i);
 	}
 }
@@ -180,11 +180,11 @@ validate(const json_t *root, enum ep ep)
 	if (ep == EP_PUSH)
 		check_user_id(details, to, "to");
 	else if (to == NULL || json_is_null(to))
-		detail(details, "May not be empty", "to");
+		emu_detail(details, "May not be empty", "to");
 	else if (!json_is_array(to))
-		detail(details, "Must be an array", "to");
+		emu_detail(details, "Must be an array", "to");
 	else if (json_array_size(to) < 1 || json_array_size(to) > LE_MAX_MULTICAST)
-		detail(details, "Size must be between 1 and 500", "to");
+		emu_detail(details, "Size must be between 1 and 500", "to");
 	else
 		for (size_t i = 0; i < json_array_size(to); i++) {
 			char prop[32];

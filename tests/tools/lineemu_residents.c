@@ -302,19 +302,6 @@ emu_residents_stats(struct residents *rs, json_t *o)
 
 /* ---- the reply endpoint ---------------------------------------------------- */
 
-static void
-rs_detail(json_t *details, const char *msg, const char *fmt, ...)
-{
-	char prop[96];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(prop, sizeof(prop), fmt, ap);
-	va_end(ap);
-	json_array_append_new(details, json_pack("{s:s,s:s}", "message", msg,
-	    "property", prop));
-}
-
 /* A string field of at most max UTF-16 units (min 1 if required). */
 static void
 check_str(json_t *details, const json_t *v, int required, size_t max,
@@ -324,14 +311,14 @@ check_str(json_t *details, const json_t *v, int required, size_t max,
 
 	if (v == NULL || json_is_null(v)) {
 		if (required)
-			rs_detail(details, "May not be empty", "%s", prop);
+			emu_detail(details, "May not be empty", "%s", prop);
 	} else if (!json_is_string(v))
-		rs_detail(details, "Must be a string", "%s", prop);
+		emu_detail(details, "Must be a string", "%s", prop);
 	else if (required && json_string_length(v) == 0)
-		rs_detail(details, "May not be empty", "%s", prop);
+		emu_detail(details, "May not be empty", "%s", prop);
 	else if (util_utf16_units(json_string_value(v), json_string_length(v)) > max) {
 		snprintf(msg, sizeof(msg), "Length must be at most %zu", max);
-		rs_detail(details, msg, "%s", prop);
+		emu_detail(details, msg, "%s", prop);
 	}
 }
 
@@ -343,7 +330,7 @@ check_action(json_t *details, const json_t *a, const char *prop)
 	const char *ts = json_is_string(type) ? json_string_value(type) : "";
 
 	if (!json_is_object(a)) {
-		rs_detail(details, "May not be empty", "%s", prop);
+		emu_detail(details, "May not be empty", "%s", prop);
 		return;
 	}
 	snprintf(p, sizeof(p), "%s.label", prop);
@@ -357,7 +344,7 @@ check_action(json_t *details, const json_t *a, const char *prop)
 		snprintf(p, sizeof(p), "%s.text", prop);
 		check_str(details, json_object_get(a, "text"), 1, 300, p);
 	} else
-		rs_detail(details, "Not supported by the emulator: only "
+		emu_detail(details, "Not supported by the emulator: only "
 		    "postback and message actions", "%s.type", prop);
 }
 
@@ -371,12 +358,12 @@ emu_check_quick_reply(json_t *details, const json_t *qr, size_t i)
 		return;
 	items = json_object_get(qr, "items");
 	if (!json_is_array(items)) {
-		rs_detail(details, "Must be an array",
+		emu_detail(details, "Must be an array",
 		    "messages[%zu].quickReply.items", i);
 		return;
 	}
 	if (json_array_size(items) < 1 || json_array_size(items) > RS_QR_ITEMS) {
-		rs_detail(details, "Size must be between 1 and 13",
+		emu_detail(details, "Size must be between 1 and 13",
 		    "messages[%zu].quickReply.items", i);
 		return;
 	}
@@ -386,7 +373,7 @@ emu_check_quick_reply(json_t *details, const json_t *qr, size_t i)
 
 		if (!json_is_string(type) ||
 		    strcmp(json_string_value(type), "action") != 0) {
-			rs_detail(details, "Must be one of the following values: "
+			emu_detail(details, "Must be one of the following values: "
 			    "[action]", "messages[%zu].quickReply.items[%zu].type",
 			    i, j);
 			continue;
@@ -478,7 +465,7 @@ reply_errors(const json_t *root)
 	    "replyToken");
 	emu_check_messages(details, json_object_get(root, "messages"));
 	if (nd != NULL && !json_is_boolean(nd))
-		rs_detail(details, "Must be a boolean", "notificationDisabled");
+		emu_detail(details, "Must be a boolean", "notificationDisabled");
 	if (json_array_size(details) == 0) {
 		json_decref(details);
 		return NULL;
