@@ -689,7 +689,7 @@ main(int argc, char **argv)
 			rc = EXIT_IOERR;
 			break;
 		}
-		actions_serve(act);	/* what came in as the step ended */
+		/* the step served the actions socket (dispatch_watch) */
 		if (actions_broken(act)) {
 			rc = EXIT_IOERR;
 			break;
