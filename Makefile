@@ -82,7 +82,7 @@ BASE_OBJS := $(call lib,util log dates inifile config)		# sodium, inih
 MAIL_OBJS := $(call lib,mailaddr)				# libidn2: addresses on the wire
 WIRE_OBJS := $(call lib,wire job action curve)				# the queue-sender messages and keys
 SEAL_OBJS := $(call lib,merkle sealfmt)			# the sealed log's format
-STORE_OBJS := $(call lib,store vocab addrbox notice token codes)		# lmdb
+STORE_OBJS := $(call lib,store vocab addrbox notice token codes ckeys)		# lmdb
 RULES_OBJS := $(call lib,rules_load rules_diag rules_lex rules_parse rules_compile \
 	rules_facts rules_eval rules_test rules_explain matcher match)	# the rule engine, runs
 RENDER_OBJS := $(call lib,render)				# messages: rules meet the config

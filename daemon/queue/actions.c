@@ -21,40 +21,14 @@ actions_now(const struct actions *a)
 	return time(NULL) + a->offset;
 }
 
-static uint8_t *
-derive(const uint8_t *sk, int which)
-{
-	uint8_t *k = sodium_malloc(TOKEN_KEY_LEN);
-
-	if (k != NULL)
-		token_key_derive(k, sk, which);
-	return k;
-}
-
+/* The code key; the contact keys are the dispatcher's (ckeys.h). */
 static int
 read_keys(struct actions *a, char *err, size_t errlen)
 {
-	char pub[CONFIG_PATH_MAX + 32], sec[CONFIG_PATH_MAX + 32];
 	char path[CONFIG_PATH_MAX + 32], why[CONFIG_PATH_MAX + 100];
-	const char *w;
 	int rc;
 
-	config_contacts_paths(a->cfg, store_dir(a->s), pub, sec, sizeof(pub));
-	if (addrbox_read_pub(pub, a->pk, &w) != 0) {
-		snprintf(err, errlen, "%s: %s", pub, w);
-		return -1;
-	}
-	if ((rc = secret_load(sec, &a->sk, why, sizeof(why))) != 0) {
-		snprintf(err, errlen, "%s", why);
-		return -1;
-	}
-	a->k_tokens = derive(a->sk, TOKEN_KEY_TOKENS);
-	a->k_index = derive(a->sk, TOKEN_KEY_LINE_INDEX);
-	a->k_tag = derive(a->sk, TOKEN_KEY_ADDR_TAG);
-	if (a->k_tokens == NULL || a->k_index == NULL || a->k_tag == NULL) {
-		snprintf(err, errlen, "sodium_malloc failed");
-		return -1;
-	}
+	a->keys = dispatch_keys(a->d);
 	if (a->cfg->code_key[0])
 		config_secret_path(a->cfg->code_key, path, sizeof(path));
 	else
@@ -135,13 +109,7 @@ actions_close(struct actions *a)
 		return;
 	if (a->sock != NULL)
 		zmq_close(a->sock);
-	for (unsigned i = 0; i < a->nopen; i++)
-		addrbox_free(a->open[i].b);
 	addrbox_free(a->sealer);
-	sodium_free(a->sk);
-	sodium_free(a->k_tokens);
-	sodium_free(a->k_index);
-	sodium_free(a->k_tag);
 	sodium_free(a->code_key);
 	if (a->b != NULL)
 		sodium_memzero(a->b, ACTIONS_BATCH * sizeof(*a->b));

@@ -60,55 +60,12 @@ contact_put(struct actions *a, MDB_txn *txn, const uint8_t *pseudo,
 	return mdb_put(txn, a->dbi->contacts, &kv, &vv, 0);
 }
 
-static struct addrbox *
-opener(struct actions *a, MDB_txn *txn, uint32_t import_no)
-{
-	uint8_t k[4] = { (uint8_t)(import_no >> 24), (uint8_t)(import_no >> 16),
-		(uint8_t)(import_no >> 8), (uint8_t)import_no };
-	MDB_val kv = { 4, k }, vv;
-	struct addrbox *b;
-
-	for (unsigned i = 0; i < a->nopen; i++)
-		if (a->open[i].import_no == import_no)
-			return a->open[i].b;
-	if (mdb_get(txn, a->dbi->contact_keys, &kv, &vv) != 0 ||
-	    vv.mv_size != ADDRBOX_PK_LEN ||
-	    (b = addrbox_opener_new(a->sk, a->pk, vv.mv_data)) == NULL)
-		return NULL;
-	if (a->nopen == ACTIONS_OPENERS) {
-		addrbox_free(a->open[0].b);
-		memmove(a->open, a->open + 1, (ACTIONS_OPENERS - 1) *
-		    sizeof(a->open[0]));
-		a->nopen--;
-	}
-	a->open[a->nopen].import_no = import_no;
-	a->open[a->nopen++].b = b;
-	return b;
-}
-
-int
-actions_address(struct actions *a, MDB_txn *txn, const uint8_t *pseudo,
-    uint8_t channel, const struct contact *c, char *out)
-{
-	struct addrbox *b;
-
-	if (c->ct_len <= ADDRBOX_TAG_LEN ||
-	    c->ct_len - ADDRBOX_TAG_LEN > ADDRBOX_MAX_ADDR)
-		return -1;
-	if ((b = opener(a, txn, c->import_no)) == NULL)
-		return -1;
-	return addrbox_open(b, pseudo, channel, c->nonce, c->ct, c->ct_len,
-	    out) == 0 ? 0 : -1;
-}
-
 void
 actions_sealer_reset(struct actions *a)
 {
 	/* the openers too: one may hold the key of an import number that
 	 * the failed transaction took and the next will take anew */
-	for (unsigned i = 0; i < a->nopen; i++)
-		addrbox_free(a->open[i].b);
-	a->nopen = 0;
+	ckeys_forget(a->keys);
 	addrbox_free(a->sealer);
 	a->sealer = NULL;
 	a->sealer_new = 0;
@@ -139,7 +96,7 @@ sealer(struct actions *a, MDB_txn *txn)
 	for (int i = 0; i < 4; i++)
 		be[i] = (uint8_t)(no >> (24 - 8 * i));
 	util_le_put(le, no, 4);
-	if ((a->sealer = addrbox_sealer_new(a->pk, e_pk)) == NULL)
+	if ((a->sealer = addrbox_sealer_new(a->keys->pk, e_pk)) == NULL)
 		return EINVAL;
 	a->sealer_new = 1;
 	a->seal_no = no;
@@ -270,7 +227,7 @@ line_find(struct actions *a, MDB_txn *txn, const char *user, uint8_t *pseudo,
 	MDB_val kv = { sizeof(k), k }, vv;
 	int rc, same;
 
-	token_line_index(a->k_index, user, k);
+	token_line_index(a->keys->k_index, user, k);
 	if ((rc = mdb_get(txn, a->dbi->line_index, &kv, &vv)) != 0)
 		return rc;
 	if (vv.mv_size != STORE_PSEUDO_LEN)
@@ -282,7 +239,8 @@ line_find(struct actions *a, MDB_txn *txn, const char *user, uint8_t *pseudo,
 	if (rc != 0)
 		return rc;
 	if (c->status != CONTACT_ACTIVE ||
-	    actions_address(a, txn, pseudo, CHANNEL_LINE, c, addr) != 0)
+	    ckeys_address(a->keys, txn, a->dbi, pseudo, CHANNEL_LINE, c,
+	    addr) != 0)
 		return MDB_NOTFOUND;
 	same = strcmp(addr, user) == 0;
 	sodium_memzero(addr, sizeof(addr));
@@ -296,7 +254,7 @@ line_index_put(struct actions *a, MDB_txn *txn, const char *user,
 	uint8_t k[32];
 	MDB_val kv = { sizeof(k), k }, vv = { STORE_PSEUDO_LEN, (void *)pseudo };
 
-	token_line_index(a->k_index, user, k);
+	token_line_index(a->keys->k_index, user, k);
 	return mdb_put(txn, a->dbi->line_index, &kv, &vv, 0);
 }
 
@@ -442,7 +400,7 @@ line_refollow(struct actions *a, MDB_txn *txn, struct act_item *it)
 	struct contact c;
 	int rc;
 
-	token_line_index(a->k_index, it->act.user, k);
+	token_line_index(a->keys->k_index, it->act.user, k);
 	if ((rc = mdb_get(txn, a->dbi->line_index, &kv, &vv)) != 0)
 		return rc;
 	if (vv.mv_size != STORE_PSEUDO_LEN)
@@ -534,7 +492,7 @@ manage_find(struct actions *a, MDB_txn *txn, const char *text,
 	int rc, same;
 
 	*err = 0;
-	if (token_open(a->k_tokens, text, t) != 0 || t->kind != TOKEN_MANAGE)
+	if (token_open(a->keys->k_tokens, text, t) != 0 || t->kind != TOKEN_MANAGE)
 		return ACT_BADTOKEN;
 	if (t->expires < (int64_t)actions_now(a))
 		return ACT_EXPIRED;
@@ -547,9 +505,10 @@ manage_find(struct actions *a, MDB_txn *txn, const char *text,
 	}
 	if (c->status == CONTACT_WITHDRAWN && c->ct_len == 0)
 		return ACT_OK;
-	if (actions_address(a, txn, t->pseudo, t->channel, c, addr) != 0)
+	if (ckeys_address(a->keys, txn, a->dbi, t->pseudo, t->channel, c,
+	    addr) != 0)
 		return ACT_NOCONTACT;
-	token_addr_tag(a->k_tag, addr, tag);
+	token_addr_tag(a->keys->k_tag, addr, tag);
 	sodium_memzero(addr, sizeof(addr));
 	same = sodium_memcmp(tag, t->addr_tag, TOKEN_TAG_LEN) == 0;
 	return same ? ACT_OK : ACT_NOCONTACT;
@@ -637,7 +596,7 @@ do_register(struct actions *a, MDB_txn *txn, struct act_item *it)
 	t.expires = (int64_t)actions_now(a) + a->cfg->gw_confirm_hours * 3600;
 	t.language = it->act.language <= LANG_EN ? it->act.language : LANG_JA;
 	snprintf(t.address, sizeof(t.address), "%s", it->act.address);
-	if (token_make(a->k_tokens, &t, text, sizeof(text)) == 0) {
+	if (token_make(a->keys->k_tokens, &t, text, sizeof(text)) == 0) {
 		set_answer(it, ACT_MALFORMED, NULL);
 		return 0;
 	}
@@ -661,7 +620,7 @@ do_confirm(struct actions *a, MDB_txn *txn, struct act_item *it)
 	struct contact c;
 	int rc, st;
 
-	if (token_open(a->k_tokens, it->act.token, &t) != 0 ||
+	if (token_open(a->keys->k_tokens, it->act.token, &t) != 0 ||
 	    t.kind != TOKEN_CONFIRM) {
 		set_answer(it, ACT_BADTOKEN, NULL);
 		return 0;

@@ -13,11 +13,11 @@
 #include "action.h"
 #include "actions.h"
 #include "addrbox.h"
+#include "ckeys.h"
 #include "job.h"
 #include "codes.h"
 #include "token.h"
 
-#define ACTIONS_OPENERS 16
 #define REPLY_TEXTS 3
 #define REPLY_TEXT_MAX 2048
 
@@ -54,13 +54,8 @@ struct actions {
 	struct dispatch *d;
 	void *sock;
 	time_t offset;
-	uint8_t *sk, *k_tokens, *k_index, *k_tag, *code_key;	/* sodium_malloc */
-	uint8_t pk[ADDRBOX_PK_LEN];
-	struct {
-		uint32_t import_no;
-		struct addrbox *b;
-	} open[ACTIONS_OPENERS];
-	unsigned nopen;
+	struct ckeys *keys;		/* the dispatcher's, lent */
+	uint8_t *code_key;		/* sodium_malloc */
 	struct addrbox *sealer;		/* the queue's own import, or NULL */
 	uint32_t seal_no;
 	uint64_t seal_seq;
@@ -79,10 +74,6 @@ time_t actions_now(const struct actions *a);
 /* Apply it->act in txn: fill it->ans (and it->rep).  0, or an LMDB
  * error or EIO (the log): the batch fails. */
 int actions_apply(struct actions *a, MDB_txn *txn, struct act_item *it);
-/* The address of a contact record c of (pseudo, channel): 0, or -1 (no
- * address kept, no key, does not authenticate). */
-int actions_address(struct actions *a, MDB_txn *txn, const uint8_t *pseudo,
-    uint8_t channel, const struct contact *c, char *out);
 /* Record that contact (pseudo, channel) now holds status and consent
  * (state: SEALFMT_CONSENT_REMOVED for a contact gone), set by source: a
  * consent record sealed and consent_seen updated if it differs from what

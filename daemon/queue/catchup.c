@@ -53,11 +53,12 @@ index_line(struct actions *a, MDB_txn *txn, const uint8_t *key,
 	uint8_t k[32];
 	MDB_val kv = { sizeof(k), k }, vv = { STORE_PSEUDO_LEN, (void *)key };
 
-	if (actions_address(a, txn, key, CHANNEL_LINE, c, user) != 0) {
+	if (ckeys_address(a->keys, txn, a->dbi, key, CHANNEL_LINE, c,
+	    user) != 0) {
 		w->damaged++;
 		return 0;
 	}
-	token_line_index(a->k_index, user, k);
+	token_line_index(a->keys->k_index, user, k);
 	sodium_memzero(user, sizeof(user));
 	w->indexed++;
 	return mdb_put(txn, a->dbi->line_index, &kv, &vv, 0);

@@ -204,9 +204,7 @@ dispatch_new(struct store *s, const struct config *cfg,
 {
 	struct dispatch *d = xcalloc(1, sizeof(*d));
 	char pub[CONFIG_PATH_MAX + 32], sec[CONFIG_PATH_MAX + 32];
-	const char *why;
 	int rc;
-	uint8_t *sk;
 
 	d->s = s;
 	d->dbi = store_dbi(s);
@@ -219,23 +217,8 @@ dispatch_new(struct store *s, const struct config *cfg,
 		d->ch[c].last = util_now();
 	}
 	config_contacts_paths(cfg, store_dir(s), pub, sec, sizeof(pub));
-	if (addrbox_read_pub(pub, d->pk, &why) != 0) {
-		snprintf(err, errlen, "%s: %s", pub, why);
+	if (ckeys_load(&d->keys, pub, sec, err, errlen) != 0)
 		goto fail;
-	}
-	if ((rc = secret_read(sec, &sk)) != 0) {
-		snprintf(err, errlen, "%s: %s", sec, secret_strerror(rc));
-		goto fail;
-	}
-	d->sk = sk;
-	d->tok_key = sodium_malloc(TOKEN_KEY_LEN);
-	d->tag_key = sodium_malloc(TOKEN_KEY_LEN);
-	if (d->tok_key == NULL || d->tag_key == NULL) {
-		snprintf(err, errlen, "sodium_malloc failed");
-		goto fail;
-	}
-	token_key_derive(d->tok_key, d->sk, TOKEN_KEY_TOKENS);
-	token_key_derive(d->tag_key, d->sk, TOKEN_KEY_ADDR_TAG);
 	d->link = link;
 	d->pull = link_results(link);
 	if ((rc = load_queue(d)) != 0) {
@@ -254,14 +237,7 @@ dispatch_free(struct dispatch *d)
 {
 	if (d == NULL)
 		return;
-	for (unsigned i = 0; i < d->nopeners; i++)
-		addrbox_free(d->openers[i].b);
-	if (d->sk)
-		sodium_free(d->sk);
-	if (d->tok_key)
-		sodium_free(d->tok_key);
-	if (d->tag_key)
-		sodium_free(d->tag_key);
+	ckeys_free(&d->keys);
 	for (int c = 0; c < 3; c++)
 		free(d->ch[c].q.a);
 	dispatch_transient_free(d);
@@ -335,34 +311,6 @@ dispatch_next_due(const struct dispatch *d)
 
 /* ---- sending ---- */
 
-static struct addrbox *
-opener(struct dispatch *d, MDB_txn *txn, uint32_t import_no)
-{
-	uint8_t k[4] = { (uint8_t)(import_no >> 24), (uint8_t)(import_no >> 16),
-		(uint8_t)(import_no >> 8), (uint8_t)import_no };
-	MDB_val kv = { 4, k }, vv;
-	struct addrbox *b;
-
-	for (unsigned i = 0; i < d->nopeners; i++)
-		if (d->openers[i].import_no == import_no)
-			return d->openers[i].b;
-	if (mdb_get(txn, d->dbi->contact_keys, &kv, &vv) != 0 ||
-	    vv.mv_size != ADDRBOX_PK_LEN)
-		return NULL;
-	b = addrbox_opener_new(d->sk, d->pk, vv.mv_data);
-	if (b == NULL)
-		return NULL;
-	if (d->nopeners == MAX_OPENERS) {
-		addrbox_free(d->openers[0].b);
-		memmove(d->openers, d->openers + 1,
-		    (MAX_OPENERS - 1) * sizeof(d->openers[0]));
-		d->nopeners--;
-	}
-	d->openers[d->nopeners].import_no = import_no;
-	d->openers[d->nopeners++].b = b;
-	return b;
-}
-
 /* The address of the recipient's active contact on channel, and its
  * consent bits, or -1 if the contact is gone or withdrawn or its consent
  * is 0 (nothing may go), -2 if it does not decrypt, -3 if its record
@@ -374,7 +322,6 @@ address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
 	uint8_t k[STORE_PSEUDO_LEN + 1];
 	MDB_val kv = { sizeof(k), k }, vv;
 	struct contact c;
-	struct addrbox *b;
 
 	memcpy(k, rec, STORE_PSEUDO_LEN);
 	k[STORE_PSEUDO_LEN] = channel;
@@ -385,13 +332,14 @@ address(struct dispatch *d, MDB_txn *txn, const uint8_t *rec, uint8_t channel,
 	if (c.status != CONTACT_ACTIVE || c.consent == 0)
 		return -1;
 	*consent = c.consent;
-	if (c.ct_len <= ADDRBOX_TAG_LEN || c.ct_len - ADDRBOX_TAG_LEN > ADDRBOX_MAX_ADDR)
+	switch (ckeys_address(&d->keys, txn, d->dbi, rec, channel, &c, out)) {
+	case 0:
+		return 0;
+	case -1:
 		return -3;
-	b = opener(d, txn, c.import_no);
-	if (b == NULL || addrbox_open(b, rec, channel, c.nonce, c.ct, c.ct_len,
-	    out) != 0)
+	default:
 		return -2;
-	return 0;
+	}
 }
 
 /* A job made and not yet handed out. */
@@ -457,9 +405,9 @@ manage_link(struct dispatch *d, const struct message *m, const char *addr,
 	t.expires = (int64_t)dispatch_now(d) + d->cfg->mail_unsub_days * 86400;
 	memcpy(t.pseudo, m->recipient, STORE_PSEUDO_LEN);
 	t.channel = CHANNEL_EMAIL;
-	token_addr_tag(d->tag_key, addr, t.addr_tag);
+	token_addr_tag(d->keys.k_tag, addr, t.addr_tag);
 	if (d->cfg->mail_unsubscribe[0] == '\0' ||
-	    token_make(d->tok_key, &t, text, sizeof(text)) == 0 ||
+	    token_make(d->keys.k_tokens, &t, text, sizeof(text)) == 0 ||
 	    (size_t)snprintf(j->unsubscribe, sizeof(j->unsubscribe), "%s%s",
 	    d->cfg->mail_unsubscribe, text) >= sizeof(j->unsubscribe)) {
 		j->unsubscribe[0] = '\0';
@@ -801,4 +749,10 @@ dispatch_step(struct dispatch *d, int timeout_ms)
 			return -1;
 	}
 	return 0;
+}
+
+struct ckeys *
+dispatch_keys(struct dispatch *d)
+{
+	return &d->keys;
 }

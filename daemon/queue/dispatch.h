@@ -60,6 +60,10 @@ struct dispatch *dispatch_new(struct store *s, const struct config *cfg,
     const struct rules_set *rs, struct outlog *log, struct link *link,
     time_t offset, char *err, size_t errlen);
 void dispatch_free(struct dispatch *d);
+/* The contact keys the dispatcher read (ckeys.h), lent: the residents'
+ * actions use them rather than read them again. */
+struct ckeys;
+struct ckeys *dispatch_keys(struct dispatch *d);
 /* Use a new config and rule set from now on (a reload). */
 void dispatch_reload(struct dispatch *d, const struct config *cfg,
     const struct rules_set *rs);

@@ -19,6 +19,7 @@
 
 #include "dispatch.h"
 #include "addrbox.h"
+#include "ckeys.h"
 #include "job.h"
 #include "notice.h"
 
@@ -26,7 +27,6 @@
 #define RATE_PAUSE 1		/* seconds a channel waits after a 429, */
 #define RATE_PAUSE_MAX 32	/* doubling while its probes get 429 too */
 #define RETRY_AFTER_MAX 3600	/* a longer Retry-After is taken as this */
-#define MAX_OPENERS 64
 #define TRANSIENT_RETRY 2	/* seconds before a transient job's retry */
 #define TRANSIENT_RATE_TRIES 6	/* attempts of one LINE refused as too fast
 				 * (429): a reply token lives about a minute */
@@ -105,15 +105,8 @@ struct dispatch {
 	struct link *link;		/* borrowed */
 	void *pull;			/* its results socket */
 	time_t offset;
-	uint8_t *sk, *tok_key, *tag_key;	/* sodium_malloc: contacts.sec,
-					 * token.h's TOKEN_KEY_TOKENS and
-					 * TOKEN_KEY_ADDR_TAG */
-	uint8_t pk[ADDRBOX_PK_LEN];
-	struct {
-		uint32_t import_no;
-		struct addrbox *b;
-	} openers[MAX_OPENERS];
-	unsigned nopeners;
+	struct ckeys keys;		/* contacts.pub, .sec and what they
+					 * give (lent to the actions) */
 	struct chan ch[3];		/* by enum job_channel */
 	struct flight *fl;
 	unsigned nfl, flcap;
